@@ -1,0 +1,394 @@
+//! The one error type of the crate: every way a request can fail to be
+//! authorized, with its stable code, HTTP status and RFC 6750 challenge.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use http::StatusCode;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a request was not authorized.
+///
+/// Every variant has a stable machine-readable [`code`](Error::code), an HTTP
+/// [`status`](Error::status) and an RFC 6750 `WWW-Authenticate` challenge
+/// ([`www_authenticate`](Error::www_authenticate)). Messages never contain the
+/// token itself.
+///
+/// | family | status | challenge |
+/// |---|---|---|
+/// | no credentials ([`MissingAuthorization`](Error::MissingAuthorization), [`UnsupportedScheme`](Error::UnsupportedScheme)) | 401 | `Bearer` |
+/// | malformed request ([`Error::is_malformed_request`]) | 400 | `error="invalid_request"` |
+/// | bad token ([`InvalidToken`](Error::InvalidToken)) | 401 | `error="invalid_token"` |
+/// | policy denial ([`Denied`](Error::Denied)) | 403 | `error="insufficient_scope"` for missing scopes |
+/// | issuer unreachable ([`KeysUnavailable`](Error::KeysUnavailable)) | 503 | none, `Retry-After` instead |
+///
+/// A wrong audience is a 403 denial, as the Logto guide expects; RFC 9068
+/// would answer 401 `invalid_token`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request has no `Authorization` header.
+    #[error("Authorization header is missing")]
+    MissingAuthorization,
+    /// The `Authorization` header uses a scheme other than `Bearer`.
+    #[error("Authorization header does not use the Bearer scheme")]
+    UnsupportedScheme,
+    /// The request carries more than one `Authorization` header.
+    #[error("Invalid request: more than one Authorization header")]
+    MultipleAuthorizationHeaders,
+    /// The `Authorization` header contains bytes that are not visible ASCII.
+    #[error("Invalid request: the Authorization header contains bytes that are not visible ASCII")]
+    NonAsciiHeader,
+    /// `Bearer` is followed by no token.
+    #[error("Invalid request: the bearer token is empty")]
+    EmptyToken,
+    /// The token contains whitespace or characters outside the token68 alphabet.
+    #[error("Invalid request: the bearer token contains characters outside the token68 alphabet")]
+    InvalidTokenCharacters,
+    /// The token is longer than the configured limit.
+    #[error("Invalid request: the bearer token is longer than {limit} bytes")]
+    TokenTooLong {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// The token is well formed but not valid: see [`TokenError`].
+    #[error("Invalid token: {0}")]
+    InvalidToken(#[from] TokenError),
+    /// The token needs a key we do not have, and the issuer's key set could not
+    /// be fetched. Retry later.
+    #[error("Signing keys are unavailable: {reason}")]
+    KeysUnavailable {
+        /// Why the key set could not be obtained (no secrets, no token).
+        reason: Cow<'static, str>,
+        /// When a retry may succeed.
+        retry_after: Duration,
+    },
+    /// The token is valid but the policy does not allow the request.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+}
+
+/// Why a well-formed token is not valid (HTTP 401, `error="invalid_token"`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The token is not three base64url segments holding JSON.
+    #[error("the token is not a well-formed JWT ({0})")]
+    Malformed(&'static str),
+    /// The header's `alg` is not in the allow-list (this includes `none` and HMAC).
+    #[error("the signing algorithm is not allowed")]
+    AlgorithmNotAllowed,
+    /// The header's `alg` does not agree with the key's `alg` or key type.
+    #[error("the signing algorithm does not match the key")]
+    AlgorithmMismatch,
+    /// The header names no `kid` and the key set has more than one usable key.
+    #[error("the token names no key id")]
+    MissingKeyId,
+    /// The issuer's key set has no key with this token's `kid`.
+    #[error("the signing key is unknown")]
+    UnknownKey,
+    /// The signature does not verify.
+    #[error("the signature is invalid")]
+    InvalidSignature,
+    /// The header lists critical extensions (`crit`), none of which we understand.
+    #[error("the token uses critical header extensions")]
+    CriticalHeader,
+    /// The header's `typ` is not the one required.
+    #[error("the token type is not accepted")]
+    WrongType,
+    /// `exp` is in the past (beyond the leeway).
+    #[error("the token has expired")]
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// `iss` is not the configured issuer.
+    #[error("the token was issued by another issuer")]
+    WrongIssuer,
+    /// A required claim is absent.
+    #[error("the claim `{0}` is missing")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong JSON type or an impossible value.
+    #[error("the claim `{0}` is invalid")]
+    InvalidClaim(&'static str),
+}
+
+/// Why a valid token does not satisfy a [`Policy`](crate::Policy) (HTTP 403).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Denied {
+    /// Scopes that all must be granted are missing.
+    #[error("Insufficient scope: missing {}", .missing.join(" "))]
+    MissingScopes {
+        /// The required scopes the token does not carry.
+        missing: Vec<String>,
+    },
+    /// None of the scopes of which one suffices was granted.
+    #[error("Insufficient scope: requires one of {}", .any_of.join(" "))]
+    NoneOfScopes {
+        /// The scopes of which any one would have sufficed.
+        any_of: Vec<String>,
+    },
+    /// The token's `aud` does not contain the audience the policy requires.
+    #[error("The token is not intended for this resource")]
+    WrongAudience,
+    /// The policy needs an audience but none was configured on the policy or the validator.
+    #[error("No audience is configured for this resource")]
+    NoAudienceConfigured,
+    /// The token's organization is not the organization of the request.
+    #[error("The token is not valid for this organization")]
+    OrganizationMismatch,
+    /// The policy needs an organization but the request names none.
+    #[error("The request does not name an organization")]
+    MissingOrganization,
+    /// A token carrying `organization_id` was presented to a global API.
+    #[error("Organization tokens are not accepted by this resource")]
+    OrganizationTokenNotAllowed,
+}
+
+impl Denied {
+    /// The stable machine-readable code of this denial.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Denied::MissingScopes { .. } | Denied::NoneOfScopes { .. } => "insufficient_scope",
+            Denied::WrongAudience => "wrong_audience",
+            Denied::NoAudienceConfigured => "no_audience_configured",
+            Denied::OrganizationMismatch => "organization_mismatch",
+            Denied::MissingOrganization => "missing_organization",
+            Denied::OrganizationTokenNotAllowed => "organization_token_not_allowed",
+        }
+    }
+}
+
+impl TokenError {
+    /// The stable machine-readable code of this token error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::Malformed(_) => "malformed_token",
+            TokenError::AlgorithmNotAllowed => "algorithm_not_allowed",
+            TokenError::AlgorithmMismatch => "algorithm_mismatch",
+            TokenError::MissingKeyId => "missing_key_id",
+            TokenError::UnknownKey => "unknown_key",
+            TokenError::InvalidSignature => "invalid_signature",
+            TokenError::CriticalHeader => "critical_header",
+            TokenError::WrongType => "wrong_token_type",
+            TokenError::Expired => "token_expired",
+            TokenError::NotYetValid => "token_not_yet_valid",
+            TokenError::WrongIssuer => "wrong_issuer",
+            TokenError::MissingClaim(_) => "missing_claim",
+            TokenError::InvalidClaim(_) => "invalid_claim",
+        }
+    }
+}
+
+impl Error {
+    /// The stable machine-readable code, e.g. `missing_authorization` or `token_expired`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::MissingAuthorization => "missing_authorization",
+            Error::UnsupportedScheme => "unsupported_scheme",
+            Error::MultipleAuthorizationHeaders => "multiple_authorization_headers",
+            Error::NonAsciiHeader => "non_ascii_header",
+            Error::EmptyToken => "empty_token",
+            Error::InvalidTokenCharacters => "invalid_token_characters",
+            Error::TokenTooLong { .. } => "token_too_long",
+            Error::InvalidToken(e) => e.code(),
+            Error::KeysUnavailable { .. } => "keys_unavailable",
+            Error::Denied(d) => d.code(),
+        }
+    }
+
+    /// Whether this is a malformed request (400 `invalid_request`).
+    pub fn is_malformed_request(&self) -> bool {
+        matches!(
+            self,
+            Error::MultipleAuthorizationHeaders
+                | Error::NonAsciiHeader
+                | Error::EmptyToken
+                | Error::InvalidTokenCharacters
+                | Error::TokenTooLong { .. }
+        )
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            _ if self.is_malformed_request() => StatusCode::BAD_REQUEST,
+            Error::MissingAuthorization | Error::UnsupportedScheme | Error::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Error::Denied(_) => StatusCode::FORBIDDEN,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The `Retry-After` delay for a 503, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::KeysUnavailable { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The RFC 6750 `WWW-Authenticate` value, or `None` where no challenge applies
+    /// (503). `resource_metadata` is the RFC 9728 metadata URL to advertise in
+    /// the bare challenge of a request without credentials.
+    pub fn www_authenticate(&self, resource_metadata: Option<&str>) -> Option<String> {
+        let value = match self {
+            Error::MissingAuthorization | Error::UnsupportedScheme => match resource_metadata {
+                Some(url) => format!("Bearer resource_metadata=\"{}\"", quoted(url)),
+                None => "Bearer".to_owned(),
+            },
+            _ if self.is_malformed_request() => format!(
+                "Bearer error=\"invalid_request\", error_description=\"{}\"",
+                quoted(&self.to_string())
+            ),
+            Error::InvalidToken(e) => format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                quoted(&e.to_string())
+            ),
+            Error::Denied(Denied::MissingScopes { missing }) => format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                quoted(&missing.join(" "))
+            ),
+            Error::Denied(Denied::NoneOfScopes { any_of }) => format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+                quoted(&any_of.join(" "))
+            ),
+            Error::Denied(d) => format!(
+                "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
+                quoted(&d.to_string())
+            ),
+            Error::KeysUnavailable { .. } => return None,
+            // Not reachable: every other variant is a malformed request.
+            _ => "Bearer".to_owned(),
+        };
+        Some(value)
+    }
+}
+
+/// Makes a string safe inside an RFC 7230 quoted-string: no quotes, backslashes
+/// or control characters (scope text and our own messages never need them).
+fn quoted(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(
+            s.chars()
+                .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
+                .collect(),
+        )
+    }
+}
+
+/// A configuration or key-set problem, reported by [`Validator::ready`](crate::Validator::ready)
+/// and by the builder. At request time these surface as [`Error::KeysUnavailable`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A URL in the configuration is not a valid absolute `http`/`https` URL.
+    #[error("invalid {what} URL: {url}")]
+    InvalidUrl {
+        /// Which URL (issuer, JWKS).
+        what: &'static str,
+        /// The URL as given.
+        url: String,
+    },
+    /// The builder was given neither an issuer for discovery nor a JWKS URI.
+    #[error("no issuer configured")]
+    MissingIssuer,
+    /// The discovery document names another issuer than the one configured.
+    #[error("the discovery document names issuer {found:?}, expected {expected:?}")]
+    IssuerMismatch {
+        /// The configured issuer.
+        expected: String,
+        /// The `issuer` of the discovery document.
+        found: String,
+    },
+    /// The algorithm allow-list is empty or holds an algorithm that cannot be used with a JWKS.
+    #[error("invalid algorithm allow-list: {0}")]
+    InvalidAlgorithms(&'static str),
+    /// An HTTP request to the issuer failed (connection, timeout, status).
+    #[error("request to {url} failed: {reason}")]
+    Fetch {
+        /// The URL requested.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A document from the issuer could not be parsed or was unusable.
+    #[error("invalid document from {url}: {reason}")]
+    InvalidDocument {
+        /// The URL requested.
+        url: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+}
+
+impl fmt::Display for crate::Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_rfc_6750() {
+        assert_eq!(Error::MissingAuthorization.status(), 401);
+        assert_eq!(Error::UnsupportedScheme.status(), 401);
+        assert_eq!(Error::EmptyToken.status(), 400);
+        assert_eq!(Error::TokenTooLong { limit: 8 }.status(), 400);
+        assert_eq!(Error::InvalidToken(TokenError::Expired).status(), 401);
+        assert_eq!(Error::Denied(Denied::WrongAudience).status(), 403);
+        let unavailable = Error::KeysUnavailable {
+            reason: "down".into(),
+            retry_after: Duration::from_secs(5),
+        };
+        assert_eq!(unavailable.status(), 503);
+        assert_eq!(unavailable.www_authenticate(None), None);
+        assert_eq!(unavailable.retry_after(), Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn challenges_carry_the_rfc_6750_error_attribute() {
+        assert_eq!(
+            Error::MissingAuthorization.www_authenticate(None).as_deref(),
+            Some("Bearer")
+        );
+        assert_eq!(
+            Error::MissingAuthorization
+                .www_authenticate(Some("https://api.example.com/.well-known/oauth-protected-resource"))
+                .as_deref(),
+            Some("Bearer resource_metadata=\"https://api.example.com/.well-known/oauth-protected-resource\"")
+        );
+        let bad = Error::InvalidToken(TokenError::Expired).www_authenticate(None).unwrap();
+        assert!(bad.starts_with("Bearer error=\"invalid_token\""), "{bad}");
+        let scope = Error::Denied(Denied::MissingScopes {
+            missing: vec!["api:read".into(), "api:write".into()],
+        })
+        .www_authenticate(None)
+        .unwrap();
+        assert_eq!(scope, "Bearer error=\"insufficient_scope\", scope=\"api:read api:write\"");
+        let malformed = Error::EmptyToken.www_authenticate(None).unwrap();
+        assert!(malformed.starts_with("Bearer error=\"invalid_request\""), "{malformed}");
+    }
+
+    #[test]
+    fn invalid_token_messages_begin_as_the_logto_guide_expects() {
+        assert!(Error::InvalidToken(TokenError::InvalidSignature).to_string().starts_with("Invalid token"));
+        assert_eq!(Error::MissingAuthorization.to_string(), "Authorization header is missing");
+    }
+
+    #[test]
+    fn quoting_drops_characters_that_would_break_the_header() {
+        assert_eq!(quoted("a\"b\\c\nd"), "abcd");
+        assert_eq!(quoted("plain"), "plain");
+    }
+}

@@ -1,0 +1,173 @@
+//! The runtime of [`policy`](https://docs.rs/policy): bearer extraction, JWKS
+//! fetching and caching, access-token validation, the three permission models,
+//! and warp filters.
+//!
+//! Most users depend on the `policy` crate, which re-exports everything here
+//! together with the `#[requires]` attribute.
+
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+mod auth_info;
+mod bearer;
+mod claims;
+mod declaration;
+mod error;
+mod jwks;
+mod policy;
+mod validator;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+#[cfg(feature = "warp")]
+pub mod warp;
+
+pub use crate::auth_info::{AuthInfo, RequestContext};
+pub use crate::bearer::{BearerConfig, extract_bearer};
+pub use crate::declaration::{Declaration, declared};
+pub use crate::error::{ConfigError, Denied, Error, Result, TokenError};
+pub use crate::policy::{Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList};
+pub use crate::validator::{Validator, ValidatorBuilder};
+pub use jsonwebtoken::Algorithm;
+
+/// Declares scope constants, checked at compile time, for use in
+/// `#[requires(scopes(...))]` so that a misspelt scope is a compile error.
+///
+/// ```
+/// policy_core::scopes! {
+///     /// Permissions of the products API.
+///     pub Api {
+///         READ = "api:read",
+///         WRITE = "api:write",
+///     }
+/// }
+/// assert_eq!(Api::READ, "api:read");
+/// assert_eq!(Api::ALL, &["api:read", "api:write"]);
+/// ```
+///
+/// Scope text must be an RFC 6749 scope-token (visible ASCII except `"` and
+/// `\`, no whitespace), and no scope may repeat:
+///
+/// ```compile_fail
+/// policy_core::scopes! { pub Api { READ = "api read" } }
+/// ```
+#[macro_export]
+macro_rules! scopes {
+    ($(#[$meta:meta])* $vis:vis $name:ident { $($(#[$cmeta:meta])* $const:ident = $value:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+
+        impl $name {
+            $(
+                $(#[$cmeta])*
+                pub const $const: &'static str = $value;
+            )+
+            /// Every scope of this set, in declaration order.
+            pub const ALL: &'static [&'static str] = &[$($value),+];
+        }
+
+        const _: () = $crate::__private::assert_scopes($name::ALL);
+    };
+}
+
+/// Support for the code that `#[requires]` generates. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::declaration::Declaration;
+    pub use crate::{AuthInfo, Denied, Model, OrgSource, Policy, PolicySet};
+    pub use inventory;
+    pub use std::borrow::Cow;
+
+    use std::fmt::Display;
+    use std::ops::Deref;
+
+    /// Wraps an organization-id parameter so that `(&OrgIdRef(&x)).org_id()`
+    /// borrows it when it derefs to `str` and formats it otherwise.
+    pub struct OrgIdRef<'a, T: ?Sized>(pub &'a T);
+
+    /// Preferred: the parameter derefs to `str` (String, &str, Box<str>…).
+    pub trait OrgIdViaStr {
+        /// The organization id.
+        fn org_id(&self) -> Cow<'_, str>;
+    }
+
+    impl<T: ?Sized + Deref<Target = str>> OrgIdViaStr for OrgIdRef<'_, T> {
+        fn org_id(&self) -> Cow<'_, str> {
+            Cow::Borrowed(&**self.0)
+        }
+    }
+
+    /// Fallback: the parameter implements `Display` (numbers, UUIDs…).
+    pub trait OrgIdViaDisplay {
+        /// The organization id.
+        fn org_id(&self) -> Cow<'static, str>;
+    }
+
+    impl<T: ?Sized + Display> OrgIdViaDisplay for &OrgIdRef<'_, T> {
+        fn org_id(&self) -> Cow<'static, str> {
+            Cow::Owned(self.0.to_string())
+        }
+    }
+
+    /// Whether `scope` is an RFC 6749 scope-token: one or more of `%x21 /
+    /// %x23-5B / %x5D-7E` (visible ASCII except `"` and `\`).
+    #[allow(clippy::indexing_slicing)] // bounded by the loop condition
+    pub const fn is_scope_token(scope: &str) -> bool {
+        let bytes = scope.as_bytes();
+        if bytes.is_empty() {
+            return false;
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x21 || b > 0x7e || b == b'"' || b == b'\\' {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    #[allow(clippy::indexing_slicing)] // bounded by the loop condition
+    const fn str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// Fails compilation (in a `const` context) when a scope is not a scope-token.
+    #[allow(clippy::panic)]
+    pub const fn assert_scope(scope: &str) {
+        if !is_scope_token(scope) {
+            panic!(
+                "invalid scope: a scope must be non-empty visible ASCII with no whitespace, `\"` or `\\` (RFC 6749 scope-token)"
+            );
+        }
+    }
+
+    /// Fails compilation when a scope is invalid or appears twice.
+    #[allow(clippy::panic, clippy::indexing_slicing)] // compile-time only; bounded indices
+    pub const fn assert_scopes(scopes: &[&str]) {
+        let mut i = 0;
+        while i < scopes.len() {
+            assert_scope(scopes[i]);
+            let mut j = i + 1;
+            while j < scopes.len() {
+                if str_eq(scopes[i], scopes[j]) {
+                    panic!("duplicate scope: each scope may be listed only once");
+                }
+                j += 1;
+            }
+            i += 1;
+        }
+    }
+}

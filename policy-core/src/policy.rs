@@ -1,0 +1,340 @@
+//! Permission rules: which model, which scopes, which audience and which
+//! organization a request must match, and the check that decides it.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use crate::auth_info::AuthInfo;
+use crate::error::Denied;
+
+/// The audience prefix Logto uses for organization tokens.
+pub const ORGANIZATION_AUDIENCE_PREFIX: &str = "urn:logto:organization:";
+
+/// A permission model, as identity providers such as Logto define them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    /// `aud` holds the API resource indicator; scopes are API permissions; the
+    /// token must not carry `organization_id` (an organization role's scopes
+    /// must not act as global permissions).
+    GlobalApi,
+    /// `aud` holds `urn:logto:organization:<id>` for the request's organization;
+    /// scopes are organization permissions.
+    OrgPermission,
+    /// `aud` holds the API resource indicator and `organization_id` equals the
+    /// request's organization; scopes are API permissions granted within it.
+    OrgResource,
+}
+
+impl Model {
+    /// The model's name as written in `#[requires(model = …)]`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Model::GlobalApi => "global_api",
+            Model::OrgPermission => "org_permission",
+            Model::OrgResource => "org_resource",
+        }
+    }
+
+    /// Whether requests under this model must name an organization.
+    pub const fn needs_organization(self) -> bool {
+        !matches!(self, Model::GlobalApi)
+    }
+}
+
+/// Where the organization of a request comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "from", content = "name", rename_all = "snake_case")]
+pub enum OrgSource {
+    /// A handler parameter (a path segment in warp), by parameter name.
+    PathParam(Cow<'static, str>),
+    /// A request header, by header name (matched case-insensitively).
+    Header(Cow<'static, str>),
+    /// A query-string parameter, by name.
+    Query(Cow<'static, str>),
+}
+
+impl OrgSource {
+    /// The parameter, header or query name.
+    pub fn name(&self) -> &str {
+        match self {
+            OrgSource::PathParam(n) | OrgSource::Header(n) | OrgSource::Query(n) => n,
+        }
+    }
+}
+
+/// A list of scopes that can be built at compile time or at run time.
+pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
+
+/// A permission rule: a model, the scopes that are all required, the scopes
+/// of which any one suffices, the audience, and where the organization comes
+/// from.
+///
+/// Build one at run time with the builder methods, or let `#[requires]` build
+/// one at compile time. [`check`](Policy::check) decides a request.
+///
+/// ```
+/// use policy_core::{Model, OrgSource, Policy};
+///
+/// let read = Policy::new(Model::GlobalApi)
+///     .scopes(["api:read"])
+///     .audience("https://api.example.com");
+/// assert_eq!(read.required_scopes().len(), 1);
+///
+/// let invite = Policy::new(Model::OrgPermission)
+///     .scopes(["invite:member"])
+///     .organization(OrgSource::Header("X-Organization-Id".into()));
+/// assert!(invite.organization_source().is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    model: Model,
+    scopes: ScopeList,
+    any_scopes: ScopeList,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audience: Option<Cow<'static, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<OrgSource>,
+}
+
+impl Policy {
+    /// A policy of this model that requires no scope, uses the validator's
+    /// configured audience, and has no organization source yet.
+    pub const fn new(model: Model) -> Self {
+        Policy {
+            model,
+            scopes: Cow::Borrowed(&[]),
+            any_scopes: Cow::Borrowed(&[]),
+            audience: None,
+            organization: None,
+        }
+    }
+
+    /// A policy from parts known at compile time (what `#[requires]` emits).
+    pub const fn from_static(
+        model: Model,
+        scopes: &'static [Cow<'static, str>],
+        any_scopes: &'static [Cow<'static, str>],
+        audience: Option<&'static str>,
+        organization: Option<OrgSource>,
+    ) -> Self {
+        Policy {
+            model,
+            scopes: Cow::Borrowed(scopes),
+            any_scopes: Cow::Borrowed(any_scopes),
+            audience: match audience {
+                Some(a) => Some(Cow::Borrowed(a)),
+                None => None,
+            },
+            organization,
+        }
+    }
+
+    /// Requires every one of these scopes (in addition to any set before).
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        self.scopes.to_mut().extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Requires at least one of these scopes (in addition to any set before).
+    pub fn any_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        self.any_scopes.to_mut().extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Overrides the audience (API resource indicator) the token must carry.
+    /// Default: the validator's configured audience. Not used by
+    /// [`Model::OrgPermission`], whose audience is the organization's URN.
+    pub fn audience(mut self, audience: impl Into<Cow<'static, str>>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Sets where the organization of a request comes from.
+    pub fn organization(mut self, source: OrgSource) -> Self {
+        self.organization = Some(source);
+        self
+    }
+
+    /// The permission model.
+    pub fn model(&self) -> Model {
+        self.model
+    }
+
+    /// The scopes that are all required.
+    pub fn required_scopes(&self) -> &[Cow<'static, str>] {
+        &self.scopes
+    }
+
+    /// The scopes of which any one suffices (empty: no such requirement).
+    pub fn any_of_scopes(&self) -> &[Cow<'static, str>] {
+        &self.any_scopes
+    }
+
+    /// The audience override, if any.
+    pub fn audience_override(&self) -> Option<&str> {
+        self.audience.as_deref()
+    }
+
+    /// Where the organization comes from, if the policy names it.
+    pub fn organization_source(&self) -> Option<&OrgSource> {
+        self.organization.as_ref()
+    }
+
+    /// Decides whether `auth` may make a request for organization `org_id`
+    /// (`None` when the request names none).
+    ///
+    /// Checks, in order: the audience, the organization, then the scopes, so
+    /// that a token meant for another resource or organization is refused as
+    /// such rather than for its scopes.
+    pub fn check(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+        match self.model {
+            Model::GlobalApi => {
+                self.check_resource_audience(auth)?;
+                if auth.organization_id().is_some() {
+                    return Err(Denied::OrganizationTokenNotAllowed);
+                }
+            }
+            Model::OrgPermission => {
+                let org = org_id.ok_or(Denied::MissingOrganization)?;
+                let has_org_audience = auth.audience().iter().any(|aud| {
+                    aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(org)
+                });
+                if !has_org_audience {
+                    // Distinguish "a token for another organization" from "not an
+                    // organization token at all" for the caller's benefit.
+                    let is_org_token = auth
+                        .audience()
+                        .iter()
+                        .any(|aud| aud.starts_with(ORGANIZATION_AUDIENCE_PREFIX));
+                    return Err(if is_org_token {
+                        Denied::OrganizationMismatch
+                    } else {
+                        Denied::WrongAudience
+                    });
+                }
+            }
+            Model::OrgResource => {
+                self.check_resource_audience(auth)?;
+                let org = org_id.ok_or(Denied::MissingOrganization)?;
+                if auth.organization_id() != Some(org) {
+                    return Err(Denied::OrganizationMismatch);
+                }
+            }
+        }
+        self.check_scopes(auth)
+    }
+
+    /// Like [`check`](Policy::check), with the organization read from the
+    /// request context captured in `auth` when the source is a header or a
+    /// query parameter.
+    pub fn check_request(&self, auth: &AuthInfo) -> Result<(), Denied> {
+        self.check(auth, self.request_organization(auth))
+    }
+
+    /// The organization id named by the request captured in `auth`, for a
+    /// header or query source.
+    pub fn request_organization<'a>(&self, auth: &'a AuthInfo) -> Option<&'a str> {
+        let request = auth.request()?;
+        match self.organization.as_ref()? {
+            OrgSource::Header(name) => request.header(name),
+            OrgSource::Query(name) => request.query(name),
+            OrgSource::PathParam(_) => None,
+        }
+    }
+
+    fn check_resource_audience(&self, auth: &AuthInfo) -> Result<(), Denied> {
+        let expected = match &self.audience {
+            Some(audience) => audience.as_ref(),
+            None => auth.configured_audience().ok_or(Denied::NoAudienceConfigured)?,
+        };
+        if auth.audience().iter().any(|aud| aud == expected) {
+            Ok(())
+        } else {
+            Err(Denied::WrongAudience)
+        }
+    }
+
+    fn check_scopes(&self, auth: &AuthInfo) -> Result<(), Denied> {
+        let missing: Vec<String> = self
+            .scopes
+            .iter()
+            .filter(|scope| !auth.has_scope(scope))
+            .map(|scope| scope.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Denied::MissingScopes { missing });
+        }
+        if !self.any_scopes.is_empty() && !self.any_scopes.iter().any(|s| auth.has_scope(s)) {
+            return Err(Denied::NoneOfScopes {
+                any_of: self.any_scopes.iter().map(|s| s.to_string()).collect(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One policy or several that must all hold: what the authorization filters
+/// and the inventory accept. `#[requires]` emits a [`Policy`] for one
+/// attribute and an array of them for stacked attributes.
+pub trait PolicySet: Send + Sync {
+    /// The policies, all of which must hold.
+    fn policies(&self) -> &[Policy];
+
+    /// Checks every policy with an explicit organization id.
+    fn check_all(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+        self.policies().iter().try_for_each(|p| p.check(auth, org_id))
+    }
+
+    /// Checks every policy, reading the organization from the captured request
+    /// for header and query sources.
+    fn check_all_request(&self, auth: &AuthInfo) -> Result<(), Denied> {
+        self.policies().iter().try_for_each(|p| p.check_request(auth))
+    }
+}
+
+impl PolicySet for Policy {
+    fn policies(&self) -> &[Policy] {
+        std::slice::from_ref(self)
+    }
+}
+
+impl PolicySet for [Policy] {
+    fn policies(&self) -> &[Policy] {
+        self
+    }
+}
+
+impl<const N: usize> PolicySet for [Policy; N] {
+    fn policies(&self) -> &[Policy] {
+        self
+    }
+}
+
+impl PolicySet for Vec<Policy> {
+    fn policies(&self) -> &[Policy] {
+        self
+    }
+}
+
+impl<T: PolicySet + ?Sized> PolicySet for &T {
+    fn policies(&self) -> &[Policy] {
+        (**self).policies()
+    }
+}
+
+impl<T: PolicySet + ?Sized> PolicySet for std::sync::Arc<T> {
+    fn policies(&self) -> &[Policy] {
+        (**self).policies()
+    }
+}
