@@ -12,14 +12,14 @@ mod bearer;
 mod claims;
 mod declaration;
 mod error;
+mod fetch;
 mod jwks;
+mod key_store;
 mod policy;
 mod validator;
 
 #[cfg(feature = "testing")]
 pub mod testing;
-#[cfg(feature = "warp")]
-pub mod warp;
 
 pub use crate::auth_info::{AuthInfo, RequestContext};
 pub use crate::bearer::{BearerConfig, extract_bearer};

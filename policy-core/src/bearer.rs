@@ -1,0 +1,163 @@
+//! Bearer token extraction from `Authorization` headers (RFC 6750 §2.1,
+//! RFC 7235), independent of any web framework.
+
+use crate::error::Error;
+
+/// The default limit on a bearer token's length: 8 KiB.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Limits applied while extracting a bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BearerConfig {
+    /// Longest accepted token, in bytes. Default: 8 KiB ([`DEFAULT_MAX_TOKEN_LEN`]).
+    pub max_token_len: usize,
+}
+
+impl Default for BearerConfig {
+    fn default() -> Self {
+        BearerConfig { max_token_len: DEFAULT_MAX_TOKEN_LEN }
+    }
+}
+
+/// Extracts the bearer token from *all* of a request's `Authorization` header
+/// values.
+///
+/// - no value: [`Error::MissingAuthorization`] (401, bare `Bearer` challenge);
+/// - another scheme: [`Error::UnsupportedScheme`] (401);
+/// - more than one value, bytes that are not visible ASCII, an empty token,
+///   characters outside the token68 alphabet, a token over the limit: 400
+///   `invalid_request`, each its own variant.
+///
+/// The scheme matches case-insensitively and one or more spaces may follow it.
+///
+/// ```
+/// use policy_core::{extract_bearer, BearerConfig, Error};
+/// let config = BearerConfig::default();
+/// assert_eq!(extract_bearer([&b"bearer  abc.def.ghi"[..]], &config), Ok("abc.def.ghi"));
+/// assert_eq!(extract_bearer(Vec::<&[u8]>::new(), &config), Err(Error::MissingAuthorization));
+/// assert_eq!(extract_bearer([&b"Basic dXNlcjpwdw=="[..]], &config), Err(Error::UnsupportedScheme));
+/// assert_eq!(extract_bearer([&b"Bearer"[..]], &config), Err(Error::EmptyToken));
+/// ```
+pub fn extract_bearer<'a, I>(values: I, config: &BearerConfig) -> Result<&'a str, Error>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let mut values = values.into_iter();
+    let value = values.next().ok_or(Error::MissingAuthorization)?;
+    if values.next().is_some() {
+        return Err(Error::MultipleAuthorizationHeaders);
+    }
+    // Visible ASCII plus space and tab; anything else (controls, obs-text) is refused
+    // before we interpret the value.
+    if !value.iter().all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic()) {
+        return Err(Error::NonAsciiHeader);
+    }
+    let value = std::str::from_utf8(value).map_err(|_| Error::NonAsciiHeader)?;
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("Bearer") {
+        // "Bearer\t<token>" is a bearer request with a bad separator, not another scheme.
+        let starts_as_bearer = scheme
+            .get(..6)
+            .is_some_and(|s| s.eq_ignore_ascii_case("Bearer"))
+            && scheme.as_bytes().get(6) == Some(&b'\t');
+        return Err(if starts_as_bearer {
+            Error::InvalidTokenCharacters
+        } else {
+            Error::UnsupportedScheme
+        });
+    }
+    // The HTTP layer trims trailing whitespace, so "Bearer " arrives as "Bearer".
+    let token = rest.trim_start_matches(' ').trim_end_matches([' ', '\t']);
+    if token.is_empty() {
+        return Err(Error::EmptyToken);
+    }
+    if token.len() > config.max_token_len {
+        return Err(Error::TokenTooLong { limit: config.max_token_len });
+    }
+    if !is_token68(token) {
+        return Err(Error::InvalidTokenCharacters);
+    }
+    Ok(token)
+}
+
+/// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 7235 §2.1).
+fn is_token68(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extract(values: &[&str]) -> Result<String, Error> {
+        extract_bearer(values.iter().map(|v| v.as_bytes()), &BearerConfig::default()).map(str::to_owned)
+    }
+
+    #[test]
+    fn scheme_matches_case_insensitively_with_one_or_more_spaces() {
+        assert_eq!(extract(&["Bearer a.b.c"]), Ok("a.b.c".into()));
+        assert_eq!(extract(&["bEaReR a.b.c"]), Ok("a.b.c".into()));
+        assert_eq!(extract(&["BEARER    a.b.c"]), Ok("a.b.c".into()));
+    }
+
+    #[test]
+    fn missing_header_and_other_schemes_are_401_cases() {
+        assert_eq!(extract(&[]), Err(Error::MissingAuthorization));
+        assert_eq!(extract(&["Basic dXNlcjpwYXNz"]), Err(Error::UnsupportedScheme));
+        assert_eq!(extract(&["Bearerx a.b.c"]), Err(Error::UnsupportedScheme));
+        assert_eq!(extract(&["Token a.b.c"]), Err(Error::UnsupportedScheme));
+        assert_eq!(extract(&[""]), Err(Error::UnsupportedScheme));
+    }
+
+    #[test]
+    fn empty_token_is_its_own_error() {
+        assert_eq!(extract(&["Bearer"]), Err(Error::EmptyToken));
+        assert_eq!(extract(&["bearer "]), Err(Error::EmptyToken));
+        assert_eq!(extract(&["Bearer    "]), Err(Error::EmptyToken));
+    }
+
+    #[test]
+    fn whitespace_or_foreign_characters_inside_the_token_are_malformed() {
+        assert_eq!(extract(&["Bearer a.b c"]), Err(Error::InvalidTokenCharacters));
+        assert_eq!(extract(&["Bearer a.b\tc"]), Err(Error::InvalidTokenCharacters));
+        assert_eq!(extract(&["Bearer\ta.b.c"]), Err(Error::InvalidTokenCharacters));
+        assert_eq!(extract(&["Bearer a,b"]), Err(Error::InvalidTokenCharacters));
+        assert_eq!(extract(&["Bearer a=b"]), Err(Error::InvalidTokenCharacters));
+        assert_eq!(extract(&["Bearer ==="]), Err(Error::InvalidTokenCharacters));
+        assert_eq!(extract(&["Bearer abc=="]), Ok("abc==".into()));
+    }
+
+    #[test]
+    fn bytes_that_are_not_visible_ascii_are_refused() {
+        let cases: [&[u8]; 3] = [b"Bearer a\x00b", b"Bearer \xc3\xa9", b"Bearer a\x7fb"];
+        for case in cases {
+            assert_eq!(
+                extract_bearer([case], &BearerConfig::default()),
+                Err(Error::NonAsciiHeader),
+                "{case:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn more_than_one_header_is_malformed() {
+        assert_eq!(extract(&["Bearer a", "Bearer b"]), Err(Error::MultipleAuthorizationHeaders));
+        assert_eq!(extract(&["Bearer a", ""]), Err(Error::MultipleAuthorizationHeaders));
+    }
+
+    #[test]
+    fn token_over_the_limit_is_malformed() {
+        let config = BearerConfig { max_token_len: 10 };
+        let long = format!("Bearer {}", "a".repeat(11));
+        assert_eq!(
+            extract_bearer([long.as_bytes()], &config),
+            Err(Error::TokenTooLong { limit: 10 })
+        );
+        let exact = format!("Bearer {}", "a".repeat(10));
+        assert!(extract_bearer([exact.as_bytes()], &config).is_ok());
+    }
+}

@@ -1,0 +1,360 @@
+//! Strict, single-pass parsing of a JWT's header and claims: every claim we
+//! rely on must have its registered JSON type, and a duplicate is refused,
+//! where a lenient parser would skip or pick one silently.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserializer as _;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::error::TokenError;
+
+/// The validated claims behind an [`AuthInfo`](crate::AuthInfo).
+#[derive(Debug)]
+pub(crate) struct Claims {
+    pub issuer: String,
+    pub sub: Option<String>,
+    pub client_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub audience: Vec<String>,
+    pub expires_at: i64,
+    pub not_before: Option<i64>,
+    pub key_id: Option<String>,
+    /// The decoded payload JSON, for [`AuthInfo::claims`](crate::AuthInfo::claims).
+    pub payload: Box<[u8]>,
+    pub configured_audience: Option<Arc<str>>,
+}
+
+/// The JOSE header fields we act on. `jku`, `x5u`, `jwk` and `x5c` are
+/// deliberately not read: keys come only from the configured JWKS.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct JoseHeader {
+    pub alg: String,
+    pub kid: Option<String>,
+    pub typ: Option<String>,
+    pub has_crit: bool,
+}
+
+/// The registered claims as they appear in the payload, before the checks
+/// that need the clock and the configuration.
+#[derive(Debug, Default)]
+pub(crate) struct RawClaims {
+    pub iss: Option<String>,
+    pub sub: Option<String>,
+    pub client_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub audience: Vec<String>,
+    pub exp: Option<i64>,
+    pub nbf: Option<i64>,
+}
+
+/// A JSON value seen through the types the registered claims may have.
+enum Json {
+    Str(String),
+    Int(i64),
+    /// A number that is not an `i64` (a fraction, or out of range).
+    Float(f64),
+    StrArray(Vec<String>),
+    Other,
+}
+
+pub(crate) fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
+    let mut header = JoseHeader::default();
+    let mut alg = None;
+    for_each_member(json, &["alg", "kid", "typ", "crit"], |key, value| {
+        match (key, value) {
+            ("alg", Json::Str(s)) => set_once(&mut alg, s, "alg")?,
+            ("kid", Json::Str(s)) => set_once(&mut header.kid, s, "kid")?,
+            ("typ", Json::Str(s)) => set_once(&mut header.typ, s, "typ")?,
+            ("crit", _) => header.has_crit = true,
+            _ => return Err(TokenError::Malformed("a header field has the wrong type")),
+        }
+        Ok(())
+    })
+    .map_err(|e| match e {
+        TokenError::InvalidClaim(_) => TokenError::Malformed("a header field appears twice"),
+        TokenError::Malformed("the JSON is not an object") => {
+            TokenError::Malformed("the header is not a JSON object")
+        }
+        other => other,
+    })?;
+    header.alg = alg.ok_or(TokenError::Malformed("the header has no alg"))?;
+    Ok(header)
+}
+
+const REGISTERED: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "client_id",
+    "organization_id",
+    "scope",
+    "scp",
+];
+
+pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
+    let mut c = RawClaims::default();
+    let (mut aud, mut scope, mut scp, mut exp, mut nbf) = (None, None, None, None, None);
+    for_each_member(json, REGISTERED, |key, value| match key {
+        "iss" => set_once(&mut c.iss, string(value, "iss")?, "iss"),
+        "sub" => set_once(&mut c.sub, string(value, "sub")?, "sub"),
+        "client_id" => set_once(&mut c.client_id, string(value, "client_id")?, "client_id"),
+        "organization_id" => set_once(
+            &mut c.organization_id,
+            string(value, "organization_id")?,
+            "organization_id",
+        ),
+        "aud" => {
+            let list = match value {
+                Json::Str(s) => vec![s],
+                Json::StrArray(list) => list,
+                _ => return Err(TokenError::InvalidClaim("aud")),
+            };
+            set_once(&mut aud, list, "aud")
+        }
+        "scope" => set_once(&mut scope, string(value, "scope")?, "scope"),
+        "scp" => {
+            let list = match value {
+                Json::StrArray(list) => list,
+                Json::Str(s) => s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                _ => return Err(TokenError::InvalidClaim("scp")),
+            };
+            set_once(&mut scp, list, "scp")
+        }
+        "exp" => set_once(&mut exp, numeric_date(value, "exp")?, "exp"),
+        "nbf" => set_once(&mut nbf, numeric_date(value, "nbf")?, "nbf"),
+        _ => Ok(()),
+    })?;
+    c.audience = aud.unwrap_or_default();
+    c.exp = exp;
+    c.nbf = nbf;
+    if let Some(scope) = scope {
+        c.scopes = scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    }
+    for s in scp.into_iter().flatten() {
+        if !c.scopes.contains(&s) {
+            c.scopes.push(s);
+        }
+    }
+    Ok(c)
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), TokenError> {
+    if slot.is_some() {
+        // Two values for one claim: which one a reader takes is parser-dependent.
+        return Err(TokenError::InvalidClaim(name));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn string(value: Json, name: &'static str) -> Result<String, TokenError> {
+    match value {
+        Json::Str(s) => Ok(s),
+        _ => Err(TokenError::InvalidClaim(name)),
+    }
+}
+
+/// RFC 7519 NumericDate: a JSON number of seconds, possibly fractional
+/// (truncated). Strings, and numbers beyond ±2^53, are refused.
+fn numeric_date(value: Json, name: &'static str) -> Result<i64, TokenError> {
+    const MAX: i64 = 1 << 53;
+    match value {
+        Json::Int(n) if (-MAX..=MAX).contains(&n) => Ok(n),
+        Json::Float(f) if f.is_finite() && f.abs() <= MAX as f64 => Ok(f.trunc() as i64),
+        _ => Err(TokenError::InvalidClaim(name)),
+    }
+}
+
+/// Walks a JSON object's members once, handing the values of `wanted` keys to
+/// `f` and skipping the rest without allocating for them.
+fn for_each_member(
+    json: &[u8],
+    wanted: &[&str],
+    mut f: impl FnMut(&str, Json) -> Result<(), TokenError>,
+) -> Result<(), TokenError> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let outcome = de
+        .deserialize_map(MemberVisitor { wanted, f: &mut f })
+        .map_err(|e| {
+            if e.is_data() {
+                TokenError::Malformed("the JSON is not an object")
+            } else {
+                TokenError::Malformed("the JSON is invalid")
+            }
+        })?;
+    de.end().map_err(|_| TokenError::Malformed("the JSON is invalid"))?;
+    outcome
+}
+
+struct MemberVisitor<'w, F> {
+    wanted: &'w [&'w str],
+    f: &'w mut F,
+}
+
+impl<'de, F> Visitor<'de> for MemberVisitor<'_, F>
+where
+    F: FnMut(&str, Json) -> Result<(), TokenError>,
+{
+    type Value = Result<(), TokenError>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut first_error = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if first_error.is_none() && self.wanted.contains(&key.as_ref()) {
+                let value = map.next_value::<Json>()?;
+                if let Err(e) = (self.f)(&key, value) {
+                    first_error = Some(e);
+                }
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(first_error.map_or(Ok(()), Err))
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Json {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::Str(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
+        Ok(Json::Str(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
+        Ok(i64::try_from(v).map_or(Json::Float(v as f64), Json::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
+        Ok(Json::Float(v))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Json, E> {
+        Ok(Json::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Other)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut strings = Vec::new();
+        let mut all_strings = true;
+        while let Some(item) = seq.next_element::<Json>()? {
+            match item {
+                Json::Str(s) if all_strings => strings.push(s),
+                _ => all_strings = false,
+            }
+        }
+        Ok(if all_strings { Json::StrArray(strings) } else { Json::Other })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Json::Other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_claims_are_read_with_their_types() {
+        let c = parse_claims(
+            br#"{"iss":"https://i","sub":"u","aud":["a","b"],"exp":10,"nbf":5.9,
+                "scope":"read  write","scp":["write","admin"],"organization_id":"o","client_id":"c","extra":{"x":[1]}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.iss.as_deref(), Some("https://i"));
+        assert_eq!(c.audience, ["a", "b"]);
+        assert_eq!(c.exp, Some(10));
+        assert_eq!(c.nbf, Some(5));
+        assert_eq!(c.scopes, ["read", "write", "admin"]);
+        assert_eq!(c.organization_id.as_deref(), Some("o"));
+        assert_eq!(c.client_id.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn audience_may_be_a_single_string() {
+        assert_eq!(parse_claims(br#"{"aud":"a"}"#).unwrap().audience, ["a"]);
+    }
+
+    #[test]
+    fn claims_of_the_wrong_type_are_refused_not_skipped() {
+        let cases: &[(&[u8], &str)] = &[
+            (br#"{"exp":"10"}"#, "exp"),
+            (br#"{"nbf":true}"#, "nbf"),
+            (br#"{"exp":1e300}"#, "exp"),
+            (br#"{"aud":{"a":1}}"#, "aud"),
+            (br#"{"aud":["a",1]}"#, "aud"),
+            (br#"{"iss":["https://i"]}"#, "iss"),
+            (br#"{"scope":5}"#, "scope"),
+            (br#"{"organization_id":7}"#, "organization_id"),
+            (br#"{"sub":null}"#, "sub"),
+        ];
+        for (json, claim) in cases {
+            let err = parse_claims(json).unwrap_err();
+            assert_eq!(err, TokenError::InvalidClaim(claim), "{}", String::from_utf8_lossy(json));
+        }
+    }
+
+    #[test]
+    fn a_claim_given_twice_is_refused() {
+        assert_eq!(
+            parse_claims(br#"{"sub":"a","sub":"b"}"#).unwrap_err(),
+            TokenError::InvalidClaim("sub")
+        );
+        // An escaped key is the same key.
+        assert_eq!(
+            parse_claims(br#"{"exp":1,"\u0065xp":2}"#).unwrap_err(),
+            TokenError::InvalidClaim("exp")
+        );
+    }
+
+    #[test]
+    fn payload_must_be_one_json_object() {
+        for json in [&b"[1]"[..], b"\"s\"", b"12", b"{", b"{} x", b"", b"null"] {
+            assert!(
+                matches!(parse_claims(json), Err(TokenError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(json)
+            );
+        }
+    }
+
+    #[test]
+    fn header_reads_alg_kid_typ_and_notices_crit() {
+        let h = parse_header(br#"{"alg":"RS256","kid":"k1","typ":"at+jwt","jku":"https://evil"}"#).unwrap();
+        assert_eq!(h, JoseHeader { alg: "RS256".into(), kid: Some("k1".into()), typ: Some("at+jwt".into()), has_crit: false });
+        assert!(parse_header(br#"{"alg":"RS256","crit":["exp"]}"#).unwrap().has_crit);
+        assert!(parse_header(br#"{"kid":"k"}"#).is_err());
+        assert!(parse_header(br#"{"alg":"RS256","alg":"none"}"#).is_err());
+        assert!(parse_header(br#"{"alg":1}"#).is_err());
+        assert!(parse_header(br#"["alg"]"#).is_err());
+    }
+}

@@ -1,0 +1,351 @@
+//! The issuer's keys as the request path sees them: a lock-free snapshot
+//! (arc-swap), refreshed periodically, refetched on an unknown `kid` at most
+//! once per interval, with one fetch in flight shared by every request that
+//! needs it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use jsonwebtoken::Algorithm;
+use tokio::sync::watch;
+
+use crate::error::{ConfigError, Error};
+use crate::fetch;
+use crate::jwks::{KeySet, KeySetError};
+
+/// Where the keys come from.
+#[derive(Debug, Clone)]
+pub(crate) enum KeySource {
+    /// OpenID discovery from the issuer URL.
+    Discovery { issuer: String },
+    /// An explicit JWKS URI.
+    Jwks { uri: String },
+}
+
+/// Timing and size limits of the key store (documented on the builder).
+#[derive(Debug, Clone)]
+pub(crate) struct KeyStoreConfig {
+    pub source: KeySource,
+    pub algorithms: Vec<Algorithm>,
+    pub unknown_kid_refetch_interval: Duration,
+    pub default_refresh: Duration,
+    pub min_refresh: Duration,
+    pub max_refresh: Duration,
+    pub retry_after_failure: Duration,
+    pub max_response_bytes: usize,
+    pub fetch_timeout: Duration,
+}
+
+/// One published key set and the number of fetches that produced it.
+pub(crate) struct Snapshot {
+    pub keys: KeySet,
+    /// Bumped on every successful fetch; 0 before the first.
+    pub generation: u64,
+}
+
+#[derive(Default)]
+struct FetchState {
+    in_flight: Option<watch::Receiver<bool>>,
+    last_unknown_kid_refetch: Option<Instant>,
+    /// The error of the latest attempt, when it failed.
+    latest_failure: Option<(Instant, ConfigError)>,
+}
+
+pub(crate) struct KeyStore {
+    config: KeyStoreConfig,
+    client: reqwest::Client,
+    current: ArcSwap<Snapshot>,
+    discovered_jwks_uri: OnceLock<String>,
+    started: Instant,
+    /// Milliseconds since `started` after which a background refresh is due.
+    refresh_due_ms: AtomicU64,
+    state: Mutex<FetchState>,
+}
+
+/// What a request that lacks its key should do.
+enum Plan {
+    Fetch { tx: watch::Sender<bool>, restore_window: Option<Option<Instant>> },
+    Wait(watch::Receiver<bool>),
+    Fail(Error),
+}
+
+impl KeyStore {
+    pub fn new(config: KeyStoreConfig, client: reqwest::Client) -> Self {
+        KeyStore {
+            config,
+            client,
+            current: ArcSwap::from_pointee(Snapshot { keys: KeySet::default(), generation: 0 }),
+            discovered_jwks_uri: OnceLock::new(),
+            started: Instant::now(),
+            refresh_due_ms: AtomicU64::new(0),
+            state: Mutex::new(FetchState::default()),
+        }
+    }
+
+    pub fn algorithms(&self) -> &[Algorithm] {
+        &self.config.algorithms
+    }
+
+    /// The current keys, without locking. Starts a background refresh when one is due.
+    pub fn snapshot(self: &Arc<Self>) -> arc_swap::Guard<Arc<Snapshot>> {
+        let snapshot = self.current.load();
+        if snapshot.generation > 0 && self.elapsed_ms() >= self.refresh_due_ms.load(Ordering::Relaxed) {
+            self.spawn_refresh();
+        }
+        snapshot
+    }
+
+    /// Called when the current snapshot has no key for the token: fetches,
+    /// joins a fetch in flight, or refuses, under the rate limit.
+    pub async fn fetch_for_missing_key(&self) -> Result<Arc<Snapshot>, Error> {
+        let plan = self.plan_for_missing_key();
+        self.carry_out(plan).await
+    }
+
+    /// Fetches now unless keys are loaded already; reports the configuration
+    /// or fetch error otherwise.
+    pub async fn ready(&self) -> Result<(), ConfigError> {
+        // Two rounds at most: join a fetch in flight, then run one ourselves.
+        for _ in 0..2 {
+            if self.current.load().generation > 0 {
+                return Ok(());
+            }
+            let plan = {
+                let mut state = self.lock_state();
+                match &state.in_flight {
+                    Some(rx) => Plan::Wait(rx.clone()),
+                    None => self.start(&mut state, None),
+                }
+            };
+            match plan {
+                Plan::Fetch { tx, restore_window } => {
+                    let guard = InFlight { store: self, tx, restore_window, done: false };
+                    return guard.run().await.map(drop);
+                }
+                Plan::Wait(rx) => self.wait(rx).await,
+                Plan::Fail(_) => {}
+            }
+        }
+        match (&self.lock_state().latest_failure, self.current.load().generation) {
+            (_, 1..) => Ok(()),
+            (Some((_, e)), _) => Err(e.clone()),
+            (None, _) => Err(ConfigError::Fetch {
+                url: self.describe_source(),
+                reason: "no key set was fetched".into(),
+            }),
+        }
+    }
+
+    fn describe_source(&self) -> String {
+        match &self.config.source {
+            KeySource::Discovery { issuer } => fetch::discovery_url(issuer),
+            KeySource::Jwks { uri } => uri.clone(),
+        }
+    }
+
+    fn plan_for_missing_key(&self) -> Plan {
+        let mut state = self.lock_state();
+        if let Some(rx) = &state.in_flight {
+            return Plan::Wait(rx.clone());
+        }
+        let loaded = self.current.load().generation > 0;
+        if !loaded {
+            // Cold: retry on demand, but not more often than the failure back-off.
+            if let Some((at, e)) = &state.latest_failure {
+                let wait = self.config.retry_after_failure.saturating_sub(at.elapsed());
+                if !wait.is_zero() {
+                    return Plan::Fail(unavailable(e, wait));
+                }
+            }
+            return self.start(&mut state, None);
+        }
+        let window = self.config.unknown_kid_refetch_interval;
+        match state.last_unknown_kid_refetch {
+            Some(at) if at.elapsed() < window => match &state.latest_failure {
+                Some((_, e)) => Plan::Fail(unavailable(e, window.saturating_sub(at.elapsed()))),
+                None => Plan::Fail(crate::error::TokenError::UnknownKey.into()),
+            },
+            previous => {
+                state.last_unknown_kid_refetch = Some(Instant::now());
+                self.start(&mut state, Some(previous))
+            }
+        }
+    }
+
+    /// Registers a fetch in flight; the caller runs it.
+    fn start(&self, state: &mut FetchState, restore_window: Option<Option<Instant>>) -> Plan {
+        let (tx, rx) = watch::channel(false);
+        state.in_flight = Some(rx);
+        Plan::Fetch { tx, restore_window }
+    }
+
+    async fn carry_out(&self, plan: Plan) -> Result<Arc<Snapshot>, Error> {
+        match plan {
+            Plan::Fail(e) => return Err(e),
+            Plan::Wait(rx) => self.wait(rx).await,
+            Plan::Fetch { tx, restore_window } => {
+                let guard = InFlight { store: self, tx, restore_window, done: false };
+                let _ = guard.run().await;
+            }
+        }
+        // The caller is missing a key: if the latest attempt failed, the issuer is the cause.
+        match &self.lock_state().latest_failure {
+            Some((_, e)) => Err(unavailable(e, self.config.retry_after_failure)),
+            None => Ok(self.current.load_full()),
+        }
+    }
+
+    async fn wait(&self, mut rx: watch::Receiver<bool>) {
+        // Bounded by the fetch timeout, and released if the fetching request is dropped.
+        let _ = tokio::time::timeout(self.config.fetch_timeout + Duration::from_secs(1), rx.wait_for(|done| *done)).await;
+    }
+
+    fn spawn_refresh(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let tx = {
+            let mut state = self.lock_state();
+            if state.in_flight.is_some() {
+                return;
+            }
+            let (tx, rx) = watch::channel(false);
+            state.in_flight = Some(rx);
+            tx
+        };
+        // Whatever happens, do not try again before the back-off.
+        self.schedule_refresh(self.config.retry_after_failure);
+        let store = Arc::clone(self);
+        runtime.spawn(async move {
+            let guard = InFlight { store: &store, tx, restore_window: None, done: false };
+            let _ = guard.run().await;
+        });
+    }
+
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, FetchState> {
+        // A poisoned lock only means a panic elsewhere mid-update of plain data.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn schedule_refresh(&self, after: Duration) {
+        let due = self.elapsed_ms().saturating_add(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
+        self.refresh_due_ms.store(due, Ordering::Relaxed);
+    }
+
+    /// One fetch: discovery when needed, then the JWKS.
+    async fn fetch_once(&self) -> Result<usize, ConfigError> {
+        let started = Instant::now();
+        let uri = self.jwks_uri().await?;
+        let outcome = tokio::time::timeout(
+            self.config.fetch_timeout,
+            fetch::get(&self.client, &uri, self.config.max_response_bytes),
+        )
+        .await
+        .unwrap_or_else(|_| Err(ConfigError::Fetch { url: uri.clone(), reason: "timed out".into() }))
+        .and_then(|fetched| {
+            let keys = KeySet::parse(&fetched.body, &self.config.algorithms).map_err(|e| {
+                ConfigError::InvalidDocument {
+                    url: uri.clone(),
+                    reason: match e {
+                        KeySetError::NotJson => "not a JSON Web Key Set".into(),
+                        KeySetError::NoUsableKeys => "the key set has no usable signing key".into(),
+                    },
+                }
+            })?;
+            Ok((keys, fetched.max_age))
+        });
+        let duration_ms = started.elapsed().as_millis() as u64;
+        match outcome {
+            Ok((keys, max_age)) => {
+                let count = keys.len();
+                let skipped = keys.skipped;
+                let generation = self.current.load().generation + 1;
+                self.current.store(Arc::new(Snapshot { keys, generation }));
+                let refresh = max_age
+                    .unwrap_or(self.config.default_refresh)
+                    .clamp(self.config.min_refresh, self.config.max_refresh);
+                self.schedule_refresh(refresh);
+                tracing::info!(url = %uri, outcome = "ok", duration_ms, keys = count, skipped, "fetched JWKS");
+                Ok(count)
+            }
+            Err(e) => {
+                tracing::warn!(url = %uri, outcome = "error", duration_ms, error = %e, "JWKS fetch failed");
+                Err(e)
+            }
+        }
+    }
+
+    async fn jwks_uri(&self) -> Result<String, ConfigError> {
+        let issuer = match &self.config.source {
+            KeySource::Jwks { uri } => return Ok(uri.clone()),
+            KeySource::Discovery { issuer } => issuer,
+        };
+        if let Some(uri) = self.discovered_jwks_uri.get() {
+            return Ok(uri.clone());
+        }
+        let url = fetch::discovery_url(issuer);
+        let fetched = tokio::time::timeout(
+            self.config.fetch_timeout,
+            fetch::get(&self.client, &url, self.config.max_response_bytes),
+        )
+        .await
+        .unwrap_or_else(|_| Err(ConfigError::Fetch { url: url.clone(), reason: "timed out".into() }))?;
+        let discovery = fetch::parse_discovery(&fetched.body, issuer, &url)?;
+        tracing::info!(url = %url, jwks_uri = %discovery.jwks_uri, "discovered issuer configuration");
+        Ok(self.discovered_jwks_uri.get_or_init(|| discovery.jwks_uri).clone())
+    }
+}
+
+fn unavailable(e: &ConfigError, retry_after: Duration) -> Error {
+    Error::KeysUnavailable {
+        reason: e.to_string().into(),
+        retry_after: retry_after.max(Duration::from_secs(1)),
+    }
+}
+
+/// The one fetch in flight. Dropping it (normally, or because the request that
+/// ran it was cancelled) releases the waiters.
+struct InFlight<'a> {
+    store: &'a KeyStore,
+    tx: watch::Sender<bool>,
+    /// For an unknown-`kid` refetch: the window to restore if we are cancelled
+    /// before finishing, so a dropped request does not use up the interval.
+    restore_window: Option<Option<Instant>>,
+    done: bool,
+}
+
+impl InFlight<'_> {
+    async fn run(mut self) -> Result<usize, ConfigError> {
+        let outcome = self.store.fetch_once().await;
+        {
+            let mut state = self.store.lock_state();
+            state.latest_failure = match &outcome {
+                Ok(_) => None,
+                Err(e) => Some((Instant::now(), e.clone())),
+            };
+        }
+        if outcome.is_err() {
+            self.store.schedule_refresh(self.store.config.retry_after_failure);
+        }
+        self.done = true;
+        outcome
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut state = self.store.lock_state();
+        state.in_flight = None;
+        if !self.done {
+            if let Some(previous) = self.restore_window {
+                state.last_unknown_kid_refetch = previous;
+            }
+        }
+        drop(state);
+        let _ = self.tx.send(true);
+    }
+}

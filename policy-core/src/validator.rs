@@ -1,0 +1,476 @@
+//! `Validator`: the issuer configuration and the checks that turn a bearer
+//! token into an [`AuthInfo`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+
+use crate::auth_info::AuthInfo;
+use crate::bearer::{BearerConfig, extract_bearer};
+use crate::claims::{self, Claims};
+use crate::error::{ConfigError, Error, TokenError};
+use crate::fetch;
+use crate::jwks::{DEFAULT_ALGORITHMS, is_hmac};
+use crate::key_store::{KeySource, KeyStore, KeyStoreConfig};
+
+/// Validates access tokens issued by one issuer, with its published keys.
+///
+/// Build it once at start-up and share it: a clone is cheap (an [`Arc`]).
+/// Building does no I/O, so it succeeds while the issuer is down; discovery
+/// and the key set are fetched on first use (requests fail closed with 503
+/// until the issuer answers), or at once with [`ready`](Validator::ready).
+///
+/// Requires a Tokio runtime for [`validate`](Validator::validate).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use policy_core::Validator;
+///
+/// let validator = Validator::builder()
+///     .issuer("https://my-tenant.logto.app/oidc")
+///     .audience("https://api.example.com")
+///     .build()?;
+/// validator.ready().await?; // optional: fail fast if the issuer is unreachable
+/// let auth = validator.validate("eyJhbGciOi...").await?;
+/// println!("{:?}", auth.sub());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Validator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuer: String,
+    audience: Option<Arc<str>>,
+    leeway: i64,
+    required_type: Option<String>,
+    bearer: BearerConfig,
+    store: Arc<KeyStore>,
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator")
+            .field("issuer", &self.inner.issuer)
+            .field("audience", &self.inner.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Validator {
+    /// A builder with the defaults stated on each of its methods.
+    pub fn builder() -> ValidatorBuilder {
+        ValidatorBuilder::default()
+    }
+
+    /// The configured issuer (`iss` must equal it exactly).
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// The configured audience (API resource indicator), if any.
+    pub fn audience(&self) -> Option<&str> {
+        self.inner.audience.as_deref()
+    }
+
+    /// The bearer extraction limits.
+    pub fn bearer_config(&self) -> &BearerConfig {
+        &self.inner.bearer
+    }
+
+    /// Runs discovery and fetches the key set now, unless already done, so a
+    /// service can refuse to start while its issuer is unreachable or misconfigured.
+    pub async fn ready(&self) -> Result<(), ConfigError> {
+        self.inner.store.ready().await
+    }
+
+    /// Extracts the bearer token from all of a request's `Authorization`
+    /// header values and validates it.
+    pub async fn authenticate<'a, I>(&self, authorization: I) -> Result<AuthInfo, Error>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let token = extract_bearer(authorization, &self.inner.bearer)?;
+        self.validate(token).await
+    }
+
+    /// Validates a compact JWS access token: signature by a key of the
+    /// issuer's JWKS under an allowed algorithm, `iss`, `exp`, `nbf`, the
+    /// header's `crit` and (if configured) `typ`. The audience, scopes and
+    /// organization are the [`Policy`](crate::Policy)'s to check.
+    pub async fn validate(&self, token: &str) -> Result<AuthInfo, Error> {
+        let outcome = self.validate_inner(token).await;
+        if let Err(e) = &outcome {
+            tracing::debug!(code = e.code(), reason = %e, "token rejected");
+        }
+        outcome
+    }
+
+    async fn validate_inner(&self, token: &str) -> Result<AuthInfo, Error> {
+        let inner = &*self.inner;
+        let (signing_input, header_b64, payload_b64, signature_b64) = split(token)?;
+        let header = claims::parse_header(&decode_segment(header_b64, "header")?)?;
+        let alg = allowed_algorithm(&header.alg, inner.store.algorithms())?;
+        if header.has_crit {
+            return Err(TokenError::CriticalHeader.into());
+        }
+        if let Some(required) = &inner.required_type {
+            let typ = header.typ.as_deref().unwrap_or("");
+            let typ = typ.strip_prefix("application/").unwrap_or(typ);
+            if !typ.eq_ignore_ascii_case(required) {
+                return Err(TokenError::WrongType.into());
+            }
+        }
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature_b64)
+            .map_err(|_| TokenError::Malformed("the signature is not base64url"))?;
+
+        let kid = header.kid.as_deref();
+        let snapshot = inner.store.snapshot();
+        let mut verdict = verify(&snapshot.keys, kid, alg, signing_input, &signature);
+        drop(snapshot);
+        if verdict == Err(TokenError::UnknownKey) {
+            // Only a key we do not have justifies asking the issuer again.
+            let refreshed = inner.store.fetch_for_missing_key().await?;
+            verdict = verify(&refreshed.keys, kid, alg, signing_input, &signature);
+        }
+        verdict?;
+
+        let payload = decode_segment(payload_b64, "payload")?;
+        let raw = claims::parse_claims(&payload)?;
+        let issuer = raw.iss.ok_or(TokenError::MissingClaim("iss"))?;
+        if issuer != inner.issuer {
+            return Err(TokenError::WrongIssuer.into());
+        }
+        let now = now();
+        let expires_at = raw.exp.ok_or(TokenError::MissingClaim("exp"))?;
+        if expires_at.saturating_add(inner.leeway) <= now {
+            return Err(TokenError::Expired.into());
+        }
+        if raw.nbf.is_some_and(|nbf| nbf.saturating_sub(inner.leeway) > now) {
+            return Err(TokenError::NotYetValid.into());
+        }
+        Ok(AuthInfo::new(Arc::new(Claims {
+            issuer,
+            sub: raw.sub,
+            client_id: raw.client_id,
+            organization_id: raw.organization_id,
+            scopes: raw.scopes,
+            audience: raw.audience,
+            expires_at,
+            not_before: raw.nbf,
+            key_id: header.kid,
+            payload: payload.into_boxed_slice(),
+            configured_audience: inner.audience.clone(),
+        })))
+    }
+}
+
+/// Splits a compact JWS into its signing input and three segments.
+fn split(token: &str) -> Result<(&[u8], &str, &str, &str), TokenError> {
+    let malformed = TokenError::Malformed("a JWT has three dot-separated segments");
+    let (signing_input, signature) = token.rsplit_once('.').ok_or(malformed.clone())?;
+    let (header, payload) = signing_input.split_once('.').ok_or(malformed.clone())?;
+    if header.is_empty() || payload.is_empty() || payload.contains('.') {
+        return Err(malformed);
+    }
+    Ok((signing_input.as_bytes(), header, payload, signature))
+}
+
+fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, TokenError> {
+    URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
+        TokenError::Malformed(if what == "header" {
+            "the header is not base64url"
+        } else {
+            "the payload is not base64url"
+        })
+    })
+}
+
+/// The header's algorithm, if allowed. `none` (any spelling) and HMAC are
+/// never allowed with keys from a JWKS.
+fn allowed_algorithm(name: &str, allowed: &[Algorithm]) -> Result<Algorithm, TokenError> {
+    let alg: Algorithm = name.parse().map_err(|_| TokenError::AlgorithmNotAllowed)?;
+    if is_hmac(alg) || !allowed.contains(&alg) {
+        return Err(TokenError::AlgorithmNotAllowed);
+    }
+    Ok(alg)
+}
+
+/// Verifies the signature with a key of `keys` that `kid` names and that may
+/// be used with `alg`.
+fn verify(
+    keys: &crate::jwks::KeySet,
+    kid: Option<&str>,
+    alg: Algorithm,
+    signing_input: &[u8],
+    signature: &[u8],
+) -> Result<(), TokenError> {
+    let candidates = keys.candidates(kid);
+    if candidates.is_empty() {
+        return Err(if kid.is_none() && keys.len() > 0 {
+            TokenError::MissingKeyId
+        } else {
+            TokenError::UnknownKey
+        });
+    }
+    let mut usable = candidates.iter().filter_map(|k| k.for_algorithm(alg)).peekable();
+    if usable.peek().is_none() {
+        return Err(TokenError::AlgorithmMismatch);
+    }
+    if usable.any(|key| key.verify_sig(signing_input, signature).is_ok()) {
+        Ok(())
+    } else {
+        Err(TokenError::InvalidSignature)
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Configures a [`Validator`]. Every setting has a safe default, stated on its method.
+#[derive(Debug, Clone)]
+pub struct ValidatorBuilder {
+    issuer: Option<String>,
+    jwks_uri: Option<String>,
+    audience: Option<String>,
+    algorithms: Vec<Algorithm>,
+    leeway: Duration,
+    required_type: Option<String>,
+    bearer: BearerConfig,
+    connect_timeout: Duration,
+    timeout: Duration,
+    max_response_bytes: usize,
+    unknown_kid_refetch_interval: Duration,
+    default_refresh: Duration,
+    min_refresh: Duration,
+    max_refresh: Duration,
+    retry_after_failure: Duration,
+}
+
+impl Default for ValidatorBuilder {
+    fn default() -> Self {
+        ValidatorBuilder {
+            issuer: None,
+            jwks_uri: None,
+            audience: None,
+            algorithms: DEFAULT_ALGORITHMS.to_vec(),
+            leeway: Duration::from_secs(60),
+            required_type: None,
+            bearer: BearerConfig::default(),
+            connect_timeout: Duration::from_secs(3),
+            timeout: Duration::from_secs(5),
+            max_response_bytes: 1024 * 1024,
+            unknown_kid_refetch_interval: Duration::from_secs(30),
+            default_refresh: Duration::from_secs(600),
+            min_refresh: Duration::from_secs(60),
+            max_refresh: Duration::from_secs(24 * 3600),
+            retry_after_failure: Duration::from_secs(5),
+        }
+    }
+}
+
+impl ValidatorBuilder {
+    /// The issuer URL, e.g. `https://<tenant>.logto.app/oidc`. Tokens' `iss`
+    /// must equal it exactly. Without [`jwks_uri`](Self::jwks_uri), keys are
+    /// found through OpenID discovery at `{issuer}/.well-known/openid-configuration`,
+    /// whose `issuer` must equal this value. Required.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The JWKS URL, skipping discovery. Default: discovered.
+    pub fn jwks_uri(mut self, uri: impl Into<String>) -> Self {
+        self.jwks_uri = Some(uri.into());
+        self
+    }
+
+    /// The API resource indicator: the audience that [`Policy`](crate::Policy)s
+    /// require unless they name their own. Default: none (such policies deny).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The allowed signing algorithms. Default: RS256/384/512, PS256/384/512,
+    /// ES256/384, EdDSA. HMAC algorithms are refused at build time: a JWKS
+    /// publishes keys, and an HMAC "key" there would be public.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Clock skew tolerated on `exp` and `nbf`. Default: 60 s.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Requires the header `typ` to be this value (compared case-insensitively,
+    /// with or without `application/`), e.g. `at+jwt` for RFC 9068 access
+    /// tokens. Default: not checked (Logto's tokens carry `at+jwt`, many issuers' carry `JWT`).
+    pub fn require_type(mut self, typ: impl Into<String>) -> Self {
+        self.required_type = Some(typ.into());
+        self
+    }
+
+    /// The longest accepted bearer token. Default: 8 KiB.
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.bearer.max_token_len = bytes;
+        self
+    }
+
+    /// Timeout to connect to the issuer. Default: 3 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Timeout for a whole request to the issuer (discovery or JWKS); bounds how
+    /// long a request that waits for keys can wait. Default: 5 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Largest accepted discovery or JWKS response. Default: 1 MiB.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Minimum time between two refetches caused by tokens with an unknown
+    /// `kid`, so that a flood of random `kid`s cannot hammer the issuer. The
+    /// start-up fetch and periodic refreshes do not count. Default: 30 s.
+    pub fn unknown_kid_refetch_interval(mut self, interval: Duration) -> Self {
+        self.unknown_kid_refetch_interval = interval;
+        self
+    }
+
+    /// Refresh period when the JWKS response has no `Cache-Control: max-age`.
+    /// Default: 10 minutes.
+    pub fn refresh_interval(mut self, interval: Duration) -> Self {
+        self.default_refresh = interval;
+        self
+    }
+
+    /// Bounds applied to the refresh period (from `max-age` or the default).
+    /// Default: 1 minute to 24 hours.
+    pub fn refresh_bounds(mut self, min: Duration, max: Duration) -> Self {
+        self.min_refresh = min;
+        self.max_refresh = max.max(min);
+        self
+    }
+
+    /// After a failed fetch, how long before the next attempt, and the
+    /// `Retry-After` of the resulting 503s. Default: 5 s.
+    pub fn retry_after_failure(mut self, delay: Duration) -> Self {
+        self.retry_after_failure = delay;
+        self
+    }
+
+    /// Checks the configuration and builds the validator. No network I/O.
+    pub fn build(self) -> Result<Validator, ConfigError> {
+        let issuer = self.issuer.ok_or(ConfigError::MissingIssuer)?;
+        fetch::check_url(&issuer, "issuer")?;
+        if self.algorithms.is_empty() {
+            return Err(ConfigError::InvalidAlgorithms("no algorithm allowed"));
+        }
+        if self.algorithms.iter().any(|&a| is_hmac(a)) {
+            return Err(ConfigError::InvalidAlgorithms(
+                "HMAC algorithms cannot be used with keys from a JWKS",
+            ));
+        }
+        let source = match self.jwks_uri {
+            Some(uri) => {
+                fetch::check_url(&uri, "JWKS")?;
+                KeySource::Jwks { uri }
+            }
+            None => KeySource::Discovery { issuer: issuer.clone() },
+        };
+        let client = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|_| ConfigError::Fetch {
+                url: issuer.clone(),
+                reason: "the HTTP client could not be initialised".into(),
+            })?;
+        let store = KeyStore::new(
+            KeyStoreConfig {
+                source,
+                algorithms: self.algorithms,
+                unknown_kid_refetch_interval: self.unknown_kid_refetch_interval,
+                default_refresh: self.default_refresh,
+                min_refresh: self.min_refresh,
+                max_refresh: self.max_refresh,
+                retry_after_failure: self.retry_after_failure,
+                max_response_bytes: self.max_response_bytes,
+                fetch_timeout: self.timeout,
+            },
+            client,
+        );
+        Ok(Validator {
+            inner: Arc::new(Inner {
+                issuer,
+                audience: self.audience.map(Arc::from),
+                leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
+                required_type: self.required_type,
+                bearer: self.bearer,
+                store: Arc::new(store),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn none_and_hmac_are_never_allowed() {
+        for name in ["none", "None", "NONE", "nOnE", "HS256", "HS384", "HS512", "", "RS256 "] {
+            assert_eq!(allowed_algorithm(name, DEFAULT_ALGORITHMS), Err(TokenError::AlgorithmNotAllowed), "{name}");
+        }
+        assert_eq!(allowed_algorithm("ES256", DEFAULT_ALGORITHMS), Ok(Algorithm::ES256));
+        assert_eq!(allowed_algorithm("ES256", &[Algorithm::RS256]), Err(TokenError::AlgorithmNotAllowed));
+    }
+
+    #[test]
+    fn tokens_must_have_three_segments() {
+        for token in ["a", "a.b", "a.b.c.d", ".b.c", "a..c"] {
+            assert!(split(token).is_err(), "{token}");
+        }
+        assert!(split("a.b.").is_ok(), "an empty signature fails later, as a bad signature");
+    }
+
+    #[test]
+    fn builder_refuses_bad_configuration() {
+        assert_eq!(Validator::builder().build().err(), Some(ConfigError::MissingIssuer));
+        assert!(matches!(
+            Validator::builder().issuer("not a url").build(),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            Validator::builder().issuer("https://i").algorithms([Algorithm::HS256]).build(),
+            Err(ConfigError::InvalidAlgorithms(_))
+        ));
+        assert!(matches!(
+            Validator::builder().issuer("https://i").algorithms([]).build(),
+            Err(ConfigError::InvalidAlgorithms(_))
+        ));
+        assert!(matches!(
+            Validator::builder().issuer("https://i").jwks_uri("nope").build(),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
+    }
+}
