@@ -32,8 +32,22 @@ impl AuthInfo {
         AuthInfo { claims, request: None }
     }
 
-    pub(crate) fn shared_claims(&self) -> &Arc<Claims> {
-        &self.claims
+    /// An `AuthInfo` with the given claims, for unit tests of policies.
+    #[cfg(test)]
+    pub(crate) fn for_tests(audience: &[&str], scopes: &[&str], organization_id: Option<&str>, configured_audience: Option<&str>) -> Self {
+        AuthInfo::new(Arc::new(Claims {
+            issuer: "https://issuer.test".into(),
+            sub: Some("user".into()),
+            client_id: None,
+            organization_id: organization_id.map(Into::into),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            audience: audience.iter().map(|s| s.to_string()).collect(),
+            expires_at: i64::MAX,
+            not_before: None,
+            key_id: None,
+            payload: Box::new(*b"{}"),
+            configured_audience: configured_audience.map(Arc::from),
+        }))
     }
 
     /// The subject (`sub`): the user, or the client for machine-to-machine tokens.
@@ -74,6 +88,11 @@ impl AuthInfo {
     /// Expiry (`exp`) in seconds since the Unix epoch.
     pub fn expires_at(&self) -> i64 {
         self.claims.expires_at
+    }
+
+    /// Not-before (`nbf`) in seconds since the Unix epoch, if the token has one.
+    pub fn not_before(&self) -> Option<i64> {
+        self.claims.not_before
     }
 
     /// The id of the key that signed the token (`kid`), if the header named one.

@@ -181,11 +181,6 @@ impl KeySet {
         self.by_kid.values().map(Vec::len).sum::<usize>() + self.without_kid.len()
     }
 
-    /// Whether a key with this `kid` is present.
-    pub fn contains_kid(&self, kid: &str) -> bool {
-        self.by_kid.contains_key(kid)
-    }
-
     /// The keys a token may have been signed with: those with its `kid` (a
     /// duplicated `kid` yields several), or without a `kid` every key.
     pub fn candidates(&self, kid: Option<&str>) -> Vec<&Arc<VerifyingKey>> {
@@ -193,11 +188,6 @@ impl KeySet {
             Some(kid) => self.by_kid.get(kid).map(|keys| keys.iter().collect()).unwrap_or_default(),
             None => self.by_kid.values().flatten().chain(&self.without_kid).collect(),
         }
-    }
-
-    /// The set of `kid`s, to tell which keys left on a refresh.
-    pub fn kids(&self) -> impl Iterator<Item = &str> {
-        self.by_kid.keys().map(String::as_str)
     }
 }
 
@@ -238,7 +228,7 @@ mod tests {
         let set = KeySet::parse(doc.as_bytes(), DEFAULT_ALGORITHMS).unwrap();
         assert_eq!(set.len(), 1);
         assert_eq!(set.skipped, 4);
-        assert!(!set.contains_kid("h"));
+        assert!(set.candidates(Some("h")).is_empty());
     }
 
     #[test]

@@ -20,6 +20,8 @@ mod validator;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "warp")]
+pub mod warp;
 
 pub use crate::auth_info::{AuthInfo, RequestContext};
 pub use crate::bearer::{BearerConfig, extract_bearer};

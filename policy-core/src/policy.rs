@@ -338,3 +338,125 @@ impl<T: PolicySet + ?Sized> PolicySet for std::sync::Arc<T> {
         (**self).policies()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const API: &str = "https://api.example.com";
+
+    fn auth(audience: &[&str], scopes: &[&str], org: Option<&str>) -> AuthInfo {
+        AuthInfo::for_tests(audience, scopes, org, Some(API))
+    }
+
+    #[test]
+    fn global_api_allow_deny_matrix() {
+        let policy = Policy::new(Model::GlobalApi).scopes(["api:read"]);
+        assert_eq!(policy.check(&auth(&[API], &["api:read"], None), None), Ok(()));
+        assert_eq!(policy.check(&auth(&["https://other"], &["api:read"], None), None), Err(Denied::WrongAudience));
+        assert_eq!(
+            policy.check(&auth(&[API], &["api:write"], None), None),
+            Err(Denied::MissingScopes { missing: vec!["api:read".into()] })
+        );
+        assert_eq!(
+            policy.check(&auth(&[API], &["api:read"], Some("org-1")), None),
+            Err(Denied::OrganizationTokenNotAllowed)
+        );
+        // The audience is one of several.
+        assert_eq!(policy.check(&auth(&["x", API], &["api:read"], None), None), Ok(()));
+    }
+
+    #[test]
+    fn org_permission_allow_deny_matrix() {
+        let policy = Policy::new(Model::OrgPermission).scopes(["invite:member"]);
+        let org_token = auth(&["urn:logto:organization:acme"], &["invite:member"], None);
+        assert_eq!(policy.check(&org_token, Some("acme")), Ok(()));
+        assert_eq!(policy.check(&org_token, Some("other")), Err(Denied::OrganizationMismatch));
+        assert_eq!(policy.check(&org_token, None), Err(Denied::MissingOrganization));
+        // Prefix tricks do not match: the id is compared exactly.
+        assert_eq!(policy.check(&org_token, Some("acm")), Err(Denied::OrganizationMismatch));
+        assert_eq!(policy.check(&auth(&[API], &["invite:member"], None), Some("acme")), Err(Denied::WrongAudience));
+        assert_eq!(
+            policy.check(&auth(&["urn:logto:organization:acme"], &[], None), Some("acme")),
+            Err(Denied::MissingScopes { missing: vec!["invite:member".into()] })
+        );
+    }
+
+    #[test]
+    fn org_resource_allow_deny_matrix() {
+        let policy = Policy::new(Model::OrgResource).scopes(["api:read"]);
+        let token = auth(&[API], &["api:read"], Some("acme"));
+        assert_eq!(policy.check(&token, Some("acme")), Ok(()));
+        assert_eq!(policy.check(&token, Some("other")), Err(Denied::OrganizationMismatch));
+        assert_eq!(policy.check(&token, None), Err(Denied::MissingOrganization));
+        assert_eq!(policy.check(&auth(&[API], &["api:read"], None), Some("acme")), Err(Denied::OrganizationMismatch));
+        assert_eq!(
+            policy.check(&auth(&["https://other"], &["api:read"], Some("acme")), Some("acme")),
+            Err(Denied::WrongAudience)
+        );
+        // Unicode look-alikes are different organizations: no normalisation.
+        assert_eq!(policy.check(&token, Some("acme\u{200b}")), Err(Denied::OrganizationMismatch));
+        assert_eq!(policy.check(&auth(&[API], &["api:read"], Some("аcme")), Some("acme")), Err(Denied::OrganizationMismatch));
+    }
+
+    #[test]
+    fn any_scopes_need_one_of_them() {
+        let policy = Policy::new(Model::GlobalApi).any_scopes(["admin", "support"]);
+        assert_eq!(policy.check(&auth(&[API], &["support"], None), None), Ok(()));
+        assert_eq!(
+            policy.check(&auth(&[API], &["api:read"], None), None),
+            Err(Denied::NoneOfScopes { any_of: vec!["admin".into(), "support".into()] })
+        );
+    }
+
+    #[test]
+    fn missing_scopes_are_all_listed() {
+        let policy = Policy::new(Model::GlobalApi).scopes(["a", "b", "c"]);
+        assert_eq!(
+            policy.check(&auth(&[API], &["b"], None), None),
+            Err(Denied::MissingScopes { missing: vec!["a".into(), "c".into()] })
+        );
+    }
+
+    #[test]
+    fn policy_audience_overrides_the_configured_one() {
+        let policy = Policy::new(Model::GlobalApi).audience("https://billing");
+        assert_eq!(policy.check(&auth(&["https://billing"], &[], None), None), Ok(()));
+        assert_eq!(policy.check(&auth(&[API], &[], None), None), Err(Denied::WrongAudience));
+        let unconfigured = AuthInfo::for_tests(&[API], &[], None, None);
+        assert_eq!(Policy::new(Model::GlobalApi).check(&unconfigured, None), Err(Denied::NoAudienceConfigured));
+    }
+
+    #[test]
+    fn header_and_query_sources_read_the_captured_request() {
+        use crate::auth_info::RequestContext;
+        let header = Policy::new(Model::OrgResource).organization(OrgSource::Header("X-Organization-Id".into()));
+        let query = Policy::new(Model::OrgResource).organization(OrgSource::Query("organization_id".into()));
+        let token = auth(&[API], &[], Some("acme"));
+        assert_eq!(header.check_request(&token), Err(Denied::MissingOrganization));
+        let with_header = token.clone().with_request(RequestContext::new().with_header("x-organization-id", "acme"));
+        assert_eq!(header.check_request(&with_header), Ok(()));
+        assert_eq!(query.check_request(&with_header), Err(Denied::MissingOrganization));
+        let with_query = token.with_request(RequestContext::new().with_query("organization_id", "other"));
+        assert_eq!(query.check_request(&with_query), Err(Denied::OrganizationMismatch));
+    }
+
+    #[test]
+    fn stacked_policies_must_all_hold() {
+        let set = [Policy::new(Model::GlobalApi).scopes(["a"]), Policy::new(Model::GlobalApi).scopes(["b"])];
+        assert_eq!(set.check_all(&auth(&[API], &["a", "b"], None), None), Ok(()));
+        assert!(set.check_all(&auth(&[API], &["a"], None), None).is_err());
+    }
+
+    #[test]
+    fn policies_serialise_for_the_inventory() {
+        let policy = Policy::new(Model::OrgPermission)
+            .scopes(["invite:member"])
+            .organization(OrgSource::PathParam("org_id".into()));
+        assert_eq!(
+            serde_json::to_value(&policy).unwrap(),
+            serde_json::json!({"model": "org_permission", "scopes": ["invite:member"], "anyScopes": [],
+                "organization": {"from": "path_param", "name": "org_id"}})
+        );
+    }
+}

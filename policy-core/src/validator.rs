@@ -49,6 +49,7 @@ struct Inner {
     leeway: i64,
     required_type: Option<String>,
     bearer: BearerConfig,
+    resource_metadata: Option<Arc<str>>,
     store: Arc<KeyStore>,
 }
 
@@ -75,6 +76,12 @@ impl Validator {
     /// The configured audience (API resource indicator), if any.
     pub fn audience(&self) -> Option<&str> {
         self.inner.audience.as_deref()
+    }
+
+    /// The RFC 9728 Protected Resource Metadata URL advertised in 401
+    /// challenges, if configured.
+    pub fn resource_metadata(&self) -> Option<&Arc<str>> {
+        self.inner.resource_metadata.as_ref()
     }
 
     /// The bearer extraction limits.
@@ -245,6 +252,7 @@ pub struct ValidatorBuilder {
     leeway: Duration,
     required_type: Option<String>,
     bearer: BearerConfig,
+    resource_metadata: Option<String>,
     connect_timeout: Duration,
     timeout: Duration,
     max_response_bytes: usize,
@@ -265,6 +273,7 @@ impl Default for ValidatorBuilder {
             leeway: Duration::from_secs(60),
             required_type: None,
             bearer: BearerConfig::default(),
+            resource_metadata: None,
             connect_timeout: Duration::from_secs(3),
             timeout: Duration::from_secs(5),
             max_response_bytes: 1024 * 1024,
@@ -328,6 +337,15 @@ impl ValidatorBuilder {
         self
     }
 
+    /// The URL of this API's RFC 9728 Protected Resource Metadata (usually
+    /// `https://<api host>/.well-known/oauth-protected-resource`), advertised as
+    /// `resource_metadata="…"` in the 401 challenge so that OAuth clients can
+    /// discover how to get a token. Default: not advertised.
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        self.resource_metadata = Some(url.into());
+        self
+    }
+
     /// Timeout to connect to the issuer. Default: 3 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -381,6 +399,9 @@ impl ValidatorBuilder {
     pub fn build(self) -> Result<Validator, ConfigError> {
         let issuer = self.issuer.ok_or(ConfigError::MissingIssuer)?;
         fetch::check_url(&issuer, "issuer")?;
+        if let Some(url) = &self.resource_metadata {
+            fetch::check_url(url, "resource metadata")?;
+        }
         if self.algorithms.is_empty() {
             return Err(ConfigError::InvalidAlgorithms("no algorithm allowed"));
         }
@@ -426,6 +447,7 @@ impl ValidatorBuilder {
                 leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
                 required_type: self.required_type,
                 bearer: self.bearer,
+                resource_metadata: self.resource_metadata.map(Arc::from),
                 store: Arc::new(store),
             }),
         })

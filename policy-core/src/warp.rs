@@ -1,0 +1,441 @@
+//! warp filters: authenticate a request, authorize it against policies before
+//! its body is read, serve RFC 9728 Protected Resource Metadata, and turn our
+//! rejections into RFC 6750 responses in one place ([`recover`]).
+//!
+//! Recommended route order: path, then [`authorize`] (or [`authorize_path`]
+//! for an organization in the path), then body filters, then the handler, so
+//! that a caller without permission gets 403 before the server parses a body:
+//!
+//! ```
+//! use policy_core::warp::{authorize, recover};
+//! use policy_core::{Model, Policy, AuthInfo};
+//! use warp::Filter;
+//!
+//! static WRITE: Policy = Policy::from_static(
+//!     Model::GlobalApi, &[std::borrow::Cow::Borrowed("api:write")], &[], None, None);
+//!
+//! # #[cfg(feature = "testing")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! # let issuer = policy_core::testing::TestIssuer::start().await;
+//! # let validator = issuer.validator("https://api.example.com");
+//! let route = warp::post()
+//!     .and(warp::path!("api" / "products"))
+//!     .and(authorize(validator.clone(), &WRITE))
+//!     .and(warp::body::json())
+//!     .map(|auth: AuthInfo, body: serde_json::Value| warp::reply::json(&body))
+//!     .recover(recover);
+//!
+//! // Without the permission, a malformed body still gets 403, not 400.
+//! let token = issuer.token().for_global_api("https://api.example.com").scopes(["api:read"]).sign();
+//! let response = warp::test::request()
+//!     .method("POST")
+//!     .path("/api/products")
+//!     .header("authorization", format!("Bearer {token}"))
+//!     .body("{not json")
+//!     .reply(&route)
+//!     .await;
+//! assert_eq!(response.status(), 403);
+//! assert_eq!(
+//!     response.headers()["www-authenticate"],
+//!     "Bearer error=\"insufficient_scope\", scope=\"api:write\""
+//! );
+//! # });
+//! ```
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use serde::Serialize;
+use warp::http::{HeaderMap, HeaderValue, header};
+use warp::reject::Reject;
+use warp::{Filter, Rejection, Reply};
+
+use crate::auth_info::{AuthInfo, RequestContext};
+use crate::declaration::declared;
+use crate::error::{Denied, Error};
+use crate::policy::{OrgSource, Policy, PolicySet};
+use crate::validator::Validator;
+
+/// The rejection our filters produce: find it with
+/// `rejection.find::<policy::warp::Rejected>()` in your own `recover`, or
+/// let [`recover`] answer it.
+#[derive(Debug)]
+pub struct Rejected {
+    error: Error,
+    resource_metadata: Option<Arc<str>>,
+}
+
+impl Rejected {
+    /// The reason.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The response this rejection deserves: status, `WWW-Authenticate`,
+    /// `Retry-After` for 503, and a JSON body `{"error": "...", "code": "..."}`.
+    pub fn to_response(&self) -> warp::reply::Response {
+        error_response(&self.error, self.resource_metadata.as_deref())
+    }
+}
+
+impl Reject for Rejected {}
+
+impl From<Denied> for Rejection {
+    /// Lets handlers annotated with `#[requires]` return `Result<_, Rejection>`.
+    fn from(denied: Denied) -> Self {
+        warp::reject::custom(Rejected { error: Error::Denied(denied), resource_metadata: None })
+    }
+}
+
+impl From<Error> for Rejection {
+    fn from(error: Error) -> Self {
+        warp::reject::custom(Rejected { error, resource_metadata: None })
+    }
+}
+
+fn reject(validator: &Validator, error: Error) -> Rejection {
+    warp::reject::custom(Rejected { error, resource_metadata: validator.resource_metadata().cloned() })
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: String,
+    code: &'a str,
+}
+
+/// The response for an [`Error`]: its status, its RFC 6750 challenge (with
+/// `resource_metadata` when given), `Retry-After` on 503, and a JSON body
+/// `{"error": "<message>", "code": "<stable code>"}`.
+pub fn error_response(error: &Error, resource_metadata: Option<&str>) -> warp::reply::Response {
+    let body = ErrorBody { error: error.to_string(), code: error.code() };
+    let mut response = warp::reply::with_status(warp::reply::json(&body), error.status()).into_response();
+    let headers = response.headers_mut();
+    if let Some(challenge) = error.www_authenticate(resource_metadata) {
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    if let Some(retry_after) = error.retry_after() {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
+    }
+    response
+}
+
+/// Turns our rejections into responses; passes every other rejection (404,
+/// 405, your own) through untouched. Use it as `.recover(policy::warp::recover)`,
+/// or call [`Rejected::to_response`] from your own recover function.
+pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, Rejection> {
+    match rejection.find::<Rejected>() {
+        Some(rejected) => {
+            if let Error::Denied(denied) = rejected.error() {
+                tracing::info!(code = denied.code(), reason = %denied, "request denied");
+            }
+            Ok(rejected.to_response())
+        }
+        None => Err(rejection),
+    }
+}
+
+/// The header and query names that declared policies read organizations
+/// from, captured with the token so that checks need no second look at the request.
+#[derive(Clone, Default)]
+struct Capture {
+    headers: Arc<[String]>,
+    query: Arc<[String]>,
+}
+
+impl Capture {
+    fn from_sources<'a>(sources: impl Iterator<Item = &'a OrgSource>) -> Self {
+        let (mut headers, mut query) = (Vec::new(), Vec::new());
+        for source in sources {
+            match source {
+                OrgSource::Header(name) if !headers.iter().any(|h: &String| h.eq_ignore_ascii_case(name)) => {
+                    headers.push(name.to_string())
+                }
+                OrgSource::Query(name) if !query.contains(&name.to_string()) => query.push(name.to_string()),
+                _ => {}
+            }
+        }
+        Capture { headers: headers.into(), query: query.into() }
+    }
+
+    fn declared() -> Self {
+        Self::from_sources(
+            declared()
+                .into_iter()
+                .flat_map(|d| d.policies())
+                .filter_map(Policy::organization_source),
+        )
+    }
+
+    fn is_empty(&self) -> bool {
+        self.headers.is_empty() && self.query.is_empty()
+    }
+
+    fn context(&self, headers: &HeaderMap, query: Option<&str>) -> Option<RequestContext> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut context = RequestContext::new();
+        for name in self.headers.iter() {
+            // A value that is not visible ASCII cannot be an organization id we issued.
+            if let Some(value) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
+                context = context.with_header(name.clone(), value);
+            }
+        }
+        if let Some(query) = query {
+            for (key, value) in form_urlencoded_pairs(query) {
+                if self.query.iter().any(|q| *q == key) {
+                    context = context.with_query(key, value);
+                }
+            }
+        }
+        Some(context)
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs; undecodable pairs are skipped.
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
+}
+
+fn request_parts() -> impl Filter<Extract = (HeaderMap, Option<String>), Error = Infallible> + Clone {
+    warp::header::headers_cloned().and(
+        warp::query::raw()
+            .map(Some)
+            .or(warp::any().map(|| None))
+            .unify(),
+    )
+}
+
+async fn authenticate_request(
+    validator: &Validator,
+    capture: &Capture,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<AuthInfo, Error> {
+    let values = headers.get_all(header::AUTHORIZATION).iter().map(HeaderValue::as_bytes);
+    let auth = validator.authenticate(values).await?;
+    Ok(match capture.context(headers, query) {
+        Some(context) => auth.with_request(context),
+        None => auth,
+    })
+}
+
+/// Extracts the bearer token from all of the request's `Authorization`
+/// headers and validates it. Rejects with [`Rejected`] (400, 401 or 503).
+///
+/// The [`AuthInfo`] also carries the headers and query parameters that the
+/// program's `#[requires]` declarations read organizations from.
+///
+/// ```
+/// # #[cfg(feature = "testing")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use policy_core::{warp::{authenticate, recover}, AuthInfo};
+/// use warp::Filter;
+/// let issuer = policy_core::testing::TestIssuer::start().await;
+/// let validator = issuer.validator("https://api.example.com");
+/// let whoami = warp::path("me")
+///     .and(authenticate(validator))
+///     .map(|auth: AuthInfo| warp::reply::json(&auth))
+///     .recover(recover);
+///
+/// let response = warp::test::request().path("/me").reply(&whoami).await;
+/// assert_eq!(response.status(), 401);
+/// assert_eq!(response.headers()["www-authenticate"], "Bearer");
+/// # });
+/// ```
+pub fn authenticate(validator: Validator) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone {
+    let capture = Capture::declared();
+    request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
+        let (validator, capture) = (validator.clone(), capture.clone());
+        async move {
+            authenticate_request(&validator, &capture, &headers, query.as_deref())
+                .await
+                .map_err(|e| reject(&validator, e))
+        }
+    })
+}
+
+/// Like [`authenticate`], for routes that serve everyone but more to the
+/// authenticated: no `Authorization` header yields `None`; a header with a
+/// bad token is still rejected, never silently downgraded.
+pub fn optional(validator: Validator) -> impl Filter<Extract = (Option<AuthInfo>,), Error = Rejection> + Clone {
+    let capture = Capture::declared();
+    request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
+        let (validator, capture) = (validator.clone(), capture.clone());
+        async move {
+            if !headers.contains_key(header::AUTHORIZATION) {
+                return Ok(None);
+            }
+            authenticate_request(&validator, &capture, &headers, query.as_deref())
+                .await
+                .map(Some)
+                .map_err(|e| reject(&validator, e))
+        }
+    })
+}
+
+/// Authenticates and checks `policies` (a `#[requires]` module's `POLICY`,
+/// or any [`PolicySet`]), reading header and query organization sources from
+/// the request. Place it before body filters.
+///
+/// Policies whose organization comes from a path parameter need the id from
+/// the path: use [`authorize_path`] for those (here they are refused with
+/// [`Denied::MissingOrganization`]).
+pub fn authorize<P>(validator: Validator, policies: P) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone
+where
+    P: PolicySet + Clone + 'static,
+{
+    let mut capture = Capture::declared();
+    let own = Capture::from_sources(policies.policies().iter().filter_map(Policy::organization_source));
+    capture = Capture {
+        headers: capture.headers.iter().chain(own.headers.iter()).cloned().collect(),
+        query: capture.query.iter().chain(own.query.iter()).cloned().collect(),
+    };
+    request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
+        let (validator, capture, policies) = (validator.clone(), capture.clone(), policies.clone());
+        async move {
+            let auth = authenticate_request(&validator, &capture, &headers, query.as_deref())
+                .await
+                .map_err(|e| reject(&validator, e))?;
+            policies.check_all_request(&auth).map_err(|d| denied(&validator, d))?;
+            Ok::<_, Rejection>(auth)
+        }
+    })
+}
+
+/// [`authorize`] with a policy built at run time, for routes written without
+/// the macro (organization from a header or query parameter).
+///
+/// ```
+/// use policy_core::{Model, OrgSource, Policy};
+/// # #[cfg(feature = "testing")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let issuer = policy_core::testing::TestIssuer::start().await;
+/// # let validator = issuer.validator("https://api.example.com");
+/// use warp::Filter;
+/// let billing = warp::path("billing")
+///     .and(policy_core::warp::require(
+///         validator,
+///         Policy::new(Model::OrgPermission)
+///             .scopes(["manage:billing"])
+///             .organization(OrgSource::Header("X-Organization-Id".into())),
+///     ))
+///     .map(|auth: policy_core::AuthInfo| "ok")
+///     .recover(policy_core::warp::recover);
+///
+/// let token = issuer.token().for_organization("org-1").scopes(["manage:billing"]).sign();
+/// let ok = warp::test::request()
+///     .path("/billing")
+///     .header("authorization", format!("Bearer {token}"))
+///     .header("x-organization-id", "org-1")
+///     .reply(&billing)
+///     .await;
+/// assert_eq!(ok.status(), 200);
+/// let other_org = warp::test::request()
+///     .path("/billing")
+///     .header("authorization", format!("Bearer {token}"))
+///     .header("x-organization-id", "org-2")
+///     .reply(&billing)
+///     .await;
+/// assert_eq!(other_org.status(), 403);
+/// # });
+/// ```
+pub fn require(validator: Validator, policy: Policy) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone {
+    authorize(validator, Arc::new(policy))
+}
+
+/// Authenticates and checks `policies` against the organization id that
+/// `path` extracts, for policies whose organization comes from the path.
+/// Extracts `(org_id, AuthInfo)`.
+///
+/// ```
+/// use policy_core::{Model, OrgSource, Policy, AuthInfo};
+/// use warp::Filter;
+/// static READ: Policy = Policy::from_static(
+///     Model::OrgResource, &[std::borrow::Cow::Borrowed("api:read")], &[], None,
+///     Some(OrgSource::PathParam(std::borrow::Cow::Borrowed("org_id"))));
+/// # #[cfg(feature = "testing")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let issuer = policy_core::testing::TestIssuer::start().await;
+/// # let validator = issuer.validator("https://api.example.com");
+/// let route = policy_core::warp::authorize_path(warp::path!("orgs" / String / "data"), validator, &READ)
+///     .map(|org_id: String, _auth: AuthInfo| org_id)
+///     .recover(policy_core::warp::recover);
+/// let token = issuer.token().for_org_resource("https://api.example.com", "acme").scopes(["api:read"]).sign();
+/// let call = |path: &'static str| warp::test::request().path(path).header("authorization", format!("Bearer {token}"));
+/// assert_eq!(call("/orgs/acme/data").reply(&route).await.status(), 200);
+/// assert_eq!(call("/orgs/other/data").reply(&route).await.status(), 403);
+/// # });
+/// ```
+pub fn authorize_path<F, P>(
+    path: F,
+    validator: Validator,
+    policies: P,
+) -> impl Filter<Extract = (String, AuthInfo), Error = Rejection> + Clone
+where
+    F: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
+    P: PolicySet + Clone + 'static,
+{
+    let checker = validator.clone();
+    path.and(authenticate(validator)).and_then(move |org_id: String, auth: AuthInfo| {
+        let (validator, policies) = (checker.clone(), policies.clone());
+        async move {
+            policies
+                .check_all(&auth, Some(&org_id))
+                .map_err(|d| denied(&validator, d))?;
+            Ok::<_, Rejection>((org_id, auth))
+        }
+    })
+    .untuple_one()
+}
+
+fn denied(validator: &Validator, denied: Denied) -> Rejection {
+    reject(validator, Error::Denied(denied))
+}
+
+/// RFC 9728 Protected Resource Metadata for this API.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceMetadata {
+    /// The resource indicator (the validator's audience).
+    pub resource: String,
+    /// The issuers whose tokens the API accepts.
+    pub authorization_servers: Vec<String>,
+    /// Every scope the declared policies mention, sorted.
+    pub scopes_supported: Vec<String>,
+    /// How to send the token: `["header"]`.
+    pub bearer_methods_supported: Vec<String>,
+}
+
+impl ResourceMetadata {
+    /// The metadata of the API `validator` protects, with the scopes of every
+    /// `#[requires]` declaration in the program.
+    pub fn from_declared(validator: &Validator) -> Self {
+        let mut scopes: Vec<String> = declared()
+            .into_iter()
+            .flat_map(|d| d.policies())
+            .flat_map(|p| p.required_scopes().iter().chain(p.any_of_scopes()))
+            .map(|s| s.to_string())
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        ResourceMetadata {
+            resource: validator.audience().unwrap_or_default().to_owned(),
+            authorization_servers: vec![validator.issuer().to_owned()],
+            scopes_supported: scopes,
+            bearer_methods_supported: vec!["header".to_owned()],
+        }
+    }
+}
+
+/// Serves `GET /.well-known/oauth-protected-resource` (RFC 9728) so that OAuth
+/// clients discover which issuer to get a token from and which scopes exist.
+pub fn protected_resource_metadata(
+    validator: &Validator,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
+    let metadata = Arc::new(ResourceMetadata::from_declared(validator));
+    warp::get()
+        .and(warp::path!(".well-known" / "oauth-protected-resource"))
+        .map(move || warp::reply::json(&*metadata).into_response())
+}

@@ -1,0 +1,876 @@
+//! Parsing of the `#[requires(...)]` arguments into [`Args`], a plain struct
+//! that `check` validates against the function and `expand` turns into code.
+//!
+//! The attribute's tokens are first split at top-level commas into
+//! `name rest` pairs, and each `rest` is parsed on its own by the `Parse` impl
+//! of that argument kind. A mistake in one argument therefore never hides the
+//! others: every error is collected and reported at once. Rules that concern
+//! only the argument text (scope syntax, duplicate scopes, the audience URI,
+//! header names) are enforced here; rules that relate the arguments to each
+//! other or to the function signature live in `check`.
+
+use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, LitStr, Meta, Path, Token};
+
+/// The models, as listed in error messages.
+pub(crate) const MODELS: &str = "`global_api`, `org_permission`, `org_resource`";
+
+/// The argument names, in the order the documentation lists them.
+const ARGUMENTS: &[&str] = &["model", "scopes", "any_scopes", "audience", "org_from", "crate"];
+
+/// Names people plausibly write for an argument that edit distance alone
+/// would not connect to it.
+const ALIASES: &[(&str, &str)] = &[
+    ("aud", "audience"),
+    ("resource", "audience"),
+    ("org", "org_from"),
+    ("organization", "org_from"),
+    ("organization_from", "org_from"),
+    ("org_source", "org_from"),
+    ("org_id", "org_from"),
+    ("any_of", "any_scopes"),
+    ("one_of", "any_scopes"),
+    ("permissions", "scopes"),
+];
+
+/// A permission model, as written after `model =`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Model {
+    GlobalApi,
+    OrgPermission,
+    OrgResource,
+}
+
+impl Model {
+    const ALL: [Model; 3] = [Model::GlobalApi, Model::OrgPermission, Model::OrgResource];
+
+    /// The name written in the attribute.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Model::GlobalApi => "global_api",
+            Model::OrgPermission => "org_permission",
+            Model::OrgResource => "org_resource",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|model| model.name() == name)
+    }
+}
+
+/// `model = <model>`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ModelArg {
+    pub(crate) model: Model,
+    /// The span of the model's name, for errors about the model.
+    pub(crate) span: Span,
+}
+
+/// One scope: a string literal, or a path to a `&str` constant (checked at
+/// compile time by the generated code).
+#[derive(Debug, Clone)]
+pub(crate) enum Scope {
+    Literal(LitStr),
+    Const(Path),
+}
+
+impl Scope {
+    /// How the scope reads in the attribute, for duplicate detection and docs.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Scope::Literal(lit) => lit.value(),
+            Scope::Const(path) => path_text(path),
+        }
+    }
+
+    fn span(&self) -> Span {
+        match self {
+            Scope::Literal(lit) => lit.span(),
+            Scope::Const(path) => path.span(),
+        }
+    }
+}
+
+/// `scopes(...)` or `any_scopes(...)`: a non-empty list without duplicates.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeList {
+    pub(crate) scopes: Vec<Scope>,
+}
+
+/// Where the organization id of a request comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum OrgFrom {
+    /// A function parameter (a path segment in warp). `name` carries the span
+    /// of what the user wrote: the parameter name, or `path` for the default
+    /// `org_id`.
+    Param { name: Ident },
+    /// A request header.
+    Header(LitStr),
+    /// A query-string parameter.
+    Query(LitStr),
+}
+
+/// `org_from = ...`.
+#[derive(Debug, Clone)]
+pub(crate) struct OrgFromArg {
+    pub(crate) source: OrgFrom,
+    /// The span of the `org_from` key, for errors about the argument as a whole.
+    pub(crate) key_span: Span,
+}
+
+/// The arguments of one `#[requires(...)]` attribute.
+#[derive(Debug, Clone)]
+pub(crate) struct Args {
+    /// Where errors about a missing argument point: the attribute.
+    pub(crate) span: Span,
+    pub(crate) model: Option<ModelArg>,
+    pub(crate) scopes: Option<ScopeList>,
+    pub(crate) any_scopes: Option<ScopeList>,
+    pub(crate) audience: Option<LitStr>,
+    pub(crate) org_from: Option<OrgFromArg>,
+    /// `crate = path`: where the `policy` crate is, for crates that re-export it.
+    pub(crate) krate: Option<Path>,
+}
+
+impl Args {
+    fn empty(span: Span) -> Self {
+        Args {
+            span,
+            model: None,
+            scopes: None,
+            any_scopes: None,
+            audience: None,
+            org_from: None,
+            krate: None,
+        }
+    }
+
+    /// Parses the tokens inside `#[requires(...)]`. `span` is where errors
+    /// about missing arguments point.
+    pub(crate) fn parse(tokens: TokenStream, span: Span) -> syn::Result<Args> {
+        let mut args = Args::empty(span);
+        let mut errors = Errors::default();
+        for (key, rest) in split_arguments(tokens, &mut errors) {
+            let name = key.to_string();
+            let result = match name.as_str() {
+                "model" => parse_value::<ModelArg>(&key, rest)
+                    .and_then(|value| set_once(&mut args.model, value, &key)),
+                "scopes" | "any_scopes" => parse_scope_list(&key, rest).and_then(|value| {
+                    let slot = if name == "scopes" { &mut args.scopes } else { &mut args.any_scopes };
+                    set_once(slot, value, &key)
+                }),
+                "audience" => parse_value::<AudienceArg>(&key, rest)
+                    .and_then(|value| set_once(&mut args.audience, value.0, &key)),
+                "org_from" => parse_value::<OrgFromValue>(&key, rest).and_then(|value| {
+                    let arg = OrgFromArg { source: value.0, key_span: key.span() };
+                    set_once(&mut args.org_from, arg, &key)
+                }),
+                "crate" => parse_value::<CrateArg>(&key, rest)
+                    .and_then(|value| set_once(&mut args.krate, value.0, &key)),
+                _ => Err(unknown_argument(&key)),
+            };
+            errors.push_result(result);
+        }
+        errors.push_result(args.check_scope_overlap());
+        errors.finish()?;
+        Ok(args)
+    }
+
+    /// A scope in both lists makes `any_scopes` always satisfied: a mistake.
+    fn check_scope_overlap(&self) -> syn::Result<()> {
+        let (Some(all), Some(any)) = (&self.scopes, &self.any_scopes) else {
+            return Ok(());
+        };
+        let mut errors = Errors::default();
+        for scope in &any.scopes {
+            let text = scope.text();
+            if all.scopes.iter().any(|required| required.text() == text) {
+                errors.push(syn::Error::new(
+                    scope.span(),
+                    format!(
+                        "`{text}` is already required by `scopes(...)`, so this `any_scopes` \
+                         would always hold; remove it from one of the lists"
+                    ),
+                ));
+            }
+        }
+        errors.finish()
+    }
+}
+
+/// Parses the arguments of `#[requires]` attributes stacked below the one
+/// being expanded, removing them from `attrs`. The outermost attribute
+/// gathers them so that one function yields one expansion.
+///
+/// An attribute counts as `#[requires]` when its path is `requires`,
+/// `policy::requires` or `<crate>::requires` (with or without a leading
+/// `::`), where `<crate>` is the `crate = ...` path of the outer attribute.
+pub(crate) fn take_stacked(attrs: &mut Vec<Attribute>, krate: Option<&Path>) -> Vec<syn::Result<Args>> {
+    let mut stacked = Vec::new();
+    attrs.retain(|attr| {
+        if !is_requires(attr.path(), krate) {
+            return true;
+        }
+        let span = attr.path().span();
+        stacked.push(match &attr.meta {
+            Meta::List(list) => Args::parse(list.tokens.clone(), span),
+            Meta::Path(_) => Args::parse(TokenStream::new(), span),
+            Meta::NameValue(meta) => Err(syn::Error::new(
+                meta.eq_token.span,
+                "write the arguments in parentheses: `#[requires(model = ..., ...)]`",
+            )),
+        });
+        false
+    });
+    stacked
+}
+
+fn is_requires(path: &Path, krate: Option<&Path>) -> bool {
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let Some((last, prefix)) = segments.split_last() else {
+        return false;
+    };
+    if last != "requires" || path.segments.iter().any(|s| !s.arguments.is_empty()) {
+        return false;
+    }
+    if prefix.is_empty() || prefix == ["policy"] {
+        return true;
+    }
+    krate.is_some_and(|krate| {
+        let krate: Vec<String> = krate.segments.iter().map(|s| s.ident.to_string()).collect();
+        krate == prefix
+    })
+}
+
+/// `= <model>`.
+impl Parse for ModelArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let eq = expect_eq(input, "model = org_resource")?;
+        let Some(ident) = input.parse::<Option<Ident>>()? else {
+            let span = if input.is_empty() { eq.span } else { input.span() };
+            return Err(syn::Error::new(span, format!("expected a model: one of {MODELS}")));
+        };
+        match Model::from_name(&ident.to_string()) {
+            Some(model) => Ok(ModelArg { model, span: ident.span() }),
+            None => {
+                let names = Model::ALL.map(Model::name);
+                let hint = match nearest(&ident.to_string(), &names) {
+                    Some(near) => format!("; did you mean `{near}`?"),
+                    None => String::new(),
+                };
+                Err(syn::Error::new(
+                    ident.span(),
+                    format!("unknown model `{ident}`: expected one of {MODELS}{hint}"),
+                ))
+            }
+        }
+    }
+}
+
+/// `("scope", Path::TO_CONST, ...)`.
+fn parse_scope_list(key: &Ident, rest: TokenStream) -> syn::Result<ScopeList> {
+    let parser = |input: ParseStream| {
+        let content;
+        let example = format!("{key}(\"api:read\", \"api:write\")");
+        if !input.peek(syn::token::Paren) {
+            let span = if input.is_empty() { key.span() } else { input.span() };
+            return Err(syn::Error::new(
+                span,
+                format!("expected a list of scopes in parentheses: `{example}`"),
+            ));
+        }
+        let paren = syn::parenthesized!(content in input);
+        let items = Punctuated::<ScopeItem, Token![,]>::parse_terminated(&content)?;
+        if items.is_empty() {
+            return Err(syn::Error::new(
+                paren.span.join(),
+                format!("`{key}()` is empty: list at least one scope, e.g. `{example}`, or remove `{key}`"),
+            ));
+        }
+        let scopes: Vec<Scope> = items.into_iter().map(|item| item.0).collect();
+        let mut errors = Errors::default();
+        for (i, scope) in scopes.iter().enumerate() {
+            if let Scope::Literal(lit) = scope {
+                errors.push_result(check_scope_text(lit));
+            }
+            let text = scope.text();
+            if scopes.iter().take(i).any(|earlier| earlier.text() == text) {
+                errors.push(syn::Error::new(
+                    scope.span(),
+                    format!("duplicate scope `{text}`: list each scope once"),
+                ));
+            }
+        }
+        errors.finish()?;
+        Ok(ScopeList { scopes })
+    };
+    parser.parse2(rest)
+}
+
+/// One entry of a scope list.
+struct ScopeItem(Scope);
+
+impl Parse for ScopeItem {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            return Ok(ScopeItem(Scope::Literal(input.parse()?)));
+        }
+        if input.peek(Ident) || input.peek(Token![::]) || input.peek(Token![crate]) {
+            return Ok(ScopeItem(Scope::Const(input.call(Path::parse_mod_style)?)));
+        }
+        Err(input.error(
+            "expected a scope: a string literal such as `\"api:read\"` \
+             or a path to a constant such as `Api::READ`",
+        ))
+    }
+}
+
+/// RFC 6749 scope-token: `1*( %x21 / %x23-5B / %x5D-7E )`, the same rule the
+/// runtime's `assert_scopes` enforces on constants.
+fn check_scope_text(lit: &LitStr) -> syn::Result<()> {
+    let value = lit.value();
+    if value.is_empty() {
+        return Err(syn::Error::new(
+            lit.span(),
+            "empty scope: write the scope's name, e.g. `\"api:read\"`",
+        ));
+    }
+    if value.chars().any(char::is_whitespace) {
+        let split: Vec<String> = value.split_whitespace().map(|s| format!("\"{s}\"")).collect();
+        let hint = if split.len() > 1 {
+            format!(": list each scope on its own, e.g. `{}`", split.join(", "))
+        } else {
+            String::new()
+        };
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("scope `{value}` contains whitespace, which a scope cannot hold{hint}"),
+        ));
+    }
+    if let Some(bad) = value.chars().find(|&c| !c.is_ascii_graphic() || c == '"' || c == '\\') {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "scope `{value}` contains {bad:?}: a scope is visible ASCII other than `\"` and `\\` (RFC 6749)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `= "https://..."`.
+struct AudienceArg(LitStr);
+
+impl Parse for AudienceArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let eq = expect_eq(input, "audience = \"https://api.example.com\"")?;
+        if !input.peek(LitStr) {
+            let span = if input.is_empty() { eq.span } else { input.span() };
+            return Err(syn::Error::new(
+                span,
+                "`audience` must be a string literal holding an absolute URI, \
+                 e.g. `audience = \"https://api.example.com\"`",
+            ));
+        }
+        let lit: LitStr = input.parse()?;
+        if let Some(problem) = absolute_uri_problem(&lit.value()) {
+            return Err(syn::Error::new(lit.span(), problem));
+        }
+        Ok(AudienceArg(lit))
+    }
+}
+
+/// Why `value` is not an absolute URI (RFC 3986 `absolute-URI`), if it is not.
+fn absolute_uri_problem(value: &str) -> Option<String> {
+    const EXAMPLE: &str = "e.g. `\"https://api.example.com\"`";
+    if value.is_empty() {
+        return Some(format!("empty audience: write the API resource indicator, {EXAMPLE}"));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|&c| !c.is_ascii_graphic() || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}'))
+    {
+        return Some(format!(
+            "audience `{value}` contains {bad:?}, which a URI cannot hold; \
+             the audience is an absolute URI, {EXAMPLE}"
+        ));
+    }
+    let scheme_ok = value.split_once(':').is_some_and(|(scheme, rest)| {
+        !rest.is_empty()
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if !scheme_ok {
+        return Some(format!(
+            "audience `{value}` is not an absolute URI: it needs a scheme, {EXAMPLE}"
+        ));
+    }
+    if value.contains('#') {
+        return Some(format!(
+            "audience `{value}` has a fragment (`#...`), which an absolute URI cannot have"
+        ));
+    }
+    None
+}
+
+/// `= path | path(name) | header("...") | query("...")`.
+struct OrgFromValue(OrgFrom);
+
+const ORG_FROM_FORMS: &str =
+    "`path`, `path(parameter_name)`, `header(\"X-Organization-Id\")` or `query(\"organization_id\")`";
+
+impl Parse for OrgFromValue {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let eq = expect_eq(input, "org_from = path")?;
+        let Some(kind) = input.parse::<Option<Ident>>()? else {
+            let span = if input.is_empty() { eq.span } else { input.span() };
+            return Err(syn::Error::new(span, format!("expected one of {ORG_FROM_FORMS}")));
+        };
+        let argument = if input.peek(syn::token::Paren) {
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            Some((paren.span.join(), content.parse::<TokenStream>()?))
+        } else {
+            None
+        };
+        let source = match (kind.to_string().as_str(), argument) {
+            ("path", None) => OrgFrom::Param { name: Ident::new("org_id", kind.span()) },
+            ("path", Some((span, tokens))) => OrgFrom::Param { name: parse_param_name(span, tokens)? },
+            ("header", Some((span, tokens))) => {
+                let lit = parse_name_literal(span, tokens, "header(\"X-Organization-Id\")")?;
+                check_header_name(&lit)?;
+                OrgFrom::Header(lit)
+            }
+            ("query", Some((span, tokens))) => {
+                let lit = parse_name_literal(span, tokens, "query(\"organization_id\")")?;
+                if lit.value().is_empty() {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "empty query parameter name: write e.g. `query(\"organization_id\")`",
+                    ));
+                }
+                OrgFrom::Query(lit)
+            }
+            ("header", None) => {
+                return Err(syn::Error::new(
+                    kind.span(),
+                    "`header` needs the header's name: `header(\"X-Organization-Id\")`",
+                ));
+            }
+            ("query", None) => {
+                return Err(syn::Error::new(
+                    kind.span(),
+                    "`query` needs the parameter's name: `query(\"organization_id\")`",
+                ));
+            }
+            (other, _) => {
+                let hint = match nearest(other, &["path", "header", "query"]) {
+                    Some(near) => format!("; did you mean `{near}`?"),
+                    None => String::new(),
+                };
+                return Err(syn::Error::new(
+                    kind.span(),
+                    format!("unknown organization source `{other}`: expected {ORG_FROM_FORMS}{hint}"),
+                ));
+            }
+        };
+        Ok(OrgFromValue(source))
+    }
+}
+
+fn parse_param_name(span: Span, tokens: TokenStream) -> syn::Result<Ident> {
+    let parser = |input: ParseStream| {
+        if input.is_empty() {
+            return Err(syn::Error::new(
+                span,
+                "`path()` needs the parameter's name, e.g. `path(tenant_id)`; \
+                 write `path` alone for the parameter `org_id`",
+            ));
+        }
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            return Err(syn::Error::new(
+                lit.span(),
+                format!("write the parameter's name without quotes: `path({})`", lit.value()),
+            ));
+        }
+        input.parse::<Ident>()
+    };
+    parser.parse2(tokens)
+}
+
+fn parse_name_literal(span: Span, tokens: TokenStream, example: &str) -> syn::Result<LitStr> {
+    let parser = |input: ParseStream| {
+        if input.peek(LitStr) {
+            return input.parse::<LitStr>();
+        }
+        let span = if input.is_empty() { span } else { input.span() };
+        Err(syn::Error::new(span, format!("expected the name as a string literal: `{example}`")))
+    };
+    parser.parse2(tokens)
+}
+
+/// RFC 9110 field-name: a token of `tchar`s.
+fn check_header_name(lit: &LitStr) -> syn::Result<()> {
+    let value = lit.value();
+    let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if value.is_empty() || !value.chars().all(is_tchar) {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{value}` is not a valid header name: use letters, digits and `-`, \
+                 e.g. `header(\"X-Organization-Id\")`"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `= path::to::policy` (a string holding the path is accepted too, as serde does).
+struct CrateArg(Path);
+
+impl Parse for CrateArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        expect_eq(input, "crate = my_crate::policy")?;
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            return lit.parse_with(Path::parse_mod_style).map(CrateArg);
+        }
+        input.call(Path::parse_mod_style).map(CrateArg)
+    }
+}
+
+fn expect_eq(input: ParseStream, example: &str) -> syn::Result<Token![=]> {
+    if input.peek(Token![=]) {
+        return input.parse();
+    }
+    let span = input.span();
+    Err(syn::Error::new(span, format!("expected `=`: write `{example}`")))
+}
+
+/// Parses `rest` (what follows the key) with `T`'s `Parse` impl, requiring a
+/// value to be there at all.
+fn parse_value<T: Parse>(key: &Ident, rest: TokenStream) -> syn::Result<T> {
+    if rest.is_empty() {
+        let example = match key.to_string().as_str() {
+            "model" => "model = org_resource",
+            "audience" => "audience = \"https://api.example.com\"",
+            "org_from" => "org_from = path",
+            _ => "crate = my_crate::policy",
+        };
+        return Err(syn::Error::new(key.span(), format!("`{key}` needs a value: `{example}`")));
+    }
+    T::parse.parse2(rest)
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {
+    if slot.is_some() {
+        let hint = match key.to_string().as_str() {
+            "scopes" | "any_scopes" => format!("; merge the lists into one `{key}(...)`"),
+            _ => "; give it once".to_owned(),
+        };
+        return Err(syn::Error::new(key.span(), format!("duplicate argument `{key}`{hint}")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn unknown_argument(key: &Ident) -> syn::Error {
+    let name = key.to_string();
+    let alias = ALIASES.iter().find(|(alias, _)| *alias == name).map(|(_, arg)| *arg);
+    let message = match alias.or_else(|| nearest(&name, ARGUMENTS)) {
+        Some(near) => format!("unknown argument `{name}`; did you mean `{near}`?"),
+        None => format!(
+            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `audience`, `org_from` or `crate`"
+        ),
+    };
+    syn::Error::new(key.span(), message)
+}
+
+/// Splits the attribute's tokens at top-level commas into `(key, rest)`.
+/// Each argument must start with a name; anything else is reported and skipped.
+fn split_arguments(tokens: TokenStream, errors: &mut Errors) -> Vec<(Ident, TokenStream)> {
+    let mut arguments = Vec::new();
+    let mut current: Vec<TokenTree> = Vec::new();
+    let mut flush = |current: &mut Vec<TokenTree>, comma: Option<Span>| {
+        let mut tokens = std::mem::take(current).into_iter();
+        match tokens.next() {
+            Some(TokenTree::Ident(key)) => arguments.push((key, tokens.collect())),
+            Some(other) => errors.push(syn::Error::new(
+                other.span(),
+                "expected an argument name, such as `model = org_resource` or `scopes(\"api:read\")`",
+            )),
+            None => {
+                if let Some(span) = comma {
+                    errors.push(syn::Error::new(span, "expected an argument before this comma"));
+                }
+            }
+        }
+    };
+    for token in tokens {
+        match &token {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => flush(&mut current, Some(punct.span())),
+            // Macro-generated invocations may wrap an argument in an invisible group.
+            TokenTree::Group(group) if group.delimiter() == Delimiter::None && current.is_empty() => {
+                current.extend(group.stream());
+            }
+            _ => current.push(token),
+        }
+    }
+    flush(&mut current, None);
+    arguments
+}
+
+/// The candidate closest to `name`, when it is close enough to be a typo.
+fn nearest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.len() / 3).max(2);
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(name, candidate), *candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+        .or_else(|| {
+            // `scope` for `scopes`, `org` for `org_from`: a prefix is a strong hint.
+            candidates.iter().copied().find(|c| name.len() >= 3 && c.starts_with(name))
+        })
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            let insertion = current[j] + 1;
+            let deletion = previous[j + 1] + 1;
+            current.push(substitution.min(insertion).min(deletion));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// `a::b::C` as written, without spaces.
+pub(crate) fn path_text(path: &Path) -> String {
+    let mut text = String::new();
+    if path.leading_colon.is_some() {
+        text.push_str("::");
+    }
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    text.push_str(&segments.join("::"));
+    text
+}
+
+/// Collects errors so that all of them are reported together.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(errors) => errors.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn push_result<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.push(error);
+                None
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> syn::Result<()> {
+        match self.0 {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn parse(tokens: TokenStream) -> syn::Result<Args> {
+        Args::parse(tokens, Span::call_site())
+    }
+
+    fn error(tokens: TokenStream) -> String {
+        match parse(tokens) {
+            Ok(args) => panic!("expected an error, parsed {args:?}"),
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+        }
+    }
+
+    #[test]
+    fn full_grammar_parses_in_any_order() {
+        let args = parse(quote! {
+            org_from = header("X-Organization-Id"),
+            any_scopes("admin", Roles::SUPPORT),
+            audience = "https://api.example.com",
+            scopes("api:read", "api:write"),
+            model = org_resource,
+            crate = ::my_crate::policy,
+        })
+        .unwrap();
+        assert_eq!(args.model.unwrap().model, Model::OrgResource);
+        let scopes: Vec<String> = args.scopes.unwrap().scopes.iter().map(Scope::text).collect();
+        assert_eq!(scopes, ["api:read", "api:write"]);
+        let any: Vec<String> = args.any_scopes.unwrap().scopes.iter().map(Scope::text).collect();
+        assert_eq!(any, ["admin", "Roles::SUPPORT"]);
+        assert_eq!(args.audience.unwrap().value(), "https://api.example.com");
+        assert!(matches!(args.org_from.unwrap().source, OrgFrom::Header(h) if h.value() == "X-Organization-Id"));
+        assert_eq!(path_text(&args.krate.unwrap()), "::my_crate::policy");
+    }
+
+    #[test]
+    fn path_source_defaults_to_org_id_and_accepts_a_name() {
+        let args = parse(quote!(model = org_permission, org_from = path)).unwrap();
+        assert!(matches!(args.org_from.unwrap().source, OrgFrom::Param { name } if name == "org_id"));
+        let args = parse(quote!(model = org_permission, org_from = path(tenant_id))).unwrap();
+        assert!(matches!(args.org_from.unwrap().source, OrgFrom::Param { name } if name == "tenant_id"));
+        let args = parse(quote!(model = org_permission, org_from = query("org"))).unwrap();
+        assert!(matches!(args.org_from.unwrap().source, OrgFrom::Query(q) if q.value() == "org"));
+    }
+
+    #[test]
+    fn empty_arguments_parse_to_nothing() {
+        let args = parse(quote!()).unwrap();
+        assert!(args.model.is_none() && args.scopes.is_none() && args.org_from.is_none());
+        assert!(parse(quote!(model = global_api,)).is_ok());
+    }
+
+    #[test]
+    fn crate_accepts_a_string_like_serde() {
+        let args = parse(quote!(model = global_api, crate = "my_crate::policy")).unwrap();
+        assert_eq!(path_text(&args.krate.unwrap()), "my_crate::policy");
+    }
+
+    #[test]
+    fn unknown_model_lists_the_three_models() {
+        let message = error(quote!(model = org_resources));
+        assert!(message.contains("unknown model `org_resources`"), "{message}");
+        assert!(message.contains("`global_api`, `org_permission`, `org_resource`"), "{message}");
+        assert!(message.contains("did you mean `org_resource`?"), "{message}");
+    }
+
+    #[test]
+    fn unknown_argument_suggests_the_nearest() {
+        assert!(error(quote!(scope("a"))).contains("did you mean `scopes`?"));
+        assert!(error(quote!(aud = "https://x"))).contains("did you mean `audience`?"));
+        assert!(error(quote!(modle = global_api)).contains("did you mean `model`?"));
+        assert!(error(quote!(xyzzy = 1)).contains("expected `model`, `scopes`"));
+    }
+
+    #[test]
+    fn every_error_is_reported_not_only_the_first() {
+        let message = error(quote!(modle = global_api, scopes(""), audience = "nope"));
+        assert_eq!(message.lines().count(), 3, "{message}");
+    }
+
+    #[test]
+    fn duplicate_argument_is_an_error() {
+        assert!(error(quote!(model = global_api, model = org_resource)).contains("duplicate argument `model`"));
+        assert!(error(quote!(scopes("a"), scopes("b"))).contains("merge the lists"));
+    }
+
+    #[test]
+    fn scope_text_follows_rfc_6749() {
+        assert!(error(quote!(scopes(""))).contains("empty scope"));
+        let message = error(quote!(scopes("api read")));
+        assert!(message.contains("whitespace"), "{message}");
+        assert!(message.contains("`\"api\", \"read\"`"), "{message}");
+        assert!(error(quote!(scopes("a\\b"))).contains("RFC 6749"));
+        assert!(error(quote!(scopes("é"))).contains("RFC 6749"));
+        assert!(error(quote!(scopes("a", "b", "a"))).contains("duplicate scope `a`"));
+        assert!(error(quote!(scopes(Api::READ, Api::READ))).contains("duplicate scope `Api::READ`"));
+        assert!(error(quote!(scopes())).contains("`scopes()` is empty"));
+        assert!(error(quote!(any_scopes())).contains("`any_scopes()` is empty"));
+        assert!(error(quote!(scopes = "a")).contains("expected a list of scopes in parentheses"));
+        assert!(error(quote!(scopes(1))).contains("expected a scope"));
+    }
+
+    #[test]
+    fn a_scope_in_both_lists_is_an_error() {
+        assert!(error(quote!(scopes("a"), any_scopes("a", "b"))).contains("already required"));
+    }
+
+    #[test]
+    fn audience_must_be_an_absolute_uri_literal() {
+        assert!(parse(quote!(audience = "urn:logto:resource:x")).is_ok());
+        assert!(error(quote!(audience = "api.example.com")).contains("needs a scheme"));
+        assert!(error(quote!(audience = "")).contains("empty audience"));
+        assert!(error(quote!(audience = "https://a b")).contains("' '"));
+        assert!(error(quote!(audience = "https://a#x")).contains("fragment"));
+        assert!(error(quote!(audience = "https:")).contains("needs a scheme"));
+        assert!(error(quote!(audience = AUDIENCE)).contains("must be a string literal"));
+        assert!(error(quote!(audience)).contains("`audience` needs a value"));
+    }
+
+    #[test]
+    fn org_from_forms_say_what_to_write() {
+        assert!(error(quote!(org_from = header)).contains("`header(\"X-Organization-Id\")`"));
+        assert!(error(quote!(org_from = query)).contains("`query(\"organization_id\")`"));
+        assert!(error(quote!(org_from = header(X))).contains("string literal"));
+        assert!(error(quote!(org_from = header("X Org"))).contains("not a valid header name"));
+        assert!(error(quote!(org_from = path("tenant"))).contains("`path(tenant)`"));
+        assert!(error(quote!(org_from = path())).contains("`path(tenant_id)`"));
+        assert!(error(quote!(org_from = headers("x"))).contains("did you mean `header`?"));
+        assert!(error(quote!(org_from = query(""))).contains("empty query parameter name"));
+    }
+
+    #[test]
+    fn malformed_argument_lists_are_reported() {
+        assert!(error(quote!(model org_resource)).contains("expected `=`"));
+        assert!(error(quote!(model = org_resource extra)).contains("unexpected token"));
+        assert!(error(quote!(, model = global_api)).contains("expected an argument before this comma"));
+        assert!(error(quote!("model")).contains("expected an argument name"));
+    }
+
+    #[test]
+    fn stacked_attributes_are_recognised_by_path() {
+        let krate: Path = syn::parse_quote!(my::policy);
+        let yes = [quote!(requires), quote!(policy::requires), quote!(::policy::requires), quote!(my::policy::requires)];
+        for path in yes {
+            let path: Path = syn::parse2(path).unwrap();
+            assert!(is_requires(&path, Some(&krate)), "{}", path_text(&path));
+        }
+        for path in [quote!(contracts::requires), quote!(require), quote!(policy::requires_all)] {
+            let path: Path = syn::parse2(path).unwrap();
+            assert!(!is_requires(&path, Some(&krate)), "{}", path_text(&path));
+        }
+    }
+
+    #[test]
+    fn take_stacked_removes_only_requires_attributes() {
+        let mut item: syn::ItemFn = syn::parse_quote! {
+            #[doc = "docs"]
+            #[requires(model = global_api)]
+            #[inline]
+            #[policy::requires(model = org_resource, org_from = path)]
+            fn f() {}
+        };
+        let stacked = take_stacked(&mut item.attrs, None);
+        assert_eq!(stacked.len(), 2);
+        assert_eq!(item.attrs.len(), 2);
+        assert_eq!(stacked[1].as_ref().unwrap().model.unwrap().model, Model::OrgResource);
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("scope", "scopes"), 1);
+        assert_eq!(edit_distance("modle", "model"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+}
