@@ -340,10 +340,8 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let mut state = self.store.lock_state();
         state.in_flight = None;
-        if !self.done {
-            if let Some(previous) = self.restore_window {
-                state.last_unknown_kid_refetch = previous;
-            }
+        if let (false, Some(previous)) = (self.done, self.restore_window) {
+            state.last_unknown_kid_refetch = previous;
         }
         drop(state);
         let _ = self.tx.send(true);

@@ -110,10 +110,9 @@ pub fn error_response(error: &Error, resource_metadata: Option<&str>) -> warp::r
     let body = ErrorBody { error: error.to_string(), code: error.code() };
     let mut response = warp::reply::with_status(warp::reply::json(&body), error.status()).into_response();
     let headers = response.headers_mut();
-    if let Some(challenge) = error.www_authenticate(resource_metadata) {
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
-            headers.insert(header::WWW_AUTHENTICATE, value);
-        }
+    let challenge = error.www_authenticate(resource_metadata);
+    if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert(header::WWW_AUTHENTICATE, value);
     }
     if let Some(retry_after) = error.retry_after() {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
@@ -185,7 +184,7 @@ impl Capture {
         }
         if let Some(query) = query {
             for (key, value) in form_urlencoded_pairs(query) {
-                if self.query.iter().any(|q| *q == key) {
+                if self.query.contains(&key) {
                     context = context.with_query(key, value);
                 }
             }

@@ -1,0 +1,445 @@
+//! Validation of the parsed [`Args`] against each other and against the
+//! function they annotate, producing a [`Plan`]: everything `expand` needs,
+//! already known to be consistent.
+//!
+//! The checks here are the ones rustc would otherwise report as confusing
+//! type errors inside generated code: a missing `AuthInfo` or organization
+//! parameter, a function that cannot return the denial, a model that
+//! contradicts its organization source. Each error points at the token to
+//! change and says what to write.
+
+use proc_macro2::{Ident, Span};
+use syn::spanned::Spanned;
+use syn::{FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Type};
+
+use crate::args::{Args, Errors, Model, OrgFrom, Scope, path_text};
+
+/// A checked `#[requires]` expansion: the function's policies and the
+/// parameters the generated check reads.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// The path to the `policy` crate (`::policy` unless `crate = ...`).
+    pub(crate) krate: Path,
+    /// One per `#[requires]` attribute, outermost first.
+    pub(crate) policies: Vec<PolicyPlan>,
+    /// The `AuthInfo` parameter.
+    pub(crate) auth: Ident,
+    /// Where errors about converting the denial point: the function's error type.
+    pub(crate) error_span: Span,
+}
+
+/// One attribute's policy.
+#[derive(Debug)]
+pub(crate) struct PolicyPlan {
+    pub(crate) model: Model,
+    pub(crate) scopes: Vec<Scope>,
+    pub(crate) any_scopes: Vec<Scope>,
+    pub(crate) audience: Option<LitStr>,
+    pub(crate) org: Option<OrgPlan>,
+}
+
+/// Where a policy's organization comes from, resolved against the signature.
+#[derive(Debug)]
+pub(crate) enum OrgPlan {
+    /// A function parameter: `binding` is the parameter as declared (its
+    /// span is the user's), `ty_span` the span of its type.
+    Param { binding: Ident, ty_span: Span },
+    Header(LitStr),
+    Query(LitStr),
+}
+
+impl OrgPlan {
+    /// The parameter, header or query name recorded in the policy.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            OrgPlan::Param { binding, .. } => unraw(binding),
+            OrgPlan::Header(lit) | OrgPlan::Query(lit) => lit.value(),
+        }
+    }
+}
+
+/// Checks every attribute stacked on `function` (outermost first; an `Err`
+/// is an attribute whose arguments did not parse) and the function itself.
+/// All problems are reported together.
+pub(crate) fn check(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::Result<Plan> {
+    let mut errors = Errors::default();
+    let signature = errors.push_result(check_signature(function));
+    let krate = errors.push_result(crate_path(&stacked));
+    let mut policies = Vec::new();
+    for args in stacked {
+        let Some(args) = errors.push_result(args) else { continue };
+        if let Some(policy) = errors.push_result(check_args(args, function)) {
+            policies.push(policy);
+        }
+    }
+    errors.finish()?;
+    let (Some((auth, error_span)), Some(krate)) = (signature, krate) else {
+        // Unreachable: both are `None` only when an error was pushed.
+        return Err(syn::Error::new(Span::call_site(), "invalid #[requires]"));
+    };
+    Ok(Plan { krate, policies, auth, error_span })
+}
+
+/// Checks what every `#[requires]` needs of the function, whatever its
+/// arguments: returns the `AuthInfo` parameter and the span of the error type.
+fn check_signature(function: &ItemFn) -> syn::Result<(Ident, Span)> {
+    let sig = &function.sig;
+    let mut errors = Errors::default();
+    errors.push_result(function.modifiers.require_empty());
+    if let Some(constness) = &sig.constness {
+        errors.push(syn::Error::new(
+            constness.span,
+            "`#[requires]` cannot check a policy in a `const fn`: remove `const`",
+        ));
+    }
+    if let Some(receiver) = sig.receiver() {
+        errors.push(syn::Error::new(
+            receiver.self_token.span,
+            "`#[requires]` applies to free functions such as warp handlers, not methods: \
+             move the handler out of the `impl` block",
+        ));
+    }
+    let error_span = errors.push_result(check_return_type(function));
+    let auth = errors.push_result(find_auth_info(function));
+    errors.finish()?;
+    match (auth, error_span) {
+        (Some(auth), Some(span)) => Ok((auth, span)),
+        _ => Err(syn::Error::new(Span::call_site(), "invalid #[requires]")),
+    }
+}
+
+/// The function must return `Result<_, E>` (or an alias whose name ends in
+/// `Result`) so that the denial can be returned as `Err(E::from(denied))`.
+/// Returns the span the conversion is attributed to: `E` when written.
+fn check_return_type(function: &ItemFn) -> syn::Result<Span> {
+    const HINT: &str = "the function must return `Result<_, E>` where `E: From<policy::Denied>`, \
+                        so that a denied request returns `Err`";
+    let ty = match &function.sig.output {
+        ReturnType::Type(_, ty) => ungroup(ty),
+        ReturnType::Default => {
+            return Err(syn::Error::new(
+                function.sig.paren_token.span.close(),
+                format!("{HINT}: for a warp handler add `-> Result<impl warp::Reply, warp::Rejection>`"),
+            ));
+        }
+    };
+    let Type::Path(path) = ty else {
+        return Err(syn::Error::new(ty.span(), format!("{HINT}; found a type that is not a `Result`")));
+    };
+    let Some(last) = path.path.segments.last().filter(|_| path.qself.is_none()) else {
+        return Err(syn::Error::new(ty.span(), HINT));
+    };
+    if !last.ident.to_string().ends_with("Result") {
+        return Err(syn::Error::new(
+            ty.span(),
+            format!("{HINT}; `{}` is not a `Result`", path_text(&path.path)),
+        ));
+    }
+    let error_type = match &last.arguments {
+        PathArguments::AngleBracketed(arguments) => arguments
+            .args
+            .iter()
+            .filter_map(|argument| match argument {
+                GenericArgument::Type(ty) => Some(ty),
+                _ => None,
+            })
+            .nth(1),
+        _ => None,
+    };
+    Ok(error_type.map_or_else(|| last.ident.span(), Spanned::span))
+}
+
+/// Finds the one `AuthInfo` parameter (by value or by reference, through any
+/// path that ends in `AuthInfo`).
+fn find_auth_info(function: &ItemFn) -> syn::Result<Ident> {
+    let sig = &function.sig;
+    let mut found: Option<Ident> = None;
+    let mut errors = Errors::default();
+    for argument in &sig.inputs {
+        let FnArg::Typed(typed) = argument else { continue };
+        if !is_auth_info(&typed.ty) {
+            continue;
+        }
+        if found.is_some() {
+            errors.push(syn::Error::new(
+                typed.ty.span(),
+                "more than one `AuthInfo` parameter: a handler receives the caller's \
+                 `AuthInfo` once; remove this parameter",
+            ));
+            continue;
+        }
+        match &*typed.pat {
+            Pat::Ident(pat) if pat.subpat.is_none() => found = Some(pat.ident.clone()),
+            pat => errors.push(syn::Error::new(
+                pat.span(),
+                "name this parameter, e.g. `auth: AuthInfo`: `#[requires]` reads it to check the policy",
+            )),
+        }
+    }
+    errors.finish()?;
+    found.ok_or_else(|| {
+        syn::Error::new(
+            sig.paren_token.span.join(),
+            format!(
+                "`#[requires]` needs the caller's `AuthInfo`: add a parameter `auth: AuthInfo` to `{}`",
+                sig.ident
+            ),
+        )
+    })
+}
+
+fn is_auth_info(ty: &Type) -> bool {
+    match ungroup(ty) {
+        Type::Path(path) => {
+            path.qself.is_none()
+                && path.path.segments.last().is_some_and(|last| last.ident == "AuthInfo" && last.arguments.is_empty())
+        }
+        Type::Reference(reference) => matches!(ungroup(&reference.elem), Type::Path(_)) && is_auth_info(&reference.elem),
+        _ => false,
+    }
+}
+
+/// Strips the invisible groups and parentheses that macro_rules may wrap a type in.
+fn ungroup(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => ungroup(&group.elem),
+        Type::Paren(paren) => ungroup(&paren.elem),
+        ty => ty,
+    }
+}
+
+/// The `crate = ...` path, given on at most one of the stacked attributes (or
+/// the same on each); `::policy` by default.
+fn crate_path(stacked: &[syn::Result<Args>]) -> syn::Result<Path> {
+    let mut given = stacked.iter().filter_map(|args| args.as_ref().ok()?.krate.as_ref());
+    let Some(first) = given.next() else {
+        return Ok(syn::parse_quote!(::policy));
+    };
+    let mut errors = Errors::default();
+    for other in given {
+        if path_text(other) != path_text(first) {
+            errors.push(syn::Error::new(
+                other.span(),
+                format!(
+                    "conflicting `crate` paths on stacked `#[requires]`: `{}` and `{}`; give `crate` once",
+                    path_text(first),
+                    path_text(other)
+                ),
+            ));
+        }
+    }
+    errors.finish()?;
+    Ok(first.clone())
+}
+
+/// Checks one attribute's arguments: the model, its organization source, and
+/// the parameter that source names.
+fn check_args(args: Args, function: &ItemFn) -> syn::Result<PolicyPlan> {
+    let mut errors = Errors::default();
+    let Some(model) = args.model else {
+        return Err(syn::Error::new(
+            args.span,
+            format!("missing `model`: add `model = ...` with one of {}", crate::args::MODELS),
+        ));
+    };
+    let org = match (model.model, args.org_from) {
+        (Model::GlobalApi, None) => None,
+        (Model::GlobalApi, Some(org_from)) => {
+            errors.push(syn::Error::new(
+                org_from.key_span,
+                "`org_from` has no meaning with `model = global_api`, which is not scoped to an \
+                 organization: remove `org_from`, or use `model = org_resource` for an API \
+                 resource accessed within an organization",
+            ));
+            None
+        }
+        (model_name, None) => {
+            errors.push(syn::Error::new(
+                model.span,
+                format!(
+                    "`model = {}` needs to know the request's organization: add `org_from = path` \
+                     (the parameter `org_id`), `org_from = path(name)`, \
+                     `org_from = header(\"X-Organization-Id\")` or `org_from = query(\"organization_id\")`",
+                    model_name.name()
+                ),
+            ));
+            None
+        }
+        (_, Some(org_from)) => errors.push_result(resolve_org(org_from.source, function)),
+    };
+    if let (Model::OrgPermission, Some(audience)) = (model.model, &args.audience) {
+        errors.push(syn::Error::new(
+            audience.span(),
+            "`audience` has no effect with `model = org_permission`: an organization token's \
+             audience is always `urn:logto:organization:<id>`; remove `audience`",
+        ));
+    }
+    errors.finish()?;
+    Ok(PolicyPlan {
+        model: model.model,
+        scopes: args.scopes.map(|list| list.scopes).unwrap_or_default(),
+        any_scopes: args.any_scopes.map(|list| list.scopes).unwrap_or_default(),
+        audience: args.audience,
+        org,
+    })
+}
+
+/// Resolves a parameter source to the function's parameter of that name.
+fn resolve_org(source: OrgFrom, function: &ItemFn) -> syn::Result<OrgPlan> {
+    let name = match source {
+        OrgFrom::Param { name } => name,
+        OrgFrom::Header(lit) => return Ok(OrgPlan::Header(lit)),
+        OrgFrom::Query(lit) => return Ok(OrgPlan::Query(lit)),
+    };
+    let wanted = unraw(&name);
+    for argument in &function.sig.inputs {
+        let FnArg::Typed(typed) = argument else { continue };
+        if let Pat::Ident(pat) = &*typed.pat
+            && unraw(&pat.ident) == wanted
+        {
+            if is_auth_info(&typed.ty) {
+                return Err(syn::Error::new(
+                    typed.ty.span(),
+                    format!("the organization id parameter `{wanted}` cannot be the `AuthInfo`"),
+                ));
+            }
+            return Ok(OrgPlan::Param { binding: pat.ident.clone(), ty_span: typed.ty.span() });
+        }
+    }
+    let written = if wanted == "org_id" && name.to_string() != "org_id" {
+        "org_from = path".to_owned()
+    } else {
+        format!("org_from = path({wanted})")
+    };
+    Err(syn::Error::new(
+        name.span(),
+        format!(
+            "`{written}` reads the organization id from a parameter named `{wanted}`, \
+             but `{}` has none: add a parameter `{wanted}: String`",
+            function.sig.ident
+        ),
+    ))
+}
+
+fn unraw(ident: &Ident) -> String {
+    let text = ident.to_string();
+    text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn plan(args: proc_macro2::TokenStream, function: proc_macro2::TokenStream) -> syn::Result<Plan> {
+        let function: ItemFn = syn::parse2(function).unwrap();
+        check(&function, vec![Args::parse(args, Span::call_site())])
+    }
+
+    fn error(args: proc_macro2::TokenStream, function: proc_macro2::TokenStream) -> String {
+        match plan(args, function) {
+            Ok(plan) => panic!("expected an error, got {plan:?}"),
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+        }
+    }
+
+    #[test]
+    fn a_warp_handler_yields_a_plan() {
+        let plan = plan(
+            quote!(model = org_resource, scopes("api:read"), org_from = path),
+            quote!(async fn h(org_id: String, auth: policy::AuthInfo) -> Result<impl Reply, Rejection> { todo!() }),
+        )
+        .unwrap();
+        assert_eq!(plan.auth, "auth");
+        assert_eq!(path_text(&plan.krate), "::policy");
+        let policy = &plan.policies[0];
+        assert_eq!(policy.model, Model::OrgResource);
+        assert!(matches!(&policy.org, Some(OrgPlan::Param { binding, .. }) if binding == "org_id"));
+    }
+
+    #[test]
+    fn auth_info_may_be_borrowed_and_named_anything() {
+        let plan = plan(quote!(model = global_api), quote!(fn h(_caller: &AuthInfo) -> Result<(), E> { Ok(()) })).unwrap();
+        assert_eq!(plan.auth, "_caller");
+    }
+
+    #[test]
+    fn missing_auth_info_says_what_to_add() {
+        let message = error(quote!(model = global_api), quote!(fn h() -> Result<(), E> { Ok(()) }));
+        assert!(message.contains("add a parameter `auth: AuthInfo` to `h`"), "{message}");
+    }
+
+    #[test]
+    fn two_auth_infos_are_an_error() {
+        let message = error(quote!(model = global_api), quote!(fn h(a: AuthInfo, b: AuthInfo) -> Result<(), E> { Ok(()) }));
+        assert!(message.contains("more than one `AuthInfo`"), "{message}");
+    }
+
+    #[test]
+    fn unnamed_auth_info_is_an_error() {
+        let message = error(quote!(model = global_api), quote!(fn h(_: AuthInfo) -> Result<(), E> { Ok(()) }));
+        assert!(message.contains("name this parameter"), "{message}");
+    }
+
+    #[test]
+    fn return_type_must_be_a_result() {
+        assert!(error(quote!(model = global_api), quote!(fn h(a: AuthInfo) {})).contains("add `-> Result<impl warp::Reply"));
+        assert!(error(quote!(model = global_api), quote!(fn h(a: AuthInfo) -> String { todo!() })).contains("`String` is not a `Result`"));
+        assert!(error(quote!(model = global_api), quote!(fn h(a: AuthInfo) -> impl Reply { todo!() })).contains("not a `Result`"));
+        assert!(plan(quote!(model = global_api), quote!(fn h(a: AuthInfo) -> std::io::Result<()> { todo!() })).is_ok());
+        assert!(plan(quote!(model = global_api), quote!(fn h(a: AuthInfo) -> ApiResult<u8> { todo!() })).is_ok());
+    }
+
+    #[test]
+    fn model_and_org_from_must_agree() {
+        let message = error(quote!(model = global_api, org_from = path), quote!(fn h(org_id: String, a: AuthInfo) -> Result<(), E> { todo!() }));
+        assert!(message.contains("`org_from` has no meaning with `model = global_api`"), "{message}");
+        for model in [quote!(org_permission), quote!(org_resource)] {
+            let message = error(quote!(model = #model), quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }));
+            assert!(message.contains("needs to know the request's organization"), "{message}");
+        }
+        let message = error(quote!(scopes("a")), quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }));
+        assert!(message.contains("missing `model`"), "{message}");
+    }
+
+    #[test]
+    fn path_source_needs_the_parameter() {
+        let message = error(quote!(model = org_resource, org_from = path), quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }));
+        assert!(message.contains("add a parameter `org_id: String`"), "{message}");
+        let message = error(quote!(model = org_resource, org_from = path(tenant)), quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }));
+        assert!(message.contains("`org_from = path(tenant)`"), "{message}");
+        assert!(message.contains("add a parameter `tenant: String`"), "{message}");
+    }
+
+    #[test]
+    fn audience_is_refused_for_organization_permissions() {
+        let message = error(
+            quote!(model = org_permission, audience = "https://a", org_from = header("X-Org")),
+            quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }),
+        );
+        assert!(message.contains("`audience` has no effect"), "{message}");
+    }
+
+    #[test]
+    fn methods_and_const_fns_are_refused() {
+        assert!(error(quote!(model = global_api), quote!(fn h(&self, a: AuthInfo) -> Result<(), E> { todo!() })).contains("not methods"));
+        assert!(error(quote!(model = global_api), quote!(const fn h(a: AuthInfo) -> Result<(), E> { todo!() })).contains("`const fn`"));
+    }
+
+    #[test]
+    fn stacked_attributes_must_agree_on_the_crate() {
+        let function: ItemFn = syn::parse2(quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() })).unwrap();
+        let stacked = vec![
+            Args::parse(quote!(model = global_api, crate = a::policy), Span::call_site()),
+            Args::parse(quote!(model = global_api, crate = b::policy), Span::call_site()),
+        ];
+        let message = check(&function, stacked).unwrap_err().to_string();
+        assert!(message.contains("conflicting `crate` paths"), "{message}");
+    }
+
+    #[test]
+    fn signature_and_argument_errors_are_reported_together() {
+        let message = error(quote!(model = org_resource), quote!(fn h() {}));
+        assert_eq!(message.lines().count(), 3, "{message}");
+    }
+}
