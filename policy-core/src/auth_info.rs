@@ -29,25 +29,26 @@ pub struct AuthInfo {
 
 impl AuthInfo {
     pub(crate) fn new(claims: Arc<Claims>) -> Self {
-        AuthInfo { claims, request: None }
+        AuthInfo {
+            claims,
+            request: None,
+        }
     }
 
     /// An `AuthInfo` with the given claims, for unit tests of policies.
     #[cfg(test)]
-    pub(crate) fn for_tests(audience: &[&str], scopes: &[&str], organization_id: Option<&str>, configured_audience: Option<&str>) -> Self {
-        AuthInfo::new(Arc::new(Claims {
-            issuer: "https://issuer.test".into(),
-            sub: Some("user".into()),
-            client_id: None,
-            organization_id: organization_id.map(Into::into),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            audience: audience.iter().map(|s| s.to_string()).collect(),
-            expires_at: i64::MAX,
-            not_before: None,
-            key_id: None,
-            payload: Box::new(*b"{}"),
-            configured_audience: configured_audience.map(Arc::from),
-        }))
+    pub(crate) fn for_tests(
+        audience: &[&str],
+        scopes: &[&str],
+        organization_id: Option<&str>,
+        configured_audience: Option<&str>,
+    ) -> Self {
+        let mut claims = crate::claims::tests::sample_claims();
+        claims.organization_id = organization_id.map(Into::into);
+        claims.scopes = scopes.iter().map(|s| s.to_string()).collect();
+        claims.audience = audience.iter().map(|s| s.to_string()).collect();
+        claims.configured_audience = configured_audience.map(Arc::from);
+        AuthInfo::new(Arc::new(claims))
     }
 
     /// The subject (`sub`): the user, or the client for machine-to-machine tokens.
@@ -222,6 +223,9 @@ impl RequestContext {
 
     /// The first value of query parameter `name`.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }

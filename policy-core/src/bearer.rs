@@ -15,7 +15,9 @@ pub struct BearerConfig {
 
 impl Default for BearerConfig {
     fn default() -> Self {
-        BearerConfig { max_token_len: DEFAULT_MAX_TOKEN_LEN }
+        BearerConfig {
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+        }
     }
 }
 
@@ -49,7 +51,10 @@ where
     }
     // Visible ASCII plus space and tab; anything else (controls, obs-text) is refused
     // before we interpret the value.
-    if !value.iter().all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic()) {
+    if !value
+        .iter()
+        .all(|&b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
+    {
         return Err(Error::NonAsciiHeader);
     }
     let value = std::str::from_utf8(value).map_err(|_| Error::NonAsciiHeader)?;
@@ -72,7 +77,9 @@ where
         return Err(Error::EmptyToken);
     }
     if token.len() > config.max_token_len {
-        return Err(Error::TokenTooLong { limit: config.max_token_len });
+        return Err(Error::TokenTooLong {
+            limit: config.max_token_len,
+        });
     }
     if !is_token68(token) {
         return Err(Error::InvalidTokenCharacters);
@@ -84,9 +91,9 @@ where
 fn is_token68(token: &str) -> bool {
     let body = token.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 #[cfg(test)]
@@ -94,7 +101,11 @@ mod tests {
     use super::*;
 
     fn extract(values: &[&str]) -> Result<String, Error> {
-        extract_bearer(values.iter().map(|v| v.as_bytes()), &BearerConfig::default()).map(str::to_owned)
+        extract_bearer(
+            values.iter().map(|v| v.as_bytes()),
+            &BearerConfig::default(),
+        )
+        .map(str::to_owned)
     }
 
     #[test]
@@ -107,7 +118,10 @@ mod tests {
     #[test]
     fn missing_header_and_other_schemes_are_401_cases() {
         assert_eq!(extract(&[]), Err(Error::MissingAuthorization));
-        assert_eq!(extract(&["Basic dXNlcjpwYXNz"]), Err(Error::UnsupportedScheme));
+        assert_eq!(
+            extract(&["Basic dXNlcjpwYXNz"]),
+            Err(Error::UnsupportedScheme)
+        );
         assert_eq!(extract(&["Bearerx a.b.c"]), Err(Error::UnsupportedScheme));
         assert_eq!(extract(&["Token a.b.c"]), Err(Error::UnsupportedScheme));
         assert_eq!(extract(&[""]), Err(Error::UnsupportedScheme));
@@ -122,9 +136,18 @@ mod tests {
 
     #[test]
     fn whitespace_or_foreign_characters_inside_the_token_are_malformed() {
-        assert_eq!(extract(&["Bearer a.b c"]), Err(Error::InvalidTokenCharacters));
-        assert_eq!(extract(&["Bearer a.b\tc"]), Err(Error::InvalidTokenCharacters));
-        assert_eq!(extract(&["Bearer\ta.b.c"]), Err(Error::InvalidTokenCharacters));
+        assert_eq!(
+            extract(&["Bearer a.b c"]),
+            Err(Error::InvalidTokenCharacters)
+        );
+        assert_eq!(
+            extract(&["Bearer a.b\tc"]),
+            Err(Error::InvalidTokenCharacters)
+        );
+        assert_eq!(
+            extract(&["Bearer\ta.b.c"]),
+            Err(Error::InvalidTokenCharacters)
+        );
         assert_eq!(extract(&["Bearer a,b"]), Err(Error::InvalidTokenCharacters));
         assert_eq!(extract(&["Bearer a=b"]), Err(Error::InvalidTokenCharacters));
         assert_eq!(extract(&["Bearer ==="]), Err(Error::InvalidTokenCharacters));
@@ -145,8 +168,14 @@ mod tests {
 
     #[test]
     fn more_than_one_header_is_malformed() {
-        assert_eq!(extract(&["Bearer a", "Bearer b"]), Err(Error::MultipleAuthorizationHeaders));
-        assert_eq!(extract(&["Bearer a", ""]), Err(Error::MultipleAuthorizationHeaders));
+        assert_eq!(
+            extract(&["Bearer a", "Bearer b"]),
+            Err(Error::MultipleAuthorizationHeaders)
+        );
+        assert_eq!(
+            extract(&["Bearer a", ""]),
+            Err(Error::MultipleAuthorizationHeaders)
+        );
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub(crate) struct Claims {
     pub expires_at: i64,
     pub not_before: Option<i64>,
     pub key_id: Option<String>,
+    /// SHA-256 of the verifying key's public key, to drop cached tokens when it leaves the set.
+    pub key_thumbprint: [u8; 32],
+    /// The key set generation the token was verified under.
+    pub key_generation: u64,
     /// The decoded payload JSON, for [`AuthInfo::claims`](crate::AuthInfo::claims).
     pub payload: Box<[u8]>,
     pub configured_audience: Option<Arc<str>>,
@@ -122,7 +126,11 @@ pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
         "scp" => {
             let list = match value {
                 Json::StrArray(list) => list,
-                Json::Str(s) => s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                Json::Str(s) => s
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
                 _ => return Err(TokenError::InvalidClaim("scp")),
             };
             set_once(&mut scp, list, "scp")
@@ -135,7 +143,11 @@ pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
     c.exp = exp;
     c.nbf = nbf;
     if let Some(scope) = scope {
-        c.scopes = scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        c.scopes = scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
     }
     for s in scp.into_iter().flatten() {
         if !c.scopes.contains(&s) {
@@ -189,7 +201,8 @@ fn for_each_member(
                 TokenError::Malformed("the JSON is invalid")
             }
         })?;
-    de.end().map_err(|_| TokenError::Malformed("the JSON is invalid"))?;
+    de.end()
+        .map_err(|_| TokenError::Malformed("the JSON is invalid"))?;
     outcome
 }
 
@@ -271,7 +284,11 @@ impl<'de> Visitor<'de> for JsonVisitor {
                 _ => all_strings = false,
             }
         }
-        Ok(if all_strings { Json::StrArray(strings) } else { Json::Other })
+        Ok(if all_strings {
+            Json::StrArray(strings)
+        } else {
+            Json::Other
+        })
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -280,8 +297,27 @@ impl<'de> Visitor<'de> for JsonVisitor {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Claims for unit tests elsewhere in the crate.
+    pub(crate) fn sample_claims() -> Claims {
+        Claims {
+            issuer: "https://issuer.test".into(),
+            sub: Some("user".into()),
+            client_id: None,
+            organization_id: None,
+            scopes: Vec::new(),
+            audience: Vec::new(),
+            expires_at: i64::MAX,
+            not_before: None,
+            key_id: None,
+            key_thumbprint: [0; 32],
+            key_generation: 1,
+            payload: Box::new(*b"{}"),
+            configured_audience: None,
+        }
+    }
 
     #[test]
     fn registered_claims_are_read_with_their_types() {
@@ -319,7 +355,12 @@ mod tests {
         ];
         for (json, claim) in cases {
             let err = parse_claims(json).unwrap_err();
-            assert_eq!(err, TokenError::InvalidClaim(claim), "{}", String::from_utf8_lossy(json));
+            assert_eq!(
+                err,
+                TokenError::InvalidClaim(claim),
+                "{}",
+                String::from_utf8_lossy(json)
+            );
         }
     }
 
@@ -349,9 +390,22 @@ mod tests {
 
     #[test]
     fn header_reads_alg_kid_typ_and_notices_crit() {
-        let h = parse_header(br#"{"alg":"RS256","kid":"k1","typ":"at+jwt","jku":"https://evil"}"#).unwrap();
-        assert_eq!(h, JoseHeader { alg: "RS256".into(), kid: Some("k1".into()), typ: Some("at+jwt".into()), has_crit: false });
-        assert!(parse_header(br#"{"alg":"RS256","crit":["exp"]}"#).unwrap().has_crit);
+        let h = parse_header(br#"{"alg":"RS256","kid":"k1","typ":"at+jwt","jku":"https://evil"}"#)
+            .unwrap();
+        assert_eq!(
+            h,
+            JoseHeader {
+                alg: "RS256".into(),
+                kid: Some("k1".into()),
+                typ: Some("at+jwt".into()),
+                has_crit: false
+            }
+        );
+        assert!(
+            parse_header(br#"{"alg":"RS256","crit":["exp"]}"#)
+                .unwrap()
+                .has_crit
+        );
         assert!(parse_header(br#"{"kid":"k"}"#).is_err());
         assert!(parse_header(br#"{"alg":"RS256","alg":"none"}"#).is_err());
         assert!(parse_header(br#"{"alg":1}"#).is_err());

@@ -84,9 +84,6 @@ pub enum TokenError {
     /// The header's `alg` does not agree with the key's `alg` or key type.
     #[error("the signing algorithm does not match the key")]
     AlgorithmMismatch,
-    /// The header names no `kid` and the key set has more than one usable key.
-    #[error("the token names no key id")]
-    MissingKeyId,
     /// The issuer's key set has no key with this token's `kid`.
     #[error("the signing key is unknown")]
     UnknownKey,
@@ -170,7 +167,6 @@ impl TokenError {
             TokenError::Malformed(_) => "malformed_token",
             TokenError::AlgorithmNotAllowed => "algorithm_not_allowed",
             TokenError::AlgorithmMismatch => "algorithm_mismatch",
-            TokenError::MissingKeyId => "missing_key_id",
             TokenError::UnknownKey => "unknown_key",
             TokenError::InvalidSignature => "invalid_signature",
             TokenError::CriticalHeader => "critical_header",
@@ -273,7 +269,9 @@ impl Error {
 /// Makes a string safe inside an RFC 7230 quoted-string: no quotes, backslashes
 /// or control characters (scope text and our own messages never need them).
 fn quoted(s: &str) -> Cow<'_, str> {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
         Cow::Borrowed(s)
     } else {
         Cow::Owned(
@@ -359,31 +357,52 @@ mod tests {
     #[test]
     fn challenges_carry_the_rfc_6750_error_attribute() {
         assert_eq!(
-            Error::MissingAuthorization.www_authenticate(None).as_deref(),
+            Error::MissingAuthorization
+                .www_authenticate(None)
+                .as_deref(),
             Some("Bearer")
         );
         assert_eq!(
             Error::MissingAuthorization
-                .www_authenticate(Some("https://api.example.com/.well-known/oauth-protected-resource"))
+                .www_authenticate(Some(
+                    "https://api.example.com/.well-known/oauth-protected-resource"
+                ))
                 .as_deref(),
-            Some("Bearer resource_metadata=\"https://api.example.com/.well-known/oauth-protected-resource\"")
+            Some(
+                "Bearer resource_metadata=\"https://api.example.com/.well-known/oauth-protected-resource\""
+            )
         );
-        let bad = Error::InvalidToken(TokenError::Expired).www_authenticate(None).unwrap();
+        let bad = Error::InvalidToken(TokenError::Expired)
+            .www_authenticate(None)
+            .unwrap();
         assert!(bad.starts_with("Bearer error=\"invalid_token\""), "{bad}");
         let scope = Error::Denied(Denied::MissingScopes {
             missing: vec!["api:read".into(), "api:write".into()],
         })
         .www_authenticate(None)
         .unwrap();
-        assert_eq!(scope, "Bearer error=\"insufficient_scope\", scope=\"api:read api:write\"");
+        assert_eq!(
+            scope,
+            "Bearer error=\"insufficient_scope\", scope=\"api:read api:write\""
+        );
         let malformed = Error::EmptyToken.www_authenticate(None).unwrap();
-        assert!(malformed.starts_with("Bearer error=\"invalid_request\""), "{malformed}");
+        assert!(
+            malformed.starts_with("Bearer error=\"invalid_request\""),
+            "{malformed}"
+        );
     }
 
     #[test]
     fn invalid_token_messages_begin_as_the_logto_guide_expects() {
-        assert!(Error::InvalidToken(TokenError::InvalidSignature).to_string().starts_with("Invalid token"));
-        assert_eq!(Error::MissingAuthorization.to_string(), "Authorization header is missing");
+        assert!(
+            Error::InvalidToken(TokenError::InvalidSignature)
+                .to_string()
+                .starts_with("Invalid token")
+        );
+        assert_eq!(
+            Error::MissingAuthorization.to_string(),
+            "Authorization header is missing"
+        );
     }
 
     #[test]

@@ -18,10 +18,16 @@ pub(crate) async fn get(
     url: &str,
     max_bytes: usize,
 ) -> Result<Fetched, ConfigError> {
-    let fail = |reason: String| ConfigError::Fetch { url: url.to_owned(), reason };
+    let fail = |reason: String| ConfigError::Fetch {
+        url: url.to_owned(),
+        reason,
+    };
     let mut response = client
         .get(url)
-        .header(reqwest::header::ACCEPT, "application/json, application/jwk-set+json")
+        .header(
+            reqwest::header::ACCEPT,
+            "application/json, application/jwk-set+json",
+        )
         .send()
         .await
         .map_err(|e| fail(describe(&e)))?;
@@ -29,7 +35,10 @@ pub(crate) async fn get(
     if !status.is_success() {
         return Err(fail(format!("HTTP status {}", status.as_u16())));
     }
-    if response.content_length().is_some_and(|len| len > max_bytes as u64) {
+    if response
+        .content_length()
+        .is_some_and(|len| len > max_bytes as u64)
+    {
         return Err(fail(format!("response larger than {max_bytes} bytes")));
     }
     let max_age = response
@@ -69,7 +78,11 @@ pub(crate) fn parse_max_age(value: &str) -> Option<Duration> {
             return Some(Duration::ZERO);
         }
         if let Some(seconds) = lower.strip_prefix("max-age=") {
-            max_age = seconds.trim_matches('"').parse::<u64>().ok().map(Duration::from_secs);
+            max_age = seconds
+                .trim_matches('"')
+                .parse::<u64>()
+                .ok()
+                .map(Duration::from_secs);
         }
     }
     max_age
@@ -83,7 +96,11 @@ pub(crate) struct Discovery {
 
 /// Parses a discovery document, requiring its `issuer` to equal `expected`
 /// exactly (OpenID Connect Discovery §4.3) and a valid `jwks_uri`.
-pub(crate) fn parse_discovery(body: &[u8], expected: &str, url: &str) -> Result<Discovery, ConfigError> {
+pub(crate) fn parse_discovery(
+    body: &[u8],
+    expected: &str,
+    url: &str,
+) -> Result<Discovery, ConfigError> {
     #[derive(serde::Deserialize)]
     struct Document {
         issuer: String,
@@ -94,15 +111,23 @@ pub(crate) fn parse_discovery(body: &[u8], expected: &str, url: &str) -> Result<
         reason: "not a discovery document with string `issuer` and `jwks_uri`".to_owned(),
     })?;
     if doc.issuer != expected {
-        return Err(ConfigError::IssuerMismatch { expected: expected.to_owned(), found: doc.issuer });
+        return Err(ConfigError::IssuerMismatch {
+            expected: expected.to_owned(),
+            found: doc.issuer,
+        });
     }
     check_url(&doc.jwks_uri, "JWKS")?;
-    Ok(Discovery { jwks_uri: doc.jwks_uri })
+    Ok(Discovery {
+        jwks_uri: doc.jwks_uri,
+    })
 }
 
 /// Requires an absolute `http` or `https` URL with a host.
 pub(crate) fn check_url(url: &str, what: &'static str) -> Result<(), ConfigError> {
-    let invalid = || ConfigError::InvalidUrl { what, url: url.to_owned() };
+    let invalid = || ConfigError::InvalidUrl {
+        what,
+        url: url.to_owned(),
+    };
     let parsed = reqwest::Url::parse(url).map_err(|_| invalid())?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(invalid());
@@ -112,7 +137,10 @@ pub(crate) fn check_url(url: &str, what: &'static str) -> Result<(), ConfigError
 
 /// The discovery URL of an issuer: `{issuer}/.well-known/openid-configuration`.
 pub(crate) fn discovery_url(issuer: &str) -> String {
-    format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
 }
 
 #[cfg(test)]
@@ -121,7 +149,10 @@ mod tests {
 
     #[test]
     fn max_age_is_read_from_cache_control() {
-        assert_eq!(parse_max_age("public, max-age=300"), Some(Duration::from_secs(300)));
+        assert_eq!(
+            parse_max_age("public, max-age=300"),
+            Some(Duration::from_secs(300))
+        );
         assert_eq!(parse_max_age("no-store"), Some(Duration::ZERO));
         assert_eq!(parse_max_age("public"), None);
         assert_eq!(parse_max_age("max-age=abc"), None);
@@ -129,9 +160,12 @@ mod tests {
 
     #[test]
     fn discovery_requires_the_configured_issuer() {
-        let doc = br#"{"issuer":"https://t.logto.app/oidc","jwks_uri":"https://t.logto.app/oidc/jwks"}"#;
+        let doc =
+            br#"{"issuer":"https://t.logto.app/oidc","jwks_uri":"https://t.logto.app/oidc/jwks"}"#;
         assert_eq!(
-            parse_discovery(doc, "https://t.logto.app/oidc", "u").unwrap().jwks_uri,
+            parse_discovery(doc, "https://t.logto.app/oidc", "u")
+                .unwrap()
+                .jwks_uri,
             "https://t.logto.app/oidc/jwks"
         );
         assert!(matches!(
@@ -139,10 +173,17 @@ mod tests {
             Err(ConfigError::IssuerMismatch { .. })
         ));
         assert!(matches!(
-            parse_discovery(br#"{"issuer":"https://t.logto.app/oidc","jwks_uri":"file:///etc/passwd"}"#, "https://t.logto.app/oidc", "u"),
+            parse_discovery(
+                br#"{"issuer":"https://t.logto.app/oidc","jwks_uri":"file:///etc/passwd"}"#,
+                "https://t.logto.app/oidc",
+                "u"
+            ),
             Err(ConfigError::InvalidUrl { .. })
         ));
-        assert!(matches!(parse_discovery(b"[]", "x", "u"), Err(ConfigError::InvalidDocument { .. })));
+        assert!(matches!(
+            parse_discovery(b"[]", "x", "u"),
+            Err(ConfigError::InvalidDocument { .. })
+        ));
     }
 
     #[test]

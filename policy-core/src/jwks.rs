@@ -32,6 +32,8 @@ pub(crate) fn is_hmac(alg: Algorithm) -> bool {
 /// One public key, parsed for each allowed algorithm it may verify.
 pub(crate) struct VerifyingKey {
     pub kid: Option<String>,
+    /// SHA-256 of the public key's DER: identifies the key material across fetches.
+    pub thumbprint: [u8; 32],
     /// (algorithm, parsed key) pairs; parsing happens once, at fetch time.
     parsed: Vec<(Algorithm, ParsedPublicKey)>,
 }
@@ -82,10 +84,13 @@ impl VerifyingKey {
             }
             parsed.push((alg, parse_public_key(&jwk.algorithm, alg)?));
         }
-        if parsed.is_empty() {
-            return None;
-        }
-        Some(VerifyingKey { kid: jwk.common.key_id.clone(), parsed })
+        let (_, first) = parsed.first()?;
+        let thumbprint = crate::token_cache::token_digest_bytes(first.as_ref());
+        Some(VerifyingKey {
+            kid: jwk.common.key_id.clone(),
+            thumbprint,
+            parsed,
+        })
     }
 }
 
@@ -102,7 +107,10 @@ fn parse_public_key(params: &AlgorithmParameters, alg: Algorithm) -> Option<Pars
                 Algorithm::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
                 _ => return None,
             };
-            let components = RsaPublicKeyComponents { n: b64(&p.n)?, e: b64(&p.e)? };
+            let components = RsaPublicKeyComponents {
+                n: b64(&p.n)?,
+                e: b64(&p.e)?,
+            };
             components.to_parsed_public_key(rsa).ok()
         }
         AlgorithmParameters::EllipticCurve(p) => {
@@ -121,7 +129,9 @@ fn parse_public_key(params: &AlgorithmParameters, alg: Algorithm) -> Option<Pars
             point.extend_from_slice(&y);
             ParsedPublicKey::new(ecdsa, point).ok()
         }
-        AlgorithmParameters::OctetKeyPair(p) => ParsedPublicKey::new(&sig::ED25519, b64(&p.x)?).ok(),
+        AlgorithmParameters::OctetKeyPair(p) => {
+            ParsedPublicKey::new(&sig::ED25519, b64(&p.x)?).ok()
+        }
         _ => None,
     }
 }
@@ -181,12 +191,28 @@ impl KeySet {
         self.by_kid.values().map(Vec::len).sum::<usize>() + self.without_kid.len()
     }
 
+    /// Whether the key with this `kid` and thumbprint is still published.
+    pub fn contains(&self, kid: Option<&str>, thumbprint: &[u8; 32]) -> bool {
+        self.candidates(kid)
+            .iter()
+            .any(|k| &k.thumbprint == thumbprint)
+    }
+
     /// The keys a token may have been signed with: those with its `kid` (a
     /// duplicated `kid` yields several), or without a `kid` every key.
     pub fn candidates(&self, kid: Option<&str>) -> Vec<&Arc<VerifyingKey>> {
         match kid {
-            Some(kid) => self.by_kid.get(kid).map(|keys| keys.iter().collect()).unwrap_or_default(),
-            None => self.by_kid.values().flatten().chain(&self.without_kid).collect(),
+            Some(kid) => self
+                .by_kid
+                .get(kid)
+                .map(|keys| keys.iter().collect())
+                .unwrap_or_default(),
+            None => self
+                .by_kid
+                .values()
+                .flatten()
+                .chain(&self.without_kid)
+                .collect(),
         }
     }
 }
@@ -202,7 +228,11 @@ mod tests {
 
     #[test]
     fn elliptic_curve_key_is_usable_only_for_its_curve() {
-        let set = KeySet::parse(format!(r#"{{"keys":[{EC_JWK}]}}"#).as_bytes(), DEFAULT_ALGORITHMS).unwrap();
+        let set = KeySet::parse(
+            format!(r#"{{"keys":[{EC_JWK}]}}"#).as_bytes(),
+            DEFAULT_ALGORITHMS,
+        )
+        .unwrap();
         let key = set.candidates(Some("ec1"))[0].clone();
         assert!(key.for_algorithm(Algorithm::ES256).is_some());
         assert!(key.for_algorithm(Algorithm::ES384).is_none());
@@ -214,7 +244,11 @@ mod tests {
         let jwk = EC_JWK.replace(r#""kid":"ec1""#, r#""kid":"ec1","alg":"ES384""#);
         // ES384 declared on a P-256 key: unusable, so the set has no usable key.
         assert_eq!(
-            KeySet::parse(format!(r#"{{"keys":[{jwk}]}}"#).as_bytes(), DEFAULT_ALGORITHMS).err(),
+            KeySet::parse(
+                format!(r#"{{"keys":[{jwk}]}}"#).as_bytes(),
+                DEFAULT_ALGORITHMS
+            )
+            .err(),
             Some(KeySetError::NoUsableKeys)
         );
     }
@@ -233,14 +267,26 @@ mod tests {
 
     #[test]
     fn documents_without_usable_keys_are_refused() {
-        assert_eq!(KeySet::parse(b"not json", DEFAULT_ALGORITHMS).err(), Some(KeySetError::NotJson));
-        assert_eq!(KeySet::parse(br#"{"keys":[]}"#, DEFAULT_ALGORITHMS).err(), Some(KeySetError::NoUsableKeys));
-        assert_eq!(KeySet::parse(br#"{"nokeys":1}"#, DEFAULT_ALGORITHMS).err(), Some(KeySetError::NotJson));
+        assert_eq!(
+            KeySet::parse(b"not json", DEFAULT_ALGORITHMS).err(),
+            Some(KeySetError::NotJson)
+        );
+        assert_eq!(
+            KeySet::parse(br#"{"keys":[]}"#, DEFAULT_ALGORITHMS).err(),
+            Some(KeySetError::NoUsableKeys)
+        );
+        assert_eq!(
+            KeySet::parse(br#"{"nokeys":1}"#, DEFAULT_ALGORITHMS).err(),
+            Some(KeySetError::NotJson)
+        );
     }
 
     #[test]
     fn disallowed_algorithms_are_not_parsed() {
-        let set = KeySet::parse(format!(r#"{{"keys":[{EC_JWK}]}}"#).as_bytes(), &[Algorithm::RS256]);
+        let set = KeySet::parse(
+            format!(r#"{{"keys":[{EC_JWK}]}}"#).as_bytes(),
+            &[Algorithm::RS256],
+        );
         assert_eq!(set.err(), Some(KeySetError::NoUsableKeys));
     }
 }

@@ -53,8 +53,12 @@ struct FetchState {
     latest_failure: Option<(Instant, ConfigError)>,
 }
 
+/// Called with the new key set after every successful fetch.
+pub(crate) type OnKeysChanged = Box<dyn Fn(&KeySet) + Send + Sync>;
+
 pub(crate) struct KeyStore {
     config: KeyStoreConfig,
+    on_change: Option<OnKeysChanged>,
     client: reqwest::Client,
     current: ArcSwap<Snapshot>,
     discovered_jwks_uri: OnceLock<String>,
@@ -66,17 +70,28 @@ pub(crate) struct KeyStore {
 
 /// What a request that lacks its key should do.
 enum Plan {
-    Fetch { tx: watch::Sender<bool>, restore_window: Option<Option<Instant>> },
+    Fetch {
+        tx: watch::Sender<bool>,
+        restore_window: Option<Option<Instant>>,
+    },
     Wait(watch::Receiver<bool>),
     Fail(Error),
 }
 
 impl KeyStore {
-    pub fn new(config: KeyStoreConfig, client: reqwest::Client) -> Self {
+    pub fn new(
+        config: KeyStoreConfig,
+        client: reqwest::Client,
+        on_change: Option<OnKeysChanged>,
+    ) -> Self {
         KeyStore {
             config,
+            on_change,
             client,
-            current: ArcSwap::from_pointee(Snapshot { keys: KeySet::default(), generation: 0 }),
+            current: ArcSwap::from_pointee(Snapshot {
+                keys: KeySet::default(),
+                generation: 0,
+            }),
             discovered_jwks_uri: OnceLock::new(),
             started: Instant::now(),
             refresh_due_ms: AtomicU64::new(0),
@@ -91,7 +106,9 @@ impl KeyStore {
     /// The current keys, without locking. Starts a background refresh when one is due.
     pub fn snapshot(self: &Arc<Self>) -> arc_swap::Guard<Arc<Snapshot>> {
         let snapshot = self.current.load();
-        if snapshot.generation > 0 && self.elapsed_ms() >= self.refresh_due_ms.load(Ordering::Relaxed) {
+        if snapshot.generation > 0
+            && self.elapsed_ms() >= self.refresh_due_ms.load(Ordering::Relaxed)
+        {
             self.spawn_refresh();
         }
         snapshot
@@ -121,14 +138,22 @@ impl KeyStore {
             };
             match plan {
                 Plan::Fetch { tx, restore_window } => {
-                    let guard = InFlight { store: self, tx, restore_window, done: false };
+                    let guard = InFlight {
+                        store: self,
+                        tx,
+                        restore_window,
+                        done: false,
+                    };
                     return guard.run().await.map(drop);
                 }
                 Plan::Wait(rx) => self.wait(rx).await,
                 Plan::Fail(_) => {}
             }
         }
-        match (&self.lock_state().latest_failure, self.current.load().generation) {
+        match (
+            &self.lock_state().latest_failure,
+            self.current.load().generation,
+        ) {
             (_, 1..) => Ok(()),
             (Some((_, e)), _) => Err(e.clone()),
             (None, _) => Err(ConfigError::Fetch {
@@ -186,7 +211,12 @@ impl KeyStore {
             Plan::Fail(e) => return Err(e),
             Plan::Wait(rx) => self.wait(rx).await,
             Plan::Fetch { tx, restore_window } => {
-                let guard = InFlight { store: self, tx, restore_window, done: false };
+                let guard = InFlight {
+                    store: self,
+                    tx,
+                    restore_window,
+                    done: false,
+                };
                 let _ = guard.run().await;
             }
         }
@@ -199,11 +229,17 @@ impl KeyStore {
 
     async fn wait(&self, mut rx: watch::Receiver<bool>) {
         // Bounded by the fetch timeout, and released if the fetching request is dropped.
-        let _ = tokio::time::timeout(self.config.fetch_timeout + Duration::from_secs(1), rx.wait_for(|done| *done)).await;
+        let _ = tokio::time::timeout(
+            self.config.fetch_timeout + Duration::from_secs(1),
+            rx.wait_for(|done| *done),
+        )
+        .await;
     }
 
     fn spawn_refresh(self: &Arc<Self>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let tx = {
             let mut state = self.lock_state();
             if state.in_flight.is_some() {
@@ -217,14 +253,21 @@ impl KeyStore {
         self.schedule_refresh(self.config.retry_after_failure);
         let store = Arc::clone(self);
         runtime.spawn(async move {
-            let guard = InFlight { store: &store, tx, restore_window: None, done: false };
+            let guard = InFlight {
+                store: &store,
+                tx,
+                restore_window: None,
+                done: false,
+            };
             let _ = guard.run().await;
         });
     }
 
     fn lock_state(&self) -> std::sync::MutexGuard<'_, FetchState> {
         // A poisoned lock only means a panic elsewhere mid-update of plain data.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn elapsed_ms(&self) -> u64 {
@@ -232,7 +275,9 @@ impl KeyStore {
     }
 
     fn schedule_refresh(&self, after: Duration) {
-        let due = self.elapsed_ms().saturating_add(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
+        let due = self
+            .elapsed_ms()
+            .saturating_add(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
         self.refresh_due_ms.store(due, Ordering::Relaxed);
     }
 
@@ -245,7 +290,12 @@ impl KeyStore {
             fetch::get(&self.client, &uri, self.config.max_response_bytes),
         )
         .await
-        .unwrap_or_else(|_| Err(ConfigError::Fetch { url: uri.clone(), reason: "timed out".into() }))
+        .unwrap_or_else(|_| {
+            Err(ConfigError::Fetch {
+                url: uri.clone(),
+                reason: "timed out".into(),
+            })
+        })
         .and_then(|fetched| {
             let keys = KeySet::parse(&fetched.body, &self.config.algorithms).map_err(|e| {
                 ConfigError::InvalidDocument {
@@ -261,10 +311,13 @@ impl KeyStore {
         let duration_ms = started.elapsed().as_millis() as u64;
         match outcome {
             Ok((keys, max_age)) => {
-                let count = keys.len();
-                let skipped = keys.skipped;
+                let (count, skipped) = (keys.len(), keys.skipped);
                 let generation = self.current.load().generation + 1;
-                self.current.store(Arc::new(Snapshot { keys, generation }));
+                let snapshot = Arc::new(Snapshot { keys, generation });
+                self.current.store(Arc::clone(&snapshot));
+                if let Some(on_change) = &self.on_change {
+                    on_change(&snapshot.keys);
+                }
                 let refresh = max_age
                     .unwrap_or(self.config.default_refresh)
                     .clamp(self.config.min_refresh, self.config.max_refresh);
@@ -293,10 +346,18 @@ impl KeyStore {
             fetch::get(&self.client, &url, self.config.max_response_bytes),
         )
         .await
-        .unwrap_or_else(|_| Err(ConfigError::Fetch { url: url.clone(), reason: "timed out".into() }))?;
+        .unwrap_or_else(|_| {
+            Err(ConfigError::Fetch {
+                url: url.clone(),
+                reason: "timed out".into(),
+            })
+        })?;
         let discovery = fetch::parse_discovery(&fetched.body, issuer, &url)?;
         tracing::info!(url = %url, jwks_uri = %discovery.jwks_uri, "discovered issuer configuration");
-        Ok(self.discovered_jwks_uri.get_or_init(|| discovery.jwks_uri).clone())
+        Ok(self
+            .discovered_jwks_uri
+            .get_or_init(|| discovery.jwks_uri)
+            .clone())
     }
 }
 
@@ -329,7 +390,8 @@ impl InFlight<'_> {
             };
         }
         if outcome.is_err() {
-            self.store.schedule_refresh(self.store.config.retry_after_failure);
+            self.store
+                .schedule_refresh(self.store.config.retry_after_failure);
         }
         self.done = true;
         outcome

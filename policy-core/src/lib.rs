@@ -5,7 +5,15 @@
 //! Most users depend on the `policy` crate, which re-exports everything here
 //! together with the `#[requires]` attribute.
 
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod auth_info;
 mod bearer;
@@ -16,6 +24,7 @@ mod fetch;
 mod jwks;
 mod key_store;
 mod policy;
+mod token_cache;
 mod validator;
 
 #[cfg(feature = "testing")]
@@ -27,7 +36,9 @@ pub use crate::auth_info::{AuthInfo, RequestContext};
 pub use crate::bearer::{BearerConfig, extract_bearer};
 pub use crate::declaration::{Declaration, declared};
 pub use crate::error::{ConfigError, Denied, Error, Result, TokenError};
-pub use crate::policy::{Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList};
+pub use crate::policy::{
+    Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList,
+};
 pub use crate::validator::{Validator, ValidatorBuilder};
 pub use jsonwebtoken::Algorithm;
 

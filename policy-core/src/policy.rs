@@ -138,7 +138,9 @@ impl Policy {
         I: IntoIterator<Item = S>,
         S: Into<Cow<'static, str>>,
     {
-        self.scopes.to_mut().extend(scopes.into_iter().map(Into::into));
+        self.scopes
+            .to_mut()
+            .extend(scopes.into_iter().map(Into::into));
         self
     }
 
@@ -148,7 +150,9 @@ impl Policy {
         I: IntoIterator<Item = S>,
         S: Into<Cow<'static, str>>,
     {
-        self.any_scopes.to_mut().extend(scopes.into_iter().map(Into::into));
+        self.any_scopes
+            .to_mut()
+            .extend(scopes.into_iter().map(Into::into));
         self
     }
 
@@ -207,9 +211,10 @@ impl Policy {
             }
             Model::OrgPermission => {
                 let org = org_id.ok_or(Denied::MissingOrganization)?;
-                let has_org_audience = auth.audience().iter().any(|aud| {
-                    aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(org)
-                });
+                let has_org_audience = auth
+                    .audience()
+                    .iter()
+                    .any(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(org));
                 if !has_org_audience {
                     // Distinguish "a token for another organization" from "not an
                     // organization token at all" for the caller's benefit.
@@ -256,7 +261,9 @@ impl Policy {
     fn check_resource_audience(&self, auth: &AuthInfo) -> Result<(), Denied> {
         let expected = match &self.audience {
             Some(audience) => audience.as_ref(),
-            None => auth.configured_audience().ok_or(Denied::NoAudienceConfigured)?,
+            None => auth
+                .configured_audience()
+                .ok_or(Denied::NoAudienceConfigured)?,
         };
         if auth.audience().iter().any(|aud| aud == expected) {
             Ok(())
@@ -293,13 +300,17 @@ pub trait PolicySet: Send + Sync {
 
     /// Checks every policy with an explicit organization id.
     fn check_all(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
-        self.policies().iter().try_for_each(|p| p.check(auth, org_id))
+        self.policies()
+            .iter()
+            .try_for_each(|p| p.check(auth, org_id))
     }
 
     /// Checks every policy, reading the organization from the captured request
     /// for header and query sources.
     fn check_all_request(&self, auth: &AuthInfo) -> Result<(), Denied> {
-        self.policies().iter().try_for_each(|p| p.check_request(auth))
+        self.policies()
+            .iter()
+            .try_for_each(|p| p.check_request(auth))
     }
 }
 
@@ -352,18 +363,29 @@ mod tests {
     #[test]
     fn global_api_allow_deny_matrix() {
         let policy = Policy::new(Model::GlobalApi).scopes(["api:read"]);
-        assert_eq!(policy.check(&auth(&[API], &["api:read"], None), None), Ok(()));
-        assert_eq!(policy.check(&auth(&["https://other"], &["api:read"], None), None), Err(Denied::WrongAudience));
+        assert_eq!(
+            policy.check(&auth(&[API], &["api:read"], None), None),
+            Ok(())
+        );
+        assert_eq!(
+            policy.check(&auth(&["https://other"], &["api:read"], None), None),
+            Err(Denied::WrongAudience)
+        );
         assert_eq!(
             policy.check(&auth(&[API], &["api:write"], None), None),
-            Err(Denied::MissingScopes { missing: vec!["api:read".into()] })
+            Err(Denied::MissingScopes {
+                missing: vec!["api:read".into()]
+            })
         );
         assert_eq!(
             policy.check(&auth(&[API], &["api:read"], Some("org-1")), None),
             Err(Denied::OrganizationTokenNotAllowed)
         );
         // The audience is one of several.
-        assert_eq!(policy.check(&auth(&["x", API], &["api:read"], None), None), Ok(()));
+        assert_eq!(
+            policy.check(&auth(&["x", API], &["api:read"], None), None),
+            Ok(())
+        );
     }
 
     #[test]
@@ -371,14 +393,31 @@ mod tests {
         let policy = Policy::new(Model::OrgPermission).scopes(["invite:member"]);
         let org_token = auth(&["urn:logto:organization:acme"], &["invite:member"], None);
         assert_eq!(policy.check(&org_token, Some("acme")), Ok(()));
-        assert_eq!(policy.check(&org_token, Some("other")), Err(Denied::OrganizationMismatch));
-        assert_eq!(policy.check(&org_token, None), Err(Denied::MissingOrganization));
-        // Prefix tricks do not match: the id is compared exactly.
-        assert_eq!(policy.check(&org_token, Some("acm")), Err(Denied::OrganizationMismatch));
-        assert_eq!(policy.check(&auth(&[API], &["invite:member"], None), Some("acme")), Err(Denied::WrongAudience));
         assert_eq!(
-            policy.check(&auth(&["urn:logto:organization:acme"], &[], None), Some("acme")),
-            Err(Denied::MissingScopes { missing: vec!["invite:member".into()] })
+            policy.check(&org_token, Some("other")),
+            Err(Denied::OrganizationMismatch)
+        );
+        assert_eq!(
+            policy.check(&org_token, None),
+            Err(Denied::MissingOrganization)
+        );
+        // Prefix tricks do not match: the id is compared exactly.
+        assert_eq!(
+            policy.check(&org_token, Some("acm")),
+            Err(Denied::OrganizationMismatch)
+        );
+        assert_eq!(
+            policy.check(&auth(&[API], &["invite:member"], None), Some("acme")),
+            Err(Denied::WrongAudience)
+        );
+        assert_eq!(
+            policy.check(
+                &auth(&["urn:logto:organization:acme"], &[], None),
+                Some("acme")
+            ),
+            Err(Denied::MissingScopes {
+                missing: vec!["invite:member".into()]
+            })
         );
     }
 
@@ -387,25 +426,45 @@ mod tests {
         let policy = Policy::new(Model::OrgResource).scopes(["api:read"]);
         let token = auth(&[API], &["api:read"], Some("acme"));
         assert_eq!(policy.check(&token, Some("acme")), Ok(()));
-        assert_eq!(policy.check(&token, Some("other")), Err(Denied::OrganizationMismatch));
-        assert_eq!(policy.check(&token, None), Err(Denied::MissingOrganization));
-        assert_eq!(policy.check(&auth(&[API], &["api:read"], None), Some("acme")), Err(Denied::OrganizationMismatch));
         assert_eq!(
-            policy.check(&auth(&["https://other"], &["api:read"], Some("acme")), Some("acme")),
+            policy.check(&token, Some("other")),
+            Err(Denied::OrganizationMismatch)
+        );
+        assert_eq!(policy.check(&token, None), Err(Denied::MissingOrganization));
+        assert_eq!(
+            policy.check(&auth(&[API], &["api:read"], None), Some("acme")),
+            Err(Denied::OrganizationMismatch)
+        );
+        assert_eq!(
+            policy.check(
+                &auth(&["https://other"], &["api:read"], Some("acme")),
+                Some("acme")
+            ),
             Err(Denied::WrongAudience)
         );
         // Unicode look-alikes are different organizations: no normalisation.
-        assert_eq!(policy.check(&token, Some("acme\u{200b}")), Err(Denied::OrganizationMismatch));
-        assert_eq!(policy.check(&auth(&[API], &["api:read"], Some("аcme")), Some("acme")), Err(Denied::OrganizationMismatch));
+        assert_eq!(
+            policy.check(&token, Some("acme\u{200b}")),
+            Err(Denied::OrganizationMismatch)
+        );
+        assert_eq!(
+            policy.check(&auth(&[API], &["api:read"], Some("аcme")), Some("acme")),
+            Err(Denied::OrganizationMismatch)
+        );
     }
 
     #[test]
     fn any_scopes_need_one_of_them() {
         let policy = Policy::new(Model::GlobalApi).any_scopes(["admin", "support"]);
-        assert_eq!(policy.check(&auth(&[API], &["support"], None), None), Ok(()));
+        assert_eq!(
+            policy.check(&auth(&[API], &["support"], None), None),
+            Ok(())
+        );
         assert_eq!(
             policy.check(&auth(&[API], &["api:read"], None), None),
-            Err(Denied::NoneOfScopes { any_of: vec!["admin".into(), "support".into()] })
+            Err(Denied::NoneOfScopes {
+                any_of: vec!["admin".into(), "support".into()]
+            })
         );
     }
 
@@ -414,37 +473,68 @@ mod tests {
         let policy = Policy::new(Model::GlobalApi).scopes(["a", "b", "c"]);
         assert_eq!(
             policy.check(&auth(&[API], &["b"], None), None),
-            Err(Denied::MissingScopes { missing: vec!["a".into(), "c".into()] })
+            Err(Denied::MissingScopes {
+                missing: vec!["a".into(), "c".into()]
+            })
         );
     }
 
     #[test]
     fn policy_audience_overrides_the_configured_one() {
         let policy = Policy::new(Model::GlobalApi).audience("https://billing");
-        assert_eq!(policy.check(&auth(&["https://billing"], &[], None), None), Ok(()));
-        assert_eq!(policy.check(&auth(&[API], &[], None), None), Err(Denied::WrongAudience));
+        assert_eq!(
+            policy.check(&auth(&["https://billing"], &[], None), None),
+            Ok(())
+        );
+        assert_eq!(
+            policy.check(&auth(&[API], &[], None), None),
+            Err(Denied::WrongAudience)
+        );
         let unconfigured = AuthInfo::for_tests(&[API], &[], None, None);
-        assert_eq!(Policy::new(Model::GlobalApi).check(&unconfigured, None), Err(Denied::NoAudienceConfigured));
+        assert_eq!(
+            Policy::new(Model::GlobalApi).check(&unconfigured, None),
+            Err(Denied::NoAudienceConfigured)
+        );
     }
 
     #[test]
     fn header_and_query_sources_read_the_captured_request() {
         use crate::auth_info::RequestContext;
-        let header = Policy::new(Model::OrgResource).organization(OrgSource::Header("X-Organization-Id".into()));
-        let query = Policy::new(Model::OrgResource).organization(OrgSource::Query("organization_id".into()));
+        let header = Policy::new(Model::OrgResource)
+            .organization(OrgSource::Header("X-Organization-Id".into()));
+        let query = Policy::new(Model::OrgResource)
+            .organization(OrgSource::Query("organization_id".into()));
         let token = auth(&[API], &[], Some("acme"));
-        assert_eq!(header.check_request(&token), Err(Denied::MissingOrganization));
-        let with_header = token.clone().with_request(RequestContext::new().with_header("x-organization-id", "acme"));
+        assert_eq!(
+            header.check_request(&token),
+            Err(Denied::MissingOrganization)
+        );
+        let with_header = token
+            .clone()
+            .with_request(RequestContext::new().with_header("x-organization-id", "acme"));
         assert_eq!(header.check_request(&with_header), Ok(()));
-        assert_eq!(query.check_request(&with_header), Err(Denied::MissingOrganization));
-        let with_query = token.with_request(RequestContext::new().with_query("organization_id", "other"));
-        assert_eq!(query.check_request(&with_query), Err(Denied::OrganizationMismatch));
+        assert_eq!(
+            query.check_request(&with_header),
+            Err(Denied::MissingOrganization)
+        );
+        let with_query =
+            token.with_request(RequestContext::new().with_query("organization_id", "other"));
+        assert_eq!(
+            query.check_request(&with_query),
+            Err(Denied::OrganizationMismatch)
+        );
     }
 
     #[test]
     fn stacked_policies_must_all_hold() {
-        let set = [Policy::new(Model::GlobalApi).scopes(["a"]), Policy::new(Model::GlobalApi).scopes(["b"])];
-        assert_eq!(set.check_all(&auth(&[API], &["a", "b"], None), None), Ok(()));
+        let set = [
+            Policy::new(Model::GlobalApi).scopes(["a"]),
+            Policy::new(Model::GlobalApi).scopes(["b"]),
+        ];
+        assert_eq!(
+            set.check_all(&auth(&[API], &["a", "b"], None), None),
+            Ok(())
+        );
         assert!(set.check_all(&auth(&[API], &["a"], None), None).is_err());
     }
 

@@ -522,7 +522,9 @@ impl TestIssuer {
     /// A [`ValidatorBuilder`](crate::ValidatorBuilder) for this issuer (found
     /// through OpenID discovery) and `audience`, to adjust before building.
     pub fn validator_builder(&self, audience: impl Into<String>) -> crate::ValidatorBuilder {
-        crate::Validator::builder().issuer(self.issuer()).audience(audience)
+        crate::Validator::builder()
+            .issuer(self.issuer())
+            .audience(audience)
     }
 
     /// A [`Validator`](crate::Validator) for this issuer and `audience`, with

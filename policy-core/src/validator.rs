@@ -14,7 +14,8 @@ use crate::claims::{self, Claims};
 use crate::error::{ConfigError, Error, TokenError};
 use crate::fetch;
 use crate::jwks::{DEFAULT_ALGORITHMS, is_hmac};
-use crate::key_store::{KeySource, KeyStore, KeyStoreConfig};
+use crate::key_store::{KeySource, KeyStore, KeyStoreConfig, OnKeysChanged};
+use crate::token_cache::{TokenCache, token_digest};
 
 /// Validates access tokens issued by one issuer, with its published keys.
 ///
@@ -51,6 +52,7 @@ struct Inner {
     bearer: BearerConfig,
     resource_metadata: Option<Arc<str>>,
     store: Arc<KeyStore>,
+    cache: Option<Arc<TokenCache>>,
 }
 
 impl std::fmt::Debug for Validator {
@@ -118,6 +120,38 @@ impl Validator {
     }
 
     async fn validate_inner(&self, token: &str) -> Result<AuthInfo, Error> {
+        let Some(cache) = &self.inner.cache else {
+            return self.verify_token(token).await.map(AuthInfo::new);
+        };
+        let digest = token_digest(token);
+        if let Some(claims) = cache.get(&digest) {
+            match self.recheck_cached(&claims) {
+                Ok(true) => return Ok(AuthInfo::new(claims)),
+                Ok(false) => cache.remove(&digest), // its key left the set: verify afresh
+                Err(e) => {
+                    cache.remove(&digest);
+                    return Err(e.into());
+                }
+            }
+        }
+        let claims = self.verify_token(token).await?;
+        cache.insert(digest, Arc::clone(&claims));
+        Ok(AuthInfo::new(claims))
+    }
+
+    /// The checks a cached token still needs: the clock, and whether its key
+    /// is still published (`Ok(false)` if not).
+    fn recheck_cached(&self, claims: &Claims) -> Result<bool, TokenError> {
+        check_time(claims.expires_at, claims.not_before, self.inner.leeway)?;
+        let snapshot = self.inner.store.snapshot();
+        Ok(snapshot.generation == claims.key_generation
+            || snapshot
+                .keys
+                .contains(claims.key_id.as_deref(), &claims.key_thumbprint))
+    }
+
+    /// The full validation of a token not in the cache.
+    async fn verify_token(&self, token: &str) -> Result<Arc<Claims>, Error> {
         let inner = &*self.inner;
         let (signing_input, header_b64, payload_b64, signature_b64) = split(token)?;
         let header = claims::parse_header(&decode_segment(header_b64, "header")?)?;
@@ -138,14 +172,16 @@ impl Validator {
 
         let kid = header.kid.as_deref();
         let snapshot = inner.store.snapshot();
+        let mut generation = snapshot.generation;
         let mut verdict = verify(&snapshot.keys, kid, alg, signing_input, &signature);
         drop(snapshot);
         if verdict == Err(TokenError::UnknownKey) {
             // Only a key we do not have justifies asking the issuer again.
             let refreshed = inner.store.fetch_for_missing_key().await?;
+            generation = refreshed.generation;
             verdict = verify(&refreshed.keys, kid, alg, signing_input, &signature);
         }
-        verdict?;
+        let key_thumbprint = verdict?;
 
         let payload = decode_segment(payload_b64, "payload")?;
         let raw = claims::parse_claims(&payload)?;
@@ -153,15 +189,9 @@ impl Validator {
         if issuer != inner.issuer {
             return Err(TokenError::WrongIssuer.into());
         }
-        let now = now();
         let expires_at = raw.exp.ok_or(TokenError::MissingClaim("exp"))?;
-        if expires_at.saturating_add(inner.leeway) <= now {
-            return Err(TokenError::Expired.into());
-        }
-        if raw.nbf.is_some_and(|nbf| nbf.saturating_sub(inner.leeway) > now) {
-            return Err(TokenError::NotYetValid.into());
-        }
-        Ok(AuthInfo::new(Arc::new(Claims {
+        check_time(expires_at, raw.nbf, inner.leeway)?;
+        Ok(Arc::new(Claims {
             issuer,
             sub: raw.sub,
             client_id: raw.client_id,
@@ -171,9 +201,11 @@ impl Validator {
             expires_at,
             not_before: raw.nbf,
             key_id: header.kid,
+            key_thumbprint,
+            key_generation: generation,
             payload: payload.into_boxed_slice(),
             configured_audience: inner.audience.clone(),
-        })))
+        }))
     }
 }
 
@@ -209,31 +241,42 @@ fn allowed_algorithm(name: &str, allowed: &[Algorithm]) -> Result<Algorithm, Tok
 }
 
 /// Verifies the signature with a key of `keys` that `kid` names and that may
-/// be used with `alg`.
+/// be used with `alg`; returns the verifying key's thumbprint.
 fn verify(
     keys: &crate::jwks::KeySet,
     kid: Option<&str>,
     alg: Algorithm,
     signing_input: &[u8],
     signature: &[u8],
-) -> Result<(), TokenError> {
+) -> Result<[u8; 32], TokenError> {
+    // Without a `kid`, every published key is a candidate (issuers with one key often omit it).
     let candidates = keys.candidates(kid);
     if candidates.is_empty() {
-        return Err(if kid.is_none() && keys.len() > 0 {
-            TokenError::MissingKeyId
-        } else {
-            TokenError::UnknownKey
-        });
+        return Err(TokenError::UnknownKey);
     }
-    let mut usable = candidates.iter().filter_map(|k| k.for_algorithm(alg)).peekable();
+    let mut usable = candidates
+        .iter()
+        .filter_map(|k| Some((k.for_algorithm(alg)?, k.thumbprint)))
+        .peekable();
     if usable.peek().is_none() {
         return Err(TokenError::AlgorithmMismatch);
     }
-    if usable.any(|key| key.verify_sig(signing_input, signature).is_ok()) {
-        Ok(())
-    } else {
-        Err(TokenError::InvalidSignature)
+    usable
+        .find(|(key, _)| key.verify_sig(signing_input, signature).is_ok())
+        .map(|(_, thumbprint)| thumbprint)
+        .ok_or(TokenError::InvalidSignature)
+}
+
+/// `exp` and `nbf` against the clock, with the leeway.
+fn check_time(expires_at: i64, not_before: Option<i64>, leeway: i64) -> Result<(), TokenError> {
+    let now = now();
+    if expires_at.saturating_add(leeway) <= now {
+        return Err(TokenError::Expired);
     }
+    if not_before.is_some_and(|nbf| nbf.saturating_sub(leeway) > now) {
+        return Err(TokenError::NotYetValid);
+    }
+    Ok(())
 }
 
 fn now() -> i64 {
@@ -261,6 +304,7 @@ pub struct ValidatorBuilder {
     min_refresh: Duration,
     max_refresh: Duration,
     retry_after_failure: Duration,
+    cache_capacity: usize,
 }
 
 impl Default for ValidatorBuilder {
@@ -282,6 +326,7 @@ impl Default for ValidatorBuilder {
             min_refresh: Duration::from_secs(60),
             max_refresh: Duration::from_secs(24 * 3600),
             retry_after_failure: Duration::from_secs(5),
+            cache_capacity: 10_000,
         }
     }
 }
@@ -395,6 +440,18 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Capacity of the verified-token cache, in tokens; 0 turns it off.
+    /// Default: 10,000.
+    ///
+    /// A repeat of a verified token skips the signature check only: the token
+    /// must be byte-identical (SHA-256), `exp` and `nbf` are rechecked on every
+    /// hit, entries whose signing key left the key set are dropped, and
+    /// policies are checked on every request as always.
+    pub fn cache_capacity(mut self, tokens: usize) -> Self {
+        self.cache_capacity = tokens;
+        self
+    }
+
     /// Checks the configuration and builds the validator. No network I/O.
     pub fn build(self) -> Result<Validator, ConfigError> {
         let issuer = self.issuer.ok_or(ConfigError::MissingIssuer)?;
@@ -415,7 +472,9 @@ impl ValidatorBuilder {
                 fetch::check_url(&uri, "JWKS")?;
                 KeySource::Jwks { uri }
             }
-            None => KeySource::Discovery { issuer: issuer.clone() },
+            None => KeySource::Discovery {
+                issuer: issuer.clone(),
+            },
         };
         let client = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
@@ -426,6 +485,13 @@ impl ValidatorBuilder {
                 url: issuer.clone(),
                 reason: "the HTTP client could not be initialised".into(),
             })?;
+        let cache =
+            (self.cache_capacity > 0).then(|| Arc::new(TokenCache::new(self.cache_capacity)));
+        let on_change: Option<OnKeysChanged> = cache.clone().map(|cache| {
+            Box::new(move |keys: &crate::jwks::KeySet| {
+                cache.retain_keys(|kid, thumbprint| keys.contains(kid, thumbprint));
+            }) as OnKeysChanged
+        });
         let store = KeyStore::new(
             KeyStoreConfig {
                 source,
@@ -439,6 +505,7 @@ impl ValidatorBuilder {
                 fetch_timeout: self.timeout,
             },
             client,
+            on_change,
         );
         Ok(Validator {
             inner: Arc::new(Inner {
@@ -449,6 +516,7 @@ impl ValidatorBuilder {
                 bearer: self.bearer,
                 resource_metadata: self.resource_metadata.map(Arc::from),
                 store: Arc::new(store),
+                cache,
             }),
         })
     }
@@ -460,11 +528,23 @@ mod tests {
 
     #[test]
     fn none_and_hmac_are_never_allowed() {
-        for name in ["none", "None", "NONE", "nOnE", "HS256", "HS384", "HS512", "", "RS256 "] {
-            assert_eq!(allowed_algorithm(name, DEFAULT_ALGORITHMS), Err(TokenError::AlgorithmNotAllowed), "{name}");
+        for name in [
+            "none", "None", "NONE", "nOnE", "HS256", "HS384", "HS512", "", "RS256 ",
+        ] {
+            assert_eq!(
+                allowed_algorithm(name, DEFAULT_ALGORITHMS),
+                Err(TokenError::AlgorithmNotAllowed),
+                "{name}"
+            );
         }
-        assert_eq!(allowed_algorithm("ES256", DEFAULT_ALGORITHMS), Ok(Algorithm::ES256));
-        assert_eq!(allowed_algorithm("ES256", &[Algorithm::RS256]), Err(TokenError::AlgorithmNotAllowed));
+        assert_eq!(
+            allowed_algorithm("ES256", DEFAULT_ALGORITHMS),
+            Ok(Algorithm::ES256)
+        );
+        assert_eq!(
+            allowed_algorithm("ES256", &[Algorithm::RS256]),
+            Err(TokenError::AlgorithmNotAllowed)
+        );
     }
 
     #[test]
@@ -472,26 +552,41 @@ mod tests {
         for token in ["a", "a.b", "a.b.c.d", ".b.c", "a..c"] {
             assert!(split(token).is_err(), "{token}");
         }
-        assert!(split("a.b.").is_ok(), "an empty signature fails later, as a bad signature");
+        assert!(
+            split("a.b.").is_ok(),
+            "an empty signature fails later, as a bad signature"
+        );
     }
 
     #[test]
     fn builder_refuses_bad_configuration() {
-        assert_eq!(Validator::builder().build().err(), Some(ConfigError::MissingIssuer));
+        assert_eq!(
+            Validator::builder().build().err(),
+            Some(ConfigError::MissingIssuer)
+        );
         assert!(matches!(
             Validator::builder().issuer("not a url").build(),
             Err(ConfigError::InvalidUrl { .. })
         ));
         assert!(matches!(
-            Validator::builder().issuer("https://i").algorithms([Algorithm::HS256]).build(),
+            Validator::builder()
+                .issuer("https://i")
+                .algorithms([Algorithm::HS256])
+                .build(),
             Err(ConfigError::InvalidAlgorithms(_))
         ));
         assert!(matches!(
-            Validator::builder().issuer("https://i").algorithms([]).build(),
+            Validator::builder()
+                .issuer("https://i")
+                .algorithms([])
+                .build(),
             Err(ConfigError::InvalidAlgorithms(_))
         ));
         assert!(matches!(
-            Validator::builder().issuer("https://i").jwks_uri("nope").build(),
+            Validator::builder()
+                .issuer("https://i")
+                .jwks_uri("nope")
+                .build(),
             Err(ConfigError::InvalidUrl { .. })
         ));
     }

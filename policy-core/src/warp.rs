@@ -83,18 +83,27 @@ impl Reject for Rejected {}
 impl From<Denied> for Rejection {
     /// Lets handlers annotated with `#[requires]` return `Result<_, Rejection>`.
     fn from(denied: Denied) -> Self {
-        warp::reject::custom(Rejected { error: Error::Denied(denied), resource_metadata: None })
+        warp::reject::custom(Rejected {
+            error: Error::Denied(denied),
+            resource_metadata: None,
+        })
     }
 }
 
 impl From<Error> for Rejection {
     fn from(error: Error) -> Self {
-        warp::reject::custom(Rejected { error, resource_metadata: None })
+        warp::reject::custom(Rejected {
+            error,
+            resource_metadata: None,
+        })
     }
 }
 
 fn reject(validator: &Validator, error: Error) -> Rejection {
-    warp::reject::custom(Rejected { error, resource_metadata: validator.resource_metadata().cloned() })
+    warp::reject::custom(Rejected {
+        error,
+        resource_metadata: validator.resource_metadata().cloned(),
+    })
 }
 
 #[derive(Serialize)]
@@ -107,15 +116,22 @@ struct ErrorBody<'a> {
 /// `resource_metadata` when given), `Retry-After` on 503, and a JSON body
 /// `{"error": "<message>", "code": "<stable code>"}`.
 pub fn error_response(error: &Error, resource_metadata: Option<&str>) -> warp::reply::Response {
-    let body = ErrorBody { error: error.to_string(), code: error.code() };
-    let mut response = warp::reply::with_status(warp::reply::json(&body), error.status()).into_response();
+    let body = ErrorBody {
+        error: error.to_string(),
+        code: error.code(),
+    };
+    let mut response =
+        warp::reply::with_status(warp::reply::json(&body), error.status()).into_response();
     let headers = response.headers_mut();
     let challenge = error.www_authenticate(resource_metadata);
     if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
         headers.insert(header::WWW_AUTHENTICATE, value);
     }
     if let Some(retry_after) = error.retry_after() {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after.as_secs().max(1)),
+        );
     }
     response
 }
@@ -148,14 +164,23 @@ impl Capture {
         let (mut headers, mut query) = (Vec::new(), Vec::new());
         for source in sources {
             match source {
-                OrgSource::Header(name) if !headers.iter().any(|h: &String| h.eq_ignore_ascii_case(name)) => {
+                OrgSource::Header(name)
+                    if !headers
+                        .iter()
+                        .any(|h: &String| h.eq_ignore_ascii_case(name)) =>
+                {
                     headers.push(name.to_string())
                 }
-                OrgSource::Query(name) if !query.contains(&name.to_string()) => query.push(name.to_string()),
+                OrgSource::Query(name) if !query.contains(&name.to_string()) => {
+                    query.push(name.to_string())
+                }
                 _ => {}
             }
         }
-        Capture { headers: headers.into(), query: query.into() }
+        Capture {
+            headers: headers.into(),
+            query: query.into(),
+        }
     }
 
     fn declared() -> Self {
@@ -198,7 +223,8 @@ fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
 }
 
-fn request_parts() -> impl Filter<Extract = (HeaderMap, Option<String>), Error = Infallible> + Clone {
+fn request_parts() -> impl Filter<Extract = (HeaderMap, Option<String>), Error = Infallible> + Clone
+{
     warp::header::headers_cloned().and(
         warp::query::raw()
             .map(Some)
@@ -213,7 +239,10 @@ async fn authenticate_request(
     headers: &HeaderMap,
     query: Option<&str>,
 ) -> Result<AuthInfo, Error> {
-    let values = headers.get_all(header::AUTHORIZATION).iter().map(HeaderValue::as_bytes);
+    let values = headers
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .map(HeaderValue::as_bytes);
     let auth = validator.authenticate(values).await?;
     Ok(match capture.context(headers, query) {
         Some(context) => auth.with_request(context),
@@ -244,7 +273,9 @@ async fn authenticate_request(
 /// assert_eq!(response.headers()["www-authenticate"], "Bearer");
 /// # });
 /// ```
-pub fn authenticate(validator: Validator) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone {
+pub fn authenticate(
+    validator: Validator,
+) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone {
     let capture = Capture::declared();
     request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
         let (validator, capture) = (validator.clone(), capture.clone());
@@ -259,7 +290,9 @@ pub fn authenticate(validator: Validator) -> impl Filter<Extract = (AuthInfo,), 
 /// Like [`authenticate`], for routes that serve everyone but more to the
 /// authenticated: no `Authorization` header yields `None`; a header with a
 /// bad token is still rejected, never silently downgraded.
-pub fn optional(validator: Validator) -> impl Filter<Extract = (Option<AuthInfo>,), Error = Rejection> + Clone {
+pub fn optional(
+    validator: Validator,
+) -> impl Filter<Extract = (Option<AuthInfo>,), Error = Rejection> + Clone {
     let capture = Capture::declared();
     request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
         let (validator, capture) = (validator.clone(), capture.clone());
@@ -282,15 +315,33 @@ pub fn optional(validator: Validator) -> impl Filter<Extract = (Option<AuthInfo>
 /// Policies whose organization comes from a path parameter need the id from
 /// the path: use [`authorize_path`] for those (here they are refused with
 /// [`Denied::MissingOrganization`]).
-pub fn authorize<P>(validator: Validator, policies: P) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone
+pub fn authorize<P>(
+    validator: Validator,
+    policies: P,
+) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone
 where
     P: PolicySet + Clone + 'static,
 {
     let mut capture = Capture::declared();
-    let own = Capture::from_sources(policies.policies().iter().filter_map(Policy::organization_source));
+    let own = Capture::from_sources(
+        policies
+            .policies()
+            .iter()
+            .filter_map(Policy::organization_source),
+    );
     capture = Capture {
-        headers: capture.headers.iter().chain(own.headers.iter()).cloned().collect(),
-        query: capture.query.iter().chain(own.query.iter()).cloned().collect(),
+        headers: capture
+            .headers
+            .iter()
+            .chain(own.headers.iter())
+            .cloned()
+            .collect(),
+        query: capture
+            .query
+            .iter()
+            .chain(own.query.iter())
+            .cloned()
+            .collect(),
     };
     request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
         let (validator, capture, policies) = (validator.clone(), capture.clone(), policies.clone());
@@ -298,7 +349,9 @@ where
             let auth = authenticate_request(&validator, &capture, &headers, query.as_deref())
                 .await
                 .map_err(|e| reject(&validator, e))?;
-            policies.check_all_request(&auth).map_err(|d| denied(&validator, d))?;
+            policies
+                .check_all_request(&auth)
+                .map_err(|d| denied(&validator, d))?;
             Ok::<_, Rejection>(auth)
         }
     })
@@ -341,7 +394,10 @@ where
 /// assert_eq!(other_org.status(), 403);
 /// # });
 /// ```
-pub fn require(validator: Validator, policy: Policy) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone {
+pub fn require(
+    validator: Validator,
+    policy: Policy,
+) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone {
     authorize(validator, Arc::new(policy))
 }
 
@@ -378,16 +434,17 @@ where
     P: PolicySet + Clone + 'static,
 {
     let checker = validator.clone();
-    path.and(authenticate(validator)).and_then(move |org_id: String, auth: AuthInfo| {
-        let (validator, policies) = (checker.clone(), policies.clone());
-        async move {
-            policies
-                .check_all(&auth, Some(&org_id))
-                .map_err(|d| denied(&validator, d))?;
-            Ok::<_, Rejection>((org_id, auth))
-        }
-    })
-    .untuple_one()
+    path.and(authenticate(validator))
+        .and_then(move |org_id: String, auth: AuthInfo| {
+            let (validator, policies) = (checker.clone(), policies.clone());
+            async move {
+                policies
+                    .check_all(&auth, Some(&org_id))
+                    .map_err(|d| denied(&validator, d))?;
+                Ok::<_, Rejection>((org_id, auth))
+            }
+        })
+        .untuple_one()
 }
 
 fn denied(validator: &Validator, denied: Denied) -> Rejection {

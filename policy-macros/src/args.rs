@@ -9,17 +9,24 @@
 //! header names) are enforced here; rules that relate the arguments to each
 //! other or to the function signature live in `check`.
 
-use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, LitStr, Meta, Path, Token};
+use syn::{Attribute, Ident, LitStr, Meta, Path, Token};
 
 /// The models, as listed in error messages.
 pub(crate) const MODELS: &str = "`global_api`, `org_permission`, `org_resource`";
 
 /// The argument names, in the order the documentation lists them.
-const ARGUMENTS: &[&str] = &["model", "scopes", "any_scopes", "audience", "org_from", "crate"];
+const ARGUMENTS: &[&str] = &[
+    "model",
+    "scopes",
+    "any_scopes",
+    "audience",
+    "org_from",
+    "crate",
+];
 
 /// Names people plausibly write for an argument that edit distance alone
 /// would not connect to it.
@@ -159,13 +166,20 @@ impl Args {
                 "model" => parse_value::<ModelArg>(&key, rest)
                     .and_then(|value| set_once(&mut args.model, value, &key)),
                 "scopes" | "any_scopes" => parse_scope_list(&key, rest).and_then(|value| {
-                    let slot = if name == "scopes" { &mut args.scopes } else { &mut args.any_scopes };
+                    let slot = if name == "scopes" {
+                        &mut args.scopes
+                    } else {
+                        &mut args.any_scopes
+                    };
                     set_once(slot, value, &key)
                 }),
                 "audience" => parse_value::<AudienceArg>(&key, rest)
                     .and_then(|value| set_once(&mut args.audience, value.0, &key)),
                 "org_from" => parse_value::<OrgFromValue>(&key, rest).and_then(|value| {
-                    let arg = OrgFromArg { source: value.0, key_span: key.span() };
+                    let arg = OrgFromArg {
+                        source: value.0,
+                        key_span: key.span(),
+                    };
                     set_once(&mut args.org_from, arg, &key)
                 }),
                 "crate" => parse_value::<CrateArg>(&key, rest)
@@ -208,7 +222,10 @@ impl Args {
 /// An attribute counts as `#[requires]` when its path is `requires`,
 /// `policy::requires` or `<crate>::requires` (with or without a leading
 /// `::`), where `<crate>` is the `crate = ...` path of the outer attribute.
-pub(crate) fn take_stacked(attrs: &mut Vec<Attribute>, krate: Option<&Path>) -> Vec<syn::Result<Args>> {
+pub(crate) fn take_stacked(
+    attrs: &mut Vec<Attribute>,
+    krate: Option<&Path>,
+) -> Vec<syn::Result<Args>> {
     let mut stacked = Vec::new();
     attrs.retain(|attr| {
         if !is_requires(attr.path(), krate) {
@@ -250,11 +267,21 @@ impl Parse for ModelArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let eq = expect_eq(input, "model = org_resource")?;
         let Some(ident) = input.parse::<Option<Ident>>()? else {
-            let span = if input.is_empty() { eq.span } else { input.span() };
-            return Err(syn::Error::new(span, format!("expected a model: one of {MODELS}")));
+            let span = if input.is_empty() {
+                eq.span
+            } else {
+                input.span()
+            };
+            return Err(syn::Error::new(
+                span,
+                format!("expected a model: one of {MODELS}"),
+            ));
         };
         match Model::from_name(&ident.to_string()) {
-            Some(model) => Ok(ModelArg { model, span: ident.span() }),
+            Some(model) => Ok(ModelArg {
+                model,
+                span: ident.span(),
+            }),
             None => {
                 let names = Model::ALL.map(Model::name);
                 let hint = match nearest(&ident.to_string(), &names) {
@@ -276,7 +303,11 @@ fn parse_scope_list(key: &Ident, rest: TokenStream) -> syn::Result<ScopeList> {
         let content;
         let example = format!("{key}(\"api:read\", \"api:write\")");
         if !input.peek(syn::token::Paren) {
-            let span = if input.is_empty() { key.span() } else { input.span() };
+            let span = if input.is_empty() {
+                key.span()
+            } else {
+                input.span()
+            };
             return Err(syn::Error::new(
                 span,
                 format!("expected a list of scopes in parentheses: `{example}`"),
@@ -287,7 +318,9 @@ fn parse_scope_list(key: &Ident, rest: TokenStream) -> syn::Result<ScopeList> {
         if items.is_empty() {
             return Err(syn::Error::new(
                 paren.span.join(),
-                format!("`{key}()` is empty: list at least one scope, e.g. `{example}`, or remove `{key}`"),
+                format!(
+                    "`{key}()` is empty: list at least one scope, e.g. `{example}`, or remove `{key}`"
+                ),
             ));
         }
         let scopes: Vec<Scope> = items.into_iter().map(|item| item.0).collect();
@@ -339,7 +372,10 @@ fn check_scope_text(lit: &LitStr) -> syn::Result<()> {
         ));
     }
     if value.chars().any(char::is_whitespace) {
-        let split: Vec<String> = value.split_whitespace().map(|s| format!("\"{s}\"")).collect();
+        let split: Vec<String> = value
+            .split_whitespace()
+            .map(|s| format!("\"{s}\""))
+            .collect();
         let hint = if split.len() > 1 {
             format!(": list each scope on its own, e.g. `{}`", split.join(", "))
         } else {
@@ -350,7 +386,10 @@ fn check_scope_text(lit: &LitStr) -> syn::Result<()> {
             format!("scope `{value}` contains whitespace, which a scope cannot hold{hint}"),
         ));
     }
-    if let Some(bad) = value.chars().find(|&c| !c.is_ascii_graphic() || c == '"' || c == '\\') {
+    if let Some(bad) = value
+        .chars()
+        .find(|&c| !c.is_ascii_graphic() || c == '"' || c == '\\')
+    {
         return Err(syn::Error::new(
             lit.span(),
             format!(
@@ -368,7 +407,11 @@ impl Parse for AudienceArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let eq = expect_eq(input, "audience = \"https://api.example.com\"")?;
         if !input.peek(LitStr) {
-            let span = if input.is_empty() { eq.span } else { input.span() };
+            let span = if input.is_empty() {
+                eq.span
+            } else {
+                input.span()
+            };
             return Err(syn::Error::new(
                 span,
                 "`audience` must be a string literal holding an absolute URI, \
@@ -387,12 +430,13 @@ impl Parse for AudienceArg {
 fn absolute_uri_problem(value: &str) -> Option<String> {
     const EXAMPLE: &str = "e.g. `\"https://api.example.com\"`";
     if value.is_empty() {
-        return Some(format!("empty audience: write the API resource indicator, {EXAMPLE}"));
+        return Some(format!(
+            "empty audience: write the API resource indicator, {EXAMPLE}"
+        ));
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|&c| !c.is_ascii_graphic() || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}'))
-    {
+    if let Some(bad) = value.chars().find(|&c| {
+        !c.is_ascii_graphic() || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
+    }) {
         return Some(format!(
             "audience `{value}` contains {bad:?}, which a URI cannot hold; \
              the audience is an absolute URI, {EXAMPLE}"
@@ -401,7 +445,9 @@ fn absolute_uri_problem(value: &str) -> Option<String> {
     let scheme_ok = value.split_once(':').is_some_and(|(scheme, rest)| {
         !rest.is_empty()
             && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     });
     if !scheme_ok {
         return Some(format!(
@@ -419,15 +465,21 @@ fn absolute_uri_problem(value: &str) -> Option<String> {
 /// `= path | path(name) | header("...") | query("...")`.
 struct OrgFromValue(OrgFrom);
 
-const ORG_FROM_FORMS: &str =
-    "`path`, `path(parameter_name)`, `header(\"X-Organization-Id\")` or `query(\"organization_id\")`";
+const ORG_FROM_FORMS: &str = "`path`, `path(parameter_name)`, `header(\"X-Organization-Id\")` or `query(\"organization_id\")`";
 
 impl Parse for OrgFromValue {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let eq = expect_eq(input, "org_from = path")?;
         let Some(kind) = input.parse::<Option<Ident>>()? else {
-            let span = if input.is_empty() { eq.span } else { input.span() };
-            return Err(syn::Error::new(span, format!("expected one of {ORG_FROM_FORMS}")));
+            let span = if input.is_empty() {
+                eq.span
+            } else {
+                input.span()
+            };
+            return Err(syn::Error::new(
+                span,
+                format!("expected one of {ORG_FROM_FORMS}"),
+            ));
         };
         let argument = if input.peek(syn::token::Paren) {
             let content;
@@ -437,8 +489,12 @@ impl Parse for OrgFromValue {
             None
         };
         let source = match (kind.to_string().as_str(), argument) {
-            ("path", None) => OrgFrom::Param { name: Ident::new("org_id", kind.span()) },
-            ("path", Some((span, tokens))) => OrgFrom::Param { name: parse_param_name(span, tokens)? },
+            ("path", None) => OrgFrom::Param {
+                name: Ident::new("org_id", kind.span()),
+            },
+            ("path", Some((span, tokens))) => OrgFrom::Param {
+                name: parse_param_name(span, tokens)?,
+            },
             ("header", Some((span, tokens))) => {
                 let lit = parse_name_literal(span, tokens, "header(\"X-Organization-Id\")")?;
                 check_header_name(&lit)?;
@@ -473,7 +529,9 @@ impl Parse for OrgFromValue {
                 };
                 return Err(syn::Error::new(
                     kind.span(),
-                    format!("unknown organization source `{other}`: expected {ORG_FROM_FORMS}{hint}"),
+                    format!(
+                        "unknown organization source `{other}`: expected {ORG_FROM_FORMS}{hint}"
+                    ),
                 ));
             }
         };
@@ -494,7 +552,10 @@ fn parse_param_name(span: Span, tokens: TokenStream) -> syn::Result<Ident> {
             let lit: LitStr = input.parse()?;
             return Err(syn::Error::new(
                 lit.span(),
-                format!("write the parameter's name without quotes: `path({})`", lit.value()),
+                format!(
+                    "write the parameter's name without quotes: `path({})`",
+                    lit.value()
+                ),
             ));
         }
         input.parse::<Ident>()
@@ -508,7 +569,10 @@ fn parse_name_literal(span: Span, tokens: TokenStream, example: &str) -> syn::Re
             return input.parse::<LitStr>();
         }
         let span = if input.is_empty() { span } else { input.span() };
-        Err(syn::Error::new(span, format!("expected the name as a string literal: `{example}`")))
+        Err(syn::Error::new(
+            span,
+            format!("expected the name as a string literal: `{example}`"),
+        ))
     };
     parser.parse2(tokens)
 }
@@ -548,7 +612,10 @@ fn expect_eq(input: ParseStream, example: &str) -> syn::Result<Token![=]> {
         return input.parse();
     }
     let span = input.span();
-    Err(syn::Error::new(span, format!("expected `=`: write `{example}`")))
+    Err(syn::Error::new(
+        span,
+        format!("expected `=`: write `{example}`"),
+    ))
 }
 
 /// Parses `rest` (what follows the key) with `T`'s `Parse` impl, requiring a
@@ -561,7 +628,10 @@ fn parse_value<T: Parse>(key: &Ident, rest: TokenStream) -> syn::Result<T> {
             "org_from" => "org_from = path",
             _ => "crate = my_crate::policy",
         };
-        return Err(syn::Error::new(key.span(), format!("`{key}` needs a value: `{example}`")));
+        return Err(syn::Error::new(
+            key.span(),
+            format!("`{key}` needs a value: `{example}`"),
+        ));
     }
     T::parse.parse2(rest)
 }
@@ -572,7 +642,10 @@ fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {
             "scopes" | "any_scopes" => format!("; merge the lists into one `{key}(...)`"),
             _ => "; give it once".to_owned(),
         };
-        return Err(syn::Error::new(key.span(), format!("duplicate argument `{key}`{hint}")));
+        return Err(syn::Error::new(
+            key.span(),
+            format!("duplicate argument `{key}`{hint}"),
+        ));
     }
     *slot = Some(value);
     Ok(())
@@ -580,7 +653,10 @@ fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {
 
 fn unknown_argument(key: &Ident) -> syn::Error {
     let name = key.to_string();
-    let alias = ALIASES.iter().find(|(alias, _)| *alias == name).map(|(_, arg)| *arg);
+    let alias = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map(|(_, arg)| *arg);
     let message = match alias.or_else(|| nearest(&name, ARGUMENTS)) {
         Some(near) => format!("unknown argument `{name}`; did you mean `{near}`?"),
         None => format!(
@@ -612,9 +688,13 @@ fn split_arguments(tokens: TokenStream, errors: &mut Errors) -> Vec<(Ident, Toke
     };
     for token in tokens {
         match &token {
-            TokenTree::Punct(punct) if punct.as_char() == ',' => flush(&mut current, Some(punct.span())),
+            TokenTree::Punct(punct) if punct.as_char() == ',' => {
+                flush(&mut current, Some(punct.span()))
+            }
             // Macro-generated invocations may wrap an argument in an invisible group.
-            TokenTree::Group(group) if group.delimiter() == Delimiter::None && current.is_empty() => {
+            TokenTree::Group(group)
+                if group.delimiter() == Delimiter::None && current.is_empty() =>
+            {
                 current.extend(group.stream());
             }
             _ => current.push(token),
@@ -635,7 +715,10 @@ fn nearest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, candidate)| candidate)
         .or_else(|| {
             // `scope` for `scopes`, `org` for `org_from`: a prefix is a strong hint.
-            candidates.iter().copied().find(|c| name.len() >= 3 && c.starts_with(name))
+            candidates
+                .iter()
+                .copied()
+                .find(|c| name.len() >= 3 && c.starts_with(name))
         })
 }
 
@@ -709,7 +792,11 @@ mod tests {
     fn error(tokens: TokenStream) -> String {
         match parse(tokens) {
             Ok(args) => panic!("expected an error, parsed {args:?}"),
-            Err(error) => error.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+            Err(error) => error
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
         }
     }
 
@@ -725,21 +812,39 @@ mod tests {
         })
         .unwrap();
         assert_eq!(args.model.unwrap().model, Model::OrgResource);
-        let scopes: Vec<String> = args.scopes.unwrap().scopes.iter().map(Scope::text).collect();
+        let scopes: Vec<String> = args
+            .scopes
+            .unwrap()
+            .scopes
+            .iter()
+            .map(Scope::text)
+            .collect();
         assert_eq!(scopes, ["api:read", "api:write"]);
-        let any: Vec<String> = args.any_scopes.unwrap().scopes.iter().map(Scope::text).collect();
+        let any: Vec<String> = args
+            .any_scopes
+            .unwrap()
+            .scopes
+            .iter()
+            .map(Scope::text)
+            .collect();
         assert_eq!(any, ["admin", "Roles::SUPPORT"]);
         assert_eq!(args.audience.unwrap().value(), "https://api.example.com");
-        assert!(matches!(args.org_from.unwrap().source, OrgFrom::Header(h) if h.value() == "X-Organization-Id"));
+        assert!(
+            matches!(args.org_from.unwrap().source, OrgFrom::Header(h) if h.value() == "X-Organization-Id")
+        );
         assert_eq!(path_text(&args.krate.unwrap()), "::my_crate::policy");
     }
 
     #[test]
     fn path_source_defaults_to_org_id_and_accepts_a_name() {
         let args = parse(quote!(model = org_permission, org_from = path)).unwrap();
-        assert!(matches!(args.org_from.unwrap().source, OrgFrom::Param { name } if name == "org_id"));
+        assert!(
+            matches!(args.org_from.unwrap().source, OrgFrom::Param { name } if name == "org_id")
+        );
         let args = parse(quote!(model = org_permission, org_from = path(tenant_id))).unwrap();
-        assert!(matches!(args.org_from.unwrap().source, OrgFrom::Param { name } if name == "tenant_id"));
+        assert!(
+            matches!(args.org_from.unwrap().source, OrgFrom::Param { name } if name == "tenant_id")
+        );
         let args = parse(quote!(model = org_permission, org_from = query("org"))).unwrap();
         assert!(matches!(args.org_from.unwrap().source, OrgFrom::Query(q) if q.value() == "org"));
     }
@@ -760,15 +865,24 @@ mod tests {
     #[test]
     fn unknown_model_lists_the_three_models() {
         let message = error(quote!(model = org_resources));
-        assert!(message.contains("unknown model `org_resources`"), "{message}");
-        assert!(message.contains("`global_api`, `org_permission`, `org_resource`"), "{message}");
-        assert!(message.contains("did you mean `org_resource`?"), "{message}");
+        assert!(
+            message.contains("unknown model `org_resources`"),
+            "{message}"
+        );
+        assert!(
+            message.contains("`global_api`, `org_permission`, `org_resource`"),
+            "{message}"
+        );
+        assert!(
+            message.contains("did you mean `org_resource`?"),
+            "{message}"
+        );
     }
 
     #[test]
     fn unknown_argument_suggests_the_nearest() {
         assert!(error(quote!(scope("a"))).contains("did you mean `scopes`?"));
-        assert!(error(quote!(aud = "https://x"))).contains("did you mean `audience`?"));
+        assert!(error(quote!(aud = "https://x")).contains("did you mean `audience`?"));
         assert!(error(quote!(modle = global_api)).contains("did you mean `model`?"));
         assert!(error(quote!(xyzzy = 1)).contains("expected `model`, `scopes`"));
     }
@@ -781,7 +895,10 @@ mod tests {
 
     #[test]
     fn duplicate_argument_is_an_error() {
-        assert!(error(quote!(model = global_api, model = org_resource)).contains("duplicate argument `model`"));
+        assert!(
+            error(quote!(model = global_api, model = org_resource))
+                .contains("duplicate argument `model`")
+        );
         assert!(error(quote!(scopes("a"), scopes("b"))).contains("merge the lists"));
     }
 
@@ -794,7 +911,9 @@ mod tests {
         assert!(error(quote!(scopes("a\\b"))).contains("RFC 6749"));
         assert!(error(quote!(scopes("é"))).contains("RFC 6749"));
         assert!(error(quote!(scopes("a", "b", "a"))).contains("duplicate scope `a`"));
-        assert!(error(quote!(scopes(Api::READ, Api::READ))).contains("duplicate scope `Api::READ`"));
+        assert!(
+            error(quote!(scopes(Api::READ, Api::READ))).contains("duplicate scope `Api::READ`")
+        );
         assert!(error(quote!(scopes())).contains("`scopes()` is empty"));
         assert!(error(quote!(any_scopes())).contains("`any_scopes()` is empty"));
         assert!(error(quote!(scopes = "a")).contains("expected a list of scopes in parentheses"));
@@ -834,19 +953,30 @@ mod tests {
     fn malformed_argument_lists_are_reported() {
         assert!(error(quote!(model org_resource)).contains("expected `=`"));
         assert!(error(quote!(model = org_resource extra)).contains("unexpected token"));
-        assert!(error(quote!(, model = global_api)).contains("expected an argument before this comma"));
+        assert!(
+            error(quote!(, model = global_api)).contains("expected an argument before this comma")
+        );
         assert!(error(quote!("model")).contains("expected an argument name"));
     }
 
     #[test]
     fn stacked_attributes_are_recognised_by_path() {
         let krate: Path = syn::parse_quote!(my::policy);
-        let yes = [quote!(requires), quote!(policy::requires), quote!(::policy::requires), quote!(my::policy::requires)];
+        let yes = [
+            quote!(requires),
+            quote!(policy::requires),
+            quote!(::policy::requires),
+            quote!(my::policy::requires),
+        ];
         for path in yes {
             let path: Path = syn::parse2(path).unwrap();
             assert!(is_requires(&path, Some(&krate)), "{}", path_text(&path));
         }
-        for path in [quote!(contracts::requires), quote!(require), quote!(policy::requires_all)] {
+        for path in [
+            quote!(contracts::requires),
+            quote!(require),
+            quote!(policy::requires_all),
+        ] {
             let path: Path = syn::parse2(path).unwrap();
             assert!(!is_requires(&path, Some(&krate)), "{}", path_text(&path));
         }
@@ -864,7 +994,10 @@ mod tests {
         let stacked = take_stacked(&mut item.attrs, None);
         assert_eq!(stacked.len(), 2);
         assert_eq!(item.attrs.len(), 2);
-        assert_eq!(stacked[1].as_ref().unwrap().model.unwrap().model, Model::OrgResource);
+        assert_eq!(
+            stacked[1].as_ref().unwrap().model.unwrap().model,
+            Model::OrgResource
+        );
     }
 
     #[test]

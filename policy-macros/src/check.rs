@@ -43,7 +43,10 @@ pub(crate) struct PolicyPlan {
 pub(crate) enum OrgPlan {
     /// A function parameter: `binding` is the parameter as declared (its
     /// span is the user's), `ty_span` the span of its type.
-    Param { binding: Ident, ty_span: Span },
+    Param {
+        binding: Ident,
+        ty_span: Span,
+    },
     Header(LitStr),
     Query(LitStr),
 }
@@ -67,7 +70,9 @@ pub(crate) fn check(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::
     let krate = errors.push_result(crate_path(&stacked));
     let mut policies = Vec::new();
     for args in stacked {
-        let Some(args) = errors.push_result(args) else { continue };
+        let Some(args) = errors.push_result(args) else {
+            continue;
+        };
         if let Some(policy) = errors.push_result(check_args(args, function)) {
             policies.push(policy);
         }
@@ -77,7 +82,12 @@ pub(crate) fn check(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::
         // Unreachable: both are `None` only when an error was pushed.
         return Err(syn::Error::new(Span::call_site(), "invalid #[requires]"));
     };
-    Ok(Plan { krate, policies, auth, error_span })
+    Ok(Plan {
+        krate,
+        policies,
+        auth,
+        error_span,
+    })
 }
 
 /// Checks what every `#[requires]` needs of the function, whatever its
@@ -119,12 +129,17 @@ fn check_return_type(function: &ItemFn) -> syn::Result<Span> {
         ReturnType::Default => {
             return Err(syn::Error::new(
                 function.sig.paren_token.span.close(),
-                format!("{HINT}: for a warp handler add `-> Result<impl warp::Reply, warp::Rejection>`"),
+                format!(
+                    "{HINT}: for a warp handler add `-> Result<impl warp::Reply, warp::Rejection>`"
+                ),
             ));
         }
     };
     let Type::Path(path) = ty else {
-        return Err(syn::Error::new(ty.span(), format!("{HINT}; found a type that is not a `Result`")));
+        return Err(syn::Error::new(
+            ty.span(),
+            format!("{HINT}; found a type that is not a `Result`"),
+        ));
     };
     let Some(last) = path.path.segments.last().filter(|_| path.qself.is_none()) else {
         return Err(syn::Error::new(ty.span(), HINT));
@@ -156,7 +171,9 @@ fn find_auth_info(function: &ItemFn) -> syn::Result<Ident> {
     let mut found: Option<Ident> = None;
     let mut errors = Errors::default();
     for argument in &sig.inputs {
-        let FnArg::Typed(typed) = argument else { continue };
+        let FnArg::Typed(typed) = argument else {
+            continue;
+        };
         if !is_auth_info(&typed.ty) {
             continue;
         }
@@ -192,9 +209,15 @@ fn is_auth_info(ty: &Type) -> bool {
     match ungroup(ty) {
         Type::Path(path) => {
             path.qself.is_none()
-                && path.path.segments.last().is_some_and(|last| last.ident == "AuthInfo" && last.arguments.is_empty())
+                && path
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|last| last.ident == "AuthInfo" && last.arguments.is_empty())
         }
-        Type::Reference(reference) => matches!(ungroup(&reference.elem), Type::Path(_)) && is_auth_info(&reference.elem),
+        Type::Reference(reference) => {
+            matches!(ungroup(&reference.elem), Type::Path(_)) && is_auth_info(&reference.elem)
+        }
         _ => false,
     }
 }
@@ -211,7 +234,9 @@ fn ungroup(ty: &Type) -> &Type {
 /// The `crate = ...` path, given on at most one of the stacked attributes (or
 /// the same on each); `::policy` by default.
 fn crate_path(stacked: &[syn::Result<Args>]) -> syn::Result<Path> {
-    let mut given = stacked.iter().filter_map(|args| args.as_ref().ok()?.krate.as_ref());
+    let mut given = stacked
+        .iter()
+        .filter_map(|args| args.as_ref().ok()?.krate.as_ref());
     let Some(first) = given.next() else {
         return Ok(syn::parse_quote!(::policy));
     };
@@ -239,7 +264,10 @@ fn check_args(args: Args, function: &ItemFn) -> syn::Result<PolicyPlan> {
     let Some(model) = args.model else {
         return Err(syn::Error::new(
             args.span,
-            format!("missing `model`: add `model = ...` with one of {}", crate::args::MODELS),
+            format!(
+                "missing `model`: add `model = ...` with one of {}",
+                crate::args::MODELS
+            ),
         ));
     };
     let org = match (model.model, args.org_from) {
@@ -293,7 +321,9 @@ fn resolve_org(source: OrgFrom, function: &ItemFn) -> syn::Result<OrgPlan> {
     };
     let wanted = unraw(&name);
     for argument in &function.sig.inputs {
-        let FnArg::Typed(typed) = argument else { continue };
+        let FnArg::Typed(typed) = argument else {
+            continue;
+        };
         if let Pat::Ident(pat) = &*typed.pat
             && unraw(&pat.ident) == wanted
         {
@@ -303,7 +333,10 @@ fn resolve_org(source: OrgFrom, function: &ItemFn) -> syn::Result<OrgPlan> {
                     format!("the organization id parameter `{wanted}` cannot be the `AuthInfo`"),
                 ));
             }
-            return Ok(OrgPlan::Param { binding: pat.ident.clone(), ty_span: typed.ty.span() });
+            return Ok(OrgPlan::Param {
+                binding: pat.ident.clone(),
+                ty_span: typed.ty.span(),
+            });
         }
     }
     let written = if wanted == "org_id" && name.to_string() != "org_id" {
@@ -331,7 +364,10 @@ mod tests {
     use super::*;
     use quote::quote;
 
-    fn plan(args: proc_macro2::TokenStream, function: proc_macro2::TokenStream) -> syn::Result<Plan> {
+    fn plan(
+        args: proc_macro2::TokenStream,
+        function: proc_macro2::TokenStream,
+    ) -> syn::Result<Plan> {
         let function: ItemFn = syn::parse2(function).unwrap();
         check(&function, vec![Args::parse(args, Span::call_site())])
     }
@@ -339,7 +375,11 @@ mod tests {
     fn error(args: proc_macro2::TokenStream, function: proc_macro2::TokenStream) -> String {
         match plan(args, function) {
             Ok(plan) => panic!("expected an error, got {plan:?}"),
-            Err(error) => error.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+            Err(error) => error
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
         }
     }
 
@@ -347,7 +387,14 @@ mod tests {
     fn a_warp_handler_yields_a_plan() {
         let plan = plan(
             quote!(model = org_resource, scopes("api:read"), org_from = path),
-            quote!(async fn h(org_id: String, auth: policy::AuthInfo) -> Result<impl Reply, Rejection> { todo!() }),
+            quote!(
+                async fn h(
+                    org_id: String,
+                    auth: policy::AuthInfo,
+                ) -> Result<impl Reply, Rejection> {
+                    todo!()
+                }
+            ),
         )
         .unwrap();
         assert_eq!(plan.auth, "auth");
@@ -359,79 +406,245 @@ mod tests {
 
     #[test]
     fn auth_info_may_be_borrowed_and_named_anything() {
-        let plan = plan(quote!(model = global_api), quote!(fn h(_caller: &AuthInfo) -> Result<(), E> { Ok(()) })).unwrap();
+        let plan = plan(
+            quote!(model = global_api),
+            quote!(
+                fn h(_caller: &AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        )
+        .unwrap();
         assert_eq!(plan.auth, "_caller");
     }
 
     #[test]
     fn missing_auth_info_says_what_to_add() {
-        let message = error(quote!(model = global_api), quote!(fn h() -> Result<(), E> { Ok(()) }));
-        assert!(message.contains("add a parameter `auth: AuthInfo` to `h`"), "{message}");
+        let message = error(
+            quote!(model = global_api),
+            quote!(
+                fn h() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(
+            message.contains("add a parameter `auth: AuthInfo` to `h`"),
+            "{message}"
+        );
     }
 
     #[test]
     fn two_auth_infos_are_an_error() {
-        let message = error(quote!(model = global_api), quote!(fn h(a: AuthInfo, b: AuthInfo) -> Result<(), E> { Ok(()) }));
+        let message = error(
+            quote!(model = global_api),
+            quote!(
+                fn h(a: AuthInfo, b: AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
         assert!(message.contains("more than one `AuthInfo`"), "{message}");
     }
 
     #[test]
     fn unnamed_auth_info_is_an_error() {
-        let message = error(quote!(model = global_api), quote!(fn h(_: AuthInfo) -> Result<(), E> { Ok(()) }));
+        let message = error(
+            quote!(model = global_api),
+            quote!(
+                fn h(_: AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
         assert!(message.contains("name this parameter"), "{message}");
     }
 
     #[test]
     fn return_type_must_be_a_result() {
-        assert!(error(quote!(model = global_api), quote!(fn h(a: AuthInfo) {})).contains("add `-> Result<impl warp::Reply"));
-        assert!(error(quote!(model = global_api), quote!(fn h(a: AuthInfo) -> String { todo!() })).contains("`String` is not a `Result`"));
-        assert!(error(quote!(model = global_api), quote!(fn h(a: AuthInfo) -> impl Reply { todo!() })).contains("not a `Result`"));
-        assert!(plan(quote!(model = global_api), quote!(fn h(a: AuthInfo) -> std::io::Result<()> { todo!() })).is_ok());
-        assert!(plan(quote!(model = global_api), quote!(fn h(a: AuthInfo) -> ApiResult<u8> { todo!() })).is_ok());
+        assert!(
+            error(
+                quote!(model = global_api),
+                quote!(
+                    fn h(a: AuthInfo) {}
+                )
+            )
+            .contains("add `-> Result<impl warp::Reply")
+        );
+        assert!(
+            error(
+                quote!(model = global_api),
+                quote!(
+                    fn h(a: AuthInfo) -> String {
+                        todo!()
+                    }
+                )
+            )
+            .contains("`String` is not a `Result`")
+        );
+        assert!(
+            error(
+                quote!(model = global_api),
+                quote!(
+                    fn h(a: AuthInfo) -> impl Reply {
+                        todo!()
+                    }
+                )
+            )
+            .contains("not a `Result`")
+        );
+        assert!(
+            plan(
+                quote!(model = global_api),
+                quote!(
+                    fn h(a: AuthInfo) -> std::io::Result<()> {
+                        todo!()
+                    }
+                )
+            )
+            .is_ok()
+        );
+        assert!(
+            plan(
+                quote!(model = global_api),
+                quote!(
+                    fn h(a: AuthInfo) -> ApiResult<u8> {
+                        todo!()
+                    }
+                )
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn model_and_org_from_must_agree() {
-        let message = error(quote!(model = global_api, org_from = path), quote!(fn h(org_id: String, a: AuthInfo) -> Result<(), E> { todo!() }));
-        assert!(message.contains("`org_from` has no meaning with `model = global_api`"), "{message}");
+        let message = error(
+            quote!(model = global_api, org_from = path),
+            quote!(
+                fn h(org_id: String, a: AuthInfo) -> Result<(), E> {
+                    todo!()
+                }
+            ),
+        );
+        assert!(
+            message.contains("`org_from` has no meaning with `model = global_api`"),
+            "{message}"
+        );
         for model in [quote!(org_permission), quote!(org_resource)] {
-            let message = error(quote!(model = #model), quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }));
-            assert!(message.contains("needs to know the request's organization"), "{message}");
+            let message = error(
+                quote!(model = #model),
+                quote!(
+                    fn h(a: AuthInfo) -> Result<(), E> {
+                        todo!()
+                    }
+                ),
+            );
+            assert!(
+                message.contains("needs to know the request's organization"),
+                "{message}"
+            );
         }
-        let message = error(quote!(scopes("a")), quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }));
+        let message = error(
+            quote!(scopes("a")),
+            quote!(
+                fn h(a: AuthInfo) -> Result<(), E> {
+                    todo!()
+                }
+            ),
+        );
         assert!(message.contains("missing `model`"), "{message}");
     }
 
     #[test]
     fn path_source_needs_the_parameter() {
-        let message = error(quote!(model = org_resource, org_from = path), quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }));
-        assert!(message.contains("add a parameter `org_id: String`"), "{message}");
-        let message = error(quote!(model = org_resource, org_from = path(tenant)), quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }));
+        let message = error(
+            quote!(model = org_resource, org_from = path),
+            quote!(
+                fn h(a: AuthInfo) -> Result<(), E> {
+                    todo!()
+                }
+            ),
+        );
+        assert!(
+            message.contains("add a parameter `org_id: String`"),
+            "{message}"
+        );
+        let message = error(
+            quote!(model = org_resource, org_from = path(tenant)),
+            quote!(
+                fn h(a: AuthInfo) -> Result<(), E> {
+                    todo!()
+                }
+            ),
+        );
         assert!(message.contains("`org_from = path(tenant)`"), "{message}");
-        assert!(message.contains("add a parameter `tenant: String`"), "{message}");
+        assert!(
+            message.contains("add a parameter `tenant: String`"),
+            "{message}"
+        );
     }
 
     #[test]
     fn audience_is_refused_for_organization_permissions() {
         let message = error(
-            quote!(model = org_permission, audience = "https://a", org_from = header("X-Org")),
-            quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() }),
+            quote!(
+                model = org_permission,
+                audience = "https://a",
+                org_from = header("X-Org")
+            ),
+            quote!(
+                fn h(a: AuthInfo) -> Result<(), E> {
+                    todo!()
+                }
+            ),
         );
         assert!(message.contains("`audience` has no effect"), "{message}");
     }
 
     #[test]
     fn methods_and_const_fns_are_refused() {
-        assert!(error(quote!(model = global_api), quote!(fn h(&self, a: AuthInfo) -> Result<(), E> { todo!() })).contains("not methods"));
-        assert!(error(quote!(model = global_api), quote!(const fn h(a: AuthInfo) -> Result<(), E> { todo!() })).contains("`const fn`"));
+        assert!(
+            error(
+                quote!(model = global_api),
+                quote!(
+                    fn h(&self, a: AuthInfo) -> Result<(), E> {
+                        todo!()
+                    }
+                )
+            )
+            .contains("not methods")
+        );
+        assert!(
+            error(
+                quote!(model = global_api),
+                quote!(
+                    const fn h(a: AuthInfo) -> Result<(), E> {
+                        todo!()
+                    }
+                )
+            )
+            .contains("`const fn`")
+        );
     }
 
     #[test]
     fn stacked_attributes_must_agree_on_the_crate() {
-        let function: ItemFn = syn::parse2(quote!(fn h(a: AuthInfo) -> Result<(), E> { todo!() })).unwrap();
+        let function: ItemFn = syn::parse2(quote!(
+            fn h(a: AuthInfo) -> Result<(), E> {
+                todo!()
+            }
+        ))
+        .unwrap();
         let stacked = vec![
-            Args::parse(quote!(model = global_api, crate = a::policy), Span::call_site()),
-            Args::parse(quote!(model = global_api, crate = b::policy), Span::call_site()),
+            Args::parse(
+                quote!(model = global_api, crate = a::policy),
+                Span::call_site(),
+            ),
+            Args::parse(
+                quote!(model = global_api, crate = b::policy),
+                Span::call_site(),
+            ),
         ];
         let message = check(&function, stacked).unwrap_err().to_string();
         assert!(message.contains("conflicting `crate` paths"), "{message}");
@@ -439,7 +652,12 @@ mod tests {
 
     #[test]
     fn signature_and_argument_errors_are_reported_together() {
-        let message = error(quote!(model = org_resource), quote!(fn h() {}));
+        let message = error(
+            quote!(model = org_resource),
+            quote!(
+                fn h() {}
+            ),
+        );
         assert_eq!(message.lines().count(), 3, "{message}");
     }
 }

@@ -1,1 +1,301 @@
-//! placeholder
+//! The `#[requires]` attribute of the [`policy`](https://docs.rs/policy)
+//! crate. Depend on `policy` and write `use policy::requires;`; this crate is
+//! an implementation detail whose generated code reaches the runtime only
+//! through `policy`'s hidden `__private` module.
+//!
+//! The attribute is parsed into a plain struct (`args`), checked against the
+//! function it annotates (`check`), and only then expanded (`expand`).
+
+use proc_macro::TokenStream;
+use proc_macro2::Span;
+use syn::ItemFn;
+
+mod args;
+mod check;
+mod expand;
+
+/// Declares the permission a handler requires; the body runs only when the
+/// caller's access token satisfies it.
+///
+/// ```
+/// use policy::{requires, AuthInfo};
+/// use warp::{Rejection, Reply};
+///
+/// #[requires(model = org_resource, scopes("api:read"), org_from = path)]
+/// pub async fn org_data(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
+///     Ok(format!("data of {org_id}"))
+/// }
+/// ```
+///
+/// # Grammar
+///
+/// ```text
+/// #[requires(
+///     model = global_api | org_permission | org_resource,   // required
+///     scopes(SCOPE, ...),        // optional: every one of these is required
+///     any_scopes(SCOPE, ...),    // optional: at least one of these is required
+///     audience = "URI",          // optional: overrides the validator's audience
+///     org_from = path | path(PARAMETER) | header("NAME") | query("NAME"),
+///     crate = PATH,              // optional: where `policy` is, default `::policy`
+/// )]
+///
+/// SCOPE = "string literal" | path::to::CONSTANT
+/// ```
+///
+/// Arguments are named, may come in any order, and each may be given once.
+///
+/// - **`model`** (required): the permission model of the token.
+///   - `global_api`: `aud` is the API resource indicator, the scopes are API
+///     permissions, and the token must not be an organization token.
+///   - `org_permission`: `aud` is `urn:logto:organization:<id>` for the
+///     request's organization; the scopes are organization permissions.
+///   - `org_resource`: `aud` is the API resource indicator and the token's
+///     `organization_id` is the request's organization; the scopes are API
+///     permissions granted within that organization.
+/// - **`scopes(...)`**: every listed scope must be granted. Default: none.
+/// - **`any_scopes(...)`**: at least one listed scope must be granted.
+///   Default: no such requirement. A scope may not appear in both lists.
+///
+///   A scope is a string literal or a path to a `&str` constant, such as one
+///   declared with [`policy::scopes!`](https://docs.rs/policy/latest/policy/macro.scopes.html),
+///   so that a misspelt scope is a compile error. A scope is an RFC 6749
+///   scope-token (visible ASCII other than `"` and `\`, no whitespace), and a
+///   list may not name a scope twice; both rules are checked at compile
+///   time, for constants too.
+/// - **`audience = "..."`**: the API resource indicator the token's `aud`
+///   must hold, as a string literal holding an absolute URI. Default: the
+///   audience configured on the `Validator`. Not allowed with
+///   `org_permission`, whose audience is always the organization's URN.
+/// - **`org_from`** (required by `org_permission` and `org_resource`,
+///   refused by `global_api`): where the request's organization id comes from.
+///   - `path`: the function parameter named `org_id` (in warp, path
+///     segments arrive as handler parameters);
+///   - `path(name)`: the function parameter named `name`;
+///
+///     The parameter may be a `String`, a `&str`, anything that derefs to
+///     `str`, or anything that implements `Display` (numbers, UUIDs).
+///   - `header("X-Organization-Id")`: a request header;
+///   - `query("organization_id")`: a query-string parameter.
+///
+///     Header and query values are read from the request that
+///     `policy::warp::authenticate` captured with the `AuthInfo`. In tests,
+///     attach one with `AuthInfo::with_request`.
+/// - **`crate = path`**: for crates that re-export `policy`, the path to it
+///   (`crate = my_api::policy`). A string holding the path is accepted too.
+///
+/// # The function
+///
+/// `#[requires]` applies to a free function, `async` or not, generic or not:
+///
+/// - with exactly one parameter whose type is `AuthInfo` (by value or by
+///   reference, written `AuthInfo`, `policy::AuthInfo` or any path ending in
+///   `AuthInfo`), whatever its name;
+/// - returning `Result<T, E>` where `E: From<policy::Denied>` (a type alias
+///   whose name ends in `Result` is accepted too). `policy` implements the
+///   conversion for `warp::Rejection`, so a warp handler returning
+///   `Result<impl Reply, Rejection>` just works; implement it for your own
+///   error types.
+///
+/// Its signature, generics, visibility, attributes and docs are kept. At the
+/// top of the body the policy is checked; when it does not hold, the
+/// function returns `Err(E::from(denied))` without running the body. The
+/// check is cheap: the token was verified when the `AuthInfo` was made.
+///
+/// # The policy module
+///
+/// Beside the function, the attribute emits a module of the same name and
+/// visibility holding the policy, built once as a `static`:
+///
+/// ```text
+/// pub mod org_data {
+///     pub static POLICY: policy::Policy = /* ... */;
+/// }
+/// ```
+///
+/// so that a route can check it **before its body filters**. A check inside
+/// the handler runs after warp has extracted everything else: a caller
+/// without permission who sends a malformed body would get 400 instead of
+/// 403, and the server would parse bodies for callers it will refuse. The
+/// recommended route order is path, then authorization, then body, then the
+/// handler:
+///
+/// ```
+/// # use policy::{requires, AuthInfo};
+/// # use warp::{Filter, Rejection, Reply};
+/// #[requires(model = global_api, scopes("products:write"))]
+/// async fn create_product(auth: AuthInfo, product: serde_json::Value) -> Result<impl Reply, Rejection> {
+///     Ok(warp::reply::json(&product))
+/// }
+///
+/// fn routes(v: policy::Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+///     warp::post()
+///         .and(warp::path!("products"))
+///         .and(policy::warp::authorize(v.clone(), &create_product::POLICY))
+///         .and(warp::body::json())
+///         .and_then(create_product)
+/// }
+/// ```
+///
+/// For an organization taken from the path, use
+/// `policy::warp::authorize_path(warp::path!("orgs" / String / ..), v, &handler::POLICY)`,
+/// which extracts `(org_id, AuthInfo)`. The check in the handler stays as a
+/// safety net.
+///
+/// # Stacking
+///
+/// Several `#[requires]` on one function must all hold. The outermost
+/// attribute gathers the others (written `requires`, `policy::requires` or
+/// `<crate>::requires` with the `crate = ...` path) so that the function
+/// yields one check and one module, whose `POLICY` is then an array
+/// `[Policy; N]` that `authorize` accepts just the same.
+///
+/// ```
+/// # use policy::{requires, AuthInfo};
+/// # use warp::{Rejection, Reply};
+/// #[requires(model = org_permission, scopes("invite:member"), org_from = header("X-Organization-Id"))]
+/// #[requires(model = global_api, any_scopes("admin", "support"))]
+/// async fn invite(auth: AuthInfo) -> Result<impl Reply, Rejection> {
+///     Ok("invited")
+/// }
+/// # let _: &[policy::Policy; 2] = &invite::POLICY;
+/// ```
+///
+/// # Inventory
+///
+/// Every annotated function is registered with its policies, so that
+/// `policy::declared()` lists each protected handler (as
+/// `my_crate::module::handler`) for audits, generated documentation, or a
+/// test that fails when a route has no policy.
+///
+/// # Examples
+///
+/// One per model:
+///
+/// ```
+/// use policy::{requires, AuthInfo};
+/// use warp::{Rejection, Reply};
+///
+/// policy::scopes! {
+///     /// The permissions of the products API.
+///     pub Products { READ = "products:read", WRITE = "products:write" }
+/// }
+///
+/// /// A global API permission: no organization involved.
+/// #[requires(model = global_api, scopes(Products::READ))]
+/// pub async fn list_products(auth: AuthInfo) -> Result<impl Reply, Rejection> {
+///     Ok("all products")
+/// }
+///
+/// /// An organization permission, for the organization named in a header.
+/// #[requires(model = org_permission, scopes("invite:member"), org_from = header("X-Organization-Id"))]
+/// pub async fn invite_member(auth: AuthInfo) -> Result<impl Reply, Rejection> {
+///     Ok("invited")
+/// }
+///
+/// /// An API resource within an organization, named by a path segment.
+/// #[requires(model = org_resource, scopes(Products::WRITE), org_from = path(tenant))]
+/// pub async fn update_product(tenant: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
+///     Ok(format!("updated in {tenant}"))
+/// }
+/// ```
+///
+/// With your own error type, and a synchronous function:
+///
+/// ```
+/// use policy::{requires, AuthInfo, Denied};
+///
+/// #[derive(Debug)]
+/// enum AppError { Forbidden(Denied) }
+///
+/// impl From<Denied> for AppError {
+///     fn from(denied: Denied) -> Self { AppError::Forbidden(denied) }
+/// }
+///
+/// #[requires(model = org_resource, any_scopes("reports:read", "admin"), org_from = query("org"))]
+/// fn report(auth: &AuthInfo) -> Result<String, AppError> {
+///     Ok("report".to_owned())
+/// }
+/// ```
+///
+/// # Compile-time errors
+///
+/// Mistakes are reported at the token to change, all at once, with the
+/// function still emitted so that one mistake does not cascade: an unknown
+/// or missing model, an unknown (with the nearest suggestion) or duplicate
+/// argument, an empty, malformed or duplicate scope, an empty scope list, an
+/// `org_from` missing or superfluous for the model, a missing organization
+/// parameter, a missing or repeated `AuthInfo` parameter, a function that
+/// does not return a `Result`, an audience that is not an absolute URI, and
+/// an attribute on something that is not a function.
+///
+/// ```compile_fail
+/// # use policy::{requires, AuthInfo};
+/// # use warp::{Rejection, Reply};
+/// #[requires(model = org_resource, scopes("api:read"), org_from = path)]
+/// async fn org_data(auth: AuthInfo) -> Result<impl Reply, Rejection> { Ok("") }
+/// // error: `org_from = path` reads the organization id from a parameter named
+/// //        `org_id`, but `org_data` has none: add a parameter `org_id: String`
+/// ```
+///
+/// # Limits
+///
+/// - Methods (functions taking `self`) are refused; inside an `impl` block
+///   the policy module could not be emitted either.
+/// - The policy module sees the function's module through `use super::*`:
+///   scope constants declared inside a function body are not visible to it;
+///   declare them at module level.
+#[proc_macro_attribute]
+pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
+    requires_impl(args.into(), item.into()).into()
+}
+
+/// Parse, check, expand; on any error, the errors together with the item.
+fn requires_impl(
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let mut function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => return not_a_function(item),
+    };
+    let outer = args::Args::parse(args, Span::call_site());
+    let krate = outer.as_ref().ok().and_then(|args| args.krate.clone());
+    let mut stacked = vec![outer];
+    stacked.extend(args::take_stacked(&mut function.attrs, krate.as_ref()));
+    let plan = match check::check(&function, stacked) {
+        Ok(plan) => plan,
+        Err(error) => return expand::fallback(error, &function, krate.as_ref()),
+    };
+    match expand::expand(&plan, function.clone()) {
+        Ok(tokens) => tokens,
+        Err(error) => expand::fallback(error, &function, Some(&plan.krate)),
+    }
+}
+
+/// The error for an attribute on anything but a function, with the item kept.
+fn not_a_function(item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use syn::Item;
+    let (span, what) = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Struct(item)) => (item.struct_token.span, "a struct"),
+        Ok(Item::Enum(item)) => (item.enum_token.span, "an enum"),
+        Ok(Item::Union(item)) => (item.union_token.span, "a union"),
+        Ok(Item::Mod(item)) => (item.mod_token.span, "a module"),
+        Ok(Item::Impl(item)) => (item.impl_token.span, "an `impl` block"),
+        Ok(Item::Trait(item)) => (item.trait_token.span, "a trait"),
+        Ok(Item::Static(item)) => (item.static_token.span, "a static"),
+        Ok(Item::Const(item)) => (item.const_token.span, "a constant"),
+        Ok(Item::Type(item)) => (item.type_token.span, "a type alias"),
+        Ok(Item::Use(item)) => (item.use_token.span, "a `use` declaration"),
+        Ok(Item::Macro(item)) => (
+            syn::spanned::Spanned::span(&item.mac.path),
+            "a macro invocation",
+        ),
+        _ => (Span::call_site(), "this item"),
+    };
+    let error = syn::Error::new(
+        span,
+        format!("`#[requires]` applies to functions (request handlers), not to {what}"),
+    )
+    .to_compile_error();
+    quote::quote!(#error #item)
+}

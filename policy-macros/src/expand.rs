@@ -1,0 +1,631 @@
+//! Code generation from a checked [`Plan`]: the function with its policy
+//! check, the module holding the policy, and the inventory registration.
+//!
+//! Generated code reaches the runtime only through `<crate>::__private`
+//! (`::policy::__private` by default) and `::core`, and the user's tokens
+//! (the body, parameter names, scope constants) keep their spans so that
+//! errors in them point at the user's code.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::parse::Parser;
+use syn::{Attribute, Block, Ident, ItemFn, Path, Visibility};
+
+use crate::args::{Model, Scope};
+use crate::check::{OrgPlan, Plan, PolicyPlan};
+
+/// The function with its check, followed by `mod <name> { POLICY }`, the
+/// compile-time check of scope constants, and the inventory registration.
+pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStream> {
+    let krate = &plan.krate;
+    let private = quote!(#krate::__private);
+    let name = function.sig.ident.clone();
+    let cfgs = cfg_attributes(&function.attrs);
+
+    let check = check_statements(plan, &name, &private);
+    let statements = Block::parse_within.parse2(check)?;
+    function.block.stmts.splice(0..0, statements);
+
+    let module = policy_module(plan, &name, &function.vis, &cfgs, &private);
+    let scope_assertion = scope_assertion(plan, &cfgs, &private);
+    let policies = if plan.policies.len() == 1 {
+        quote!(::core::slice::from_ref(&#name::POLICY))
+    } else {
+        quote!(&#name::POLICY)
+    };
+    let function_path = format!("::{}", unraw(&name));
+    Ok(quote! {
+        #function
+
+        #module
+
+        #scope_assertion
+
+        #(#cfgs)*
+        #private::inventory::submit! {
+            #private::Declaration::new(
+                ::core::concat!(::core::module_path!(), #function_path),
+                #policies,
+            )
+        }
+    })
+}
+
+/// What is emitted when the attribute is wrong: the errors, the function
+/// unchanged (its stacked `#[requires]` removed, their errors being
+/// reported here), and an empty policy module so that routes naming
+/// `<fn>::POLICY` do not add errors of their own.
+pub(crate) fn fallback(error: syn::Error, function: &ItemFn, krate: Option<&Path>) -> TokenStream {
+    let errors = error.to_compile_error();
+    let name = &function.sig.ident;
+    let vis = &function.vis;
+    let cfgs = cfg_attributes(&function.attrs);
+    let krate = match krate {
+        Some(krate) => krate.to_token_stream(),
+        None => quote!(::policy),
+    };
+    quote! {
+        #errors
+        #function
+        #(#cfgs)*
+        #[doc(hidden)]
+        #vis mod #name {
+            pub static POLICY: [#krate::__private::Policy; 0] = [];
+        }
+    }
+}
+
+/// The check inserted at the top of the body, before any user statement.
+///
+/// When every organization-scoped policy reads the same source, one
+/// `PolicySet` call checks them all (global policies ignore the organization
+/// id); stacked policies with different sources are checked one by one.
+fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenStream {
+    let auth = &plan.auth;
+    let question = quote_spanned!(plan.error_span=> ?);
+    let none = quote!(::core::option::Option::None);
+
+    let mut params: Vec<(&Ident, Span)> = Vec::new();
+    let mut reads_request = false;
+    for policy in &plan.policies {
+        match &policy.org {
+            Some(OrgPlan::Param { binding, ty_span }) => {
+                if !params.iter().any(|(known, _)| *known == binding) {
+                    params.push((binding, *ty_span));
+                }
+            }
+            Some(OrgPlan::Header(_) | OrgPlan::Query(_)) => reads_request = true,
+            None => {}
+        }
+    }
+
+    // `let org_id = (&OrgIdRef(&org_id)).org_id();` picks `Deref<Target = str>`
+    // over `Display` by autoref; the local is hygienic, so it shadows nothing
+    // of the user's.
+    let local = |binding: &Ident| Ident::new(&unraw(binding), Span::mixed_site());
+    let conversions = params.iter().map(|(binding, ty_span)| {
+        let local = local(binding);
+        let call = quote_spanned!(*ty_span=> (&#private::OrgIdRef(&#binding)).org_id());
+        quote!(let #local = #call;)
+    });
+    let some = |binding: &Ident| {
+        let local = local(binding);
+        quote!(::core::option::Option::Some(&*#local))
+    };
+
+    let checks = match (params.as_slice(), reads_request) {
+        ([], false) => quote! {
+            #private::PolicySet::check_all(&#name::POLICY, &#auth, #none)#question;
+        },
+        ([], true) => quote! {
+            #private::PolicySet::check_all_request(&#name::POLICY, &#auth)#question;
+        },
+        ([(binding, _)], false) => {
+            let org = some(binding);
+            quote! {
+                #private::PolicySet::check_all(&#name::POLICY, &#auth, #org)#question;
+            }
+        }
+        _ => {
+            let single = plan.policies.len() == 1;
+            let each = plan.policies.iter().enumerate().map(|(i, policy)| {
+                let policy_ref = if single {
+                    quote!(&#name::POLICY)
+                } else {
+                    let index = syn::Index::from(i);
+                    quote!(&#name::POLICY[#index])
+                };
+                match &policy.org {
+                    Some(OrgPlan::Param { binding, .. }) => {
+                        let org = some(binding);
+                        quote!(#private::Policy::check(#policy_ref, &#auth, #org)#question;)
+                    }
+                    Some(_) => {
+                        quote!(#private::Policy::check_request(#policy_ref, &#auth)#question;)
+                    }
+                    None => quote!(#private::Policy::check(#policy_ref, &#auth, #none)#question;),
+                }
+            });
+            quote!(#(#each)*)
+        }
+    };
+
+    if params.is_empty() {
+        checks
+    } else {
+        quote! {
+            {
+                use #private::{OrgIdViaDisplay as _, OrgIdViaStr as _};
+                #(#conversions)*
+                #checks
+            }
+        }
+    }
+}
+
+/// `mod <name> { pub static POLICY: ... }`, with the function's visibility.
+fn policy_module(
+    plan: &Plan,
+    name: &Ident,
+    vis: &Visibility,
+    cfgs: &[&Attribute],
+    private: &TokenStream,
+) -> TokenStream {
+    let values: Vec<TokenStream> = plan
+        .policies
+        .iter()
+        .map(|policy| policy_value(policy, private))
+        .collect();
+    let (ty, value) = match values.as_slice() {
+        [one] => (quote!(#private::Policy), one.clone()),
+        many => {
+            let count = many.len();
+            (quote!([#private::Policy; #count]), quote!([#(#many),*]))
+        }
+    };
+    // Relative paths to scope constants are written for the function's
+    // scope; the module sees that scope through `use super::*`.
+    let needs_parent_scope = plan
+        .policies
+        .iter()
+        .flat_map(|policy| policy.scopes.iter().chain(&policy.any_scopes))
+        .any(|scope| matches!(scope, Scope::Const(path) if is_relative(path)));
+    let use_parent = needs_parent_scope.then(|| {
+        quote!(
+            use super::*;
+        )
+    });
+
+    let function = unraw(name);
+    let module_doc = format!(
+        " The policy that `#[requires]` declares on [`{function}()`](fn@{function}).\n\n \
+         Check it in the route before the filters that read the request body, so that a caller \
+         without permission is refused (403) before the body is parsed (400):\n\n \
+         ```text\n \
+         authenticate(v.clone())\n     .and(authorize(v.clone(), &{function}::POLICY))\n     \
+         .and(warp::body::json())\n     .and_then({function})\n \
+         ```"
+    );
+    let description: Vec<String> = plan.policies.iter().map(describe).collect();
+    let policy_doc = match description.as_slice() {
+        [one] => format!(" {one}"),
+        many => {
+            let items: Vec<String> = many.iter().map(|d| format!(" - {d}")).collect();
+            format!(" All of these must hold:\n\n{}", items.join("\n"))
+        }
+    };
+    quote! {
+        #(#cfgs)*
+        #[doc = #module_doc]
+        #vis mod #name {
+            #use_parent
+
+            #[doc = #policy_doc]
+            pub static POLICY: #ty = #value;
+        }
+    }
+}
+
+/// `Policy::from_static(...)` for one attribute.
+fn policy_value(policy: &PolicyPlan, private: &TokenStream) -> TokenStream {
+    let model = match policy.model {
+        Model::GlobalApi => quote!(GlobalApi),
+        Model::OrgPermission => quote!(OrgPermission),
+        Model::OrgResource => quote!(OrgResource),
+    };
+    let scope_values = |scopes: &[Scope]| {
+        let values = scopes.iter().map(|scope| {
+            let value = match scope {
+                Scope::Literal(lit) => lit.to_token_stream(),
+                Scope::Const(path) => from_module(path),
+            };
+            quote!(#private::Cow::Borrowed(#value))
+        });
+        quote!(&[#(#values),*])
+    };
+    let scopes = scope_values(&policy.scopes);
+    let any_scopes = scope_values(&policy.any_scopes);
+    let audience = match &policy.audience {
+        Some(lit) => quote!(::core::option::Option::Some(#lit)),
+        None => quote!(::core::option::Option::None),
+    };
+    let organization = match &policy.org {
+        None => quote!(::core::option::Option::None),
+        Some(org) => {
+            let variant = match org {
+                OrgPlan::Param { .. } => quote!(PathParam),
+                OrgPlan::Header(_) => quote!(Header),
+                OrgPlan::Query(_) => quote!(Query),
+            };
+            let name = org.name();
+            quote!(::core::option::Option::Some(#private::OrgSource::#variant(#private::Cow::Borrowed(#name))))
+        }
+    };
+    quote! {
+        #private::Policy::from_static(
+            #private::Model::#model,
+            #scopes,
+            #any_scopes,
+            #audience,
+            #organization,
+        )
+    }
+}
+
+/// `const _: () = assert_scopes(&[...]);` when scopes are given as constants,
+/// so that the constants obey the same rules as literals (checked here, at
+/// macro time). Spanned on the first constant, where the error is reported.
+fn scope_assertion(plan: &Plan, cfgs: &[&Attribute], private: &TokenStream) -> TokenStream {
+    let assertions = plan.policies.iter().filter_map(|policy| {
+        let all: Vec<&Scope> = policy.scopes.iter().chain(&policy.any_scopes).collect();
+        let first_const = all.iter().find_map(|scope| match scope {
+            Scope::Const(path) => Some(path),
+            Scope::Literal(_) => None,
+        })?;
+        let values = all.iter().map(|scope| match scope {
+            Scope::Literal(lit) => lit.to_token_stream(),
+            Scope::Const(path) => path.to_token_stream(),
+        });
+        let span = syn::spanned::Spanned::span(first_const);
+        let call = quote_spanned!(span=> #private::assert_scopes(&[#(#values),*]));
+        Some(quote! {
+            #(#cfgs)*
+            const _: () = #call;
+        })
+    });
+    quote!(#(#assertions)*)
+}
+
+/// A one-line description of a policy for the generated docs.
+fn describe(policy: &PolicyPlan) -> String {
+    let mut parts = vec![format!("Model `{}`", policy.model.name())];
+    let list = |scopes: &[Scope]| {
+        scopes
+            .iter()
+            .map(|scope| format!("`{}`", scope.text()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !policy.scopes.is_empty() {
+        parts.push(format!("requires scopes {}", list(&policy.scopes)));
+    }
+    if !policy.any_scopes.is_empty() {
+        parts.push(format!("requires one of {}", list(&policy.any_scopes)));
+    }
+    if let Some(audience) = &policy.audience {
+        parts.push(format!("audience `{}`", audience.value()));
+    }
+    match &policy.org {
+        Some(org @ OrgPlan::Param { .. }) => {
+            parts.push(format!("organization from parameter `{}`", org.name()))
+        }
+        Some(OrgPlan::Header(lit)) => {
+            parts.push(format!("organization from header `{}`", lit.value()))
+        }
+        Some(OrgPlan::Query(lit)) => parts.push(format!(
+            "organization from query parameter `{}`",
+            lit.value()
+        )),
+        None => {}
+    }
+    format!("{}.", parts.join("; "))
+}
+
+/// The `#[cfg]`s of the function, repeated on everything emitted beside it.
+fn cfg_attributes(attrs: &[Attribute]) -> Vec<&Attribute> {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("cfg"))
+        .collect()
+}
+
+/// Whether a path resolves relative to the current module (so that the
+/// policy module must see its parent's names).
+fn is_relative(path: &Path) -> bool {
+    path.leading_colon.is_none()
+        && path
+            .segments
+            .first()
+            .is_none_or(|first| first.ident != "crate")
+}
+
+/// `path` as seen from inside the policy module: `self::X` becomes
+/// `super::X`, `super::X` becomes `super::super::X`; other paths resolve
+/// through `use super::*`, `crate` or a leading `::` unchanged.
+fn from_module(path: &Path) -> TokenStream {
+    let Some(first) = path.segments.first() else {
+        return path.to_token_stream();
+    };
+    if path.leading_colon.is_none() && (first.ident == "self" || first.ident == "super") {
+        let rest = path
+            .segments
+            .iter()
+            .skip(usize::from(first.ident == "self"));
+        let super_token = format_ident!("super", span = first.ident.span());
+        quote!(#super_token #(:: #rest)*)
+    } else {
+        path.to_token_stream()
+    }
+}
+
+fn unraw(ident: &Ident) -> String {
+    let text = ident.to_string();
+    text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Args;
+    use quote::quote;
+
+    /// The expansion of `#[requires(args)] function`, as rustfmt would print it.
+    fn expanded(args: TokenStream, function: TokenStream) -> String {
+        crate::requires_impl(args, function).to_string()
+    }
+
+    #[test]
+    fn path_source_converts_the_parameter_and_checks_with_it() {
+        let code = expanded(
+            quote!(model = org_resource, scopes("api:read"), org_from = path),
+            quote!(
+                pub async fn org_data(
+                    org_id: String,
+                    auth: AuthInfo,
+                ) -> Result<impl Reply, Rejection> {
+                    Ok(org_id)
+                }
+            ),
+        );
+        assert!(
+            code.contains(
+                "let org_id = (& :: policy :: __private :: OrgIdRef (& org_id)) . org_id () ;"
+            ),
+            "{code}"
+        );
+        assert!(code.contains(
+            ":: policy :: __private :: PolicySet :: check_all (& org_data :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"
+        ), "{code}");
+        assert!(code.contains("pub mod org_data"), "{code}");
+        assert!(
+            code.contains("pub static POLICY : :: policy :: __private :: Policy ="),
+            "{code}"
+        );
+        assert!(
+            code.contains(
+                "OrgSource :: PathParam (:: policy :: __private :: Cow :: Borrowed (\"org_id\"))"
+            ),
+            "{code}"
+        );
+        assert!(
+            code.contains(":: policy :: __private :: inventory :: submit !"),
+            "{code}"
+        );
+        assert!(!code.contains("use super :: *"), "{code}");
+        assert!(!code.contains("compile_error"), "{code}");
+    }
+
+    #[test]
+    fn header_and_query_sources_read_the_captured_request() {
+        let code = expanded(
+            quote!(
+                model = org_permission,
+                org_from = header("X-Organization-Id")
+            ),
+            quote!(
+                fn h(auth: AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(
+            code.contains("PolicySet :: check_all_request (& h :: POLICY , & auth) ?"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn global_api_checks_without_organization() {
+        let code = expanded(
+            quote!(model = global_api),
+            quote!(
+                fn h(auth: AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(
+            code.contains(
+                "check_all (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
+            ),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn stacked_attributes_yield_one_module_with_an_array() {
+        let code = expanded(
+            quote!(model = global_api, scopes("a")),
+            quote! {
+                #[requires(model = global_api, any_scopes("b", "c"))]
+                #[policy::requires(model = global_api, scopes("d"))]
+                fn h(auth: AuthInfo) -> Result<(), E> { Ok(()) }
+            },
+        );
+        assert_eq!(code.matches("mod h").count(), 1, "{code}");
+        assert!(
+            code.contains("[:: policy :: __private :: Policy ; 3usize]"),
+            "{code}"
+        );
+        assert!(!code.contains("# [requires"), "{code}");
+        assert!(!code.contains("# [policy :: requires"), "{code}");
+        assert!(code.contains("Declaration :: new (:: core :: concat ! (:: core :: module_path ! () , \"::h\") , & h :: POLICY ,)"), "{code}");
+    }
+
+    #[test]
+    fn stacked_attributes_with_different_sources_are_checked_one_by_one() {
+        let code = expanded(
+            quote!(model = org_resource, org_from = path),
+            quote! {
+                #[requires(model = org_permission, org_from = header("X-Org"))]
+                #[requires(model = global_api)]
+                fn h(org_id: u64, auth: AuthInfo) -> Result<(), E> { Ok(()) }
+            },
+        );
+        assert!(code.contains("Policy :: check (& h :: POLICY [0] , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
+        assert!(
+            code.contains("Policy :: check_request (& h :: POLICY [1] , & auth) ?"),
+            "{code}"
+        );
+        assert!(code.contains("Policy :: check (& h :: POLICY [2] , & auth , :: core :: option :: Option :: None) ?"), "{code}");
+    }
+
+    #[test]
+    fn crate_argument_replaces_the_runtime_path_everywhere() {
+        let code = expanded(
+            quote!(model = global_api, crate = my::policy),
+            quote!(
+                fn h(auth: AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(!code.contains(":: policy ::"), "{code}");
+        assert!(
+            code.contains("my :: policy :: __private :: inventory :: submit !"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn scope_constants_are_asserted_and_seen_from_the_module() {
+        let code = expanded(
+            quote!(
+                model = global_api,
+                scopes(Api::READ, self::Api::WRITE, "lit")
+            ),
+            quote!(
+                fn h(auth: AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(code.contains("const _ : () = :: policy :: __private :: assert_scopes (& [Api :: READ , self :: Api :: WRITE , \"lit\"]) ;"), "{code}");
+        assert!(code.contains("use super :: * ;"), "{code}");
+        assert!(
+            code.contains("Cow :: Borrowed (super :: Api :: WRITE)"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn cfg_attributes_are_repeated_on_the_generated_items() {
+        let code = expanded(
+            quote!(model = global_api),
+            quote!(
+                #[cfg(feature = "x")]
+                fn h(auth: AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert_eq!(
+            code.matches("# [cfg (feature = \"x\")]").count(),
+            3,
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn errors_come_with_the_function_and_an_empty_module() {
+        let code = expanded(
+            quote!(model = global),
+            quote!(
+                pub fn h(auth: AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(code.contains("compile_error"), "{code}");
+        assert!(
+            code.contains("pub fn h (auth : AuthInfo) -> Result < () , E > { Ok (()) }"),
+            "{code}"
+        );
+        assert!(
+            code.contains("pub static POLICY : [:: policy :: __private :: Policy ; 0] = [] ;"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn non_functions_are_refused_and_kept() {
+        let code = expanded(
+            quote!(model = global_api),
+            quote!(
+                struct S;
+            ),
+        );
+        assert!(code.contains("applies to functions"), "{code}");
+        assert!(code.contains("a struct"), "{code}");
+        assert!(code.contains("struct S ;"), "{code}");
+    }
+
+    #[test]
+    fn descriptions_read_as_sentences() {
+        let args = Args::parse(
+            quote!(
+                model = org_resource,
+                scopes("a", "b"),
+                any_scopes(Roles::X),
+                audience = "https://a",
+                org_from = query("org")
+            ),
+            Span::call_site(),
+        )
+        .unwrap();
+        let function: ItemFn = syn::parse_quote!(
+            fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        );
+        let plan = crate::check::check(&function, vec![Ok(args)]).unwrap();
+        assert_eq!(
+            describe(&plan.policies[0]),
+            "Model `org_resource`; requires scopes `a`, `b`; requires one of `Roles::X`; \
+             audience `https://a`; organization from query parameter `org`."
+        );
+    }
+
+    #[test]
+    fn relative_paths_are_rewritten_for_the_module() {
+        let path = |tokens: TokenStream| from_module(&syn::parse2(tokens).unwrap()).to_string();
+        assert_eq!(path(quote!(self::A::B)), "super :: A :: B");
+        assert_eq!(path(quote!(super::A::B)), "super :: super :: A :: B");
+        assert_eq!(path(quote!(crate::A::B)), "crate :: A :: B");
+        assert_eq!(path(quote!(A::B)), "A :: B");
+        let relative: Path = syn::parse_quote!(A::B);
+        assert!(is_relative(&relative));
+        let absolute: Path = syn::parse_quote!(::a::B);
+        assert!(!is_relative(&absolute));
+    }
+}
