@@ -489,7 +489,7 @@ impl ResourceMetadata {
 /// clients discover which issuer to get a token from and which scopes exist.
 pub fn protected_resource_metadata(
     validator: &Validator,
-) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone + use<> {
     let metadata = Arc::new(ResourceMetadata::from_declared(validator));
     warp::get()
         .and(warp::path!(".well-known" / "oauth-protected-resource"))
