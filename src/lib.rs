@@ -8,3 +8,8 @@
 
 pub use policy_core::*;
 pub use policy_macros::*;
+
+// The README's examples are compiled and run as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
