@@ -3,8 +3,122 @@
 //! Protect HTTP APIs with OAuth 2.0 / OpenID Connect access tokens and
 //! declarative, compile-time checked permission rules.
 //!
-//! See the README for a tour; the items below are re-exported from
-//! `policy-core` (the runtime) and `policy-macros` (`#[requires]`).
+//! - [`Validator`] checks an access token: a signature by a key of the
+//!   issuer's JWKS (fetched, cached, refreshed and rotated for you), the
+//!   issuer, the lifetime, and the header. It yields an [`AuthInfo`].
+//! - [`Policy`] decides whether that [`AuthInfo`] may make a request under
+//!   one of three [`Model`]s, with the scopes it requires and the
+//!   organization of the request; a refusal is a typed [`Denied`].
+//! - [`#[requires]`](requires) declares a policy on a handler, checked at
+//!   compile time, and emits the policy as a value (`handler::POLICY`) that a
+//!   route can check before it reads the body.
+//! - [`warp`] has the filters: [`warp::authenticate`], [`warp::authorize`],
+//!   [`warp::authorize_path`], [`warp::require`], [`warp::optional`], and
+//!   [`warp::recover`], which answers with the right status, the RFC 6750
+//!   `WWW-Authenticate` challenge and a JSON body.
+//! - [`testing::TestIssuer`] (feature `testing`) is an issuer on loopback for
+//!   your tests.
+//!
+//! Every failure is an [`Error`] with a stable [`code`](Error::code), an HTTP
+//! [`status`](Error::status) (400, 401, 403 or 503) and a message that never
+//! contains the token.
+//!
+//! ## The three models
+//!
+//! ### `global_api`: `aud` holds the API resource indicator
+//!
+//! ```
+//! use policy::testing::TestIssuer;
+//! use policy::{requires, AuthInfo, Denied};
+//!
+//! #[derive(Debug)]
+//! struct ApiError(Denied);
+//! impl From<Denied> for ApiError {
+//!     fn from(denied: Denied) -> Self {
+//!         ApiError(denied)
+//!     }
+//! }
+//!
+//! #[requires(model = global_api, scopes("api:read"))]
+//! fn list_products(auth: AuthInfo) -> Result<String, ApiError> {
+//!     Ok(format!("products for {}", auth.sub().unwrap_or("?")))
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! const API: &str = "https://api.example.com";
+//! let issuer = TestIssuer::start().await;
+//! let validator = issuer.validator(API);
+//!
+//! let reader = issuer.token().for_global_api(API).scopes(["api:read"]).sign();
+//! let auth = validator.validate(&reader).await.unwrap();
+//! assert!(list_products(auth).is_ok());
+//!
+//! let writer = issuer.token().for_global_api(API).scopes(["api:write"]).sign();
+//! let auth = validator.validate(&writer).await.unwrap();
+//! assert!(matches!(list_products(auth), Err(ApiError(Denied::MissingScopes { .. }))));
+//!
+//! // An organization token never acts as a global permission.
+//! let org = issuer.token().for_org_resource(API, "acme").scopes(["api:read"]).sign();
+//! let auth = validator.validate(&org).await.unwrap();
+//! assert!(matches!(list_products(auth), Err(ApiError(Denied::OrganizationTokenNotAllowed))));
+//! # }
+//! ```
+//!
+//! ### `org_permission`: `aud` holds `urn:logto:organization:<id>`
+//!
+//! ```
+//! use policy::testing::TestIssuer;
+//! use policy::{requires, AuthInfo, Denied};
+//!
+//! #[requires(model = org_permission, scopes("invite:member"), org_from = path)]
+//! fn invite(org_id: &str, auth: AuthInfo) -> Result<(), Denied> {
+//!     Ok(())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let issuer = TestIssuer::start().await;
+//! let validator = issuer.validator("https://api.example.com");
+//! let token = issuer.token().for_organization("acme").scopes(["invite:member"]).sign();
+//! let auth = validator.validate(&token).await.unwrap();
+//!
+//! assert_eq!(invite("acme", auth.clone()), Ok(()));
+//! assert_eq!(invite("globex", auth), Err(Denied::OrganizationMismatch));
+//! # }
+//! ```
+//!
+//! ### `org_resource`: `aud` holds the API resource indicator and `organization_id` the organization
+//!
+//! ```
+//! use policy::testing::TestIssuer;
+//! use policy::{requires, AuthInfo, Denied, RequestContext};
+//!
+//! #[requires(model = org_resource, scopes("api:read"), org_from = header("X-Organization-Id"))]
+//! fn org_report(auth: AuthInfo) -> Result<&'static str, Denied> {
+//!     Ok("report")
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! const API: &str = "https://api.example.com";
+//! let issuer = TestIssuer::start().await;
+//! let validator = issuer.validator(API);
+//! let token = issuer.token().for_org_resource(API, "acme").scopes(["api:read"]).sign();
+//! let auth = validator.validate(&token).await.unwrap();
+//!
+//! // The warp filters capture the header with the token; here we attach it by hand.
+//! let from_acme = auth.clone().with_request(RequestContext::new().with_header("X-Organization-Id", "acme"));
+//! assert_eq!(org_report(from_acme), Ok("report"));
+//! let from_globex = auth.with_request(RequestContext::new().with_header("X-Organization-Id", "globex"));
+//! assert_eq!(org_report(from_globex), Err(Denied::OrganizationMismatch));
+//! # }
+//! ```
+//!
+//! ## In a warp service
+//!
+//! See [`warp`] for the filters and the recommended route order, the
+//! README for a complete example server, and `examples/server.rs`.
 
 pub use policy_core::*;
 pub use policy_macros::*;
