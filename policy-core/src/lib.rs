@@ -5,9 +5,10 @@
 //! Most users depend on the `policy` crate, which re-exports everything here
 //! together with the `#[requires]` attribute.
 
+// No panics on input paths: denied in library code (tests may use them).
 #![cfg_attr(
     not(test),
-    warn(
+    deny(
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::panic,
