@@ -124,37 +124,36 @@ async fn handle_rejection(rejection: Rejection) -> Result<warp::reply::Response,
 
 fn routes(validator: Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     let v = validator;
-    let health = warp::get()
-        .and(warp::path!("health"))
+    // Path before method in every route: an unknown path stays 404, not 405.
+    let health = warp::path!("health")
+        .and(warp::get())
         .map(|| warp::reply::json(&json!({ "status": "ok" })));
-    let protected = warp::get()
-        .and(warp::path!("api" / "protected"))
+    let protected = warp::path!("api" / "protected")
+        .and(warp::get())
         .and(authorize(v.clone(), &protected::POLICY))
         .and_then(protected);
     // Authorize before the body is read: no permission means 403, whatever the body.
-    let products = warp::post()
-        .and(warp::path!("api" / "products"))
+    let products = warp::path!("api" / "products")
+        .and(warp::post())
         .and(authorize(v.clone(), &create_product::POLICY))
         .and(json_object_body())
         .and_then(create_product);
-    let invite = warp::post()
-        .and(authorize_path(
-            warp::path!("orgs" / String / "members" / "invite"),
-            v.clone(),
-            &invite_member::POLICY,
-        ))
-        .and(json_object_body())
-        .and_then(invite_member);
-    let data = warp::get()
-        .and(authorize_path(
-            warp::path!("orgs" / String / "data"),
-            v.clone(),
-            &org_data::POLICY,
-        ))
-        .and_then(org_data);
+    let invite = authorize_path(
+        warp::path!("orgs" / String / "members" / "invite").and(warp::post()),
+        v.clone(),
+        &invite_member::POLICY,
+    )
+    .and(json_object_body())
+    .and_then(invite_member);
+    let data = authorize_path(
+        warp::path!("orgs" / String / "data").and(warp::get()),
+        v.clone(),
+        &org_data::POLICY,
+    )
+    .and_then(org_data);
     // The same protection without the macro.
-    let billing = warp::get()
-        .and(warp::path!("billing"))
+    let billing = warp::path!("billing")
+        .and(warp::get())
         .and(require(v.clone(), billing_policy()))
         .map(|auth: AuthInfo| warp::reply::json(&json!({ "auth": auth })));
     health

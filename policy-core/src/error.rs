@@ -138,6 +138,9 @@ pub enum Denied {
     /// The token's organization is not the organization of the request.
     #[error("The token is not valid for this organization")]
     OrganizationMismatch,
+    /// The request names its organization more than once, with different values.
+    #[error("The request names more than one organization")]
+    AmbiguousOrganization,
     /// The policy needs an organization but the request names none.
     #[error("The request does not name an organization")]
     MissingOrganization,
@@ -155,6 +158,7 @@ impl Denied {
             Denied::NoAudienceConfigured => "no_audience_configured",
             Denied::OrganizationMismatch => "organization_mismatch",
             Denied::MissingOrganization => "missing_organization",
+            Denied::AmbiguousOrganization => "ambiguous_organization",
             Denied::OrganizationTokenNotAllowed => "organization_token_not_allowed",
         }
     }

@@ -185,3 +185,34 @@ pub mod __private {
         }
     }
 }
+
+/// Entry points for the fuzz targets (`fuzz/`) and their corpus replay test
+/// (`tests/fuzz_corpus.rs`): thin wrappers over internal parsers. Not a public API.
+#[doc(hidden)]
+pub mod __fuzz {
+    /// Parses a JWKS document with the default algorithm allow-list; the
+    /// number of usable keys, or `None` if the document is refused.
+    pub fn parse_jwks(document: &[u8]) -> Option<usize> {
+        crate::jwks::KeySet::parse(document, crate::jwks::DEFAULT_ALGORITHMS)
+            .ok()
+            .map(|set| set.len())
+    }
+
+    /// Parses an OpenID discovery document that must name `issuer`; its
+    /// `jwks_uri`, or `None` if the document is refused.
+    pub fn parse_discovery(document: &[u8], issuer: &str) -> Option<String> {
+        crate::fetch::parse_discovery(document, issuer, "https://fuzz.invalid/discovery")
+            .ok()
+            .map(|discovery| discovery.jwks_uri)
+    }
+
+    /// Parses a JOSE header (decoded JSON); whether it is accepted.
+    pub fn parse_header(json: &[u8]) -> bool {
+        crate::claims::parse_header(json).is_ok()
+    }
+
+    /// Parses a JWT payload (decoded JSON); whether it is accepted.
+    pub fn parse_claims(json: &[u8]) -> bool {
+        crate::claims::parse_claims(json).is_ok()
+    }
+}

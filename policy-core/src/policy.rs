@@ -244,18 +244,29 @@ impl Policy {
     /// request context captured in `auth` when the source is a header or a
     /// query parameter.
     pub fn check_request(&self, auth: &AuthInfo) -> Result<(), Denied> {
-        self.check(auth, self.request_organization(auth))
+        self.check(auth, self.request_organization(auth)?)
     }
 
     /// The organization id named by the request captured in `auth`, for a
-    /// header or query source.
-    pub fn request_organization<'a>(&self, auth: &'a AuthInfo) -> Option<&'a str> {
-        let request = auth.request()?;
-        match self.organization.as_ref()? {
-            OrgSource::Header(name) => request.header(name),
-            OrgSource::Query(name) => request.query(name),
-            OrgSource::PathParam(_) => None,
+    /// header or query source. A request that names it more than once with
+    /// different values is refused ([`Denied::AmbiguousOrganization`]): which
+    /// one a proxy or a handler would read is anyone's guess.
+    pub fn request_organization<'a>(&self, auth: &'a AuthInfo) -> Result<Option<&'a str>, Denied> {
+        let (Some(request), Some(source)) = (auth.request(), self.organization.as_ref()) else {
+            return Ok(None);
+        };
+        let mut values: Box<dyn Iterator<Item = &str>> = match source {
+            OrgSource::Header(name) => Box::new(request.headers(name)),
+            OrgSource::Query(name) => Box::new(request.queries(name)),
+            OrgSource::PathParam(_) => return Ok(None),
+        };
+        let first = values.next();
+        if let Some(first) = first {
+            if values.any(|other| other != first) {
+                return Err(Denied::AmbiguousOrganization);
+            }
         }
+        Ok(first)
     }
 
     fn check_resource_audience(&self, auth: &AuthInfo) -> Result<(), Denied> {

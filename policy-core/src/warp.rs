@@ -2,7 +2,7 @@
 //! its body is read, serve RFC 9728 Protected Resource Metadata, and turn our
 //! rejections into RFC 6750 responses in one place ([`recover`]).
 //!
-//! Recommended route order: path, then [`authorize`] (or [`authorize_path`]
+//! Recommended route order: path, then method, then [`authorize`] (or [`authorize_path`]
 //! for an organization in the path), then body filters, then the handler, so
 //! that a caller without permission gets 403 before the server parses a body:
 //!
@@ -18,8 +18,8 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! # let issuer = policy_core::testing::TestIssuer::start().await;
 //! # let validator = issuer.validator("https://api.example.com");
-//! let route = warp::post()
-//!     .and(warp::path!("api" / "products"))
+//! let route = warp::path!("api" / "products")
+//!     .and(warp::post())
 //!     .and(authorize(validator.clone(), &WRITE))
 //!     .and(warp::body::json())
 //!     .map(|auth: AuthInfo, body: serde_json::Value| warp::reply::json(&body))
@@ -202,8 +202,11 @@ impl Capture {
         }
         let mut context = RequestContext::new();
         for name in self.headers.iter() {
-            // A value that is not visible ASCII cannot be an organization id we issued.
-            if let Some(value) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
+            // Every value, so that a request naming two organizations is refused, not
+            // decided by whichever comes first. A value that is not visible ASCII
+            // cannot be an organization id, and is kept as such (it matches nothing).
+            for value in headers.get_all(name.as_str()) {
+                let value = value.to_str().unwrap_or("\u{fffd}");
                 context = context.with_header(name.clone(), value);
             }
         }
@@ -491,7 +494,8 @@ pub fn protected_resource_metadata(
     validator: &Validator,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone + use<> {
     let metadata = Arc::new(ResourceMetadata::from_declared(validator));
-    warp::get()
-        .and(warp::path!(".well-known" / "oauth-protected-resource"))
+    // Path before method, so that other methods on other paths stay 404, not 405.
+    warp::path!(".well-known" / "oauth-protected-resource")
+        .and(warp::get())
         .map(move || warp::reply::json(&*metadata).into_response())
 }
