@@ -755,6 +755,33 @@ async fn header_org_source_without_the_header_is_403() {
     assert_denied(&response, "missing_organization");
 }
 
+#[tokio::test]
+async fn header_org_source_naming_two_organizations_is_403_even_if_the_first_matches() {
+    let (issuer, server) = setup().await;
+    let response = send(
+        server
+            .get("/billing")
+            .header(AUTHORIZATION, bearer(&billing_token(&issuer)))
+            .header("X-Organization-Id", ORG)
+            .header("X-Organization-Id", OTHER_ORG),
+    )
+    .await;
+    assert_denied(&response, "ambiguous_organization");
+}
+
+#[tokio::test]
+async fn query_org_source_naming_two_organizations_is_403() {
+    let (issuer, server) = setup().await;
+    let token = reports_token(&issuer, ORG);
+    let response = get_with_token(
+        &server,
+        &format!("/reports?organization_id={ORG}&organization_id={OTHER_ORG}"),
+        &token,
+    )
+    .await;
+    assert_denied(&response, "ambiguous_organization");
+}
+
 fn reports_token(issuer: &TestIssuer, org: &str) -> String {
     issuer
         .token()
