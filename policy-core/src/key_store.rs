@@ -75,6 +75,8 @@ enum Plan {
         restore_window: Option<Option<Instant>>,
     },
     Wait(watch::Receiver<bool>),
+    /// Newer keys than the caller looked at arrived meanwhile: look again.
+    Ready,
     Fail(Error),
 }
 
@@ -114,10 +116,10 @@ impl KeyStore {
         snapshot
     }
 
-    /// Called when the current snapshot has no key for the token: fetches,
-    /// joins a fetch in flight, or refuses, under the rate limit.
-    pub async fn fetch_for_missing_key(&self) -> Result<Arc<Snapshot>, Error> {
-        let plan = self.plan_for_missing_key();
+    /// Called when the snapshot of generation `seen` has no key for the token:
+    /// fetches, joins a fetch in flight, or refuses, under the rate limit.
+    pub async fn fetch_for_missing_key(&self, seen: u64) -> Result<Arc<Snapshot>, Error> {
+        let plan = self.plan_for_missing_key(seen);
         self.carry_out(plan).await
     }
 
@@ -146,8 +148,10 @@ impl KeyStore {
                     };
                     return guard.run().await.map(drop);
                 }
-                Plan::Wait(rx) => self.wait(rx).await,
-                Plan::Fail(_) => {}
+                Plan::Wait(rx) => {
+                    self.wait(rx).await;
+                }
+                Plan::Ready | Plan::Fail(_) => {}
             }
         }
         match (
@@ -170,12 +174,17 @@ impl KeyStore {
         }
     }
 
-    fn plan_for_missing_key(&self) -> Plan {
+    fn plan_for_missing_key(&self, seen: u64) -> Plan {
         let mut state = self.lock_state();
         if let Some(rx) = &state.in_flight {
             return Plan::Wait(rx.clone());
         }
-        let loaded = self.current.load().generation > 0;
+        let generation = self.current.load().generation;
+        if generation > seen {
+            // A fetch finished between the caller's look and this lock.
+            return Plan::Ready;
+        }
+        let loaded = generation > 0;
         if !loaded {
             // Cold: retry on demand, but not more often than the failure back-off.
             if let Some((at, e)) = &state.latest_failure {
@@ -209,7 +218,15 @@ impl KeyStore {
     async fn carry_out(&self, plan: Plan) -> Result<Arc<Snapshot>, Error> {
         match plan {
             Plan::Fail(e) => return Err(e),
-            Plan::Wait(rx) => self.wait(rx).await,
+            Plan::Ready => return Ok(self.current.load_full()),
+            Plan::Wait(rx) => {
+                if !self.wait(rx).await {
+                    return Err(Error::KeysUnavailable {
+                        reason: "timed out waiting for the issuer's key set".into(),
+                        retry_after: self.config.retry_after_failure.max(Duration::from_secs(1)),
+                    });
+                }
+            }
             Plan::Fetch { tx, restore_window } => {
                 let guard = InFlight {
                     store: self,
@@ -221,19 +238,27 @@ impl KeyStore {
             }
         }
         // The caller is missing a key: if the latest attempt failed, the issuer is the cause.
+        let snapshot = self.current.load_full();
         match &self.lock_state().latest_failure {
             Some((_, e)) => Err(unavailable(e, self.config.retry_after_failure)),
-            None => Ok(self.current.load_full()),
+            None if snapshot.generation == 0 => Err(Error::KeysUnavailable {
+                reason: "the issuer's key set has not been fetched yet".into(),
+                retry_after: self.config.retry_after_failure.max(Duration::from_secs(1)),
+            }),
+            None => Ok(snapshot),
         }
     }
 
-    async fn wait(&self, mut rx: watch::Receiver<bool>) {
-        // Bounded by the fetch timeout, and released if the fetching request is dropped.
-        let _ = tokio::time::timeout(
-            self.config.fetch_timeout + Duration::from_secs(1),
+    /// Waits for the fetch in flight; `false` if it did not finish in time.
+    async fn wait(&self, mut rx: watch::Receiver<bool>) -> bool {
+        // The fetch itself is bounded by the fetch timeout (see `fetch_once`); the
+        // margin covers scheduling. Released early if the fetching request is dropped.
+        tokio::time::timeout(
+            self.config.fetch_timeout + Duration::from_millis(500),
             rx.wait_for(|done| *done),
         )
-        .await;
+        .await
+        .is_ok()
     }
 
     fn spawn_refresh(self: &Arc<Self>) {
@@ -281,36 +306,21 @@ impl KeyStore {
         self.refresh_due_ms.store(due, Ordering::Relaxed);
     }
 
-    /// One fetch: discovery when needed, then the JWKS.
+    /// One fetch: discovery when needed, then the JWKS, under one deadline
+    /// (the configured timeout), so a waiting request never waits longer.
     async fn fetch_once(&self) -> Result<usize, ConfigError> {
         let started = Instant::now();
-        let uri = self.jwks_uri().await?;
-        let outcome = tokio::time::timeout(
-            self.config.fetch_timeout,
-            fetch::get(&self.client, &uri, self.config.max_response_bytes),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(ConfigError::Fetch {
-                url: uri.clone(),
-                reason: "timed out".into(),
-            })
-        })
-        .and_then(|fetched| {
-            let keys = KeySet::parse(&fetched.body, &self.config.algorithms).map_err(|e| {
-                ConfigError::InvalidDocument {
-                    url: uri.clone(),
-                    reason: match e {
-                        KeySetError::NotJson => "not a JSON Web Key Set".into(),
-                        KeySetError::NoUsableKeys => "the key set has no usable signing key".into(),
-                    },
-                }
-            })?;
-            Ok((keys, fetched.max_age))
-        });
-        let duration_ms = started.elapsed().as_millis() as u64;
+        let outcome = tokio::time::timeout(self.config.fetch_timeout, self.download())
+            .await
+            .unwrap_or_else(|_| {
+                Err(ConfigError::Fetch {
+                    url: self.describe_source(),
+                    reason: "timed out".into(),
+                })
+            });
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match outcome {
-            Ok((keys, max_age)) => {
+            Ok((uri, keys, max_age)) => {
                 let (count, skipped) = (keys.len(), keys.skipped);
                 let generation = self.current.load().generation + 1;
                 let snapshot = Arc::new(Snapshot { keys, generation });
@@ -326,10 +336,26 @@ impl KeyStore {
                 Ok(count)
             }
             Err(e) => {
-                tracing::warn!(url = %uri, outcome = "error", duration_ms, error = %e, "JWKS fetch failed");
+                tracing::warn!(outcome = "error", duration_ms, error = %e, "JWKS fetch failed");
                 Err(e)
             }
         }
+    }
+
+    /// Discovery (once) and the key set document, parsed.
+    async fn download(&self) -> Result<(String, KeySet, Option<Duration>), ConfigError> {
+        let uri = self.jwks_uri().await?;
+        let fetched = fetch::get(&self.client, &uri, self.config.max_response_bytes).await?;
+        let keys = KeySet::parse(&fetched.body, &self.config.algorithms).map_err(|e| {
+            ConfigError::InvalidDocument {
+                url: uri.clone(),
+                reason: match e {
+                    KeySetError::NotJson => "not a JSON Web Key Set".into(),
+                    KeySetError::NoUsableKeys => "the key set has no usable signing key".into(),
+                },
+            }
+        })?;
+        Ok((uri, keys, fetched.max_age))
     }
 
     async fn jwks_uri(&self) -> Result<String, ConfigError> {
@@ -341,17 +367,7 @@ impl KeyStore {
             return Ok(uri.clone());
         }
         let url = fetch::discovery_url(issuer);
-        let fetched = tokio::time::timeout(
-            self.config.fetch_timeout,
-            fetch::get(&self.client, &url, self.config.max_response_bytes),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(ConfigError::Fetch {
-                url: url.clone(),
-                reason: "timed out".into(),
-            })
-        })?;
+        let fetched = fetch::get(&self.client, &url, self.config.max_response_bytes).await?;
         let discovery = fetch::parse_discovery(&fetched.body, issuer, &url)?;
         tracing::info!(url = %url, jwks_uri = %discovery.jwks_uri, "discovered issuer configuration");
         Ok(self

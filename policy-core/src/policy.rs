@@ -261,10 +261,10 @@ impl Policy {
             OrgSource::PathParam(_) => return Ok(None),
         };
         let first = values.next();
-        if let Some(first) = first {
-            if values.any(|other| other != first) {
-                return Err(Denied::AmbiguousOrganization);
-            }
+        if let Some(first) = first
+            && values.any(|other| other != first)
+        {
+            return Err(Denied::AmbiguousOrganization);
         }
         Ok(first)
     }

@@ -177,7 +177,7 @@ impl Validator {
         drop(snapshot);
         if verdict == Err(TokenError::UnknownKey) {
             // Only a key we do not have justifies asking the issuer again.
-            let refreshed = inner.store.fetch_for_missing_key().await?;
+            let refreshed = inner.store.fetch_for_missing_key(generation).await?;
             generation = refreshed.generation;
             verdict = verify(&refreshed.keys, kid, alg, signing_input, &signature);
         }
@@ -397,8 +397,9 @@ impl ValidatorBuilder {
         self
     }
 
-    /// Timeout for a whole request to the issuer (discovery or JWKS); bounds how
-    /// long a request that waits for keys can wait. Default: 5 s.
+    /// Deadline for one whole fetch from the issuer (discovery when needed,
+    /// then the JWKS): a request that waits for keys waits at most this long
+    /// (plus scheduling), then gets a 503. Default: 5 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

@@ -1,0 +1,1035 @@
+//! End-to-end validation of access tokens minted by a `TestIssuer`: the three
+//! permission models, the registered-claim checks, header attacks (`alg: none`,
+//! algorithm confusion, `crit`, `jku`/`x5u`/`jwk`), strictly typed claims,
+//! every supported algorithm, `AuthInfo`, `authenticate` and `ready`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use policy::{
+    Algorithm, AuthInfo, ConfigError, Denied, Error, Model, Policy, TokenError, Validator,
+};
+use policy_core::testing::TestIssuer;
+use serde_json::{Value, json};
+
+const AUDIENCE: &str = "https://api.example.com";
+
+// ===== helpers: base64url, SHA-256, HMAC (the root package has no crypto dev-dependency) =====
+
+const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn b64url(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(B64URL[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+fn b64url_decode(text: &str) -> Vec<u8> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.bytes() {
+        let v = B64URL
+            .iter()
+            .position(|&x| x == c)
+            .expect("base64url character") as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
+
+fn sha256(message: &[u8]) -> [u8; 32] {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+    let mut h: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ];
+    let mut data = message.to_vec();
+    data.push(0x80);
+    while data.len() % 64 != 56 {
+        data.push(0);
+    }
+    data.extend_from_slice(&((message.len() as u64) * 8).to_be_bytes());
+    for block in data.chunks(64) {
+        let mut w = [0u32; 64];
+        for i in 0..16 {
+            w[i] = u32::from_be_bytes([
+                block[4 * i],
+                block[4 * i + 1],
+                block[4 * i + 2],
+                block[4 * i + 3],
+            ]);
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for i in 0..64 {
+            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = hh
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+            let maj = (a & b) ^ (a & c) ^ (b & c);
+            let t2 = s0.wrapping_add(maj);
+            hh = g;
+            g = f;
+            f = e;
+            e = d.wrapping_add(t1);
+            d = c;
+            c = b;
+            b = a;
+            a = t1.wrapping_add(t2);
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_mut(4).zip(h) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&sha256(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mut inner: Vec<u8> = block.iter().map(|b| b ^ 0x36).collect();
+    inner.extend_from_slice(message);
+    let mut outer: Vec<u8> = block.iter().map(|b| b ^ 0x5c).collect();
+    outer.extend_from_slice(&sha256(&inner));
+    sha256(&outer)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// `(header, payload, signature)` segments of a compact JWS.
+fn segments(token: &str) -> (&str, &str, &str) {
+    let mut it = token.split('.');
+    let parts = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
+    assert!(it.next().is_none(), "three segments");
+    parts
+}
+
+fn decode_json(segment: &str) -> Value {
+    serde_json::from_slice(&b64url_decode(segment)).unwrap()
+}
+
+/// A valid payload for this issuer, as JSON.
+fn valid_payload(issuer: &TestIssuer) -> Value {
+    issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .scopes(["read"])
+        .payload()
+}
+
+/// An HS256 token signed with `secret` as the HMAC key.
+fn hs256_token(header: &Value, payload: &Value, secret: &[u8]) -> String {
+    let input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(payload.to_string().as_bytes())
+    );
+    let mac = hmac_sha256(secret, input.as_bytes());
+    format!("{input}.{}", b64url(&mac))
+}
+
+async fn setup() -> (TestIssuer, Validator) {
+    // ES256: fast key generation; RSA-specific tests use `rsa_setup`.
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let validator = issuer.validator(AUDIENCE);
+    (issuer, validator)
+}
+
+async fn rsa_setup() -> (TestIssuer, Validator) {
+    let issuer = TestIssuer::start().await;
+    let validator = issuer.validator(AUDIENCE);
+    (issuer, validator)
+}
+
+async fn rejected(validator: &Validator, token: &str) -> Error {
+    match validator.validate(token).await {
+        Ok(auth) => panic!("token was accepted: {auth:?}"),
+        Err(e) => e,
+    }
+}
+
+async fn assert_token_error(validator: &Validator, token: &str, expected: TokenError) {
+    let error = rejected(validator, token).await;
+    assert_eq!(error, Error::InvalidToken(expected), "{token}");
+    assert_eq!(error.status().as_u16(), 401);
+}
+
+// ===== the helpers themselves =====
+
+#[test]
+fn test_helpers_match_published_vectors() {
+    // RFC 4231, test case 2.
+    assert_eq!(
+        hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    );
+    // A key longer than the block size (RFC 4231, test case 6).
+    assert_eq!(
+        hex(&hmac_sha256(
+            &[0xaa; 131],
+            b"Test Using Larger Than Block-Size Key - Hash Key First"
+        )),
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+    );
+    assert_eq!(b64url(b"\xfb\xff"), "-_8");
+    assert_eq!(b64url_decode("-_8"), b"\xfb\xff");
+    for len in 0..10 {
+        let bytes: Vec<u8> = (0..len).map(|i| (i * 37) as u8).collect();
+        assert_eq!(b64url_decode(&b64url(&bytes)), bytes);
+    }
+}
+
+// ===== the three permission models =====
+
+#[tokio::test]
+async fn valid_global_api_token_validates_and_passes_its_policy() {
+    let (issuer, validator) = rsa_setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .scopes(["read:products", "write:products"])
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    assert_eq!(auth.issuer(), issuer.issuer());
+    assert_eq!(auth.sub(), Some("user-1"));
+    assert_eq!(auth.client_id(), Some("test-client"));
+    assert_eq!(auth.audience(), [AUDIENCE]);
+    assert_eq!(auth.scopes(), ["read:products", "write:products"]);
+    assert_eq!(auth.organization_id(), None);
+    assert_eq!(auth.key_id(), Some(issuer.current_kid().as_str()));
+    let policy = Policy::new(Model::GlobalApi).scopes(["read:products"]);
+    assert_eq!(policy.check(&auth, None), Ok(()));
+    let both = Policy::new(Model::GlobalApi).scopes(["read:products", "write:products"]);
+    assert_eq!(both.check(&auth, None), Ok(()));
+}
+
+#[tokio::test]
+async fn valid_org_permission_token_validates_and_passes_its_policy() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_organization("acme")
+        .scopes(["invite:member"])
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    assert_eq!(auth.audience(), ["urn:logto:organization:acme"]);
+    let policy = Policy::new(Model::OrgPermission).scopes(["invite:member"]);
+    assert_eq!(policy.check(&auth, Some("acme")), Ok(()));
+}
+
+#[tokio::test]
+async fn valid_org_resource_token_validates_and_passes_its_policy() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_org_resource(AUDIENCE, "acme")
+        .scopes(["read:reports"])
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    assert_eq!(auth.organization_id(), Some("acme"));
+    let policy = Policy::new(Model::OrgResource).scopes(["read:reports"]);
+    assert_eq!(policy.check(&auth, Some("acme")), Ok(()));
+}
+
+// ===== registered claims =====
+
+#[tokio::test]
+async fn expired_token_is_rejected_with_token_expired() {
+    let (issuer, validator) = setup().await;
+    // Default leeway is 60 s: two minutes ago is expired.
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .expires_at(now() - 120)
+        .sign();
+    let error = rejected(&validator, &token).await;
+    assert_eq!(error, Error::InvalidToken(TokenError::Expired));
+    assert_eq!(error.status().as_u16(), 401);
+    assert_eq!(error.code(), "token_expired");
+    assert!(
+        error
+            .www_authenticate(None)
+            .unwrap()
+            .starts_with("Bearer error=\"invalid_token\"")
+    );
+}
+
+#[tokio::test]
+async fn token_expired_within_the_leeway_is_accepted() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .expires_at(now() - 10)
+        .sign();
+    validator.validate(&token).await.unwrap();
+}
+
+#[tokio::test]
+async fn token_expired_beyond_a_custom_leeway_is_rejected() {
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let validator = issuer
+        .validator_builder(AUDIENCE)
+        .leeway(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .expires_at(now() - 30)
+        .sign();
+    assert_token_error(&validator, &token, TokenError::Expired).await;
+}
+
+#[tokio::test]
+async fn token_not_yet_valid_beyond_the_leeway_is_rejected_with_not_yet_valid() {
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let validator = issuer
+        .validator_builder(AUDIENCE)
+        .leeway(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .not_before(now() + 120)
+        .sign();
+    assert_token_error(&validator, &token, TokenError::NotYetValid).await;
+    // Within the leeway it is accepted.
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .not_before(now() + 2)
+        .sign();
+    validator.validate(&token).await.unwrap();
+}
+
+#[tokio::test]
+async fn token_from_another_issuer_is_rejected_with_wrong_issuer() {
+    let (issuer, validator) = setup().await;
+    for iss in [
+        "https://evil.example.com/oidc".to_owned(),
+        format!("{}/", issuer.issuer()),
+        issuer.issuer().to_uppercase(),
+    ] {
+        let token = issuer
+            .token()
+            .for_global_api(AUDIENCE)
+            .issuer(iss.clone())
+            .sign();
+        assert_token_error(&validator, &token, TokenError::WrongIssuer).await;
+    }
+}
+
+#[tokio::test]
+async fn token_without_exp_or_iss_is_rejected_with_missing_claim() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .remove_claim("exp")
+        .sign();
+    assert_token_error(&validator, &token, TokenError::MissingClaim("exp")).await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .remove_claim("iss")
+        .sign();
+    assert_token_error(&validator, &token, TokenError::MissingClaim("iss")).await;
+}
+
+// ===== policy denials =====
+
+#[tokio::test]
+async fn token_for_another_audience_is_denied_with_wrong_audience_403() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api("https://other.example.com")
+        .scopes(["read"])
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    let denied = Policy::new(Model::GlobalApi)
+        .scopes(["read"])
+        .check(&auth, None)
+        .unwrap_err();
+    assert_eq!(denied, Denied::WrongAudience);
+    let error = Error::from(denied);
+    assert_eq!(error.status().as_u16(), 403);
+    // The same for the org_resource model.
+    let token = issuer
+        .token()
+        .for_org_resource("https://other.example.com", "acme")
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    assert_eq!(
+        Policy::new(Model::OrgResource).check(&auth, Some("acme")),
+        Err(Denied::WrongAudience)
+    );
+}
+
+#[tokio::test]
+async fn missing_scopes_are_denied_and_listed() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .scopes(["read"])
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    let policy = Policy::new(Model::GlobalApi).scopes(["read", "write", "admin"]);
+    let denied = policy.check(&auth, None).unwrap_err();
+    assert_eq!(
+        denied,
+        Denied::MissingScopes {
+            missing: vec!["write".into(), "admin".into()]
+        }
+    );
+    let error = Error::from(denied);
+    assert_eq!(error.status().as_u16(), 403);
+    assert_eq!(
+        error.www_authenticate(None).unwrap(),
+        "Bearer error=\"insufficient_scope\", scope=\"write admin\""
+    );
+}
+
+#[tokio::test]
+async fn token_for_another_organization_is_denied_with_organization_mismatch() {
+    let (issuer, validator) = setup().await;
+    let org_token = issuer
+        .token()
+        .for_organization("acme")
+        .scopes(["invite:member"])
+        .sign();
+    let auth = validator.validate(&org_token).await.unwrap();
+    let policy = Policy::new(Model::OrgPermission).scopes(["invite:member"]);
+    assert_eq!(
+        policy.check(&auth, Some("globex")),
+        Err(Denied::OrganizationMismatch)
+    );
+
+    let resource_token = issuer
+        .token()
+        .for_org_resource(AUDIENCE, "acme")
+        .scopes(["read"])
+        .sign();
+    let auth = validator.validate(&resource_token).await.unwrap();
+    let policy = Policy::new(Model::OrgResource).scopes(["read"]);
+    assert_eq!(
+        policy.check(&auth, Some("globex")),
+        Err(Denied::OrganizationMismatch)
+    );
+    assert_eq!(
+        Error::from(Denied::OrganizationMismatch).status().as_u16(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn organization_token_on_a_global_endpoint_is_denied() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_org_resource(AUDIENCE, "acme")
+        .scopes(["read"])
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    let policy = Policy::new(Model::GlobalApi).scopes(["read"]);
+    assert_eq!(
+        policy.check(&auth, None),
+        Err(Denied::OrganizationTokenNotAllowed)
+    );
+}
+
+// ===== signatures =====
+
+#[tokio::test]
+async fn tampered_payload_is_rejected_with_invalid_signature() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .scopes(["read"])
+        .sign();
+    validator.validate(&token).await.unwrap();
+    let (header, payload, signature) = segments(&token);
+    let mut claims = decode_json(payload);
+    claims["scope"] = json!("read admin");
+    claims["sub"] = json!("admin");
+    let forged = format!(
+        "{header}.{}.{signature}",
+        b64url(claims.to_string().as_bytes())
+    );
+    assert_token_error(&validator, &forged, TokenError::InvalidSignature).await;
+}
+
+#[tokio::test]
+async fn tampered_signature_is_rejected_with_invalid_signature() {
+    let (issuer, validator) = rsa_setup().await;
+    let token = issuer.token().for_global_api(AUDIENCE).sign();
+    let (header, payload, signature) = segments(&token);
+    for index in [0, 100, 255] {
+        let mut bytes = b64url_decode(signature);
+        bytes[index] ^= 0x01;
+        let forged = format!("{header}.{payload}.{}", b64url(&bytes));
+        assert_token_error(&validator, &forged, TokenError::InvalidSignature).await;
+    }
+    // A truncated signature and an empty one.
+    let bytes = b64url_decode(signature);
+    let forged = format!("{header}.{payload}.{}", b64url(&bytes[..128]));
+    assert_token_error(&validator, &forged, TokenError::InvalidSignature).await;
+    let forged = format!("{header}.{payload}.");
+    assert_token_error(&validator, &forged, TokenError::InvalidSignature).await;
+}
+
+#[tokio::test]
+async fn token_with_leading_or_trailing_tampering_is_rejected_with_401() {
+    let (issuer, validator) = setup().await;
+    let token = issuer.token().for_global_api(AUDIENCE).sign();
+    validator.validate(&token).await.unwrap();
+    let variants = [
+        format!("x{token}"),
+        format!("A{token}"),
+        format!(".{token}"),
+        format!("{token}."),
+        format!("{token}A"),
+        format!("{token}AAAA"),
+        format!("{token}.{}", segments(&token).2),
+        format!("{token} "),
+        format!(" {token}"),
+        token[1..].to_owned(),
+        token[..token.len() - 1].to_owned(),
+        token[..token.len() - 4].to_owned(),
+    ];
+    for forged in variants {
+        let error = rejected(&validator, &forged).await;
+        assert!(
+            matches!(error, Error::InvalidToken(_)),
+            "{forged}: {error:?}"
+        );
+        assert_eq!(error.status().as_u16(), 401, "{forged}");
+    }
+}
+
+// ===== header attacks =====
+
+#[tokio::test]
+async fn alg_none_in_any_capitalisation_is_rejected_with_algorithm_not_allowed() {
+    let (issuer, validator) = setup().await;
+    // Warm the cache so that the refusal is not about keys.
+    validator.validate(&issuer.token().sign()).await.unwrap();
+    let payload = b64url(valid_payload(&issuer).to_string().as_bytes());
+    for alg in ["none", "None", "NONE", "nOnE", "nONE"] {
+        for header in [
+            json!({"alg": alg, "typ": "at+jwt"}),
+            json!({"alg": alg, "typ": "at+jwt", "kid": issuer.current_kid()}),
+        ] {
+            let forged = format!("{}.{payload}.", b64url(header.to_string().as_bytes()));
+            assert_token_error(&validator, &forged, TokenError::AlgorithmNotAllowed).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_rsa_public_key_der_is_refused() {
+    let (issuer, validator) = rsa_setup().await;
+    let kid = issuer.current_kid();
+    validator.validate(&issuer.token().sign()).await.unwrap();
+    let der = issuer.public_key_der(&kid).unwrap();
+    let payload = valid_payload(&issuer);
+    for header in [
+        json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}),
+        json!({"alg": "HS256", "typ": "JWT"}),
+    ] {
+        let forged = hs256_token(&header, &payload, &der);
+        assert_token_error(&validator, &forged, TokenError::AlgorithmNotAllowed).await;
+    }
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_rsa_public_key_pem_is_refused() {
+    let (issuer, validator) = rsa_setup().await;
+    let kid = issuer.current_kid();
+    let pem = issuer.public_key_pem(&kid).unwrap();
+    let payload = valid_payload(&issuer);
+    for secret in [pem.as_bytes(), pem.trim_end().as_bytes()] {
+        for header in [
+            json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}),
+            json!({"alg": "HS256"}),
+        ] {
+            let forged = hs256_token(&header, &payload, secret);
+            assert_token_error(&validator, &forged, TokenError::AlgorithmNotAllowed).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn es256_header_naming_an_rsa_kid_is_rejected_with_algorithm_mismatch() {
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::RS256, Algorithm::ES256]).await;
+    let validator = issuer.validator(AUDIENCE);
+    let kids = issuer.kids();
+    let (rsa_kid, ec_kid) = (&kids[0], &kids[1]);
+    assert_eq!(issuer.algorithm_of(rsa_kid), Some(Algorithm::RS256));
+    let payload = valid_payload(&issuer).to_string();
+    // A genuine ES256 signature, but the header names the RSA key.
+    let header = json!({"alg": "ES256", "typ": "at+jwt", "kid": rsa_kid}).to_string();
+    let forged = issuer.sign_raw(ec_kid, header.as_bytes(), payload.as_bytes());
+    assert_token_error(&validator, &forged, TokenError::AlgorithmMismatch).await;
+    // And the other way round: RS256 header naming the EC key, signed with the RSA key.
+    let header = json!({"alg": "RS256", "typ": "at+jwt", "kid": ec_kid}).to_string();
+    let forged = issuer.sign_raw(rsa_kid, header.as_bytes(), payload.as_bytes());
+    assert_token_error(&validator, &forged, TokenError::AlgorithmMismatch).await;
+    // The RSA JWK declares RS256, so PS256 is refused for it as well.
+    let header = json!({"alg": "PS256", "typ": "at+jwt", "kid": rsa_kid}).to_string();
+    let forged = issuer.sign_raw(rsa_kid, header.as_bytes(), payload.as_bytes());
+    assert_token_error(&validator, &forged, TokenError::AlgorithmMismatch).await;
+    // Sanity: the right header validates.
+    let header = json!({"alg": "ES256", "typ": "at+jwt", "kid": ec_kid}).to_string();
+    validator
+        .validate(&issuer.sign_raw(ec_kid, header.as_bytes(), payload.as_bytes()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn crit_header_is_rejected_with_critical_header() {
+    let (issuer, validator) = setup().await;
+    for crit in [json!(["exp"]), json!(["b64"]), json!([]), json!("exp")] {
+        let token = issuer
+            .token()
+            .for_global_api(AUDIENCE)
+            .header("crit", crit.clone())
+            .sign();
+        assert_token_error(&validator, &token, TokenError::CriticalHeader).await;
+    }
+}
+
+#[tokio::test]
+async fn jku_x5u_and_jwk_headers_pointing_to_another_issuer_are_ignored() {
+    let (issuer, validator) = setup().await;
+    let attacker = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    // A kid the real issuer does not have, and the kid both issuers use ("es256-1").
+    let attacker_kid = attacker.rotate();
+    assert!(!issuer.kids().contains(&attacker_kid));
+    validator.validate(&issuer.token().sign()).await.unwrap();
+    let before = attacker.jwks_requests();
+    assert_eq!(before, 0);
+
+    let attacker_jwk = attacker.jwk(&attacker_kid).unwrap();
+    let cases: Vec<(&str, Value)> = vec![
+        ("jku", json!(attacker.jwks_uri())),
+        ("x5u", json!(attacker.jwks_uri())),
+        ("jwk", attacker_jwk.clone()),
+    ];
+    for (name, value) in cases {
+        let token = attacker
+            .token()
+            .issuer(issuer.issuer())
+            .for_global_api(AUDIENCE)
+            .scopes(["admin"])
+            .header(name, value.clone())
+            .sign();
+        let error = rejected(&validator, &token).await;
+        assert_eq!(error, Error::InvalidToken(TokenError::UnknownKey), "{name}");
+        assert_eq!(error.status().as_u16(), 401);
+    }
+    assert_eq!(
+        attacker.jwks_requests(),
+        0,
+        "the validator must never fetch keys named by the token"
+    );
+}
+
+#[tokio::test]
+async fn attacker_key_under_a_known_kid_is_rejected_with_invalid_signature() {
+    let (issuer, validator) = setup().await;
+    let attacker = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    // Both issuers name their first key "es256-1".
+    let kid = issuer.current_kid();
+    assert_eq!(attacker.current_kid(), kid);
+    let token = attacker
+        .token()
+        .issuer(issuer.issuer())
+        .for_global_api(AUDIENCE)
+        .header("jku", attacker.jwks_uri())
+        .header("jwk", attacker.jwk(&kid).unwrap())
+        .sign();
+    assert_token_error(&validator, &token, TokenError::InvalidSignature).await;
+    assert_eq!(attacker.jwks_requests(), 0);
+}
+
+// ===== strictly typed claims =====
+
+#[tokio::test]
+async fn exp_as_a_string_is_rejected_with_invalid_claim() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .claim("exp", (now() + 3600).to_string())
+        .sign();
+    assert_token_error(&validator, &token, TokenError::InvalidClaim("exp")).await;
+}
+
+#[tokio::test]
+async fn aud_as_an_object_is_rejected_with_invalid_claim() {
+    let (issuer, validator) = setup().await;
+    let token = issuer.token().claim("aud", json!({"aud": AUDIENCE})).sign();
+    assert_token_error(&validator, &token, TokenError::InvalidClaim("aud")).await;
+}
+
+#[tokio::test]
+async fn scope_as_a_number_is_rejected_with_invalid_claim() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .claim("scope", 5)
+        .sign();
+    assert_token_error(&validator, &token, TokenError::InvalidClaim("scope")).await;
+}
+
+#[tokio::test]
+async fn scopes_are_read_from_scp_arrays() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .claim("scp", ["read", "write"])
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    assert_eq!(auth.scopes(), ["read", "write"]);
+    assert!(auth.has_scope("write"));
+    assert_eq!(
+        Policy::new(Model::GlobalApi)
+            .scopes(["read", "write"])
+            .check(&auth, None),
+        Ok(())
+    );
+    // Merged with `scope`, without duplicates.
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .scope("read admin")
+        .claim("scp", ["write", "read"])
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    assert_eq!(auth.scopes(), ["read", "admin", "write"]);
+}
+
+// ===== algorithms =====
+
+#[tokio::test]
+async fn every_supported_algorithm_validates() {
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::PS256,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ] {
+        let issuer = TestIssuer::with_algorithms(&[alg]).await;
+        let validator = issuer.validator(AUDIENCE);
+        let token = issuer
+            .token()
+            .for_global_api(AUDIENCE)
+            .scopes(["read"])
+            .sign();
+        let (header, _, _) = segments(&token);
+        assert_eq!(
+            decode_json(header)["alg"],
+            json!(serde_json::to_value(alg).unwrap()),
+            "{alg:?}"
+        );
+        let auth = validator
+            .validate(&token)
+            .await
+            .unwrap_or_else(|e| panic!("{alg:?}: {e:?}"));
+        assert_eq!(
+            Policy::new(Model::GlobalApi)
+                .scopes(["read"])
+                .check(&auth, None),
+            Ok(()),
+            "{alg:?}"
+        );
+        // Tampering is caught for every algorithm.
+        let (h, p, s) = segments(&token);
+        let mut sig = b64url_decode(s);
+        sig[0] ^= 0x80;
+        let forged = format!("{h}.{p}.{}", b64url(&sig));
+        assert_token_error(&validator, &forged, TokenError::InvalidSignature).await;
+    }
+}
+
+#[tokio::test]
+async fn algorithm_outside_the_allow_list_is_rejected() {
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let validator = issuer
+        .validator_builder(AUDIENCE)
+        .algorithms([Algorithm::RS256])
+        .build()
+        .unwrap();
+    let token = issuer.token().for_global_api(AUDIENCE).sign();
+    assert_token_error(&validator, &token, TokenError::AlgorithmNotAllowed).await;
+}
+
+// ===== AuthInfo =====
+
+#[tokio::test]
+async fn auth_info_serialises_to_exactly_the_documented_fields() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_org_resource(AUDIENCE, "acme")
+        .scopes(["read", "write"])
+        .subject("alice")
+        .client_id("app-1")
+        .claim("email", "alice@example.com")
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    let value = serde_json::to_value(&auth).unwrap();
+    assert_eq!(
+        value,
+        json!({
+            "sub": "alice",
+            "clientId": "app-1",
+            "organizationId": "acme",
+            "scopes": ["read", "write"],
+            "audience": [AUDIENCE],
+        })
+    );
+    // Absent optional claims serialise as null, the keys stay.
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .remove_claim("sub")
+        .remove_claim("client_id")
+        .sign();
+    let auth = validator.validate(&token).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&auth).unwrap(),
+        json!({"sub": null, "clientId": null, "organizationId": null, "scopes": [], "audience": [AUDIENCE]})
+    );
+}
+
+#[tokio::test]
+async fn auth_info_claims_deserialise_into_a_custom_type() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Extra {
+        sub: String,
+        tenant_plan: String,
+        roles: Vec<String>,
+        limits: Limits,
+    }
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Limits {
+        rpm: u32,
+    }
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .subject("bob")
+        .claim("tenant_plan", "pro")
+        .claim("roles", ["admin", "billing"])
+        .claim("limits", json!({"rpm": 600}))
+        .sign();
+    let auth: AuthInfo = validator.validate(&token).await.unwrap();
+    let extra: Extra = auth.claims().unwrap();
+    assert_eq!(
+        extra,
+        Extra {
+            sub: "bob".into(),
+            tenant_plan: "pro".into(),
+            roles: vec!["admin".into(), "billing".into()],
+            limits: Limits { rpm: 600 },
+        }
+    );
+    assert_eq!(auth.claim("tenant_plan"), Some(json!("pro")));
+    assert_eq!(auth.claim("absent"), None);
+    // A type that does not fit is an error, not a panic.
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Wrong {
+        tenant_plan: u64,
+    }
+    assert!(auth.claims::<Wrong>().is_err());
+}
+
+// ===== authenticate =====
+
+#[tokio::test]
+async fn authenticate_accepts_a_bearer_header() {
+    let (issuer, validator) = setup().await;
+    let token = issuer.token().for_global_api(AUDIENCE).sign();
+    for header in [
+        format!("Bearer {token}"),
+        format!("bearer   {token}"),
+        format!("BEARER {token}"),
+    ] {
+        let auth = validator.authenticate([header.as_bytes()]).await.unwrap();
+        assert_eq!(auth.sub(), Some("user-1"));
+    }
+}
+
+#[tokio::test]
+async fn authenticate_without_a_header_is_401_missing_authorization() {
+    let (_issuer, validator) = setup().await;
+    let error = validator
+        .authenticate(Vec::<&[u8]>::new())
+        .await
+        .unwrap_err();
+    assert_eq!(error, Error::MissingAuthorization);
+    assert_eq!(error.status().as_u16(), 401);
+    assert_eq!(error.www_authenticate(None).as_deref(), Some("Bearer"));
+}
+
+#[tokio::test]
+async fn authenticate_with_basic_scheme_is_401_unsupported_scheme() {
+    let (_issuer, validator) = setup().await;
+    let error = validator.authenticate([&b"Basic x"[..]]).await.unwrap_err();
+    assert_eq!(error, Error::UnsupportedScheme);
+    assert_eq!(error.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn authenticate_with_two_headers_is_400() {
+    let (issuer, validator) = setup().await;
+    let token = format!("Bearer {}", issuer.token().for_global_api(AUDIENCE).sign());
+    let error = validator
+        .authenticate([token.as_bytes(), token.as_bytes()])
+        .await
+        .unwrap_err();
+    assert_eq!(error, Error::MultipleAuthorizationHeaders);
+    assert_eq!(error.status().as_u16(), 400);
+    assert!(
+        error
+            .www_authenticate(None)
+            .unwrap()
+            .starts_with("Bearer error=\"invalid_request\"")
+    );
+}
+
+#[tokio::test]
+async fn authenticate_with_a_bad_token_is_401_invalid_token() {
+    let (issuer, validator) = setup().await;
+    let token = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .expires_at(now() - 3600)
+        .sign();
+    let header = format!("Bearer {token}");
+    let error = validator
+        .authenticate([header.as_bytes()])
+        .await
+        .unwrap_err();
+    assert_eq!(error, Error::InvalidToken(TokenError::Expired));
+}
+
+// ===== ready and discovery =====
+
+#[tokio::test]
+async fn ready_succeeds_while_the_issuer_is_up() {
+    let (issuer, validator) = setup().await;
+    validator.ready().await.unwrap();
+    assert_eq!(issuer.discovery_requests(), 1);
+    assert_eq!(issuer.jwks_requests(), 1);
+    // Keys are loaded: a token validates without another fetch.
+    validator.validate(&issuer.token().sign()).await.unwrap();
+    validator.ready().await.unwrap();
+    assert_eq!(issuer.jwks_requests(), 1);
+}
+
+#[tokio::test]
+async fn ready_fails_while_the_issuer_is_stopped() {
+    let (issuer, validator) = setup().await;
+    issuer.stop().await;
+    let error = validator.ready().await.unwrap_err();
+    assert!(matches!(error, ConfigError::Fetch { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn discovery_naming_another_issuer_fails_ready_and_validate_with_503() {
+    let (issuer, validator) = setup().await;
+    issuer.set_discovery_issuer(Some("https://impostor.example.com/oidc".into()));
+    let error = validator.ready().await.unwrap_err();
+    assert_eq!(
+        error,
+        ConfigError::IssuerMismatch {
+            expected: issuer.issuer(),
+            found: "https://impostor.example.com/oidc".into()
+        }
+    );
+    let error = rejected(&validator, &issuer.token().for_global_api(AUDIENCE).sign()).await;
+    assert!(matches!(error, Error::KeysUnavailable { .. }), "{error:?}");
+    assert_eq!(error.status().as_u16(), 503);
+    assert!(error.retry_after().is_some());
+    assert_eq!(error.www_authenticate(None), None);
+    // A validator that goes straight to `validate` fails the same way.
+    let fresh = issuer.validator(AUDIENCE);
+    let error = rejected(&fresh, &issuer.token().for_global_api(AUDIENCE).sign()).await;
+    assert!(matches!(error, Error::KeysUnavailable { .. }), "{error:?}");
+    assert_eq!(error.status().as_u16(), 503);
+    // No JWKS was fetched from a mismatching discovery document.
+    assert_eq!(issuer.jwks_requests(), 0);
+}
