@@ -9,7 +9,11 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::net::SocketAddr;
+
+use common::with_payload;
 use std::time::Duration;
 
 use policy::testing::TestIssuer;
@@ -301,29 +305,6 @@ fn assert_invalid_token(response: &Response, code: &str) {
         "{response:?}"
     );
     assert_eq!(response.code(), code, "{response:?}");
-}
-
-/// Replaces the payload segment of a signed token, keeping its signature.
-fn with_payload(token: &str, payload: &Value) -> String {
-    let parts: Vec<&str> = token.split('.').collect();
-    assert_eq!(parts.len(), 3);
-    let payload = b64url(payload.to_string().as_bytes());
-    format!("{}.{payload}.{}", parts[0], parts[2])
-}
-
-fn b64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
 }
 
 // ===== global_api =====

@@ -10,8 +10,12 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::sync::OnceLock;
 use std::time::Duration;
+
+use common::b64url;
 
 use policy::{Algorithm, BearerConfig, Error, TokenError, Validator, extract_bearer};
 use policy_core::testing::TestIssuer;
@@ -103,21 +107,6 @@ impl Fixture {
             "a property caused a JWKS fetch"
         );
     }
-}
-
-fn b64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
 }
 
 fn is_token68(token: &str) -> bool {
