@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserializer as _;
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 
 use crate::error::TokenError;
 
@@ -92,6 +92,7 @@ pub(crate) fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
 
 const REGISTERED: &[&str] = &[
     "iss",
+    "iat",
     "sub",
     "aud",
     "exp",
@@ -104,7 +105,8 @@ const REGISTERED: &[&str] = &[
 
 pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
     let mut c = RawClaims::default();
-    let (mut aud, mut scope, mut scp, mut exp, mut nbf) = (None, None, None, None, None);
+    let (mut aud, mut scope, mut scp, mut exp, mut nbf, mut iat) =
+        (None, None, None, None, None, None);
     for_each_member(json, REGISTERED, |key, value| match key {
         "iss" => set_once(&mut c.iss, string(value, "iss")?, "iss"),
         "sub" => set_once(&mut c.sub, string(value, "sub")?, "sub"),
@@ -137,6 +139,8 @@ pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
         }
         "exp" => set_once(&mut exp, numeric_date(value, "exp")?, "exp"),
         "nbf" => set_once(&mut nbf, numeric_date(value, "nbf")?, "nbf"),
+        // Not used for a decision, but a claim the application may read: typed like its siblings.
+        "iat" => set_once(&mut iat, numeric_date(value, "iat")?, "iat"),
         _ => Ok(()),
     })?;
     c.audience = aud.unwrap_or_default();
@@ -191,6 +195,9 @@ fn for_each_member(
     wanted: &[&str],
     mut f: impl FnMut(&str, Json) -> Result<(), TokenError>,
 ) -> Result<(), TokenError> {
+    // RFC 7519 §7.2: the segments must be UTF-8 JSON. serde_json does not check
+    // the bytes of values it skips, so check them all here.
+    std::str::from_utf8(json).map_err(|_| TokenError::Malformed("the JSON is not UTF-8"))?;
     let mut de = serde_json::Deserializer::from_slice(json);
     let outcome = de
         .deserialize_map(MemberVisitor { wanted, f: &mut f })
@@ -230,7 +237,7 @@ where
                     first_error = Some(e);
                 }
             } else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value::<Skipped>()?;
             }
         }
         Ok(first_error.map_or(Ok(()), Err))
@@ -291,8 +298,58 @@ impl<'de> Visitor<'de> for JsonVisitor {
         })
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        while map.next_entry::<Skipped, Skipped>()?.is_some() {}
         Ok(Json::Other)
+    }
+}
+
+/// A value we do not use, still decoded far enough to refuse what is not
+/// JSON text: strings are unescaped (so a lone surrogate `\ud800` fails),
+/// unlike serde's `IgnoredAny`, which skips them unchecked.
+struct Skipped;
+
+impl<'de> de::Deserialize<'de> for Skipped {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SkippedVisitor)
+    }
+}
+
+struct SkippedVisitor;
+
+impl<'de> Visitor<'de> for SkippedVisitor {
+    type Value = Skipped;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Skipped, E> {
+        Ok(Skipped)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skipped, A::Error> {
+        while seq.next_element::<Skipped>()?.is_some() {}
+        Ok(Skipped)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skipped, A::Error> {
+        while map.next_entry::<Skipped, Skipped>()?.is_some() {}
+        Ok(Skipped)
     }
 }
 
@@ -362,6 +419,32 @@ pub(crate) mod tests {
                 String::from_utf8_lossy(json)
             );
         }
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_refused_even_in_unused_members() {
+        for json in [
+            &b"{\"note\":\"a\xe1b\"}"[..],
+            b"{\"note\":\"\\ud800\"}",
+            b"{\"x\":[{\"y\":\"\\udc00x\"}]}",
+            b"{\"\\ud800\":1}",
+        ] {
+            assert!(
+                matches!(parse_claims(json), Err(TokenError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(json)
+            );
+        }
+        assert!(parse_claims(br#"{"note":"\ud83d\ude00 fine"}"#).is_ok());
+    }
+
+    #[test]
+    fn iat_must_be_a_numeric_date() {
+        assert_eq!(
+            parse_claims(br#"{"iat":"yesterday"}"#).unwrap_err(),
+            TokenError::InvalidClaim("iat")
+        );
+        assert!(parse_claims(br#"{"iat":1700000000.5}"#).is_ok());
     }
 
     #[test]

@@ -10,6 +10,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
+/// The base64url alphabet, for tests that corrupt encodings character by character.
+pub const B64URL_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /// base64url without padding, as JWS uses it.
 pub fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -18,6 +22,20 @@ pub fn b64url(bytes: &[u8]) -> String {
 /// Decodes unpadded base64url; panics on anything else (test input is ours).
 pub fn b64url_decode(text: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(text).expect("base64url")
+}
+
+/// Decodes base64url that may carry non-canonical trailing bits, as a lax
+/// decoder would: what an attacker hopes a validator does.
+pub fn b64url_decode_lax(text: &str) -> Vec<u8> {
+    use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
+    const LAX: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_encode_padding(false)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    LAX.decode(text).expect("base64url")
 }
 
 /// HMAC with SHA-256, SHA-384 or SHA-512 (`bits`), for algorithm-confusion tokens.

@@ -1,0 +1,12 @@
+//! Fuzz target `jwks_document`: see `harness::jwks_document` for the input format and oracle.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../harness.rs"]
+mod harness;
+
+fuzz_target!(|data: &[u8]| {
+    harness::jwks_document(data);
+});
