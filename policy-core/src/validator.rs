@@ -15,7 +15,7 @@ use crate::error::{ConfigError, Error, TokenError};
 use crate::fetch;
 use crate::jwks::{DEFAULT_ALGORITHMS, is_hmac};
 use crate::key_store::{KeySource, KeyStore, KeyStoreConfig, OnKeysChanged};
-use crate::token_cache::{TokenCache, token_digest};
+use crate::token_cache::{PresentedToken, TokenCache};
 
 /// Validates access tokens issued by one issuer, with its published keys.
 ///
@@ -123,19 +123,19 @@ impl Validator {
         let Some(cache) = &self.inner.cache else {
             return self.verify_token(token).await.map(AuthInfo::new);
         };
-        let digest = token_digest(token);
-        if let Some(claims) = cache.get(&digest) {
+        let key = PresentedToken(token);
+        if let Some(claims) = cache.get(key) {
             match self.recheck_cached(&claims) {
                 Ok(true) => return Ok(AuthInfo::new(claims)),
-                Ok(false) => cache.remove(&digest), // its key left the set: verify afresh
+                Ok(false) => cache.remove(key), // its key left the set: verify afresh
                 Err(e) => {
-                    cache.remove(&digest);
+                    cache.remove(key);
                     return Err(e.into());
                 }
             }
         }
         let claims = self.verify_token(token).await?;
-        cache.insert(digest, Arc::clone(&claims));
+        cache.insert(key, Arc::clone(&claims));
         Ok(AuthInfo::new(claims))
     }
 
@@ -445,9 +445,10 @@ impl ValidatorBuilder {
     /// Default: 10,000.
     ///
     /// A repeat of a verified token skips the signature check only: the token
-    /// must be byte-identical (SHA-256), `exp` and `nbf` are rechecked on every
-    /// hit, entries whose signing key left the key set are dropped, and
-    /// policies are checked on every request as always.
+    /// must be byte-identical (the cache keeps the token itself and compares it
+    /// in full), `exp` and `nbf` are rechecked on every hit, entries whose
+    /// signing key left the key set are dropped, and policies are checked on
+    /// every request as always. Each entry holds the token and its decoded claims.
     pub fn cache_capacity(mut self, tokens: usize) -> Self {
         self.cache_capacity = tokens;
         self

@@ -1,0 +1,1 @@
+//! Nothing to see: the comparison lives in `benches/peer.rs` (`cargo bench`).
