@@ -707,7 +707,10 @@ async fn request_waiting_on_a_slow_cold_fetch_is_never_401() {
             );
         }
     }
-    assert!(elapsed < timeout + Duration::from_secs(1), "waited {elapsed:?}");
+    assert!(
+        elapsed < timeout + Duration::from_secs(1),
+        "waited {elapsed:?}"
+    );
 }
 
 /// `timeout` "bounds how long a request that waits for keys can wait": the
