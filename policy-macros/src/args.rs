@@ -112,8 +112,8 @@ pub(crate) struct ScopeList {
 pub(crate) enum OrgFrom {
     /// A function parameter (a path segment in warp). `name` carries the span
     /// of what the user wrote: the parameter name, or `path` for the default
-    /// `org_id`.
-    Param { name: Ident },
+    /// `org_id` (then `explicit` is false).
+    Param { name: Ident, explicit: bool },
     /// A request header.
     Header(LitStr),
     /// A query-string parameter.
@@ -219,9 +219,9 @@ impl Args {
 /// being expanded, removing them from `attrs`. The outermost attribute
 /// gathers them so that one function yields one expansion.
 ///
-/// An attribute counts as `#[requires]` when its path is `requires`,
-/// `policy::requires` or `<crate>::requires` (with or without a leading
-/// `::`), where `<crate>` is the `crate = ...` path of the outer attribute.
+/// An attribute counts as `#[requires]` when its path is `requires`, ends in
+/// `policy::requires`, or is `<crate>::requires` where `<crate>` is the
+/// `crate = ...` path of the outer attribute.
 pub(crate) fn take_stacked(
     attrs: &mut Vec<Attribute>,
     krate: Option<&Path>,
@@ -246,20 +246,33 @@ pub(crate) fn take_stacked(
 }
 
 fn is_requires(path: &Path, krate: Option<&Path>) -> bool {
-    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if path.segments.iter().any(|s| !s.arguments.is_empty()) {
+        return false;
+    }
+    let segments = module_relative(path);
     let Some((last, prefix)) = segments.split_last() else {
         return false;
     };
-    if last != "requires" || path.segments.iter().any(|s| !s.arguments.is_empty()) {
+    if last != "requires" {
         return false;
     }
-    if prefix.is_empty() || prefix == ["policy"] {
-        return true;
+    prefix.is_empty()
+        || prefix.last().is_some_and(|name| name == "policy")
+        || krate.is_some_and(|krate| module_relative(krate) == prefix)
+}
+
+/// The segments of `path` without a leading `crate` or `self`, so that
+/// `crate::deps::policy` and `deps::policy` compare equal.
+fn module_relative(path: &Path) -> Vec<String> {
+    let mut segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if path.leading_colon.is_none()
+        && segments
+            .first()
+            .is_some_and(|first| first == "crate" || first == "self")
+    {
+        segments.remove(0);
     }
-    krate.is_some_and(|krate| {
-        let krate: Vec<String> = krate.segments.iter().map(|s| s.ident.to_string()).collect();
-        krate == prefix
-    })
+    segments
 }
 
 /// `= <model>`.
@@ -351,7 +364,12 @@ impl Parse for ScopeItem {
         if input.peek(LitStr) {
             return Ok(ScopeItem(Scope::Literal(input.parse()?)));
         }
-        if input.peek(Ident) || input.peek(Token![::]) || input.peek(Token![crate]) {
+        let path_start = input.peek(Ident)
+            || input.peek(Token![::])
+            || input.peek(Token![crate])
+            || input.peek(Token![self])
+            || input.peek(Token![super]);
+        if path_start {
             return Ok(ScopeItem(Scope::Const(input.call(Path::parse_mod_style)?)));
         }
         Err(input.error(
@@ -434,11 +452,17 @@ fn absolute_uri_problem(value: &str) -> Option<String> {
             "empty audience: write the API resource indicator, {EXAMPLE}"
         ));
     }
+    if value.chars().any(char::is_whitespace) {
+        return Some(format!(
+            "audience `{value}` contains whitespace, which a URI cannot hold; \
+             the audience is an absolute URI, {EXAMPLE}"
+        ));
+    }
     if let Some(bad) = value.chars().find(|&c| {
         !c.is_ascii_graphic() || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}')
     }) {
         return Some(format!(
-            "audience `{value}` contains {bad:?}, which a URI cannot hold; \
+            "audience `{value}` contains `{bad}`, which a URI cannot hold; \
              the audience is an absolute URI, {EXAMPLE}"
         ));
     }
@@ -491,9 +515,11 @@ impl Parse for OrgFromValue {
         let source = match (kind.to_string().as_str(), argument) {
             ("path", None) => OrgFrom::Param {
                 name: Ident::new("org_id", kind.span()),
+                explicit: false,
             },
             ("path", Some((span, tokens))) => OrgFrom::Param {
                 name: parse_param_name(span, tokens)?,
+                explicit: true,
             },
             ("header", Some((span, tokens))) => {
                 let lit = parse_name_literal(span, tokens, "header(\"X-Organization-Id\")")?;
@@ -750,6 +776,28 @@ pub(crate) fn path_text(path: &Path) -> String {
     text
 }
 
+/// Both values, or every error of the two.
+pub(crate) fn both<A, B>(a: syn::Result<A>, b: syn::Result<B>) -> syn::Result<(A, B)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => Err(error),
+        (Err(mut first), Err(second)) => {
+            first.combine(second);
+            Err(first)
+        }
+    }
+}
+
+/// Every value, or every error.
+pub(crate) fn all<T>(results: impl IntoIterator<Item = syn::Result<T>>) -> syn::Result<Vec<T>> {
+    let mut errors = Errors::default();
+    let values: Vec<T> = results
+        .into_iter()
+        .filter_map(|result| errors.push_result(result))
+        .collect();
+    errors.finish().map(|()| values)
+}
+
 /// Collects errors so that all of them are reported together.
 #[derive(Default)]
 pub(crate) struct Errors(Option<syn::Error>);
@@ -839,11 +887,11 @@ mod tests {
     fn path_source_defaults_to_org_id_and_accepts_a_name() {
         let args = parse(quote!(model = org_permission, org_from = path)).unwrap();
         assert!(
-            matches!(args.org_from.unwrap().source, OrgFrom::Param { name } if name == "org_id")
+            matches!(args.org_from.unwrap().source, OrgFrom::Param { name, .. } if name == "org_id")
         );
         let args = parse(quote!(model = org_permission, org_from = path(tenant_id))).unwrap();
         assert!(
-            matches!(args.org_from.unwrap().source, OrgFrom::Param { name } if name == "tenant_id")
+            matches!(args.org_from.unwrap().source, OrgFrom::Param { name, .. } if name == "tenant_id")
         );
         let args = parse(quote!(model = org_permission, org_from = query("org"))).unwrap();
         assert!(matches!(args.org_from.unwrap().source, OrgFrom::Query(q) if q.value() == "org"));
@@ -930,7 +978,8 @@ mod tests {
         assert!(parse(quote!(audience = "urn:logto:resource:x")).is_ok());
         assert!(error(quote!(audience = "api.example.com")).contains("needs a scheme"));
         assert!(error(quote!(audience = "")).contains("empty audience"));
-        assert!(error(quote!(audience = "https://a b")).contains("' '"));
+        assert!(error(quote!(audience = "https://a b")).contains("whitespace"));
+        assert!(error(quote!(audience = "https://a|b")).contains("`|`"));
         assert!(error(quote!(audience = "https://a#x")).contains("fragment"));
         assert!(error(quote!(audience = "https:")).contains("needs a scheme"));
         assert!(error(quote!(audience = AUDIENCE)).contains("must be a string literal"));
@@ -967,11 +1016,16 @@ mod tests {
             quote!(policy::requires),
             quote!(::policy::requires),
             quote!(my::policy::requires),
+            quote!(deps::policy::requires),
         ];
         for path in yes {
             let path: Path = syn::parse2(path).unwrap();
             assert!(is_requires(&path, Some(&krate)), "{}", path_text(&path));
         }
+        let reexport: Path = syn::parse_quote!(crate::api::auth);
+        let path: Path = syn::parse_quote!(api::auth::requires);
+        assert!(is_requires(&path, Some(&reexport)));
+        assert!(!is_requires(&path, None));
         for path in [
             quote!(contracts::requires),
             quote!(require),

@@ -12,7 +12,7 @@ use proc_macro2::{Ident, Span};
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Type};
 
-use crate::args::{Args, Errors, Model, OrgFrom, Scope, path_text};
+use crate::args::{Args, Errors, Model, OrgFrom, Scope, all, both, path_text};
 
 /// A checked `#[requires]` expansion: the function's policies and the
 /// parameters the generated check reads.
@@ -65,23 +65,11 @@ impl OrgPlan {
 /// is an attribute whose arguments did not parse) and the function itself.
 /// All problems are reported together.
 pub(crate) fn check(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::Result<Plan> {
-    let mut errors = Errors::default();
-    let signature = errors.push_result(check_signature(function));
-    let krate = errors.push_result(crate_path(&stacked));
-    let mut policies = Vec::new();
-    for args in stacked {
-        let Some(args) = errors.push_result(args) else {
-            continue;
-        };
-        if let Some(policy) = errors.push_result(check_args(args, function)) {
-            policies.push(policy);
-        }
-    }
-    errors.finish()?;
-    let (Some((auth, error_span)), Some(krate)) = (signature, krate) else {
-        // Unreachable: both are `None` only when an error was pushed.
-        return Err(syn::Error::new(Span::call_site(), "invalid #[requires]"));
-    };
+    // Errors are reported in source order: the attributes, then the signature.
+    let krate = crate_path(&stacked);
+    let policies = all(stacked.into_iter().map(|args| check_args(args?, function)));
+    let signature = check_signature(function);
+    let ((krate, policies), (auth, error_span)) = both(both(krate, policies), signature)?;
     Ok(Plan {
         krate,
         policies,
@@ -109,13 +97,8 @@ fn check_signature(function: &ItemFn) -> syn::Result<(Ident, Span)> {
              move the handler out of the `impl` block",
         ));
     }
-    let error_span = errors.push_result(check_return_type(function));
-    let auth = errors.push_result(find_auth_info(function));
-    errors.finish()?;
-    match (auth, error_span) {
-        (Some(auth), Some(span)) => Ok((auth, span)),
-        _ => Err(syn::Error::new(Span::call_site(), "invalid #[requires]")),
-    }
+    let found = both(find_auth_info(function), check_return_type(function));
+    both(errors.finish(), found).map(|((), found)| found)
 }
 
 /// The function must return `Result<_, E>` (or an alias whose name ends in
@@ -136,10 +119,13 @@ fn check_return_type(function: &ItemFn) -> syn::Result<Span> {
         }
     };
     let Type::Path(path) = ty else {
-        return Err(syn::Error::new(
-            ty.span(),
-            format!("{HINT}; found a type that is not a `Result`"),
-        ));
+        let found = if matches!(ty, Type::ImplTrait(_)) {
+            "; `impl Trait` is not a `Result`: for a warp handler write \
+             `-> Result<impl warp::Reply, warp::Rejection>`"
+        } else {
+            "; found a type that is not a `Result`"
+        };
+        return Err(syn::Error::new(ty.span(), format!("{HINT}{found}")));
     };
     let Some(last) = path.path.segments.last().filter(|_| path.qself.is_none()) else {
         return Err(syn::Error::new(ty.span(), HINT));
@@ -314,8 +300,8 @@ fn check_args(args: Args, function: &ItemFn) -> syn::Result<PolicyPlan> {
 
 /// Resolves a parameter source to the function's parameter of that name.
 fn resolve_org(source: OrgFrom, function: &ItemFn) -> syn::Result<OrgPlan> {
-    let name = match source {
-        OrgFrom::Param { name } => name,
+    let (name, explicit) = match source {
+        OrgFrom::Param { name, explicit } => (name, explicit),
         OrgFrom::Header(lit) => return Ok(OrgPlan::Header(lit)),
         OrgFrom::Query(lit) => return Ok(OrgPlan::Query(lit)),
     };
@@ -339,10 +325,10 @@ fn resolve_org(source: OrgFrom, function: &ItemFn) -> syn::Result<OrgPlan> {
             });
         }
     }
-    let written = if wanted == "org_id" && name.to_string() != "org_id" {
-        "org_from = path".to_owned()
-    } else {
+    let written = if explicit {
         format!("org_from = path({wanted})")
+    } else {
+        "org_from = path".to_owned()
     };
     Err(syn::Error::new(
         name.span(),

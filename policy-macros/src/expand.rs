@@ -64,15 +64,42 @@ pub(crate) fn fallback(error: syn::Error, function: &ItemFn, krate: Option<&Path
         Some(krate) => krate.to_token_stream(),
         None => quote!(::policy),
     };
+    // A module cannot be emitted in an `impl` block, where methods live.
+    let module = function.sig.receiver().is_none().then(|| {
+        quote! {
+            #(#cfgs)*
+            #[doc(hidden)]
+            #vis mod #name {
+                pub static POLICY: [#krate::__private::Policy; 0] = [];
+            }
+        }
+    });
+    // The check that would have read the parameters is missing: do not add
+    // "unused variable" warnings to the errors.
     quote! {
         #errors
+        #[allow(unused_variables)]
         #function
-        #(#cfgs)*
-        #[doc(hidden)]
-        #vis mod #name {
-            pub static POLICY: [#krate::__private::Policy; 0] = [];
-        }
+        #module
     }
+}
+
+/// `tokens` with every span, nested ones included, set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                token = respanned.into();
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }
 
 /// The check inserted at the top of the body, before any user statement.
@@ -89,24 +116,32 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
     let mut reads_request = false;
     for policy in &plan.policies {
         match &policy.org {
-            Some(OrgPlan::Param { binding, ty_span }) => {
-                if !params.iter().any(|(known, _)| *known == binding) {
-                    params.push((binding, *ty_span));
-                }
+            Some(OrgPlan::Param { binding, ty_span })
+                if !params.iter().any(|(known, _)| *known == binding) =>
+            {
+                params.push((binding, *ty_span));
             }
             Some(OrgPlan::Header(_) | OrgPlan::Query(_)) => reads_request = true,
-            None => {}
+            Some(OrgPlan::Param { .. }) | None => {}
         }
     }
 
-    // `let org_id = (&OrgIdRef(&org_id)).org_id();` picks `Deref<Target = str>`
-    // over `Display` by autoref; the local is hygienic, so it shadows nothing
-    // of the user's.
-    let local = |binding: &Ident| Ident::new(&unraw(binding), Span::mixed_site());
+    // `(&OrgIdRef(&org_id)).org_id()` borrows through `Deref<Target = str>`
+    // and falls back to `Display` by autoref; the `Cow` borrows the wrapper,
+    // hence two statements. The locals are hygienic: they shadow nothing of
+    // the user's, whose parameter they merely read.
+    let local = |binding: &Ident| {
+        let mut local = binding.clone();
+        local.set_span(Span::mixed_site());
+        local
+    };
     let conversions = params.iter().map(|(binding, ty_span)| {
         let local = local(binding);
-        let call = quote_spanned!(*ty_span=> (&#private::OrgIdRef(&#binding)).org_id());
-        quote!(let #local = #call;)
+        let call = quote_spanned!(*ty_span=> (&#local).org_id());
+        quote! {
+            let #local = #private::OrgIdRef(&#binding);
+            let #local = #call;
+        }
     });
     let some = |binding: &Ident| {
         let local = local(binding);
@@ -179,7 +214,7 @@ fn policy_module(
     let (ty, value) = match values.as_slice() {
         [one] => (quote!(#private::Policy), one.clone()),
         many => {
-            let count = many.len();
+            let count = proc_macro2::Literal::usize_unsuffixed(many.len());
             (quote!([#private::Policy; #count]), quote!([#(#many),*]))
         }
     };
@@ -197,14 +232,22 @@ fn policy_module(
     });
 
     let function = unraw(name);
+    let uses_path = plan
+        .policies
+        .iter()
+        .any(|policy| matches!(policy.org, Some(OrgPlan::Param { .. })));
+    let filter = if uses_path {
+        format!(
+            "policy::warp::authorize_path(warp::path!(\"orgs\" / String), v, &{function}::POLICY)"
+        )
+    } else {
+        format!("warp::path!(\"...\").and(policy::warp::authorize(v, &{function}::POLICY))")
+    };
     let module_doc = format!(
         " The policy that `#[requires]` declares on [`{function}()`](fn@{function}).\n\n \
-         Check it in the route before the filters that read the request body, so that a caller \
-         without permission is refused (403) before the body is parsed (400):\n\n \
-         ```text\n \
-         authenticate(v.clone())\n     .and(authorize(v.clone(), &{function}::POLICY))\n     \
-         .and(warp::body::json())\n     .and_then({function})\n \
-         ```"
+         Check it in the route before the filters that read the request body, so that a \
+         caller without permission is refused (403) before the body is parsed (400):\n\n \
+         ```text\n {filter}\n     .and(warp::body::json())\n     .and_then({function})\n ```"
     );
     let description: Vec<String> = plan.policies.iter().map(describe).collect();
     let policy_doc = match description.as_slice() {
@@ -286,8 +329,11 @@ fn scope_assertion(plan: &Plan, cfgs: &[&Attribute], private: &TokenStream) -> T
             Scope::Literal(lit) => lit.to_token_stream(),
             Scope::Const(path) => path.to_token_stream(),
         });
+        // Every token of the call carries the constant's span, so that a
+        // failed evaluation points at the constant, not at the attribute.
         let span = syn::spanned::Spanned::span(first_const);
-        let call = quote_spanned!(span=> #private::assert_scopes(&[#(#values),*]));
+        let function = respan(quote!(#private::assert_scopes), span);
+        let call = quote_spanned!(span=> #function(&[#(#values),*]));
         Some(quote! {
             #(#cfgs)*
             const _: () = #call;
@@ -399,7 +445,7 @@ mod tests {
         );
         assert!(
             code.contains(
-                "let org_id = (& :: policy :: __private :: OrgIdRef (& org_id)) . org_id () ;"
+                "let org_id = :: policy :: __private :: OrgIdRef (& org_id) ; let org_id = (& org_id) . org_id () ;"
             ),
             "{code}"
         );
@@ -474,7 +520,7 @@ mod tests {
         );
         assert_eq!(code.matches("mod h").count(), 1, "{code}");
         assert!(
-            code.contains("[:: policy :: __private :: Policy ; 3usize]"),
+            code.contains("[:: policy :: __private :: Policy ; 3]"),
             "{code}"
         );
         assert!(!code.contains("# [requires"), "{code}");
@@ -510,7 +556,10 @@ mod tests {
                 }
             ),
         );
-        assert!(!code.contains(":: policy ::"), "{code}");
+        assert!(
+            !code.replace("my :: policy ::", "").contains("policy ::"),
+            "{code}"
+        );
         assert!(
             code.contains("my :: policy :: __private :: inventory :: submit !"),
             "{code}"

@@ -197,6 +197,7 @@ mod expand;
 /// pub async fn update_product(tenant: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
 ///     Ok(format!("updated in {tenant}"))
 /// }
+/// # fn main() {}
 /// ```
 ///
 /// With your own error type, and a synchronous function:

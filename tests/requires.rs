@@ -1,0 +1,653 @@
+//! The checks that `#[requires]` generates allow and deny exactly as
+//! `Policy::check` does, for each model and each organization source; the
+//! body runs only when the policy holds; and every annotated function is
+//! listed by `policy::declared()`.
+//!
+//! Each decision test calls an annotated function directly with `AuthInfo`
+//! values minted from `TestIssuer` tokens (global, organization and
+//! organization-resource tokens, with and without the right scopes, for the
+//! right and the wrong organization or audience) and compares its result
+//! with `Policy::check` on the function's own `POLICY`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use policy::testing::TestIssuer;
+use policy::{AuthInfo, Denied, Policy, RequestContext, requires};
+use warp::{Rejection, Reply};
+
+const API: &str = "https://api.example.com";
+const OTHER_API: &str = "https://other.example.com";
+const ORG_HEADER: &str = "X-Organization-Id";
+const ORG_QUERY: &str = "organization_id";
+const ORGS: [&str; 2] = ["org-1", "org-2"];
+
+// ---- the annotated functions under test ----
+
+#[requires(model = global_api, scopes("api:read"))]
+fn global_read(auth: AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    Ok(())
+}
+
+#[requires(model = global_api, any_scopes("admin", "support"))]
+async fn global_any(auth: AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    Ok(())
+}
+
+#[requires(model = global_api, scopes("api:read"), audience = "https://other.example.com")]
+fn global_other_audience(auth: &AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    Ok(())
+}
+
+#[requires(model = org_permission, scopes("invite:member"), org_from = path)]
+async fn org_permission_path(org_id: String, auth: AuthInfo) -> Result<(), Denied> {
+    let _ = (org_id, auth);
+    Ok(())
+}
+
+#[requires(model = org_permission, scopes("invite:member"), org_from = header("X-Organization-Id"))]
+fn org_permission_header(auth: AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    Ok(())
+}
+
+#[requires(model = org_permission, scopes("invite:member"), org_from = query("organization_id"))]
+async fn org_permission_query(auth: AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    Ok(())
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path)]
+async fn org_resource_path(org_id: String, auth: AuthInfo) -> Result<(), Denied> {
+    let _ = (org_id, auth);
+    Ok(())
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path(tenant))]
+fn org_resource_named(tenant: &str, auth: AuthInfo) -> Result<(), Denied> {
+    let _ = (tenant, auth);
+    Ok(())
+}
+
+/// An organization id that is only `Display`: `org-<n>`.
+#[derive(Clone, Copy)]
+struct OrgNumber(u32);
+
+impl fmt::Display for OrgNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "org-{}", self.0)
+    }
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path(number))]
+fn org_resource_display(number: OrgNumber, auth: AuthInfo) -> Result<(), Denied> {
+    let _ = (number, auth);
+    Ok(())
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = header("X-Organization-Id"))]
+async fn org_resource_header(auth: AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    Ok(())
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = query("organization_id"))]
+fn org_resource_query(auth: AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    Ok(())
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path)]
+#[requires(model = org_resource, any_scopes("admin", "support"), org_from = header("X-Organization-Id"))]
+fn stacked(org_id: String, auth: AuthInfo) -> Result<(), Denied> {
+    let _ = (org_id, auth);
+    Ok(())
+}
+
+static BODY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[requires(model = global_api, scopes("api:write"))]
+fn counted(auth: AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    BODY_RUNS.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path)]
+async fn warp_handler(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
+    let _ = auth;
+    Ok(format!("data of {org_id}"))
+}
+
+#[derive(Debug, PartialEq)]
+enum AppError {
+    Forbidden(Denied),
+}
+
+impl From<Denied> for AppError {
+    fn from(denied: Denied) -> Self {
+        AppError::Forbidden(denied)
+    }
+}
+
+#[requires(model = global_api, scopes("api:read"))]
+fn custom_error(auth: AuthInfo) -> Result<&'static str, AppError> {
+    let _ = auth;
+    Ok("body ran")
+}
+
+// ---- tokens and requests ----
+
+/// `AuthInfo`s for every kind of token the models distinguish.
+async fn callers() -> Vec<(&'static str, AuthInfo)> {
+    let issuer = TestIssuer::start().await;
+    let validator = issuer.validator(API);
+    let tokens = [
+        (
+            "global, api:read",
+            issuer.token().for_global_api(API).scopes(["api:read"]),
+        ),
+        (
+            "global, api:read admin",
+            issuer
+                .token()
+                .for_global_api(API)
+                .scopes(["api:read", "admin"]),
+        ),
+        (
+            "global, support",
+            issuer.token().for_global_api(API).scopes(["support"]),
+        ),
+        (
+            "global, api:write",
+            issuer.token().for_global_api(API).scopes(["api:write"]),
+        ),
+        ("global, no scope", issuer.token().for_global_api(API)),
+        (
+            "global for another API, api:read",
+            issuer
+                .token()
+                .for_global_api(OTHER_API)
+                .scopes(["api:read"]),
+        ),
+        (
+            "organization org-1, invite:member",
+            issuer
+                .token()
+                .for_organization("org-1")
+                .scopes(["invite:member"]),
+        ),
+        (
+            "organization org-1, no scope",
+            issuer.token().for_organization("org-1"),
+        ),
+        (
+            "organization org-2, invite:member",
+            issuer
+                .token()
+                .for_organization("org-2")
+                .scopes(["invite:member"]),
+        ),
+        (
+            "org-1 resource, api:read",
+            issuer
+                .token()
+                .for_org_resource(API, "org-1")
+                .scopes(["api:read"]),
+        ),
+        (
+            "org-1 resource, api:read support",
+            issuer
+                .token()
+                .for_org_resource(API, "org-1")
+                .scopes(["api:read", "support"]),
+        ),
+        (
+            "org-1 resource, no scope",
+            issuer.token().for_org_resource(API, "org-1"),
+        ),
+        (
+            "org-2 resource, api:read admin",
+            issuer
+                .token()
+                .for_org_resource(API, "org-2")
+                .scopes(["api:read", "admin"]),
+        ),
+        (
+            "org-1 resource of another API",
+            issuer
+                .token()
+                .for_org_resource(OTHER_API, "org-1")
+                .scopes(["api:read"]),
+        ),
+    ];
+    let mut callers = Vec::new();
+    for (label, token) in tokens {
+        let auth = validator
+            .validate(&token.sign())
+            .await
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        callers.push((label, auth));
+    }
+    callers
+}
+
+/// The caller with this label.
+fn named(callers: &[(&'static str, AuthInfo)], label: &str) -> AuthInfo {
+    let found = callers.iter().find(|(known, _)| *known == label);
+    found
+        .map(|(_, auth)| auth.clone())
+        .unwrap_or_else(|| panic!("no caller {label}"))
+}
+
+/// Requests naming an organization in a header, in the query, or not at all.
+fn requests() -> Vec<(String, RequestContext)> {
+    let mut requests = vec![("no organization".to_owned(), RequestContext::new())];
+    for org in ORGS {
+        requests.push((
+            format!("header {org}"),
+            RequestContext::new().with_header(ORG_HEADER, org),
+        ));
+        requests.push((
+            format!("lower-case header {org}"),
+            RequestContext::new().with_header(ORG_HEADER.to_ascii_lowercase(), org),
+        ));
+        requests.push((
+            format!("query {org}"),
+            RequestContext::new().with_query(ORG_QUERY, org),
+        ));
+    }
+    requests
+}
+
+/// Counts allowed and denied cases, so that a test proves both directions.
+#[derive(Default)]
+struct Outcomes {
+    allowed: usize,
+    denied: usize,
+}
+
+impl Outcomes {
+    fn record(&mut self, expected: &Result<(), Denied>) {
+        match expected {
+            Ok(()) => self.allowed += 1,
+            Err(_) => self.denied += 1,
+        }
+    }
+
+    fn assert_both(&self) {
+        assert!(self.allowed > 0, "no case was allowed");
+        assert!(self.denied > 0, "no case was denied");
+    }
+}
+
+/// Compares `call` with `Policy::check` for every caller and explicit organization.
+async fn assert_decides_like_check_with_org<F, Fut>(policy: &Policy, call: F)
+where
+    F: Fn(&'static str, AuthInfo) -> Fut,
+    Fut: Future<Output = Result<(), Denied>>,
+{
+    let mut outcomes = Outcomes::default();
+    for (label, auth) in callers().await {
+        for org in ORGS {
+            let expected = policy.check(&auth, Some(org));
+            assert_eq!(
+                call(org, auth.clone()).await,
+                expected,
+                "{label}, organization {org}"
+            );
+            outcomes.record(&expected);
+        }
+    }
+    outcomes.assert_both();
+}
+
+/// Compares `call` with `Policy::check` for every caller and captured
+/// request, the organization being the value `lookup` reads from it.
+async fn assert_decides_like_check_with_request<F, Fut>(
+    policy: &Policy,
+    lookup: fn(&RequestContext) -> Option<&str>,
+    call: F,
+) where
+    F: Fn(AuthInfo) -> Fut,
+    Fut: Future<Output = Result<(), Denied>>,
+{
+    let mut outcomes = Outcomes::default();
+    for (label, auth) in callers().await {
+        for (request_label, request) in requests() {
+            let expected = policy.check(&auth, lookup(&request));
+            let auth = auth.clone().with_request(request);
+            assert_eq!(call(auth).await, expected, "{label}, {request_label}");
+            outcomes.record(&expected);
+        }
+    }
+    outcomes.assert_both();
+}
+
+fn header(request: &RequestContext) -> Option<&str> {
+    request.header(ORG_HEADER)
+}
+
+fn query(request: &RequestContext) -> Option<&str> {
+    request.query(ORG_QUERY)
+}
+
+// ---- global_api ----
+
+#[tokio::test]
+async fn global_api_decides_like_policy_check() {
+    let mut outcomes = Outcomes::default();
+    for (label, auth) in callers().await {
+        for (policy, actual) in [
+            (&global_read::POLICY, global_read(auth.clone())),
+            (&global_any::POLICY, global_any(auth.clone()).await),
+            (&global_other_audience::POLICY, global_other_audience(&auth)),
+        ] {
+            let expected = policy.check(&auth, None);
+            assert_eq!(actual, expected, "{label}: {policy:?}");
+            outcomes.record(&expected);
+        }
+    }
+    outcomes.assert_both();
+}
+
+#[tokio::test]
+async fn global_api_ignores_any_captured_organization() {
+    for (label, auth) in callers().await {
+        for (_, request) in requests() {
+            let with_request = auth.clone().with_request(request);
+            assert_eq!(
+                global_read(with_request),
+                global_read(auth.clone()),
+                "{label}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn global_api_denies_missing_scope_and_organization_tokens() {
+    let callers = callers().await;
+    let auth = |label: &str| named(&callers, label);
+    assert_eq!(global_read(auth("global, api:read")), Ok(()));
+    assert_eq!(
+        global_read(auth("global, no scope")),
+        Err(Denied::MissingScopes {
+            missing: vec!["api:read".to_owned()]
+        })
+    );
+    assert_eq!(
+        global_read(auth("global for another API, api:read")),
+        Err(Denied::WrongAudience)
+    );
+    assert_eq!(
+        global_read(auth("org-1 resource, api:read")),
+        Err(Denied::OrganizationTokenNotAllowed)
+    );
+    assert_eq!(
+        global_other_audience(&auth("global for another API, api:read")),
+        Ok(())
+    );
+    assert_eq!(global_any(auth("global, support")).await, Ok(()));
+    assert!(matches!(
+        global_any(auth("global, api:read")).await,
+        Err(Denied::NoneOfScopes { .. })
+    ));
+}
+
+// ---- org_permission ----
+
+#[tokio::test]
+async fn org_permission_from_path_decides_like_policy_check() {
+    assert_decides_like_check_with_org(&org_permission_path::POLICY, |org, auth| {
+        org_permission_path(org.to_owned(), auth)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn org_permission_from_header_decides_like_policy_check() {
+    assert_decides_like_check_with_request(&org_permission_header::POLICY, header, |auth| {
+        std::future::ready(org_permission_header(auth))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn org_permission_from_query_decides_like_policy_check() {
+    assert_decides_like_check_with_request(
+        &org_permission_query::POLICY,
+        query,
+        org_permission_query,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn org_permission_requires_the_token_of_that_organization() {
+    let callers = callers().await;
+    let auth = |label: &str| named(&callers, label);
+    let invite_org_1 = auth("organization org-1, invite:member");
+    assert_eq!(
+        org_permission_path("org-1".to_owned(), invite_org_1.clone()).await,
+        Ok(())
+    );
+    assert_eq!(
+        org_permission_path("org-2".to_owned(), invite_org_1.clone()).await,
+        Err(Denied::OrganizationMismatch)
+    );
+    assert_eq!(
+        org_permission_header(invite_org_1.clone()),
+        Err(Denied::MissingOrganization)
+    );
+    let with_header =
+        invite_org_1.with_request(RequestContext::new().with_header(ORG_HEADER, "org-1"));
+    assert_eq!(org_permission_header(with_header), Ok(()));
+}
+
+// ---- org_resource ----
+
+#[tokio::test]
+async fn org_resource_from_path_decides_like_policy_check() {
+    assert_decides_like_check_with_org(&org_resource_path::POLICY, |org, auth| {
+        org_resource_path(org.to_owned(), auth)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn org_resource_from_a_named_str_parameter_decides_like_policy_check() {
+    assert_decides_like_check_with_org(&org_resource_named::POLICY, |org, auth| {
+        std::future::ready(org_resource_named(org, auth))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn org_resource_from_a_display_parameter_decides_like_policy_check() {
+    let mut outcomes = Outcomes::default();
+    for (label, auth) in callers().await {
+        for number in [1, 2, 3] {
+            let org = OrgNumber(number).to_string();
+            let expected = org_resource_display::POLICY.check(&auth, Some(&org));
+            assert_eq!(
+                org_resource_display(OrgNumber(number), auth.clone()),
+                expected,
+                "{label}, {org}"
+            );
+            outcomes.record(&expected);
+        }
+    }
+    outcomes.assert_both();
+}
+
+#[tokio::test]
+async fn org_resource_from_header_decides_like_policy_check() {
+    assert_decides_like_check_with_request(
+        &org_resource_header::POLICY,
+        header,
+        org_resource_header,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn org_resource_from_query_decides_like_policy_check() {
+    assert_decides_like_check_with_request(&org_resource_query::POLICY, query, |auth| {
+        std::future::ready(org_resource_query(auth))
+    })
+    .await;
+}
+
+// ---- stacked attributes ----
+
+#[tokio::test]
+async fn stacked_policies_must_all_hold() {
+    let [from_path, from_header] = &stacked::POLICY;
+    let mut outcomes = Outcomes::default();
+    for (label, auth) in callers().await {
+        for org in ORGS {
+            for (request_label, request) in requests() {
+                let expected = from_path
+                    .check(&auth, Some(org))
+                    .and_then(|()| from_header.check(&auth, header(&request)));
+                let actual = stacked(org.to_owned(), auth.clone().with_request(request));
+                assert_eq!(actual, expected, "{label}, path {org}, {request_label}");
+                outcomes.record(&expected);
+            }
+        }
+    }
+    outcomes.assert_both();
+}
+
+// ---- the body, the error type ----
+
+#[tokio::test]
+async fn body_runs_only_when_the_policy_holds() {
+    let callers = callers().await;
+    let before = BODY_RUNS.load(Ordering::SeqCst);
+    let mut allowed = 0;
+    for (_, auth) in &callers {
+        if counted(auth.clone()).is_ok() {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 1, "only `global, api:write` may write");
+    assert_eq!(BODY_RUNS.load(Ordering::SeqCst) - before, allowed);
+}
+
+#[tokio::test]
+async fn denial_becomes_a_warp_rejection_carrying_it() {
+    let callers = callers().await;
+    let auth = |label: &str| named(&callers, label);
+    match warp_handler("org-1".to_owned(), auth("org-1 resource, api:read")).await {
+        Ok(reply) => assert_eq!(reply.into_response().status(), 200),
+        Err(rejection) => panic!("org-1's token was refused for org-1: {rejection:?}"),
+    }
+    let rejection = match warp_handler("org-2".to_owned(), auth("org-1 resource, api:read")).await {
+        Ok(_) => panic!("org-1's token was accepted for org-2"),
+        Err(rejection) => rejection,
+    };
+    let rejected = rejection
+        .find::<policy::warp::Rejected>()
+        .expect("our rejection");
+    assert_eq!(
+        rejected.error(),
+        &policy::Error::Denied(Denied::OrganizationMismatch)
+    );
+    assert_eq!(rejected.to_response().status(), 403);
+}
+
+#[tokio::test]
+async fn denial_converts_into_a_custom_error_type() {
+    let callers = callers().await;
+    let auth = |label: &str| named(&callers, label);
+    assert_eq!(custom_error(auth("global, api:read")), Ok("body ran"));
+    assert_eq!(
+        custom_error(auth("global, support")),
+        Err(AppError::Forbidden(Denied::MissingScopes {
+            missing: vec!["api:read".to_owned()]
+        }))
+    );
+}
+
+// ---- the inventory ----
+
+#[test]
+fn declared_lists_every_annotated_function_with_its_policies() {
+    let declared = policy::declared();
+    let find = |name: &str| {
+        declared
+            .iter()
+            .find(|d| d.function() == format!("requires::{name}"))
+            .unwrap_or_else(|| panic!("{name} is not declared: {declared:?}"))
+    };
+    for name in [
+        "global_read",
+        "global_any",
+        "global_other_audience",
+        "org_permission_path",
+        "org_permission_header",
+        "org_permission_query",
+        "org_resource_path",
+        "org_resource_named",
+        "org_resource_display",
+        "org_resource_header",
+        "org_resource_query",
+        "counted",
+        "warp_handler",
+        "custom_error",
+    ] {
+        assert_eq!(find(name).policies().len(), 1, "{name}");
+    }
+    assert_eq!(
+        find("org_resource_path").policies(),
+        std::slice::from_ref(&org_resource_path::POLICY)
+    );
+    assert_eq!(find("stacked").policies(), &stacked::POLICY);
+    let functions: Vec<&str> = declared.iter().map(|d| d.function()).collect();
+    let mut sorted = functions.clone();
+    sorted.sort_unstable();
+    assert_eq!(functions, sorted, "declared() is sorted by function path");
+}
+
+#[test]
+fn declarations_serialise_to_json() {
+    let declared = policy::declared();
+    let json = serde_json::to_value(&declared).unwrap();
+    let entry = |name: &str| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["function"] == format!("requires::{name}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} missing from {json}"))
+    };
+    assert_eq!(
+        entry("org_resource_named"),
+        serde_json::json!({
+            "function": "requires::org_resource_named",
+            "policies": [{
+                "model": "org_resource",
+                "scopes": ["api:read"],
+                "anyScopes": [],
+                "organization": {"from": "path_param", "name": "tenant"},
+            }],
+        })
+    );
+    assert_eq!(
+        entry("global_other_audience")["policies"][0]["audience"],
+        serde_json::json!("https://other.example.com")
+    );
+    assert_eq!(
+        entry("stacked")["policies"][1]["organization"],
+        serde_json::json!({"from": "header", "name": "X-Organization-Id"})
+    );
+    assert_eq!(
+        entry("global_any")["policies"][0]["anyScopes"],
+        serde_json::json!(["admin", "support"])
+    );
+}

@@ -1,0 +1,11 @@
+use policy::requires;
+
+#[requires(model = global_api, scopes("api:read"))]
+struct Products;
+
+#[requires(model = global_api, scopes("api:read"))]
+mod handlers {}
+
+fn main() {
+    let _ = Products;
+}

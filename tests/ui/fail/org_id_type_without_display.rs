@@ -1,0 +1,9 @@
+use policy::{AuthInfo, requires};
+use warp::{Rejection, Reply};
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path)]
+async fn read(org_id: Vec<u8>, auth: AuthInfo) -> Result<impl Reply, Rejection> {
+    Ok("")
+}
+
+fn main() {}
