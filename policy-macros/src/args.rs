@@ -735,7 +735,7 @@ fn nearest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (name.len() / 3).max(2);
     candidates
         .iter()
-        .map(|candidate| (edit_distance(name, candidate), *candidate))
+        .map(|candidate| (strsim::levenshtein(name, candidate), *candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
@@ -746,23 +746,6 @@ fn nearest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
                 .copied()
                 .find(|c| name.len() >= 3 && c.starts_with(name))
         })
-}
-
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            let insertion = current[j] + 1;
-            let deletion = previous[j + 1] + 1;
-            current.push(substitution.min(insertion).min(deletion));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// `a::b::C` as written, without spaces.
@@ -1052,12 +1035,5 @@ mod tests {
             stacked[1].as_ref().unwrap().model.unwrap().model,
             Model::OrgResource
         );
-    }
-
-    #[test]
-    fn edit_distance_counts_single_character_edits() {
-        assert_eq!(edit_distance("scope", "scopes"), 1);
-        assert_eq!(edit_distance("modle", "model"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
     }
 }
