@@ -201,7 +201,24 @@ impl Policy {
     /// Checks, in order: the audience, the organization, then the scopes, so
     /// that a token meant for another resource or organization is refused as
     /// such rather than for its scopes.
+    ///
+    /// Every denial is logged as a `tracing` event at `info` level with its
+    /// code, reason and model (never the token).
     pub fn check(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+        let outcome = self.decide(auth, org_id);
+        if let Err(denied) = &outcome {
+            tracing::info!(
+                code = denied.code(),
+                reason = %denied,
+                model = self.model.as_str(),
+                sub = auth.sub().unwrap_or(""),
+                "request denied"
+            );
+        }
+        outcome
+    }
+
+    fn decide(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
         match self.model {
             Model::GlobalApi => {
                 self.check_resource_audience(auth)?;

@@ -141,12 +141,8 @@ pub fn error_response(error: &Error, resource_metadata: Option<&str>) -> warp::r
 /// or call [`Rejected::to_response`] from your own recover function.
 pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, Rejection> {
     match rejection.find::<Rejected>() {
-        Some(rejected) => {
-            if let Error::Denied(denied) = rejected.error() {
-                tracing::info!(code = denied.code(), reason = %denied, "request denied");
-            }
-            Ok(rejected.to_response())
-        }
+        // Denials were logged where they were decided (`Policy::check`).
+        Some(rejected) => Ok(rejected.to_response()),
         None => Err(rejection),
     }
 }
