@@ -280,13 +280,9 @@ impl Parse for ModelArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let eq = expect_eq(input, "model = org_resource")?;
         let Some(ident) = input.parse::<Option<Ident>>()? else {
-            let span = if input.is_empty() {
-                eq.span
-            } else {
-                input.span()
-            };
-            return Err(syn::Error::new(
-                span,
+            return Err(expected_here(
+                input,
+                eq.span,
                 format!("expected a model: one of {MODELS}"),
             ));
         };
@@ -316,13 +312,9 @@ fn parse_scope_list(key: &Ident, rest: TokenStream) -> syn::Result<ScopeList> {
         let content;
         let example = format!("{key}(\"api:read\", \"api:write\")");
         if !input.peek(syn::token::Paren) {
-            let span = if input.is_empty() {
-                key.span()
-            } else {
-                input.span()
-            };
-            return Err(syn::Error::new(
-                span,
+            return Err(expected_here(
+                input,
+                key.span(),
                 format!("expected a list of scopes in parentheses: `{example}`"),
             ));
         }
@@ -425,13 +417,9 @@ impl Parse for AudienceArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let eq = expect_eq(input, "audience = \"https://api.example.com\"")?;
         if !input.peek(LitStr) {
-            let span = if input.is_empty() {
-                eq.span
-            } else {
-                input.span()
-            };
-            return Err(syn::Error::new(
-                span,
+            return Err(expected_here(
+                input,
+                eq.span,
                 "`audience` must be a string literal holding an absolute URI, \
                  e.g. `audience = \"https://api.example.com\"`",
             ));
@@ -495,13 +483,9 @@ impl Parse for OrgFromValue {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let eq = expect_eq(input, "org_from = path")?;
         let Some(kind) = input.parse::<Option<Ident>>()? else {
-            let span = if input.is_empty() {
-                eq.span
-            } else {
-                input.span()
-            };
-            return Err(syn::Error::new(
-                span,
+            return Err(expected_here(
+                input,
+                eq.span,
                 format!("expected one of {ORG_FROM_FORMS}"),
             ));
         };
@@ -594,13 +578,24 @@ fn parse_name_literal(span: Span, tokens: TokenStream, example: &str) -> syn::Re
         if input.peek(LitStr) {
             return input.parse::<LitStr>();
         }
-        let span = if input.is_empty() { span } else { input.span() };
-        Err(syn::Error::new(
+        Err(expected_here(
+            input,
             span,
             format!("expected the name as a string literal: `{example}`"),
         ))
     };
     parser.parse2(tokens)
+}
+
+/// An error for a value that is missing or wrong: spanned on the offending
+/// token, or on `anchor` (the `=` or the key) when the input ended early.
+fn expected_here(input: ParseStream, anchor: Span, message: impl std::fmt::Display) -> syn::Error {
+    let span = if input.is_empty() {
+        anchor
+    } else {
+        input.span()
+    };
+    syn::Error::new(span, message)
 }
 
 /// RFC 9110 field-name: a token of `tchar`s.
