@@ -22,7 +22,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | no credentials ([`MissingAuthorization`](Error::MissingAuthorization), [`UnsupportedScheme`](Error::UnsupportedScheme)) | 401 | `Bearer` |
 /// | malformed request ([`Error::is_malformed_request`]) | 400 | `error="invalid_request"` |
 /// | bad token ([`InvalidToken`](Error::InvalidToken)) | 401 | `error="invalid_token"` |
-/// | policy denial ([`Denied`](Error::Denied)) | 403 | `error="insufficient_scope"` for missing scopes |
+/// | policy denial ([`Denied`](Error::Denied)) | 403 | `error="insufficient_scope"`, with `scope="…"` for missing scopes |
 /// | issuer unreachable ([`KeysUnavailable`](Error::KeysUnavailable)) | 503 | none, `Retry-After` instead |
 ///
 /// A wrong audience is a 403 denial, as the Logto guide expects; RFC 9068
@@ -59,7 +59,9 @@ pub enum Error {
     InvalidToken(#[from] TokenError),
     /// The token needs a key we do not have, and the issuer's key set could not
     /// be fetched. Retry later.
-    #[error("Signing keys are unavailable: {reason}")]
+    // The reason names issuer URLs and statuses: kept out of the message that
+    // unauthenticated clients see (it is logged when the fetch fails).
+    #[error("Signing keys are unavailable, retry later")]
     KeysUnavailable {
         /// Why the key set could not be obtained (no secrets, no token).
         reason: Cow<'static, str>,
@@ -132,7 +134,8 @@ pub enum Denied {
     /// The token's `aud` does not contain the audience the policy requires.
     #[error("The token is not intended for this resource")]
     WrongAudience,
-    /// The policy needs an audience but none was configured on the policy or the validator.
+    /// The policy needs an audience but none was configured on the policy or the
+    /// validator: a server misconfiguration, refused (fail closed) as a 403.
     #[error("No audience is configured for this resource")]
     NoAudienceConfigured,
     /// The token's organization is not the organization of the request.
@@ -221,7 +224,9 @@ impl Error {
                 StatusCode::UNAUTHORIZED
             }
             Error::Denied(_) => StatusCode::FORBIDDEN,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
+            Error::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            // Every other variant is a malformed request, handled above.
+            _ => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -250,13 +255,11 @@ impl Error {
                 "Bearer error=\"invalid_token\", error_description=\"{}\"",
                 quoted(&e.to_string())
             ),
-            Error::Denied(Denied::MissingScopes { missing }) => format!(
+            Error::Denied(
+                Denied::MissingScopes { missing: scopes } | Denied::NoneOfScopes { any_of: scopes },
+            ) => format!(
                 "Bearer error=\"insufficient_scope\", scope=\"{}\"",
-                quoted(&missing.join(" "))
-            ),
-            Error::Denied(Denied::NoneOfScopes { any_of }) => format!(
-                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
-                quoted(&any_of.join(" "))
+                quoted(&scopes.join(" "))
             ),
             Error::Denied(d) => format!(
                 "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
@@ -356,6 +359,10 @@ mod tests {
         assert_eq!(unavailable.status(), 503);
         assert_eq!(unavailable.www_authenticate(None), None);
         assert_eq!(unavailable.retry_after(), Some(Duration::from_secs(5)));
+        assert!(
+            !unavailable.to_string().contains("down"),
+            "no internals in the message"
+        );
     }
 
     #[test]

@@ -70,11 +70,8 @@ pub(crate) struct KeyStore {
 
 /// What a request that lacks its key should do.
 enum Plan {
-    Fetch {
-        tx: watch::Sender<bool>,
-        restore_window: Option<Option<Instant>>,
-    },
     Wait(watch::Receiver<bool>),
+    Start(Started),
     /// Newer keys than the caller looked at arrived meanwhile: look again.
     Ready,
     Fail(Error),
@@ -117,16 +114,35 @@ impl KeyStore {
     }
 
     /// Called when the snapshot of generation `seen` has no key for the token:
-    /// fetches, joins a fetch in flight, or refuses, under the rate limit.
-    pub async fn fetch_for_missing_key(&self, seen: u64) -> Result<Arc<Snapshot>, Error> {
-        let plan = self.plan_for_missing_key(seen);
-        self.carry_out(plan).await
+    /// joins or starts a fetch under the rate limit, or refuses.
+    pub async fn fetch_for_missing_key(
+        self: &Arc<Self>,
+        seen: u64,
+    ) -> Result<Arc<Snapshot>, Error> {
+        let rx = match self.plan_for_missing_key(seen) {
+            Plan::Fail(e) => return Err(e),
+            Plan::Ready => return Ok(self.current.load_full()),
+            Plan::Wait(rx) => rx,
+            Plan::Start(started) => started.launch(),
+        };
+        if !self.wait(rx).await {
+            return Err(self.unavailable_now("timed out waiting for the issuer's key set"));
+        }
+        // The caller is missing a key: if the latest attempt failed, the issuer is the cause.
+        let snapshot = self.current.load_full();
+        match &self.lock_state().latest_failure {
+            Some((_, e)) => Err(unavailable(e, self.config.retry_after_failure)),
+            None if snapshot.generation == 0 => {
+                Err(self.unavailable_now("the issuer's key set has not been fetched yet"))
+            }
+            None => Ok(snapshot),
+        }
     }
 
     /// Fetches now unless keys are loaded already; reports the configuration
     /// or fetch error otherwise.
-    pub async fn ready(&self) -> Result<(), ConfigError> {
-        // Two rounds at most: join a fetch in flight, then run one ourselves.
+    pub async fn ready(self: &Arc<Self>) -> Result<(), ConfigError> {
+        // Two rounds at most: join a fetch in flight, then start one.
         for _ in 0..2 {
             if self.current.load().generation > 0 {
                 return Ok(());
@@ -135,32 +151,24 @@ impl KeyStore {
                 let mut state = self.lock_state();
                 match &state.in_flight {
                     Some(rx) => Plan::Wait(rx.clone()),
-                    None => self.start(&mut state, None),
+                    None => Plan::Start(self.start(&mut state)),
                 }
             };
-            match plan {
-                Plan::Fetch { tx, restore_window } => {
-                    let guard = InFlight {
-                        store: self,
-                        tx,
-                        restore_window,
-                        done: false,
-                    };
-                    return guard.run().await.map(drop);
-                }
-                Plan::Wait(rx) => {
-                    self.wait(rx).await;
-                }
-                Plan::Ready | Plan::Fail(_) => {}
+            let rx = match plan {
+                Plan::Start(started) => started.launch(),
+                Plan::Wait(rx) => rx,
+                Plan::Ready | Plan::Fail(_) => continue,
+            };
+            self.wait(rx).await;
+            if self.current.load().generation == 0
+                && let Some((_, e)) = &self.lock_state().latest_failure
+            {
+                return Err(e.clone());
             }
         }
-        match (
-            &self.lock_state().latest_failure,
-            self.current.load().generation,
-        ) {
-            (_, 1..) => Ok(()),
-            (Some((_, e)), _) => Err(e.clone()),
-            (None, _) => Err(ConfigError::Fetch {
+        match self.current.load().generation {
+            1.. => Ok(()),
+            0 => Err(ConfigError::Fetch {
                 url: self.describe_source(),
                 reason: "no key set was fetched".into(),
             }),
@@ -174,7 +182,7 @@ impl KeyStore {
         }
     }
 
-    fn plan_for_missing_key(&self, seen: u64) -> Plan {
+    fn plan_for_missing_key(self: &Arc<Self>, seen: u64) -> Plan {
         let mut state = self.lock_state();
         if let Some(rx) = &state.in_flight {
             return Plan::Wait(rx.clone());
@@ -184,8 +192,7 @@ impl KeyStore {
             // A fetch finished between the caller's look and this lock.
             return Plan::Ready;
         }
-        let loaded = generation > 0;
-        if !loaded {
+        if generation == 0 {
             // Cold: retry on demand, but not more often than the failure back-off.
             if let Some((at, e)) = &state.latest_failure {
                 let wait = self.config.retry_after_failure.saturating_sub(at.elapsed());
@@ -193,7 +200,7 @@ impl KeyStore {
                     return Plan::Fail(unavailable(e, wait));
                 }
             }
-            return self.start(&mut state, None);
+            return Plan::Start(self.start(&mut state));
         }
         let window = self.config.unknown_kid_refetch_interval;
         match state.last_unknown_kid_refetch {
@@ -201,60 +208,37 @@ impl KeyStore {
                 Some((_, e)) => Plan::Fail(unavailable(e, window.saturating_sub(at.elapsed()))),
                 None => Plan::Fail(crate::error::TokenError::UnknownKey.into()),
             },
-            previous => {
+            _ => {
                 state.last_unknown_kid_refetch = Some(Instant::now());
-                self.start(&mut state, Some(previous))
+                Plan::Start(self.start(&mut state))
             }
         }
     }
 
-    /// Registers a fetch in flight; the caller runs it.
-    fn start(&self, state: &mut FetchState, restore_window: Option<Option<Instant>>) -> Plan {
+    /// Registers a fetch in flight, to be launched once the state lock is
+    /// released (see [`Started::launch`]).
+    fn start(self: &Arc<Self>, state: &mut FetchState) -> Started {
         let (tx, rx) = watch::channel(false);
-        state.in_flight = Some(rx);
-        Plan::Fetch { tx, restore_window }
-    }
-
-    async fn carry_out(&self, plan: Plan) -> Result<Arc<Snapshot>, Error> {
-        match plan {
-            Plan::Fail(e) => return Err(e),
-            Plan::Ready => return Ok(self.current.load_full()),
-            Plan::Wait(rx) => {
-                if !self.wait(rx).await {
-                    return Err(Error::KeysUnavailable {
-                        reason: "timed out waiting for the issuer's key set".into(),
-                        retry_after: self.config.retry_after_failure.max(Duration::from_secs(1)),
-                    });
-                }
-            }
-            Plan::Fetch { tx, restore_window } => {
-                let guard = InFlight {
-                    store: self,
-                    tx,
-                    restore_window,
-                    done: false,
-                };
-                let _ = guard.run().await;
-            }
-        }
-        // The caller is missing a key: if the latest attempt failed, the issuer is the cause.
-        let snapshot = self.current.load_full();
-        match &self.lock_state().latest_failure {
-            Some((_, e)) => Err(unavailable(e, self.config.retry_after_failure)),
-            None if snapshot.generation == 0 => Err(Error::KeysUnavailable {
-                reason: "the issuer's key set has not been fetched yet".into(),
-                retry_after: self.config.retry_after_failure.max(Duration::from_secs(1)),
-            }),
-            None => Ok(snapshot),
+        state.in_flight = Some(rx.clone());
+        // Whatever happens, no periodic refresh piles up behind this fetch.
+        self.schedule_refresh(self.config.retry_after_failure);
+        Started {
+            rx,
+            fetch: InFlight {
+                store: Arc::clone(self),
+                tx,
+            },
         }
     }
 
     /// Waits for the fetch in flight; `false` if it did not finish in time.
     async fn wait(&self, mut rx: watch::Receiver<bool>) -> bool {
         // The fetch itself is bounded by the fetch timeout (see `fetch_once`); the
-        // margin covers scheduling. Released early if the fetching request is dropped.
+        // margin covers scheduling.
         tokio::time::timeout(
-            self.config.fetch_timeout + Duration::from_millis(500),
+            self.config
+                .fetch_timeout
+                .saturating_add(Duration::from_millis(500)),
             rx.wait_for(|done| *done),
         )
         .await
@@ -262,30 +246,21 @@ impl KeyStore {
     }
 
     fn spawn_refresh(self: &Arc<Self>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let tx = {
+        let started = {
             let mut state = self.lock_state();
             if state.in_flight.is_some() {
                 return;
             }
-            let (tx, rx) = watch::channel(false);
-            state.in_flight = Some(rx);
-            tx
+            self.start(&mut state)
         };
-        // Whatever happens, do not try again before the back-off.
-        self.schedule_refresh(self.config.retry_after_failure);
-        let store = Arc::clone(self);
-        runtime.spawn(async move {
-            let guard = InFlight {
-                store: &store,
-                tx,
-                restore_window: None,
-                done: false,
-            };
-            let _ = guard.run().await;
-        });
+        started.launch();
+    }
+
+    fn unavailable_now(&self, reason: &'static str) -> Error {
+        Error::KeysUnavailable {
+            reason: reason.into(),
+            retry_after: self.config.retry_after_failure.max(Duration::from_secs(1)),
+        }
     }
 
     fn lock_state(&self) -> std::sync::MutexGuard<'_, FetchState> {
@@ -384,44 +359,59 @@ fn unavailable(e: &ConfigError, retry_after: Duration) -> Error {
     }
 }
 
-/// The one fetch in flight. Dropping it (normally, or because the request that
-/// ran it was cancelled) releases the waiters.
-struct InFlight<'a> {
-    store: &'a KeyStore,
-    tx: watch::Sender<bool>,
-    /// For an unknown-`kid` refetch: the window to restore if we are cancelled
-    /// before finishing, so a dropped request does not use up the interval.
-    restore_window: Option<Option<Instant>>,
-    done: bool,
+/// A fetch registered as in flight, not yet running.
+struct Started {
+    rx: watch::Receiver<bool>,
+    fetch: InFlight,
 }
 
-impl InFlight<'_> {
-    async fn run(mut self) -> Result<usize, ConfigError> {
-        let outcome = self.store.fetch_once().await;
-        {
-            let mut state = self.store.lock_state();
-            state.latest_failure = match &outcome {
-                Ok(_) => None,
-                Err(e) => Some((Instant::now(), e.clone())),
-            };
+impl Started {
+    /// Runs the fetch as a task of its own, so that a request that gives up (a
+    /// client that disconnects) neither cancels it nor frees the rate-limit
+    /// window for another attacker-chosen `kid`. Call without the state lock.
+    fn launch(self) -> watch::Receiver<bool> {
+        let Started { rx, fetch } = self;
+        match tokio::runtime::Handle::try_current() {
+            // If the task is dropped unpolled (runtime shutting down), dropping
+            // `fetch` still clears `in_flight` and releases the waiters.
+            Ok(runtime) => drop(runtime.spawn(fetch.run())),
+            Err(_) => {
+                fetch.store.lock_state().latest_failure = Some((
+                    Instant::now(),
+                    ConfigError::Fetch {
+                        url: fetch.store.describe_source(),
+                        reason: "no Tokio runtime to fetch keys on".into(),
+                    },
+                ));
+                drop(fetch);
+            }
         }
-        if outcome.is_err() {
-            self.store
-                .schedule_refresh(self.store.config.retry_after_failure);
-        }
-        self.done = true;
-        outcome
+        rx
     }
 }
 
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        let mut state = self.store.lock_state();
-        state.in_flight = None;
-        if let (false, Some(previous)) = (self.done, self.restore_window) {
-            state.last_unknown_kid_refetch = previous;
+/// The one fetch in flight, run as a task of its own. Dropping it (when it is
+/// done, or unpolled at runtime shutdown) releases the waiters.
+struct InFlight {
+    store: Arc<KeyStore>,
+    tx: watch::Sender<bool>,
+}
+
+impl InFlight {
+    async fn run(self) {
+        let outcome = self.store.fetch_once().await;
+        let failed = outcome.is_err();
+        self.store.lock_state().latest_failure = outcome.err().map(|e| (Instant::now(), e));
+        if failed {
+            self.store
+                .schedule_refresh(self.store.config.retry_after_failure);
         }
-        drop(state);
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.store.lock_state().in_flight = None;
         let _ = self.tx.send(true);
     }
 }

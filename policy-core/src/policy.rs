@@ -261,7 +261,19 @@ impl Policy {
     /// request context captured in `auth` when the source is a header or a
     /// query parameter.
     pub fn check_request(&self, auth: &AuthInfo) -> Result<(), Denied> {
-        self.check(auth, self.request_organization(auth)?)
+        self.check_in(auth, None)
+    }
+
+    /// Like [`check`](Policy::check), each organization from its own source:
+    /// a header or query parameter from the request captured in `auth`, a
+    /// path parameter (or no declared source) from `path_org_id`.
+    pub fn check_in(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
+        match self.organization {
+            Some(OrgSource::Header(_) | OrgSource::Query(_)) => {
+                self.check(auth, self.request_organization(auth)?)
+            }
+            Some(OrgSource::PathParam(_)) | None => self.check(auth, path_org_id),
+        }
     }
 
     /// The organization id named by the request captured in `auth`, for a
@@ -336,9 +348,15 @@ pub trait PolicySet: Send + Sync {
     /// Checks every policy, reading the organization from the captured request
     /// for header and query sources.
     fn check_all_request(&self, auth: &AuthInfo) -> Result<(), Denied> {
+        self.check_all_in(auth, None)
+    }
+
+    /// Checks every policy, each with the organization from its own source
+    /// (see [`Policy::check_in`]).
+    fn check_all_in(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
         self.policies()
             .iter()
-            .try_for_each(|p| p.check_request(auth))
+            .try_for_each(|p| p.check_in(auth, path_org_id))
     }
 }
 

@@ -161,8 +161,7 @@ impl Validator {
         }
         if let Some(required) = &inner.required_type {
             let typ = header.typ.as_deref().unwrap_or("");
-            let typ = typ.strip_prefix("application/").unwrap_or(typ);
-            if !typ.eq_ignore_ascii_case(required) {
+            if !media_type_eq(typ, required) {
                 return Err(TokenError::WrongType.into());
             }
         }
@@ -207,6 +206,19 @@ impl Validator {
             configured_audience: inner.audience.clone(),
         }))
     }
+}
+
+/// RFC 7515 §4.1.9 `typ`: case-insensitive, `application/` optional on either side.
+fn media_type_eq(a: &str, b: &str) -> bool {
+    fn short(t: &str) -> &str {
+        match t.get(..12) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => {
+                t.get(12..).unwrap_or("")
+            }
+            _ => t,
+        }
+    }
+    short(a).eq_ignore_ascii_case(short(b))
 }
 
 /// Splits a compact JWS into its signing input and three segments.
@@ -547,6 +559,21 @@ mod tests {
             allowed_algorithm("ES256", &[Algorithm::RS256]),
             Err(TokenError::AlgorithmNotAllowed)
         );
+    }
+
+    #[test]
+    fn typ_compares_case_insensitively_with_or_without_application() {
+        for (header, required) in [
+            ("at+jwt", "at+jwt"),
+            ("application/at+jwt", "at+jwt"),
+            ("AT+JWT", "application/at+jwt"),
+            ("Application/At+Jwt", "APPLICATION/at+jwt"),
+        ] {
+            assert!(media_type_eq(header, required), "{header} vs {required}");
+        }
+        assert!(!media_type_eq("JWT", "at+jwt"));
+        assert!(!media_type_eq("", "at+jwt"));
+        assert!(!media_type_eq("application/", "at+jwt"));
     }
 
     #[test]

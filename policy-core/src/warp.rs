@@ -180,10 +180,16 @@ impl Capture {
     }
 
     fn declared() -> Self {
+        Self::for_policies(&[])
+    }
+
+    /// What the declared policies and these `extra` ones read.
+    fn for_policies(extra: &[Policy]) -> Self {
         Self::from_sources(
             declared()
                 .into_iter()
                 .flat_map(|d| d.policies())
+                .chain(extra)
                 .filter_map(Policy::organization_source),
         )
     }
@@ -252,6 +258,10 @@ async fn authenticate_request(
 /// Extracts the bearer token from all of the request's `Authorization`
 /// headers and validates it. Rejects with [`Rejected`] (400, 401 or 503).
 ///
+/// It checks no audience, scope or organization: those are the [`Policy`]'s.
+/// A route that only authenticates accepts a token the issuer signed for any
+/// of its APIs; use [`authorize`] (or check a policy) unless that is meant.
+///
 /// The [`AuthInfo`] also carries the headers and query parameters that the
 /// program's `#[requires]` declarations read organizations from.
 ///
@@ -289,6 +299,10 @@ pub fn authenticate(
 /// Like [`authenticate`], for routes that serve everyone but more to the
 /// authenticated: no `Authorization` header yields `None`; a header with a
 /// bad token is still rejected, never silently downgraded.
+///
+/// It checks no audience, scope or organization: those are the [`Policy`]'s.
+/// A route that only authenticates accepts a token the issuer signed for any
+/// of its APIs; use [`authorize`] (or check a policy) unless that is meant.
 pub fn optional(
     validator: Validator,
 ) -> impl Filter<Extract = (Option<AuthInfo>,), Error = Rejection> + Clone {
@@ -321,27 +335,7 @@ pub fn authorize<P>(
 where
     P: PolicySet + Clone + 'static,
 {
-    let mut capture = Capture::declared();
-    let own = Capture::from_sources(
-        policies
-            .policies()
-            .iter()
-            .filter_map(Policy::organization_source),
-    );
-    capture = Capture {
-        headers: capture
-            .headers
-            .iter()
-            .chain(own.headers.iter())
-            .cloned()
-            .collect(),
-        query: capture
-            .query
-            .iter()
-            .chain(own.query.iter())
-            .cloned()
-            .collect(),
-    };
+    let capture = Capture::for_policies(policies.policies());
     request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
         let (validator, capture, policies) = (validator.clone(), capture.clone(), policies.clone());
         async move {
@@ -401,7 +395,9 @@ pub fn require(
 }
 
 /// Authenticates and checks `policies` against the organization id that
-/// `path` extracts, for policies whose organization comes from the path.
+/// `path` extracts, for policies whose organization comes from the path
+/// (each policy still reads its organization from its own source: a header or
+/// query policy in the same set is decided by the header or query).
 /// Extracts `(org_id, AuthInfo)`.
 ///
 /// ```
@@ -432,17 +428,26 @@ where
     F: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
     P: PolicySet + Clone + 'static,
 {
-    let checker = validator.clone();
-    path.and(authenticate(validator))
-        .and_then(move |org_id: String, auth: AuthInfo| {
-            let (validator, policies) = (checker.clone(), policies.clone());
-            async move {
-                policies
-                    .check_all(&auth, Some(&org_id))
-                    .map_err(|d| denied(&validator, d))?;
-                Ok::<_, Rejection>((org_id, auth))
-            }
-        })
+    let capture = Capture::for_policies(policies.policies());
+    path.and(request_parts())
+        .and_then(
+            move |org_id: String, headers: HeaderMap, query: Option<String>| {
+                let (validator, capture, policies) =
+                    (validator.clone(), capture.clone(), policies.clone());
+                async move {
+                    let auth =
+                        authenticate_request(&validator, &capture, &headers, query.as_deref())
+                            .await
+                            .map_err(|e| reject(&validator, e))?;
+                    // Each policy reads its organization from its own source: the path for
+                    // path sources, the captured request for header and query sources.
+                    policies
+                        .check_all_in(&auth, Some(&org_id))
+                        .map_err(|d| denied(&validator, d))?;
+                    Ok::<_, Rejection>((org_id, auth))
+                }
+            },
+        )
         .untuple_one()
 }
 
