@@ -69,21 +69,25 @@ enum Json {
 pub(crate) fn parse_header(json: &[u8]) -> Result<JoseHeader, TokenError> {
     let mut header = JoseHeader::default();
     let mut alg = None;
-    for_each_member(json, &["alg", "kid", "typ", "crit"], |key, value| {
-        match (key, value) {
-            ("alg", Json::Str(s)) => set_once(&mut alg, s, "alg")?,
-            ("kid", Json::Str(s)) => set_once(&mut header.kid, s, "kid")?,
-            ("typ", Json::Str(s)) => set_once(&mut header.typ, s, "typ")?,
-            ("crit", _) => header.has_crit = true,
-            _ => return Err(TokenError::Malformed("a header field has the wrong type")),
-        }
-        Ok(())
-    })
+    let not_an_object = "the header is not a JSON object";
+    for_each_member(
+        json,
+        not_an_object,
+        &["alg", "kid", "typ", "crit"],
+        |key, value| {
+            match (key, value) {
+                ("alg", Json::Str(s)) => set_once(&mut alg, s, "alg")?,
+                ("kid", Json::Str(s)) => set_once(&mut header.kid, s, "kid")?,
+                ("typ", Json::Str(s)) => set_once(&mut header.typ, s, "typ")?,
+                ("crit", _) => header.has_crit = true,
+                _ => return Err(TokenError::Malformed("a header field has the wrong type")),
+            }
+            Ok(())
+        },
+    )
     .map_err(|e| match e {
+        // `set_once` speaks of claims; in the header it is a duplicated field.
         TokenError::InvalidClaim(_) => TokenError::Malformed("a header field appears twice"),
-        TokenError::Malformed("the JSON is not an object") => {
-            TokenError::Malformed("the header is not a JSON object")
-        }
         other => other,
     })?;
     header.alg = alg.ok_or(TokenError::Malformed("the header has no alg"))?;
@@ -107,51 +111,48 @@ pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
     let mut c = RawClaims::default();
     let (mut aud, mut scope, mut scp, mut exp, mut nbf, mut iat) =
         (None, None, None, None, None, None);
-    for_each_member(json, REGISTERED, |key, value| match key {
-        "iss" => set_once(&mut c.iss, string(value, "iss")?, "iss"),
-        "sub" => set_once(&mut c.sub, string(value, "sub")?, "sub"),
-        "client_id" => set_once(&mut c.client_id, string(value, "client_id")?, "client_id"),
-        "organization_id" => set_once(
-            &mut c.organization_id,
-            string(value, "organization_id")?,
-            "organization_id",
-        ),
-        "aud" => {
-            let list = match value {
-                Json::Str(s) => vec![s],
-                Json::StrArray(list) => list,
-                _ => return Err(TokenError::InvalidClaim("aud")),
-            };
-            set_once(&mut aud, list, "aud")
-        }
-        "scope" => set_once(&mut scope, string(value, "scope")?, "scope"),
-        "scp" => {
-            let list = match value {
-                Json::StrArray(list) => list,
-                Json::Str(s) => s
-                    .split(' ')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                _ => return Err(TokenError::InvalidClaim("scp")),
-            };
-            set_once(&mut scp, list, "scp")
-        }
-        "exp" => set_once(&mut exp, numeric_date(value, "exp")?, "exp"),
-        "nbf" => set_once(&mut nbf, numeric_date(value, "nbf")?, "nbf"),
-        // Not used for a decision, but a claim the application may read: typed like its siblings.
-        "iat" => set_once(&mut iat, numeric_date(value, "iat")?, "iat"),
-        _ => Ok(()),
-    })?;
+    for_each_member(
+        json,
+        "the payload is not a JSON object",
+        REGISTERED,
+        |key, value| match key {
+            "iss" => set_once(&mut c.iss, string(value, "iss")?, "iss"),
+            "sub" => set_once(&mut c.sub, string(value, "sub")?, "sub"),
+            "client_id" => set_once(&mut c.client_id, string(value, "client_id")?, "client_id"),
+            "organization_id" => set_once(
+                &mut c.organization_id,
+                string(value, "organization_id")?,
+                "organization_id",
+            ),
+            "aud" => {
+                let list = match value {
+                    Json::Str(s) => vec![s],
+                    Json::StrArray(list) => list,
+                    _ => return Err(TokenError::InvalidClaim("aud")),
+                };
+                set_once(&mut aud, list, "aud")
+            }
+            "scope" => set_once(&mut scope, string(value, "scope")?, "scope"),
+            "scp" => {
+                let list = match value {
+                    Json::StrArray(list) => list,
+                    Json::Str(s) => split_scopes(&s),
+                    _ => return Err(TokenError::InvalidClaim("scp")),
+                };
+                set_once(&mut scp, list, "scp")
+            }
+            "exp" => set_once(&mut exp, numeric_date(value, "exp")?, "exp"),
+            "nbf" => set_once(&mut nbf, numeric_date(value, "nbf")?, "nbf"),
+            // Not used for a decision, but a claim the application may read: typed like its siblings.
+            "iat" => set_once(&mut iat, numeric_date(value, "iat")?, "iat"),
+            _ => Ok(()),
+        },
+    )?;
     c.audience = aud.unwrap_or_default();
     c.exp = exp;
     c.nbf = nbf;
     if let Some(scope) = scope {
-        c.scopes = scope
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
+        c.scopes = split_scopes(&scope);
     }
     for s in scp.into_iter().flatten() {
         if !c.scopes.contains(&s) {
@@ -159,6 +160,15 @@ pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
         }
     }
     Ok(c)
+}
+
+/// RFC 6749 §3.3: scope tokens separated by spaces (runs of spaces tolerated).
+fn split_scopes(scope: &str) -> Vec<String> {
+    scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), TokenError> {
@@ -192,6 +202,7 @@ fn numeric_date(value: Json, name: &'static str) -> Result<i64, TokenError> {
 /// `f` and skipping the rest without allocating for them.
 fn for_each_member(
     json: &[u8],
+    not_an_object: &'static str,
     wanted: &[&str],
     mut f: impl FnMut(&str, Json) -> Result<(), TokenError>,
 ) -> Result<(), TokenError> {
@@ -203,7 +214,7 @@ fn for_each_member(
         .deserialize_map(MemberVisitor { wanted, f: &mut f })
         .map_err(|e| {
             if e.is_data() {
-                TokenError::Malformed("the JSON is not an object")
+                TokenError::Malformed(not_an_object)
             } else {
                 TokenError::Malformed("the JSON is invalid")
             }

@@ -85,13 +85,20 @@ impl VerifyingKey {
             parsed.push((alg, parse_public_key(&jwk.algorithm, alg)?));
         }
         let (_, first) = parsed.first()?;
-        let thumbprint = crate::token_cache::token_digest_bytes(first.as_ref());
+        let thumbprint = thumbprint(first.as_ref());
         Some(VerifyingKey {
             kid: jwk.common.key_id.clone(),
             thumbprint,
             parsed,
         })
     }
+}
+
+/// SHA-256 of a public key's DER: identifies key material across fetches.
+fn thumbprint(der: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref());
+    out
 }
 
 fn parse_public_key(params: &AlgorithmParameters, alg: Algorithm) -> Option<ParsedPublicKey> {

@@ -15,17 +15,9 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use aws_lc_rs::digest::{SHA256, digest};
 use quick_cache::Equivalent;
 
 use crate::claims::Claims;
-
-/// SHA-256 of arbitrary bytes (key thumbprints).
-pub(crate) fn token_digest_bytes(bytes: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest(&SHA256, bytes).as_ref());
-    out
-}
 
 /// A verified token, as stored: its exact bytes.
 struct CachedToken(Box<str>);

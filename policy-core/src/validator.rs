@@ -154,7 +154,8 @@ impl Validator {
     async fn verify_token(&self, token: &str) -> Result<Arc<Claims>, Error> {
         let inner = &*self.inner;
         let (signing_input, header_b64, payload_b64, signature_b64) = split(token)?;
-        let header = claims::parse_header(&decode_segment(header_b64, "header")?)?;
+        let header =
+            claims::parse_header(&decode_segment(header_b64, "the header is not base64url")?)?;
         let alg = allowed_algorithm(&header.alg, inner.store.algorithms())?;
         if header.has_crit {
             return Err(TokenError::CriticalHeader.into());
@@ -182,7 +183,7 @@ impl Validator {
         }
         let key_thumbprint = verdict?;
 
-        let payload = decode_segment(payload_b64, "payload")?;
+        let payload = decode_segment(payload_b64, "the payload is not base64url")?;
         let raw = claims::parse_claims(&payload)?;
         let issuer = raw.iss.ok_or(TokenError::MissingClaim("iss"))?;
         if issuer != inner.issuer {
@@ -232,14 +233,10 @@ fn split(token: &str) -> Result<(&[u8], &str, &str, &str), TokenError> {
     Ok((signing_input.as_bytes(), header, payload, signature))
 }
 
-fn decode_segment(segment: &str, what: &'static str) -> Result<Vec<u8>, TokenError> {
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
-        TokenError::Malformed(if what == "header" {
-            "the header is not base64url"
-        } else {
-            "the payload is not base64url"
-        })
-    })
+fn decode_segment(segment: &str, not_base64url: &'static str) -> Result<Vec<u8>, TokenError> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| TokenError::Malformed(not_base64url))
 }
 
 /// The header's algorithm, if allowed. `none` (any spelling) and HMAC are

@@ -9,6 +9,7 @@
 //! change and says what to write.
 
 use proc_macro2::{Ident, Span};
+use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Type};
 
@@ -55,7 +56,7 @@ impl OrgPlan {
     /// The parameter, header or query name recorded in the policy.
     pub(crate) fn name(&self) -> String {
         match self {
-            OrgPlan::Param { binding, .. } => unraw(binding),
+            OrgPlan::Param { binding, .. } => binding.unraw().to_string(),
             OrgPlan::Header(lit) | OrgPlan::Query(lit) => lit.value(),
         }
     }
@@ -305,13 +306,13 @@ fn resolve_org(source: OrgFrom, function: &ItemFn) -> syn::Result<OrgPlan> {
         OrgFrom::Header(lit) => return Ok(OrgPlan::Header(lit)),
         OrgFrom::Query(lit) => return Ok(OrgPlan::Query(lit)),
     };
-    let wanted = unraw(&name);
+    let wanted = name.unraw().to_string();
     for argument in &function.sig.inputs {
         let FnArg::Typed(typed) = argument else {
             continue;
         };
         if let Pat::Ident(pat) = &*typed.pat
-            && unraw(&pat.ident) == wanted
+            && pat.ident.unraw() == wanted
         {
             if is_auth_info(&typed.ty) {
                 return Err(syn::Error::new(
@@ -338,11 +339,6 @@ fn resolve_org(source: OrgFrom, function: &ItemFn) -> syn::Result<OrgPlan> {
             function.sig.ident
         ),
     ))
-}
-
-fn unraw(ident: &Ident) -> String {
-    let text = ident.to_string();
-    text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt as _;
 use syn::parse::Parser;
 use syn::{Attribute, Block, Ident, ItemFn, Path, Visibility};
 
@@ -33,7 +34,7 @@ pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStre
     } else {
         quote!(&#name::POLICY)
     };
-    let function_path = format!("::{}", unraw(&name));
+    let function_path = format!("::{}", name.unraw());
     Ok(quote! {
         #function
 
@@ -231,7 +232,7 @@ fn policy_module(
         )
     });
 
-    let function = unraw(name);
+    let function = name.unraw().to_string();
     let uses_path = plan
         .policies
         .iter()
@@ -412,11 +413,6 @@ fn from_module(path: &Path) -> TokenStream {
     } else {
         path.to_token_stream()
     }
-}
-
-fn unraw(ident: &Ident) -> String {
-    let text = ident.to_string();
-    text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
 }
 
 #[cfg(test)]
