@@ -16,9 +16,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use futures_util::StreamExt as _;
-use policy::testing::TestIssuer;
-use policy::warp::{authorize, authorize_path, protected_resource_metadata, recover, require};
-use policy::{AuthInfo, Model, OrgSource, Policy, Validator, requires};
+use bearer_policy::testing::TestIssuer;
+use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover, require};
+use bearer_policy::{AuthInfo, Model, OrgSource, Policy, Validator, requires};
 use serde_json::{Map, Value, json};
 use warp::{Filter, Rejection, Reply};
 
@@ -168,7 +168,7 @@ fn routes(validator: Validator) -> impl Filter<Extract = (impl Reply,), Error = 
 
 /// Every policy of this server, for `--print-policies`.
 fn inventory() -> Value {
-    let mut declared: Vec<Value> = policy::declared()
+    let mut declared: Vec<Value> = bearer_policy::declared()
         .iter()
         .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
         .collect();
@@ -187,7 +187,7 @@ async fn configure() -> Result<(Validator, Issuer), String> {
         .ok()
         .filter(|s| !s.is_empty());
     let Some(issuer) = issuer else {
-        let dev = TestIssuer::with_algorithms(&[policy::Algorithm::ES256]).await;
+        let dev = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::ES256]).await;
         let validator = dev.validator(DEV_AUDIENCE);
         return Ok((validator, Issuer::Development(dev)));
     };

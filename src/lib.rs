@@ -1,4 +1,4 @@
-//! # policy
+//! # bearer-policy
 //!
 //! Protect HTTP APIs with OAuth 2.0 / OpenID Connect access tokens and
 //! declarative, compile-time checked permission rules.
@@ -28,8 +28,8 @@
 //! ### `global_api`: `aud` holds the API resource indicator
 //!
 //! ```
-//! use policy::testing::TestIssuer;
-//! use policy::{requires, AuthInfo, Denied};
+//! use bearer_policy::testing::TestIssuer;
+//! use bearer_policy::{requires, AuthInfo, Denied};
 //!
 //! #[derive(Debug)]
 //! struct ApiError(Denied);
@@ -68,8 +68,8 @@
 //! ### `org_permission`: `aud` holds `urn:logto:organization:<id>`
 //!
 //! ```
-//! use policy::testing::TestIssuer;
-//! use policy::{requires, AuthInfo, Denied};
+//! use bearer_policy::testing::TestIssuer;
+//! use bearer_policy::{requires, AuthInfo, Denied};
 //!
 //! #[requires(model = org_permission, scopes("invite:member"), org_from = path)]
 //! fn invite(org_id: &str, auth: AuthInfo) -> Result<(), Denied> {
@@ -91,8 +91,8 @@
 //! ### `org_resource`: `aud` holds the API resource indicator and `organization_id` the organization
 //!
 //! ```
-//! use policy::testing::TestIssuer;
-//! use policy::{requires, AuthInfo, Denied, RequestContext};
+//! use bearer_policy::testing::TestIssuer;
+//! use bearer_policy::{requires, AuthInfo, Denied, RequestContext};
 //!
 //! #[requires(model = org_resource, scopes("api:read"), org_from = header("X-Organization-Id"))]
 //! fn org_report(auth: AuthInfo) -> Result<&'static str, Denied> {

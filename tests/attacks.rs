@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use common::{B64URL_ALPHABET as B64, b64url, b64url_decode, b64url_decode_lax, now};
 
-use policy::testing::TestIssuer;
-use policy::warp::{authorize_path, recover, require};
-use policy::{AuthInfo, Denied, Error, Model, OrgSource, Policy, TokenError, Validator};
+use bearer_policy::testing::TestIssuer;
+use bearer_policy::warp::{authorize_path, recover, require};
+use bearer_policy::{AuthInfo, Denied, Error, Model, OrgSource, Policy, TokenError, Validator};
 use serde_json::{Value, json};
 use warp::Filter;
 
@@ -36,9 +36,9 @@ fn hmac_token(alg: &str, header: &Value, payload: &Value, secret: &[u8]) -> Stri
 /// `es256-2`, `eddsa-3`), and a validator whose keys are loaded.
 async fn setup() -> (TestIssuer, Validator) {
     let issuer = TestIssuer::with_algorithms(&[
-        policy::Algorithm::RS256,
-        policy::Algorithm::ES256,
-        policy::Algorithm::EdDSA,
+        bearer_policy::Algorithm::RS256,
+        bearer_policy::Algorithm::ES256,
+        bearer_policy::Algorithm::EdDSA,
     ])
     .await;
     let validator = issuer
@@ -172,8 +172,8 @@ async fn hmac_signed_with_the_public_key_as_secret_is_refused() {
 #[tokio::test]
 async fn kid_naming_a_key_of_another_type_is_refused() {
     let (issuer, validator) = setup().await;
-    issuer.add_key(policy::Algorithm::ES384);
-    issuer.add_key(policy::Algorithm::HS256);
+    issuer.add_key(bearer_policy::Algorithm::ES384);
+    issuer.add_key(bearer_policy::Algorithm::HS256);
     let validator2 = issuer.validator_builder(API).build().unwrap();
     validator2.ready().await.unwrap();
     let body = payload(&issuer).to_string();
@@ -216,8 +216,8 @@ async fn jku_x5u_and_embedded_jwk_headers_are_ignored_and_never_fetched() {
     let (issuer, validator) = setup().await;
     // The attacker's kids are rs256-1 (which the issuer has too) and rs256-2
     // (its signing key, unknown to the issuer).
-    let attacker = TestIssuer::with_algorithms(&[policy::Algorithm::RS256]).await;
-    let attacker_kid = attacker.add_key(policy::Algorithm::RS256);
+    let attacker = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::RS256]).await;
+    let attacker_kid = attacker.add_key(bearer_policy::Algorithm::RS256);
     assert!(!issuer.kids().contains(&attacker_kid));
     let attacker_jwk = attacker.jwk(&attacker_kid).unwrap();
     let headers = [

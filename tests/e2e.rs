@@ -16,9 +16,9 @@ use std::net::SocketAddr;
 use common::with_payload;
 use std::time::Duration;
 
-use policy::testing::TestIssuer;
-use policy::warp::{authorize, authorize_path, protected_resource_metadata, recover, require};
-use policy::{
+use bearer_policy::testing::TestIssuer;
+use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover, require};
+use bearer_policy::{
     Algorithm, AuthInfo, Model, OrgSource, Policy, Validator, ValidatorBuilder, requires,
 };
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use policy::testing::{Fault, TestIssuer};
-use policy::{Algorithm, ConfigError, Error, TokenError, Validator, ValidatorBuilder};
+use bearer_policy::testing::{Fault, TestIssuer};
+use bearer_policy::{Algorithm, ConfigError, Error, TokenError, Validator, ValidatorBuilder};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

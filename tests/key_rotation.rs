@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use policy::{Algorithm, Error, TokenError, Validator, ValidatorBuilder};
+use bearer_policy::{Algorithm, Error, TokenError, Validator, ValidatorBuilder};
 use policy_core::testing::{Fault, TestIssuer};
 use serde_json::json;
 

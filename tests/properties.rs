@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use common::b64url;
 
-use policy::{Algorithm, BearerConfig, Error, TokenError, Validator, extract_bearer};
+use bearer_policy::{Algorithm, BearerConfig, Error, TokenError, Validator, extract_bearer};
 use policy_core::testing::TestIssuer;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -89,11 +89,11 @@ fn fixture() -> &'static Fixture {
 }
 
 impl Fixture {
-    fn validate(&self, token: &str) -> Result<policy::AuthInfo, Error> {
+    fn validate(&self, token: &str) -> Result<bearer_policy::AuthInfo, Error> {
         self.runtime.block_on(self.validator.validate(token))
     }
 
-    fn authenticate(&self, values: &[Vec<u8>]) -> Result<policy::AuthInfo, Error> {
+    fn authenticate(&self, values: &[Vec<u8>]) -> Result<bearer_policy::AuthInfo, Error> {
         self.runtime.block_on(
             self.validator
                 .authenticate(values.iter().map(Vec::as_slice)),

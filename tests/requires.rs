@@ -1,7 +1,7 @@
 //! The checks that `#[requires]` generates allow and deny exactly as
 //! `Policy::check` does, for each model and each organization source; the
 //! body runs only when the policy holds; and every annotated function is
-//! listed by `policy::declared()`.
+//! listed by `bearer_policy::declared()`.
 //!
 //! Each decision test calls an annotated function directly with `AuthInfo`
 //! values minted from `TestIssuer` tokens (global, organization and
@@ -12,8 +12,8 @@
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use policy::testing::TestIssuer;
-use policy::{AuthInfo, Denied, Policy, RequestContext, requires};
+use bearer_policy::testing::TestIssuer;
+use bearer_policy::{AuthInfo, Denied, Policy, RequestContext, requires};
 use warp::{Rejection, Reply};
 
 const API: &str = "https://api.example.com";
@@ -552,11 +552,11 @@ async fn denial_becomes_a_warp_rejection_carrying_it() {
         Err(rejection) => rejection,
     };
     let rejected = rejection
-        .find::<policy::warp::Rejected>()
+        .find::<bearer_policy::warp::Rejected>()
         .expect("our rejection");
     assert_eq!(
         rejected.error(),
-        &policy::Error::Denied(Denied::OrganizationMismatch)
+        &bearer_policy::Error::Denied(Denied::OrganizationMismatch)
     );
     assert_eq!(rejected.to_response().status(), 403);
 }
@@ -578,7 +578,7 @@ async fn denial_converts_into_a_custom_error_type() {
 
 #[test]
 fn declared_lists_every_annotated_function_with_its_policies() {
-    let declared = policy::declared();
+    let declared = bearer_policy::declared();
     let find = |name: &str| {
         declared
             .iter()
@@ -616,7 +616,7 @@ fn declared_lists_every_annotated_function_with_its_policies() {
 
 #[test]
 fn declarations_serialise_to_json() {
-    let declared = policy::declared();
+    let declared = bearer_policy::declared();
     let json = serde_json::to_value(&declared).unwrap();
     let entry = |name: &str| {
         json.as_array()

@@ -15,8 +15,8 @@ mod common;
 use std::time::Duration;
 
 use common::{b64url, decode_json, segments, with_payload};
-use policy::testing::TestIssuer;
-use policy::{Algorithm, Denied, Error, Model, Policy, TokenError, Validator};
+use bearer_policy::testing::TestIssuer;
+use bearer_policy::{Algorithm, Denied, Error, Model, Policy, TokenError, Validator};
 
 const API: &str = "https://api.example.com";
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::{b64url, b64url_decode, decode_json, hmac_token, now, segments};
 
-use policy::{
+use bearer_policy::{
     Algorithm, AuthInfo, ConfigError, Denied, Error, Model, Policy, TokenError, Validator,
 };
 use policy_core::testing::TestIssuer;

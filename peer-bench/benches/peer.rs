@@ -1,4 +1,4 @@
-//! `policy` against jwt-authorizer (axum), on the same tokens and keys from
+//! `bearer-policy` against jwt-authorizer (axum), on the same tokens and keys from
 //! one `TestIssuer`, in one run:
 //!
 //! - `check/<alg>/…`: the validation call of each (jwt-authorizer's

@@ -1,8 +1,8 @@
-//! The runtime of [`policy`](https://docs.rs/policy): bearer extraction, JWKS
+//! The runtime of [`bearer-policy`](https://docs.rs/bearer-policy): bearer extraction, JWKS
 //! fetching and caching, access-token validation, the three permission models,
 //! and warp filters.
 //!
-//! Most users depend on the `policy` crate, which re-exports everything here
+//! Most users depend on the `bearer-policy` crate, which re-exports everything here
 //! together with the `#[requires]` attribute.
 
 // No panics on input paths: denied in library code (tests may use them).

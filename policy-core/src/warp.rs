@@ -57,7 +57,7 @@ use crate::policy::{OrgSource, Policy, PolicySet};
 use crate::validator::Validator;
 
 /// The rejection our filters produce: find it with
-/// `rejection.find::<policy::warp::Rejected>()` in your own `recover`, or
+/// `rejection.find::<bearer_policy::warp::Rejected>()` in your own `recover`, or
 /// let [`recover`] answer it.
 #[derive(Debug)]
 pub struct Rejected {
@@ -137,7 +137,7 @@ pub fn error_response(error: &Error, resource_metadata: Option<&str>) -> warp::r
 }
 
 /// Turns our rejections into responses; passes every other rejection (404,
-/// 405, your own) through untouched. Use it as `.recover(policy::warp::recover)`,
+/// 405, your own) through untouched. Use it as `.recover(bearer_policy::warp::recover)`,
 /// or call [`Rejected::to_response`] from your own recover function.
 pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, Rejection> {
     match rejection.find::<Rejected>() {

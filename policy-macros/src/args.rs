@@ -138,7 +138,7 @@ pub(crate) struct Args {
     pub(crate) any_scopes: Option<ScopeList>,
     pub(crate) audience: Option<LitStr>,
     pub(crate) org_from: Option<OrgFromArg>,
-    /// `crate = path`: where the `policy` crate is, for crates that re-export it.
+    /// `crate = path`: where the `bearer-policy` crate is, for crates that re-export it.
     pub(crate) krate: Option<Path>,
 }
 
@@ -220,7 +220,7 @@ impl Args {
 /// gathers them so that one function yields one expansion.
 ///
 /// An attribute counts as `#[requires]` when its path is `requires`, ends in
-/// `policy::requires`, or is `<crate>::requires` where `<crate>` is the
+/// `bearer_policy::requires`, or is `<crate>::requires` where `<crate>` is the
 /// `crate = ...` path of the outer attribute.
 pub(crate) fn take_stacked(
     attrs: &mut Vec<Attribute>,
@@ -257,12 +257,12 @@ fn is_requires(path: &Path, krate: Option<&Path>) -> bool {
         return false;
     }
     prefix.is_empty()
-        || prefix.last().is_some_and(|name| name == "policy")
+        || prefix.last().is_some_and(|name| name == "bearer_policy")
         || krate.is_some_and(|krate| module_relative(krate) == prefix)
 }
 
 /// The segments of `path` without a leading `crate` or `self`, so that
-/// `crate::deps::policy` and `deps::policy` compare equal.
+/// `crate::deps::bearer_policy` and `deps::bearer_policy` compare equal.
 fn module_relative(path: &Path) -> Vec<String> {
     let mut segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
     if path.leading_colon.is_none()
@@ -619,7 +619,7 @@ struct CrateArg(Path);
 
 impl Parse for CrateArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        expect_eq(input, "crate = my_crate::policy")?;
+        expect_eq(input, "crate = my_crate::bearer_policy")?;
         if input.peek(LitStr) {
             let lit: LitStr = input.parse()?;
             return lit.parse_with(Path::parse_mod_style).map(CrateArg);
@@ -647,7 +647,7 @@ fn parse_value<T: Parse>(key: &Ident, rest: TokenStream) -> syn::Result<T> {
             "model" => "model = org_resource",
             "audience" => "audience = \"https://api.example.com\"",
             "org_from" => "org_from = path",
-            _ => "crate = my_crate::policy",
+            _ => "crate = my_crate::bearer_policy",
         };
         return Err(syn::Error::new(
             key.span(),
@@ -991,10 +991,10 @@ mod tests {
         let krate: Path = syn::parse_quote!(my::policy);
         let yes = [
             quote!(requires),
-            quote!(policy::requires),
-            quote!(::policy::requires),
-            quote!(my::policy::requires),
-            quote!(deps::policy::requires),
+            quote!(bearer_policy::requires),
+            quote!(::bearer_policy::requires),
+            quote!(my::bearer_policy::requires),
+            quote!(deps::bearer_policy::requires),
         ];
         for path in yes {
             let path: Path = syn::parse2(path).unwrap();
@@ -1007,7 +1007,7 @@ mod tests {
         for path in [
             quote!(contracts::requires),
             quote!(require),
-            quote!(policy::requires_all),
+            quote!(bearer_policy::requires_all),
         ] {
             let path: Path = syn::parse2(path).unwrap();
             assert!(!is_requires(&path, Some(&krate)), "{}", path_text(&path));
@@ -1020,7 +1020,7 @@ mod tests {
             #[doc = "docs"]
             #[requires(model = global_api)]
             #[inline]
-            #[policy::requires(model = org_resource, org_from = path)]
+            #[bearer_policy::requires(model = org_resource, org_from = path)]
             fn f() {}
         };
         let stacked = take_stacked(&mut item.attrs, None);

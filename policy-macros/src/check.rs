@@ -19,7 +19,7 @@ use crate::args::{Args, Errors, Model, OrgFrom, Scope, all, both, path_text};
 /// parameters the generated check reads.
 #[derive(Debug)]
 pub(crate) struct Plan {
-    /// The path to the `policy` crate (`::policy` unless `crate = ...`).
+    /// The path to the `bearer_policy` crate (`::bearer_policy` unless `crate = ...`).
     pub(crate) krate: Path,
     /// One per `#[requires]` attribute, outermost first.
     pub(crate) policies: Vec<PolicyPlan>,
@@ -106,7 +106,7 @@ fn check_signature(function: &ItemFn) -> syn::Result<(Ident, Span)> {
 /// `Result`) so that the denial can be returned as `Err(E::from(denied))`.
 /// Returns the span the conversion is attributed to: `E` when written.
 fn check_return_type(function: &ItemFn) -> syn::Result<Span> {
-    const HINT: &str = "the function must return `Result<_, E>` where `E: From<policy::Denied>`, \
+    const HINT: &str = "the function must return `Result<_, E>` where `E: From<bearer_policy::Denied>`, \
                         so that a denied request returns `Err`";
     let ty = match &function.sig.output {
         ReturnType::Type(_, ty) => ungroup(ty),
@@ -225,7 +225,7 @@ fn crate_path(stacked: &[syn::Result<Args>]) -> syn::Result<Path> {
         .iter()
         .filter_map(|args| args.as_ref().ok()?.krate.as_ref());
     let Some(first) = given.next() else {
-        return Ok(syn::parse_quote!(::policy));
+        return Ok(syn::parse_quote!(::bearer_policy));
     };
     let mut errors = Errors::default();
     for other in given {
@@ -372,7 +372,7 @@ mod tests {
             quote!(
                 async fn h(
                     org_id: String,
-                    auth: policy::AuthInfo,
+                    auth: bearer_policy::AuthInfo,
                 ) -> Result<impl Reply, Rejection> {
                     todo!()
                 }
@@ -380,7 +380,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plan.auth, "auth");
-        assert_eq!(path_text(&plan.krate), "::policy");
+        assert_eq!(path_text(&plan.krate), "::bearer_policy");
         let policy = &plan.policies[0];
         assert_eq!(policy.model, Model::OrgResource);
         assert!(matches!(&policy.org, Some(OrgPlan::Param { binding, .. }) if binding == "org_id"));

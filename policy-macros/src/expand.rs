@@ -2,7 +2,7 @@
 //! check, the module holding the policy, and the inventory registration.
 //!
 //! Generated code reaches the runtime only through `<crate>::__private`
-//! (`::policy::__private` by default) and `::core`, and the user's tokens
+//! (`::bearer_policy::__private` by default) and `::core`, and the user's tokens
 //! (the body, parameter names, scope constants) keep their spans so that
 //! errors in them point at the user's code.
 
@@ -63,7 +63,7 @@ pub(crate) fn fallback(error: syn::Error, function: &ItemFn, krate: Option<&Path
     let cfgs = cfg_attributes(&function.attrs);
     let krate = match krate {
         Some(krate) => krate.to_token_stream(),
-        None => quote!(::policy),
+        None => quote!(::bearer_policy),
     };
     // A module cannot be emitted in an `impl` block, where methods live.
     let module = function.sig.receiver().is_none().then(|| {
@@ -239,10 +239,10 @@ fn policy_module(
         .any(|policy| matches!(policy.org, Some(OrgPlan::Param { .. })));
     let filter = if uses_path {
         format!(
-            "policy::warp::authorize_path(warp::path!(\"orgs\" / String), v, &{function}::POLICY)"
+            "bearer_policy::warp::authorize_path(warp::path!(\"orgs\" / String), v, &{function}::POLICY)"
         )
     } else {
-        format!("warp::path!(\"...\").and(policy::warp::authorize(v, &{function}::POLICY))")
+        format!("warp::path!(\"...\").and(bearer_policy::warp::authorize(v, &{function}::POLICY))")
     };
     let module_doc = format!(
         " The policy that `#[requires]` declares on [`{function}()`](fn@{function}).\n\n \
@@ -441,26 +441,26 @@ mod tests {
         );
         assert!(
             code.contains(
-                "let org_id = :: policy :: __private :: OrgIdRef (& org_id) ; let org_id = (& org_id) . org_id () ;"
+                "let org_id = :: bearer_policy :: __private :: OrgIdRef (& org_id) ; let org_id = (& org_id) . org_id () ;"
             ),
             "{code}"
         );
         assert!(code.contains(
-            ":: policy :: __private :: PolicySet :: check_all (& org_data :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"
+            ":: bearer_policy :: __private :: PolicySet :: check_all (& org_data :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"
         ), "{code}");
         assert!(code.contains("pub mod org_data"), "{code}");
         assert!(
-            code.contains("pub static POLICY : :: policy :: __private :: Policy ="),
+            code.contains("pub static POLICY : :: bearer_policy :: __private :: Policy ="),
             "{code}"
         );
         assert!(
             code.contains(
-                "OrgSource :: PathParam (:: policy :: __private :: Cow :: Borrowed (\"org_id\"))"
+                "OrgSource :: PathParam (:: bearer_policy :: __private :: Cow :: Borrowed (\"org_id\"))"
             ),
             "{code}"
         );
         assert!(
-            code.contains(":: policy :: __private :: inventory :: submit !"),
+            code.contains(":: bearer_policy :: __private :: inventory :: submit !"),
             "{code}"
         );
         assert!(!code.contains("use super :: *"), "{code}");
@@ -510,17 +510,17 @@ mod tests {
             quote!(model = global_api, scopes("a")),
             quote! {
                 #[requires(model = global_api, any_scopes("b", "c"))]
-                #[policy::requires(model = global_api, scopes("d"))]
+                #[bearer_policy::requires(model = global_api, scopes("d"))]
                 fn h(auth: AuthInfo) -> Result<(), E> { Ok(()) }
             },
         );
         assert_eq!(code.matches("mod h").count(), 1, "{code}");
         assert!(
-            code.contains("[:: policy :: __private :: Policy ; 3]"),
+            code.contains("[:: bearer_policy :: __private :: Policy ; 3]"),
             "{code}"
         );
         assert!(!code.contains("# [requires"), "{code}");
-        assert!(!code.contains("# [policy :: requires"), "{code}");
+        assert!(!code.contains("# [bearer_policy :: requires"), "{code}");
         assert!(code.contains("Declaration :: new (:: core :: concat ! (:: core :: module_path ! () , \"::h\") , & h :: POLICY ,)"), "{code}");
     }
 
@@ -553,7 +553,7 @@ mod tests {
             ),
         );
         assert!(
-            !code.replace("my :: policy ::", "").contains("policy ::"),
+            !code.contains("bearer_policy"),
             "{code}"
         );
         assert!(
@@ -575,7 +575,7 @@ mod tests {
                 }
             ),
         );
-        assert!(code.contains("const _ : () = :: policy :: __private :: assert_scopes (& [Api :: READ , self :: Api :: WRITE , \"lit\"]) ;"), "{code}");
+        assert!(code.contains("const _ : () = :: bearer_policy :: __private :: assert_scopes (& [Api :: READ , self :: Api :: WRITE , \"lit\"]) ;"), "{code}");
         assert!(code.contains("use super :: * ;"), "{code}");
         assert!(
             code.contains("Cow :: Borrowed (super :: Api :: WRITE)"),
@@ -617,7 +617,7 @@ mod tests {
             "{code}"
         );
         assert!(
-            code.contains("pub static POLICY : [:: policy :: __private :: Policy ; 0] = [] ;"),
+            code.contains("pub static POLICY : [:: bearer_policy :: __private :: Policy ; 0] = [] ;"),
             "{code}"
         );
     }

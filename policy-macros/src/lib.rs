@@ -1,7 +1,7 @@
-//! The `#[requires]` attribute of the [`policy`](https://docs.rs/policy)
-//! crate. Depend on `policy` and write `use policy::requires;`; this crate is
+//! The `#[requires]` attribute of the [`bearer-policy`](https://docs.rs/bearer-policy)
+//! crate. Depend on `bearer-policy` and write `use bearer_policy::requires;`; this crate is
 //! an implementation detail whose generated code reaches the runtime only
-//! through `policy`'s hidden `__private` module.
+//! through `bearer_policy`'s hidden `__private` module.
 //!
 //! The attribute is parsed into a plain struct (`args`), checked against the
 //! function it annotates (`check`), and only then expanded (`expand`).
@@ -29,7 +29,7 @@ mod expand;
 /// caller's access token satisfies it.
 ///
 /// ```
-/// use policy::{requires, AuthInfo};
+/// use bearer_policy::{requires, AuthInfo};
 /// use warp::{Rejection, Reply};
 ///
 /// #[requires(model = org_resource, scopes("api:read"), org_from = path)]
@@ -47,7 +47,7 @@ mod expand;
 ///     any_scopes(SCOPE, ...),    // optional: at least one of these is required
 ///     audience = "URI",          // optional: overrides the validator's audience
 ///     org_from = path | path(PARAMETER) | header("NAME") | query("NAME"),
-///     crate = PATH,              // optional: where `policy` is, default `::policy`
+///     crate = PATH,              // optional: where `bearer_policy` is, default `::bearer_policy`
 /// )]
 ///
 /// SCOPE = "string literal" | path::to::CONSTANT
@@ -68,7 +68,7 @@ mod expand;
 ///   Default: no such requirement. A scope may not appear in both lists.
 ///
 ///   A scope is a string literal or a path to a `&str` constant, such as one
-///   declared with [`policy::scopes!`](https://docs.rs/policy/latest/policy/macro.scopes.html),
+///   declared with [`bearer_policy::scopes!`](https://docs.rs/bearer-policy/latest/bearer_policy/macro.scopes.html),
 ///   so that a misspelt scope is a compile error. A scope is an RFC 6749
 ///   scope-token (visible ASCII other than `"` and `\`, no whitespace), and a
 ///   list may not name a scope twice; both rules are checked at compile
@@ -89,20 +89,20 @@ mod expand;
 ///   - `query("organization_id")`: a query-string parameter.
 ///
 ///     Header and query values are read from the request that
-///     `policy::warp::authenticate` captured with the `AuthInfo`. In tests,
+///     `bearer_policy::warp::authenticate` captured with the `AuthInfo`. In tests,
 ///     attach one with `AuthInfo::with_request`.
-/// - **`crate = path`**: for crates that re-export `policy`, the path to it
-///   (`crate = my_api::policy`). A string holding the path is accepted too.
+/// - **`crate = path`**: for crates that re-export `bearer_policy`, the path to it
+///   (`crate = my_api::bearer_policy`). A string holding the path is accepted too.
 ///
 /// # The function
 ///
 /// `#[requires]` applies to a free function, `async` or not, generic or not:
 ///
 /// - with exactly one parameter whose type is `AuthInfo` (by value or by
-///   reference, written `AuthInfo`, `policy::AuthInfo` or any path ending in
+///   reference, written `AuthInfo`, `bearer_policy::AuthInfo` or any path ending in
 ///   `AuthInfo`), whatever its name;
-/// - returning `Result<T, E>` where `E: From<policy::Denied>` (a type alias
-///   whose name ends in `Result` is accepted too). `policy` implements the
+/// - returning `Result<T, E>` where `E: From<bearer_policy::Denied>` (a type alias
+///   whose name ends in `Result` is accepted too). `bearer_policy` implements the
 ///   conversion for `warp::Rejection`, so a warp handler returning
 ///   `Result<impl Reply, Rejection>` just works; implement it for your own
 ///   error types.
@@ -119,7 +119,7 @@ mod expand;
 ///
 /// ```text
 /// pub mod org_data {
-///     pub static POLICY: policy::Policy = /* ... */;
+///     pub static POLICY: bearer_policy::Policy = /* ... */;
 /// }
 /// ```
 ///
@@ -131,50 +131,50 @@ mod expand;
 /// handler:
 ///
 /// ```
-/// # use policy::{requires, AuthInfo};
+/// # use bearer_policy::{requires, AuthInfo};
 /// # use warp::{Filter, Rejection, Reply};
 /// #[requires(model = global_api, scopes("products:write"))]
 /// async fn create_product(auth: AuthInfo, product: serde_json::Value) -> Result<impl Reply, Rejection> {
 ///     Ok(warp::reply::json(&product))
 /// }
 ///
-/// fn routes(v: policy::Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+/// fn routes(v: bearer_policy::Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
 ///     warp::post()
 ///         .and(warp::path!("products"))
-///         .and(policy::warp::authorize(v.clone(), &create_product::POLICY))
+///         .and(bearer_policy::warp::authorize(v.clone(), &create_product::POLICY))
 ///         .and(warp::body::json())
 ///         .and_then(create_product)
 /// }
 /// ```
 ///
 /// For an organization taken from the path, use
-/// `policy::warp::authorize_path(warp::path!("orgs" / String / ..), v, &handler::POLICY)`,
+/// `bearer_policy::warp::authorize_path(warp::path!("orgs" / String / ..), v, &handler::POLICY)`,
 /// which extracts `(org_id, AuthInfo)`. The check in the handler stays as a
 /// safety net.
 ///
 /// # Stacking
 ///
 /// Several `#[requires]` on one function must all hold. The outermost
-/// attribute gathers the others (written `requires`, `policy::requires` or
+/// attribute gathers the others (written `requires`, `bearer_policy::requires` or
 /// `<crate>::requires` with the `crate = ...` path) so that the function
 /// yields one check and one module, whose `POLICY` is then an array
 /// `[Policy; N]` that `authorize` accepts just the same.
 ///
 /// ```
-/// # use policy::{requires, AuthInfo};
+/// # use bearer_policy::{requires, AuthInfo};
 /// # use warp::{Rejection, Reply};
 /// #[requires(model = org_permission, scopes("invite:member"), org_from = header("X-Organization-Id"))]
 /// #[requires(model = global_api, any_scopes("admin", "support"))]
 /// async fn invite(auth: AuthInfo) -> Result<impl Reply, Rejection> {
 ///     Ok("invited")
 /// }
-/// # let _: &[policy::Policy; 2] = &invite::POLICY;
+/// # let _: &[bearer_policy::Policy; 2] = &invite::POLICY;
 /// ```
 ///
 /// # Inventory
 ///
 /// Every annotated function is registered with its policies, so that
-/// `policy::declared()` lists each protected handler (as
+/// `bearer_policy::declared()` lists each protected handler (as
 /// `my_crate::module::handler`) for audits, generated documentation, or a
 /// test that fails when a route has no policy.
 ///
@@ -183,10 +183,10 @@ mod expand;
 /// One per model:
 ///
 /// ```
-/// use policy::{requires, AuthInfo};
+/// use bearer_policy::{requires, AuthInfo};
 /// use warp::{Rejection, Reply};
 ///
-/// policy::scopes! {
+/// bearer_policy::scopes! {
 ///     /// The permissions of the products API.
 ///     pub Products { READ = "products:read", WRITE = "products:write" }
 /// }
@@ -214,7 +214,7 @@ mod expand;
 /// With your own error type, and a synchronous function:
 ///
 /// ```
-/// use policy::{requires, AuthInfo, Denied};
+/// use bearer_policy::{requires, AuthInfo, Denied};
 ///
 /// #[derive(Debug)]
 /// enum AppError { Forbidden(Denied) }
@@ -241,7 +241,7 @@ mod expand;
 /// an attribute on something that is not a function.
 ///
 /// ```compile_fail
-/// # use policy::{requires, AuthInfo};
+/// # use bearer_policy::{requires, AuthInfo};
 /// # use warp::{Rejection, Reply};
 /// #[requires(model = org_resource, scopes("api:read"), org_from = path)]
 /// async fn org_data(auth: AuthInfo) -> Result<impl Reply, Rejection> { Ok("") }

@@ -1,7 +1,7 @@
-use policy::{AuthInfo, requires};
+use bearer_policy::{AuthInfo, requires};
 use warp::{Rejection, Reply};
 
-policy::scopes! {
+bearer_policy::scopes! {
     pub Api { READ = "api:read" }
 }
 

@@ -1,4 +1,4 @@
-use policy::{AuthInfo, requires};
+use bearer_policy::{AuthInfo, requires};
 
 #[derive(Debug)]
 struct AppError;

@@ -1,4 +1,4 @@
-use policy::{AuthInfo, requires};
+use bearer_policy::{AuthInfo, requires};
 
 #[requires(model = global_api, scopes("api:write"))]
 async fn delete(auth: AuthInfo) {}

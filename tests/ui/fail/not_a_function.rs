@@ -1,4 +1,4 @@
-use policy::requires;
+use bearer_policy::requires;
 
 #[requires(model = global_api, scopes("api:read"))]
 struct Products;

@@ -1,4 +1,4 @@
-use policy::requires;
+use bearer_policy::requires;
 use warp::{Rejection, Reply};
 
 #[requires(modle = global_api, scopes(""), audience = "example")]

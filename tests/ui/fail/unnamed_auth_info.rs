@@ -1,4 +1,4 @@
-use policy::{AuthInfo, requires};
+use bearer_policy::{AuthInfo, requires};
 use warp::{Rejection, Reply};
 
 #[requires(model = global_api, scopes("api:read"))]

@@ -1,13 +1,13 @@
 #![deny(warnings)]
 
-use policy::{AuthInfo, requires};
+use bearer_policy::{AuthInfo, requires};
 
 /// Docs, other attributes, `cfg`s, visibility and `unsafe` are kept.
 #[inline]
 #[must_use = "the result says whether the caller may proceed"]
 #[requires(model = global_api)]
 #[allow(clippy::needless_pass_by_value)]
-pub(crate) fn documented(auth: AuthInfo) -> Result<u8, policy::Denied> {
+pub(crate) fn documented(auth: AuthInfo) -> Result<u8, bearer_policy::Denied> {
     #![allow(unused_variables)]
     let unused = 1;
     let _ = auth;
@@ -16,18 +16,18 @@ pub(crate) fn documented(auth: AuthInfo) -> Result<u8, policy::Denied> {
 
 #[cfg(any())]
 #[requires(model = global_api)]
-fn compiled_out(auth: AuthInfo) -> Result<(), policy::Denied> {
+fn compiled_out(auth: AuthInfo) -> Result<(), bearer_policy::Denied> {
     let _ = auth;
     Ok(())
 }
 
 #[requires(model = global_api)]
-unsafe fn dangerous(_auth: AuthInfo) -> Result<(), policy::Denied> {
+unsafe fn dangerous(_auth: AuthInfo) -> Result<(), bearer_policy::Denied> {
     Ok(())
 }
 
 mod inner {
-    use policy::{AuthInfo, requires};
+    use bearer_policy::{AuthInfo, requires};
 
     #[requires(model = global_api)]
     pub(super) async fn visible_to_parent(auth: AuthInfo) -> Result<(), warp::Rejection> {

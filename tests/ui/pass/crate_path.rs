@@ -2,20 +2,20 @@
 
 // A crate that re-exports policy names it with `crate = ...`.
 mod deps {
-    pub use ::policy;
+    pub use ::bearer_policy;
 }
 
-use deps::policy::AuthInfo;
+use deps::bearer_policy::AuthInfo;
 
-#[deps::policy::requires(crate = crate::deps::policy, model = global_api, scopes("api:read"))]
-#[deps::policy::requires(model = org_permission, org_from = header("X-Org"))]
-pub fn handler(auth: AuthInfo) -> Result<(), deps::policy::Denied> {
+#[deps::bearer_policy::requires(crate = crate::deps::bearer_policy, model = global_api, scopes("api:read"))]
+#[deps::bearer_policy::requires(model = org_permission, org_from = header("X-Org"))]
+pub fn handler(auth: AuthInfo) -> Result<(), deps::bearer_policy::Denied> {
     let _ = auth;
     Ok(())
 }
 
-#[deps::policy::requires(crate = "crate::deps::policy", model = global_api)]
-pub fn with_string_path(auth: AuthInfo) -> Result<(), deps::policy::Denied> {
+#[deps::bearer_policy::requires(crate = "crate::deps::bearer_policy", model = global_api)]
+pub fn with_string_path(auth: AuthInfo) -> Result<(), deps::bearer_policy::Denied> {
     let _ = auth;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Display;
 
-use policy::{AuthInfo, requires};
+use bearer_policy::{AuthInfo, requires};
 use warp::{Rejection, Reply};
 
 pub trait Store: Send + Sync {

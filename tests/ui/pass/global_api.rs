@@ -1,6 +1,6 @@
 #![deny(warnings)]
 
-use policy::{AuthInfo, Model, Policy, requires};
+use bearer_policy::{AuthInfo, Model, Policy, requires};
 use warp::{Rejection, Reply};
 
 /// Lists products.

@@ -1,6 +1,6 @@
 #![deny(warnings)]
 
-use policy::{AuthInfo, Denied, requires};
+use bearer_policy::{AuthInfo, Denied, requires};
 
 fn main() {
     // Handlers may be declared inside a function body (as in doctests);

@@ -4,7 +4,7 @@
 // to str, or anything that implements Display.
 use std::sync::Arc;
 
-use policy::{AuthInfo, Denied, requires};
+use bearer_policy::{AuthInfo, Denied, requires};
 
 #[requires(model = org_resource, org_from = path(tenant))]
 fn string(tenant: String, auth: AuthInfo) -> Result<(), Denied> {

@@ -1,6 +1,6 @@
 #![deny(warnings)]
 
-use policy::{AuthInfo, OrgSource, requires};
+use bearer_policy::{AuthInfo, OrgSource, requires};
 use warp::{Rejection, Reply};
 
 #[requires(model = org_permission, scopes("invite:member"), org_from = header("X-Organization-Id"))]

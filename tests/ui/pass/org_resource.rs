@@ -1,6 +1,6 @@
 #![deny(warnings)]
 
-use policy::{AuthInfo, Model, requires};
+use bearer_policy::{AuthInfo, Model, requires};
 use warp::{Rejection, Reply};
 
 #[requires(model = org_resource, scopes("api:read"), org_from = path)]

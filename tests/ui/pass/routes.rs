@@ -1,7 +1,7 @@
 #![deny(warnings)]
 
 // The policy module is checked in the route before the body filters.
-use policy::{AuthInfo, Validator, requires};
+use bearer_policy::{AuthInfo, Validator, requires};
 use warp::{Filter, Rejection, Reply};
 
 #[requires(model = global_api, scopes("products:write"))]
@@ -34,11 +34,11 @@ async fn invite(auth: AuthInfo) -> Result<impl Reply, Rejection> {
 fn routes(v: Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     let create_route = warp::post()
         .and(warp::path!("products"))
-        .and(policy::warp::authorize(v.clone(), &create_product::POLICY))
+        .and(bearer_policy::warp::authorize(v.clone(), &create_product::POLICY))
         .and(warp::body::json())
         .and_then(create_product);
     let update_route = warp::put()
-        .and(policy::warp::authorize_path(
+        .and(bearer_policy::warp::authorize_path(
             warp::path!("orgs" / String / "data"),
             v.clone(),
             &update::POLICY,
@@ -47,7 +47,7 @@ fn routes(v: Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejectio
         .and_then(update);
     let invite_route = warp::post()
         .and(warp::path!("invitations"))
-        .and(policy::warp::authorize(v, &invite::POLICY))
+        .and(bearer_policy::warp::authorize(v, &invite::POLICY))
         .and_then(invite);
     create_route.or(update_route).or(invite_route)
 }

@@ -1,9 +1,9 @@
 #![deny(warnings)]
 
-use policy::{AuthInfo, requires};
+use bearer_policy::{AuthInfo, requires};
 use warp::{Rejection, Reply};
 
-policy::scopes! {
+bearer_policy::scopes! {
     /// The products API.
     pub Products {
         READ = "products:read",
@@ -12,7 +12,7 @@ policy::scopes! {
 }
 
 pub mod roles {
-    policy::scopes! {
+    bearer_policy::scopes! {
         pub Roles { ADMIN = "admin", SUPPORT = "support" }
     }
 }

@@ -1,6 +1,6 @@
 #![deny(warnings)]
 
-use policy::{AuthInfo, Policy, PolicySet, requires};
+use bearer_policy::{AuthInfo, Policy, PolicySet, requires};
 use warp::{Rejection, Reply};
 
 #[requires(model = org_permission, scopes("invite:member"), org_from = header("X-Organization-Id"))]
@@ -12,8 +12,8 @@ pub async fn invite(auth: AuthInfo) -> Result<impl Reply, Rejection> {
 
 // Different organization sources on one function, and the path form.
 #[requires(model = org_resource, scopes("api:write"), org_from = path)]
-#[policy::requires(model = org_permission, scopes("write:data"), org_from = query("org"))]
-#[::policy::requires(model = global_api, scopes("audit"))]
+#[bearer_policy::requires(model = org_permission, scopes("write:data"), org_from = query("org"))]
+#[::bearer_policy::requires(model = global_api, scopes("audit"))]
 pub fn write(org_id: &str, auth: AuthInfo) -> Result<(), Rejection> {
     let _ = (org_id, auth);
     Ok(())

@@ -1,6 +1,6 @@
 #![deny(warnings)]
 
-use policy::{AuthInfo, Denied, requires};
+use bearer_policy::{AuthInfo, Denied, requires};
 
 #[derive(Debug)]
 pub enum AppError {
