@@ -553,7 +553,7 @@ mod tests {
             ),
         );
         assert!(
-            !code.contains("bearer_policy"),
+            !code.contains("bearer_policy ::"),
             "{code}"
         );
         assert!(
