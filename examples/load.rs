@@ -15,7 +15,7 @@
 //! cargo run --release --example load      # LOAD_SECONDS=10 LOAD_CONNECTIONS=32 by default
 //! ```
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a load generator, not library code
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};

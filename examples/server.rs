@@ -15,10 +15,12 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
-use futures_util::StreamExt as _;
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover, require};
+use bearer_policy::warp::{
+    authorize, authorize_path, protected_resource_metadata, recover, require,
+};
 use bearer_policy::{AuthInfo, Model, OrgSource, Policy, Validator, requires};
+use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
 use warp::{Filter, Rejection, Reply};
 

@@ -17,7 +17,9 @@ use common::with_payload;
 use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover, require};
+use bearer_policy::warp::{
+    authorize, authorize_path, protected_resource_metadata, recover, require,
+};
 use bearer_policy::{
     Algorithm, AuthInfo, Model, OrgSource, Policy, Validator, ValidatorBuilder, requires,
 };

@@ -19,8 +19,8 @@ mod common;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use common::{B64URL_ALPHABET as B64, b64url, b64url_decode, now};
 use bearer_policy::testing::TestIssuer;
+use common::{B64URL_ALPHABET as B64, b64url, b64url_decode, now};
 use serde_json::{Value, json};
 
 #[allow(dead_code, clippy::all)]

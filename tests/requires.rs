@@ -9,6 +9,7 @@
 //! right and the wrong organization or audience) and compares its result
 //! with `Policy::check` on the function's own `POLICY`.
 
+#![allow(clippy::panic)] // test helpers; to go when the tests become one crate
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -14,9 +14,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{b64url, decode_json, segments, with_payload};
 use bearer_policy::testing::TestIssuer;
 use bearer_policy::{Algorithm, Denied, Error, Model, Policy, TokenError, Validator};
+use common::{b64url, decode_json, segments, with_payload};
 
 const API: &str = "https://api.example.com";
 

@@ -4,7 +4,12 @@
 //!
 //! `cargo bench -p policy-core --bench alloc_count`
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // benchmark set-up, not library code
 
 mod common;
 

@@ -6,7 +6,12 @@
 //!
 //! `POLICY_BENCH_CHECKS` sets the checks per path (default 200).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // benchmark set-up, not library code
 
 mod common;
 

@@ -6,7 +6,13 @@
 //! `cargo bench -p policy-core --bench validate`; `scripts/bench.sh` runs it
 //! with short timings and prints the ratios.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+// benchmark set-up, not library code
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
 

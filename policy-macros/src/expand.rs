@@ -552,10 +552,7 @@ mod tests {
                 }
             ),
         );
-        assert!(
-            !code.contains("bearer_policy ::"),
-            "{code}"
-        );
+        assert!(!code.contains("bearer_policy ::"), "{code}");
         assert!(
             code.contains("my :: policy :: __private :: inventory :: submit !"),
             "{code}"
@@ -617,7 +614,9 @@ mod tests {
             "{code}"
         );
         assert!(
-            code.contains("pub static POLICY : [:: bearer_policy :: __private :: Policy ; 0] = [] ;"),
+            code.contains(
+                "pub static POLICY : [:: bearer_policy :: __private :: Policy ; 0] = [] ;"
+            ),
             "{code}"
         );
     }
