@@ -16,9 +16,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::warp::{
-    authorize, authorize_path, protected_resource_metadata, recover, require,
-};
+use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover};
 use bearer_policy::{AuthInfo, Model, OrgSource, Policy, Validator, requires};
 use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
@@ -156,7 +154,7 @@ fn routes(validator: Validator) -> impl Filter<Extract = (impl Reply,), Error = 
     // The same protection without the macro.
     let billing = warp::path!("billing")
         .and(warp::get())
-        .and(require(v.clone(), billing_policy()))
+        .and(authorize(v.clone(), billing_policy()))
         .map(|auth: AuthInfo| warp::reply::json(&json!({ "auth": auth })));
     health
         .or(protected)

@@ -13,7 +13,7 @@
 //!   compile time, and emits the policy as a value (`handler::POLICY`) that a
 //!   route can check before it reads the body.
 //! - [`warp`] has the filters: [`warp::authenticate`], [`warp::authorize`],
-//!   [`warp::authorize_path`], [`warp::require`], [`warp::optional`], and
+//!   [`warp::authorize_path`], [`warp::optional`], and
 //!   [`warp::recover`], which answers with the right status, the RFC 6750
 //!   `WWW-Authenticate` challenge and a JSON body.
 //! - [`testing::TestIssuer`] (feature `testing`) is an issuer on loopback for

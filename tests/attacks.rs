@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use common::{B64URL_ALPHABET as B64, b64url, b64url_decode, b64url_decode_lax, now};
 
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::warp::{authorize_path, recover, require};
+use bearer_policy::warp::{authorize, authorize_path, recover};
 use bearer_policy::{AuthInfo, Denied, Error, Model, OrgSource, Policy, TokenError, Validator};
 use serde_json::{Value, json};
 use warp::Filter;
@@ -977,7 +977,7 @@ async fn organization_id_with_traversal_or_percent_encoding_in_the_route_is_refu
 async fn organization_named_twice_in_the_request_is_refused() {
     let (issuer, validator) = setup().await;
     let by_header = warp::path("header")
-        .and(require(
+        .and(authorize(
             validator.clone(),
             Policy::new(Model::OrgPermission)
                 .scopes(["read:members"])
@@ -985,7 +985,7 @@ async fn organization_named_twice_in_the_request_is_refused() {
         ))
         .map(|_auth: AuthInfo| "ok");
     let by_query = warp::path("query")
-        .and(require(
+        .and(authorize(
             validator.clone(),
             Policy::new(Model::OrgPermission)
                 .scopes(["read:members"])

@@ -17,9 +17,7 @@ use common::with_payload;
 use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::warp::{
-    authorize, authorize_path, protected_resource_metadata, recover, require,
-};
+use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover};
 use bearer_policy::{
     Algorithm, AuthInfo, Model, OrgSource, Policy, Validator, ValidatorBuilder, requires,
 };
@@ -122,7 +120,7 @@ fn routes(v: Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejectio
         .and_then(reports);
     let audit = warp::path!("audit")
         .and(warp::get())
-        .and(require(v.clone(), audit_policy()))
+        .and(authorize(v.clone(), audit_policy()))
         .map(|auth: AuthInfo| warp::reply::json(&json!({ "auth": auth })));
     protected
         .or(products)

@@ -17,7 +17,8 @@ use std::time::Duration;
 use common::{b64url, b64url_decode, decode_json, hmac_token, now, segments};
 
 use bearer_policy::{
-    Algorithm, AuthInfo, ConfigError, Denied, Error, Model, Policy, TokenError, Validator,
+    Algorithm, AuthInfo, ConfigError, Denied, Error, Model, Policy, RequestError, TokenError,
+    Validator,
 };
 use policy_core::testing::TestIssuer;
 use serde_json::{Value, json};
@@ -785,7 +786,10 @@ async fn authenticate_with_two_headers_is_400() {
         .authenticate([token.as_bytes(), token.as_bytes()])
         .await
         .unwrap_err();
-    assert_eq!(error, Error::MultipleAuthorizationHeaders);
+    assert_eq!(
+        error,
+        Error::InvalidRequest(RequestError::MultipleAuthorizationHeaders)
+    );
     assert_eq!(error.status().as_u16(), 400);
     assert!(
         error

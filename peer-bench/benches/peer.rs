@@ -24,7 +24,7 @@ use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jwt_authorizer::{Authorizer, IntoLayer as _, JwtAuthorizer, JwtClaims, Validation};
 use policy_core::testing::TestIssuer;
-use policy_core::warp::{recover, require};
+use policy_core::warp::{authorize, recover};
 use policy_core::{Algorithm, Model, Policy, Validator};
 use tower::ServiceExt as _;
 use warp::Filter as _;
@@ -175,7 +175,7 @@ fn route(c: &mut Criterion) {
             .map(|| warp::reply::json(&AUDIENCE));
         let protected = warp::get()
             .and(warp::path!("api" / "protected"))
-            .and(require(
+            .and(authorize(
                 validator.clone().unwrap_or_else(|| fixture.cached.clone()),
                 fixture.policy.clone(),
             ))

@@ -18,7 +18,7 @@ mod common;
 use std::hint::black_box;
 use std::time::Instant;
 
-use jsonwebtoken::Algorithm;
+use policy_core::Algorithm;
 
 use common::{Fixture, raw_decode, validate_and_check};
 
@@ -112,7 +112,7 @@ fn measure_warp_authenticated(fixture: &Fixture, runtime: &tokio::runtime::Runti
     use warp::Filter as _;
     let protected = warp::get()
         .and(warp::path!("api" / "protected"))
-        .and(policy_core::warp::require(
+        .and(policy_core::warp::authorize(
             fixture.cached.clone(),
             fixture.policy.clone(),
         ))

@@ -21,7 +21,7 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use policy_core::warp::{recover, require};
+use policy_core::warp::{authorize, recover};
 use policy_core::{BearerConfig, extract_bearer};
 use warp::Filter as _;
 
@@ -72,7 +72,7 @@ fn warp_route(c: &mut Criterion) {
         .recover(recover);
     let protected = warp::get()
         .and(warp::path!("api" / "protected"))
-        .and(require(fixture.cached.clone(), fixture.policy.clone()))
+        .and(authorize(fixture.cached.clone(), fixture.policy.clone()))
         .map(|_auth| warp::reply::json(&AUDIENCE))
         .recover(recover);
     let runtime = tokio::runtime::Builder::new_current_thread()

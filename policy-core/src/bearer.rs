@@ -1,7 +1,7 @@
 //! Bearer token extraction from `Authorization` headers (RFC 6750 §2.1,
 //! RFC 7235), independent of any web framework.
 
-use crate::error::Error;
+use crate::error::{Error, RequestError};
 
 /// The default limit on a bearer token's length: 8 KiB.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -33,12 +33,12 @@ impl Default for BearerConfig {
 /// The scheme matches case-insensitively and one or more spaces may follow it.
 ///
 /// ```
-/// use policy_core::{extract_bearer, BearerConfig, Error};
+/// use policy_core::{extract_bearer, BearerConfig, Error, RequestError};
 /// let config = BearerConfig::default();
 /// assert_eq!(extract_bearer([&b"bearer  abc.def.ghi"[..]], &config), Ok("abc.def.ghi"));
 /// assert_eq!(extract_bearer(Vec::<&[u8]>::new(), &config), Err(Error::MissingAuthorization));
 /// assert_eq!(extract_bearer([&b"Basic dXNlcjpwdw=="[..]], &config), Err(Error::UnsupportedScheme));
-/// assert_eq!(extract_bearer([&b"Bearer"[..]], &config), Err(Error::EmptyToken));
+/// assert_eq!(extract_bearer([&b"Bearer"[..]], &config), Err(RequestError::EmptyToken.into()));
 /// ```
 pub fn extract_bearer<'a, I>(values: I, config: &BearerConfig) -> Result<&'a str, Error>
 where
@@ -47,7 +47,7 @@ where
     let mut values = values.into_iter();
     let value = values.next().ok_or(Error::MissingAuthorization)?;
     if values.next().is_some() {
-        return Err(Error::MultipleAuthorizationHeaders);
+        return Err(RequestError::MultipleAuthorizationHeaders.into());
     }
     // Visible ASCII plus space and tab; anything else (controls, obs-text) is refused
     // before we interpret the value. A branch-free fold over the whole value: it runs on
@@ -56,9 +56,9 @@ where
         ok & ((b.wrapping_sub(0x21) < 0x5e) | (b == b' ') | (b == b'\t'))
     });
     if !all_visible {
-        return Err(Error::NonAsciiHeader);
+        return Err(RequestError::NonAsciiHeader.into());
     }
-    let value = std::str::from_utf8(value).map_err(|_| Error::NonAsciiHeader)?;
+    let value = std::str::from_utf8(value).map_err(|_| RequestError::NonAsciiHeader)?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("Bearer") {
         // "Bearer\t<token>" is a bearer request with a bad separator, not another scheme.
@@ -67,7 +67,7 @@ where
             .is_some_and(|s| s.eq_ignore_ascii_case("Bearer"))
             && scheme.as_bytes().get(6) == Some(&b'\t');
         return Err(if starts_as_bearer {
-            Error::InvalidTokenCharacters
+            RequestError::InvalidTokenCharacters.into()
         } else {
             Error::UnsupportedScheme
         });
@@ -75,15 +75,16 @@ where
     // The HTTP layer trims trailing whitespace, so "Bearer " arrives as "Bearer".
     let token = rest.trim_start_matches(' ').trim_end_matches([' ', '\t']);
     if token.is_empty() {
-        return Err(Error::EmptyToken);
+        return Err(RequestError::EmptyToken.into());
     }
     if token.len() > config.max_token_len {
-        return Err(Error::TokenTooLong {
+        return Err(RequestError::TokenTooLong {
             limit: config.max_token_len,
-        });
+        }
+        .into());
     }
     if !is_token68(token) {
-        return Err(Error::InvalidTokenCharacters);
+        return Err(RequestError::InvalidTokenCharacters.into());
     }
     Ok(token)
 }
@@ -135,28 +136,40 @@ mod tests {
 
     #[test]
     fn empty_token_is_its_own_error() {
-        assert_eq!(extract(&["Bearer"]), Err(Error::EmptyToken));
-        assert_eq!(extract(&["bearer "]), Err(Error::EmptyToken));
-        assert_eq!(extract(&["Bearer    "]), Err(Error::EmptyToken));
+        assert_eq!(extract(&["Bearer"]), Err(RequestError::EmptyToken.into()));
+        assert_eq!(extract(&["bearer "]), Err(RequestError::EmptyToken.into()));
+        assert_eq!(
+            extract(&["Bearer    "]),
+            Err(RequestError::EmptyToken.into())
+        );
     }
 
     #[test]
     fn whitespace_or_foreign_characters_inside_the_token_are_malformed() {
         assert_eq!(
             extract(&["Bearer a.b c"]),
-            Err(Error::InvalidTokenCharacters)
+            Err(Error::InvalidRequest(RequestError::InvalidTokenCharacters))
         );
         assert_eq!(
             extract(&["Bearer a.b\tc"]),
-            Err(Error::InvalidTokenCharacters)
+            Err(Error::InvalidRequest(RequestError::InvalidTokenCharacters))
         );
         assert_eq!(
             extract(&["Bearer\ta.b.c"]),
-            Err(Error::InvalidTokenCharacters)
+            Err(Error::InvalidRequest(RequestError::InvalidTokenCharacters))
         );
-        assert_eq!(extract(&["Bearer a,b"]), Err(Error::InvalidTokenCharacters));
-        assert_eq!(extract(&["Bearer a=b"]), Err(Error::InvalidTokenCharacters));
-        assert_eq!(extract(&["Bearer ==="]), Err(Error::InvalidTokenCharacters));
+        assert_eq!(
+            extract(&["Bearer a,b"]),
+            Err(Error::InvalidRequest(RequestError::InvalidTokenCharacters))
+        );
+        assert_eq!(
+            extract(&["Bearer a=b"]),
+            Err(Error::InvalidRequest(RequestError::InvalidTokenCharacters))
+        );
+        assert_eq!(
+            extract(&["Bearer ==="]),
+            Err(Error::InvalidRequest(RequestError::InvalidTokenCharacters))
+        );
         assert_eq!(extract(&["Bearer abc=="]), Ok("abc==".into()));
     }
 
@@ -166,7 +179,7 @@ mod tests {
         for case in cases {
             assert_eq!(
                 extract_bearer([case], &BearerConfig::default()),
-                Err(Error::NonAsciiHeader),
+                Err(Error::InvalidRequest(RequestError::NonAsciiHeader)),
                 "{case:?}"
             );
         }
@@ -176,11 +189,15 @@ mod tests {
     fn more_than_one_header_is_malformed() {
         assert_eq!(
             extract(&["Bearer a", "Bearer b"]),
-            Err(Error::MultipleAuthorizationHeaders)
+            Err(Error::InvalidRequest(
+                RequestError::MultipleAuthorizationHeaders
+            ))
         );
         assert_eq!(
             extract(&["Bearer a", ""]),
-            Err(Error::MultipleAuthorizationHeaders)
+            Err(Error::InvalidRequest(
+                RequestError::MultipleAuthorizationHeaders
+            ))
         );
     }
 
@@ -190,7 +207,7 @@ mod tests {
         let long = format!("Bearer {}", "a".repeat(11));
         assert_eq!(
             extract_bearer([long.as_bytes()], &config),
-            Err(Error::TokenTooLong { limit: 10 })
+            Err(RequestError::TokenTooLong { limit: 10 }.into())
         );
         let exact = format!("Bearer {}", "a".repeat(10));
         assert!(extract_bearer([exact.as_bytes()], &config).is_ok());

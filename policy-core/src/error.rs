@@ -20,7 +20,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | family | status | challenge |
 /// |---|---|---|
 /// | no credentials ([`MissingAuthorization`](Error::MissingAuthorization), [`UnsupportedScheme`](Error::UnsupportedScheme)) | 401 | `Bearer` |
-/// | malformed request ([`Error::is_malformed_request`]) | 400 | `error="invalid_request"` |
+/// | malformed request ([`InvalidRequest`](Error::InvalidRequest)) | 400 | `error="invalid_request"` |
 /// | bad token ([`InvalidToken`](Error::InvalidToken)) | 401 | `error="invalid_token"` |
 /// | policy denial ([`Denied`](Error::Denied)) | 403 | `error="insufficient_scope"`, with `scope="…"` for missing scopes |
 /// | issuer unreachable ([`KeysUnavailable`](Error::KeysUnavailable)) | 503 | none, `Retry-After` instead |
@@ -36,24 +36,9 @@ pub enum Error {
     /// The `Authorization` header uses a scheme other than `Bearer`.
     #[error("Authorization header does not use the Bearer scheme")]
     UnsupportedScheme,
-    /// The request carries more than one `Authorization` header.
-    #[error("Invalid request: more than one Authorization header")]
-    MultipleAuthorizationHeaders,
-    /// The `Authorization` header contains bytes that are not visible ASCII.
-    #[error("Invalid request: the Authorization header contains bytes that are not visible ASCII")]
-    NonAsciiHeader,
-    /// `Bearer` is followed by no token.
-    #[error("Invalid request: the bearer token is empty")]
-    EmptyToken,
-    /// The token contains whitespace or characters outside the token68 alphabet.
-    #[error("Invalid request: the bearer token contains characters outside the token68 alphabet")]
-    InvalidTokenCharacters,
-    /// The token is longer than the configured limit.
-    #[error("Invalid request: the bearer token is longer than {limit} bytes")]
-    TokenTooLong {
-        /// The configured limit in bytes.
-        limit: usize,
-    },
+    /// The request is malformed: see [`RequestError`].
+    #[error("Invalid request: {0}")]
+    InvalidRequest(#[from] RequestError),
     /// The token is well formed but not valid: see [`TokenError`].
     #[error("Invalid token: {0}")]
     InvalidToken(#[from] TokenError),
@@ -71,6 +56,44 @@ pub enum Error {
     /// The token is valid but the policy does not allow the request.
     #[error(transparent)]
     Denied(#[from] Denied),
+}
+
+/// Why a request is malformed (HTTP 400, `error="invalid_request"`): its
+/// credentials cannot even be read as one bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The request carries more than one `Authorization` header.
+    #[error("more than one Authorization header")]
+    MultipleAuthorizationHeaders,
+    /// The `Authorization` header contains bytes that are not visible ASCII.
+    #[error("the Authorization header contains bytes that are not visible ASCII")]
+    NonAsciiHeader,
+    /// `Bearer` is followed by no token.
+    #[error("the bearer token is empty")]
+    EmptyToken,
+    /// The token contains whitespace or characters outside the token68 alphabet.
+    #[error("the bearer token contains characters outside the token68 alphabet")]
+    InvalidTokenCharacters,
+    /// The token is longer than the configured limit.
+    #[error("the bearer token is longer than {limit} bytes")]
+    TokenTooLong {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+}
+
+impl RequestError {
+    /// The stable machine-readable code of this malformed request.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::MultipleAuthorizationHeaders => "multiple_authorization_headers",
+            RequestError::NonAsciiHeader => "non_ascii_header",
+            RequestError::EmptyToken => "empty_token",
+            RequestError::InvalidTokenCharacters => "invalid_token_characters",
+            RequestError::TokenTooLong { .. } => "token_too_long",
+        }
+    }
 }
 
 /// Why a well-formed token is not valid (HTTP 401, `error="invalid_token"`).
@@ -193,11 +216,7 @@ impl Error {
         match self {
             Error::MissingAuthorization => "missing_authorization",
             Error::UnsupportedScheme => "unsupported_scheme",
-            Error::MultipleAuthorizationHeaders => "multiple_authorization_headers",
-            Error::NonAsciiHeader => "non_ascii_header",
-            Error::EmptyToken => "empty_token",
-            Error::InvalidTokenCharacters => "invalid_token_characters",
-            Error::TokenTooLong { .. } => "token_too_long",
+            Error::InvalidRequest(e) => e.code(),
             Error::InvalidToken(e) => e.code(),
             Error::KeysUnavailable { .. } => "keys_unavailable",
             Error::Denied(d) => d.code(),
@@ -206,27 +225,18 @@ impl Error {
 
     /// Whether this is a malformed request (400 `invalid_request`).
     pub fn is_malformed_request(&self) -> bool {
-        matches!(
-            self,
-            Error::MultipleAuthorizationHeaders
-                | Error::NonAsciiHeader
-                | Error::EmptyToken
-                | Error::InvalidTokenCharacters
-                | Error::TokenTooLong { .. }
-        )
+        matches!(self, Error::InvalidRequest(_))
     }
 
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            _ if self.is_malformed_request() => StatusCode::BAD_REQUEST,
+            Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Error::MissingAuthorization | Error::UnsupportedScheme | Error::InvalidToken(_) => {
                 StatusCode::UNAUTHORIZED
             }
             Error::Denied(_) => StatusCode::FORBIDDEN,
             Error::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            // Every other variant is a malformed request, handled above.
-            _ => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -247,7 +257,7 @@ impl Error {
                 Some(url) => format!("Bearer resource_metadata=\"{}\"", quoted(url)),
                 None => "Bearer".to_owned(),
             },
-            _ if self.is_malformed_request() => format!(
+            Error::InvalidRequest(_) => format!(
                 "Bearer error=\"invalid_request\", error_description=\"{}\"",
                 quoted(&self.to_string())
             ),
@@ -266,8 +276,6 @@ impl Error {
                 quoted(&d.to_string())
             ),
             Error::KeysUnavailable { .. } => return None,
-            // Not reachable: every other variant is a malformed request.
-            _ => "Bearer".to_owned(),
         };
         Some(value)
     }
@@ -348,8 +356,11 @@ mod tests {
     fn statuses_follow_rfc_6750() {
         assert_eq!(Error::MissingAuthorization.status(), 401);
         assert_eq!(Error::UnsupportedScheme.status(), 401);
-        assert_eq!(Error::EmptyToken.status(), 400);
-        assert_eq!(Error::TokenTooLong { limit: 8 }.status(), 400);
+        assert_eq!(Error::from(RequestError::EmptyToken).status(), 400);
+        assert_eq!(
+            Error::from(RequestError::TokenTooLong { limit: 8 }).status(),
+            400
+        );
         assert_eq!(Error::InvalidToken(TokenError::Expired).status(), 401);
         assert_eq!(Error::Denied(Denied::WrongAudience).status(), 403);
         let unavailable = Error::KeysUnavailable {
@@ -396,7 +407,9 @@ mod tests {
             scope,
             "Bearer error=\"insufficient_scope\", scope=\"api:read api:write\""
         );
-        let malformed = Error::EmptyToken.www_authenticate(None).unwrap();
+        let malformed = Error::from(RequestError::EmptyToken)
+            .www_authenticate(None)
+            .unwrap();
         assert!(
             malformed.starts_with("Bearer error=\"invalid_request\""),
             "{malformed}"

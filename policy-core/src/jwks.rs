@@ -7,7 +7,9 @@ use std::sync::Arc;
 use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
+
+use crate::algorithm::Algorithm;
+use crate::error::TokenError;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 
 /// The default algorithm allow-list: every asymmetric JWS algorithm.
@@ -22,12 +24,6 @@ pub(crate) const DEFAULT_ALGORITHMS: &[Algorithm] = &[
     Algorithm::ES384,
     Algorithm::EdDSA,
 ];
-
-/// Whether `alg` is an HMAC algorithm: never usable with keys from a JWKS,
-/// since the "secret" would be public.
-pub(crate) fn is_hmac(alg: Algorithm) -> bool {
-    matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
-}
 
 /// One public key, parsed for each allowed algorithm it may verify.
 pub(crate) struct VerifyingKey {
@@ -54,8 +50,7 @@ impl VerifyingKey {
         }
         let declared = match jwk.common.key_algorithm {
             None => None,
-            Some(KeyAlgorithm::UNKNOWN_ALGORITHM) => return None,
-            Some(a) => Some(Algorithm::try_from(a).ok()?),
+            Some(declared) => Some(signature_algorithm(declared)?),
         };
         let candidates: &[Algorithm] = match &jwk.algorithm {
             AlgorithmParameters::RSA(_) => &[
@@ -92,6 +87,26 @@ impl VerifyingKey {
             parsed,
         })
     }
+}
+
+/// The signature algorithm a JWK's `alg` names; `None` for encryption
+/// algorithms and names we do not know (the key is then skipped).
+fn signature_algorithm(declared: KeyAlgorithm) -> Option<Algorithm> {
+    Some(match declared {
+        KeyAlgorithm::HS256 => Algorithm::HS256,
+        KeyAlgorithm::HS384 => Algorithm::HS384,
+        KeyAlgorithm::HS512 => Algorithm::HS512,
+        KeyAlgorithm::RS256 => Algorithm::RS256,
+        KeyAlgorithm::RS384 => Algorithm::RS384,
+        KeyAlgorithm::RS512 => Algorithm::RS512,
+        KeyAlgorithm::PS256 => Algorithm::PS256,
+        KeyAlgorithm::PS384 => Algorithm::PS384,
+        KeyAlgorithm::PS512 => Algorithm::PS512,
+        KeyAlgorithm::ES256 => Algorithm::ES256,
+        KeyAlgorithm::ES384 => Algorithm::ES384,
+        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
+        _ => return None,
+    })
 }
 
 /// SHA-256 of a public key's DER: identifies key material across fetches.
@@ -205,9 +220,40 @@ impl KeySet {
             .any(|k| &k.thumbprint == thumbprint)
     }
 
+    /// Verifies `signature` over `signing_input` with a key that `kid` names
+    /// and that may be used with `alg`; returns that key's thumbprint.
+    ///
+    /// No key for `kid`: [`TokenError::UnknownKey`]; keys, but none for `alg`:
+    /// [`TokenError::AlgorithmMismatch`]; no key verifies:
+    /// [`TokenError::InvalidSignature`].
+    pub fn verify(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<[u8; 32], TokenError> {
+        // Without a `kid`, every published key is a candidate (issuers with one key often omit it).
+        let candidates = self.candidates(kid);
+        if candidates.is_empty() {
+            return Err(TokenError::UnknownKey);
+        }
+        let mut usable = candidates
+            .iter()
+            .filter_map(|k| Some((k.for_algorithm(alg)?, k.thumbprint)))
+            .peekable();
+        if usable.peek().is_none() {
+            return Err(TokenError::AlgorithmMismatch);
+        }
+        usable
+            .find(|(key, _)| key.verify_sig(signing_input, signature).is_ok())
+            .map(|(_, thumbprint)| thumbprint)
+            .ok_or(TokenError::InvalidSignature)
+    }
+
     /// The keys a token may have been signed with: those with its `kid` (a
     /// duplicated `kid` yields several), or without a `kid` every key.
-    pub fn candidates(&self, kid: Option<&str>) -> Vec<&Arc<VerifyingKey>> {
+    fn candidates(&self, kid: Option<&str>) -> Vec<&Arc<VerifyingKey>> {
         match kid {
             Some(kid) => self
                 .by_kid

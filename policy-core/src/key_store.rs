@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use jsonwebtoken::Algorithm;
 use tokio::sync::watch;
 
+use crate::algorithm::Algorithm;
 use crate::error::{ConfigError, Error};
 use crate::fetch;
 use crate::jwks::{KeySet, KeySetError};

@@ -5,6 +5,7 @@
 //! Most users depend on the `bearer-policy` crate, which re-exports everything here
 //! together with the `#[requires]` attribute.
 
+mod algorithm;
 mod auth_info;
 mod bearer;
 mod claims;
@@ -22,15 +23,15 @@ pub mod testing;
 #[cfg(feature = "warp")]
 pub mod warp;
 
+pub use crate::algorithm::{Algorithm, UnknownAlgorithm};
 pub use crate::auth_info::{AuthInfo, RequestContext};
 pub use crate::bearer::{BearerConfig, extract_bearer};
 pub use crate::declaration::{Declaration, declared};
-pub use crate::error::{ConfigError, Denied, Error, Result, TokenError};
+pub use crate::error::{ConfigError, Denied, Error, RequestError, Result, TokenError};
 pub use crate::policy::{
     Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList,
 };
 pub use crate::validator::{Validator, ValidatorBuilder};
-pub use jsonwebtoken::Algorithm;
 
 /// Declares scope constants, checked at compile time, for use in
 /// `#[requires(scopes(...))]` so that a misspelt scope is a compile error.

@@ -37,11 +37,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::Algorithm;
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
@@ -84,10 +85,14 @@ fn b64url(bytes: &[u8]) -> String {
 
 /// The JOSE name of an algorithm (`"RS256"`, `"EdDSA"`…).
 fn alg_name(alg: Algorithm) -> String {
-    match serde_json::to_value(alg) {
-        Ok(Value::String(name)) => name,
-        _ => format!("{alg:?}"),
-    }
+    alg.as_str().to_owned()
+}
+
+/// The same algorithm as jsonwebtoken names it, for its signer.
+fn jwt_alg(alg: Algorithm) -> jsonwebtoken::Algorithm {
+    alg.as_str()
+        .parse()
+        .expect("jsonwebtoken knows every algorithm of ours")
 }
 
 // ===== keys =====
@@ -261,7 +266,7 @@ fn generate_key(alg: Algorithm, serial: usize) -> IssuerKey {
     use jsonwebtoken::AlgorithmFamily;
 
     let kid = format!("{}-{serial}", alg_name(alg).to_ascii_lowercase());
-    match alg.family() {
+    match jwt_alg(alg).family() {
         AlgorithmFamily::Rsa => generate_rsa(&kid, alg),
         AlgorithmFamily::Ec => generate_ec(&kid, alg),
         AlgorithmFamily::Ed => generate_ed25519(&kid),
@@ -273,7 +278,7 @@ fn generate_key(alg: Algorithm, serial: usize) -> IssuerKey {
 fn sign_with(key: &IssuerKey, header_json: &[u8], payload_json: &[u8]) -> String {
     install_crypto_provider();
     let message = format!("{}.{}", b64url(header_json), b64url(payload_json));
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key.encoding, key.alg)
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key.encoding, jwt_alg(key.alg))
         .expect("signing with a key generated for this algorithm");
     format!("{message}.{signature}")
 }
@@ -1293,7 +1298,7 @@ mod tests {
         let token = issuer.token().kid("nope").sign();
         let (header, _) = parts(&token);
         assert_eq!(header["kid"], "nope");
-        let mut validation = Validation::new(Algorithm::EdDSA);
+        let mut validation = Validation::new(jsonwebtoken::Algorithm::EdDSA);
         validation.validate_aud = false;
         decode::<Value>(
             &token,
@@ -1318,11 +1323,22 @@ mod tests {
         let (message, signature) = token.rsplit_once('.').unwrap();
         let key = issuer.decoding_key(&kid).unwrap();
         assert!(
-            jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key, Algorithm::ES256)
-                .unwrap()
+            jsonwebtoken::crypto::verify(
+                signature,
+                message.as_bytes(),
+                &key,
+                jsonwebtoken::Algorithm::ES256
+            )
+            .unwrap()
         );
         assert!(
-            !jsonwebtoken::crypto::verify(signature, b"other", &key, Algorithm::ES256).unwrap()
+            !jsonwebtoken::crypto::verify(
+                signature,
+                b"other",
+                &key,
+                jsonwebtoken::Algorithm::ES256
+            )
+            .unwrap()
         );
     }
 

@@ -6,14 +6,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 
+use crate::algorithm::Algorithm;
 use crate::auth_info::AuthInfo;
 use crate::bearer::{BearerConfig, extract_bearer};
 use crate::claims::{self, Claims};
 use crate::error::{ConfigError, Error, TokenError};
 use crate::fetch;
-use crate::jwks::{DEFAULT_ALGORITHMS, is_hmac};
+use crate::jwks::DEFAULT_ALGORITHMS;
 use crate::key_store::{KeySource, KeyStore, KeyStoreConfig, OnKeysChanged};
 use crate::token_cache::{PresentedToken, TokenCache};
 
@@ -173,13 +173,13 @@ impl Validator {
         let kid = header.kid.as_deref();
         let snapshot = inner.store.snapshot();
         let mut generation = snapshot.generation;
-        let mut verdict = verify(&snapshot.keys, kid, alg, signing_input, &signature);
+        let mut verdict = snapshot.keys.verify(kid, alg, signing_input, &signature);
         drop(snapshot);
         if verdict == Err(TokenError::UnknownKey) {
             // Only a key we do not have justifies asking the issuer again.
             let refreshed = inner.store.fetch_for_missing_key(generation).await?;
             generation = refreshed.generation;
-            verdict = verify(&refreshed.keys, kid, alg, signing_input, &signature);
+            verdict = refreshed.keys.verify(kid, alg, signing_input, &signature);
         }
         let key_thumbprint = verdict?;
 
@@ -243,37 +243,10 @@ fn decode_segment(segment: &str, not_base64url: &'static str) -> Result<Vec<u8>,
 /// never allowed with keys from a JWKS.
 fn allowed_algorithm(name: &str, allowed: &[Algorithm]) -> Result<Algorithm, TokenError> {
     let alg: Algorithm = name.parse().map_err(|_| TokenError::AlgorithmNotAllowed)?;
-    if is_hmac(alg) || !allowed.contains(&alg) {
+    if alg.is_hmac() || !allowed.contains(&alg) {
         return Err(TokenError::AlgorithmNotAllowed);
     }
     Ok(alg)
-}
-
-/// Verifies the signature with a key of `keys` that `kid` names and that may
-/// be used with `alg`; returns the verifying key's thumbprint.
-fn verify(
-    keys: &crate::jwks::KeySet,
-    kid: Option<&str>,
-    alg: Algorithm,
-    signing_input: &[u8],
-    signature: &[u8],
-) -> Result<[u8; 32], TokenError> {
-    // Without a `kid`, every published key is a candidate (issuers with one key often omit it).
-    let candidates = keys.candidates(kid);
-    if candidates.is_empty() {
-        return Err(TokenError::UnknownKey);
-    }
-    let mut usable = candidates
-        .iter()
-        .filter_map(|k| Some((k.for_algorithm(alg)?, k.thumbprint)))
-        .peekable();
-    if usable.peek().is_none() {
-        return Err(TokenError::AlgorithmMismatch);
-    }
-    usable
-        .find(|(key, _)| key.verify_sig(signing_input, signature).is_ok())
-        .map(|(_, thumbprint)| thumbprint)
-        .ok_or(TokenError::InvalidSignature)
 }
 
 /// `exp` and `nbf` against the clock, with the leeway.
@@ -473,7 +446,7 @@ impl ValidatorBuilder {
         if self.algorithms.is_empty() {
             return Err(ConfigError::InvalidAlgorithms("no algorithm allowed"));
         }
-        if self.algorithms.iter().any(|&a| is_hmac(a)) {
+        if self.algorithms.iter().any(|a| a.is_hmac()) {
             return Err(ConfigError::InvalidAlgorithms(
                 "HMAC algorithms cannot be used with keys from a JWKS",
             ));

@@ -328,30 +328,9 @@ pub fn optional(
 /// Policies whose organization comes from a path parameter need the id from
 /// the path: use [`authorize_path`] for those (here they are refused with
 /// [`Denied::MissingOrganization`]).
-pub fn authorize<P>(
-    validator: Validator,
-    policies: P,
-) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone
-where
-    P: PolicySet + Clone + 'static,
-{
-    let capture = Capture::for_policies(policies.policies());
-    request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
-        let (validator, capture, policies) = (validator.clone(), capture.clone(), policies.clone());
-        async move {
-            let auth = authenticate_request(&validator, &capture, &headers, query.as_deref())
-                .await
-                .map_err(|e| reject(&validator, e))?;
-            policies
-                .check_all_request(&auth)
-                .map_err(|d| denied(&validator, d))?;
-            Ok::<_, Rejection>(auth)
-        }
-    })
-}
-
-/// [`authorize`] with a policy built at run time, for routes written without
-/// the macro (organization from a header or query parameter).
+///
+/// A policy built at run time, for a route written without the macro, is a
+/// [`PolicySet`] too: pass it by value.
 ///
 /// ```
 /// use policy_core::{Model, OrgSource, Policy};
@@ -361,7 +340,7 @@ where
 /// # let validator = issuer.validator("https://api.example.com");
 /// use warp::Filter;
 /// let billing = warp::path("billing")
-///     .and(policy_core::warp::require(
+///     .and(policy_core::warp::authorize(
 ///         validator,
 ///         Policy::new(Model::OrgPermission)
 ///             .scopes(["manage:billing"])
@@ -387,11 +366,28 @@ where
 /// assert_eq!(other_org.status(), 403);
 /// # });
 /// ```
-pub fn require(
+pub fn authorize<P>(
     validator: Validator,
-    policy: Policy,
-) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone {
-    authorize(validator, Arc::new(policy))
+    policies: P,
+) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone
+where
+    P: PolicySet + 'static,
+{
+    let capture = Capture::for_policies(policies.policies());
+    // Shared, not cloned per request: a run-time `Policy` owns its scope lists.
+    let policies = Arc::new(policies);
+    request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
+        let (validator, capture, policies) = (validator.clone(), capture.clone(), policies.clone());
+        async move {
+            let auth = authenticate_request(&validator, &capture, &headers, query.as_deref())
+                .await
+                .map_err(|e| reject(&validator, e))?;
+            policies
+                .check_all_request(&auth)
+                .map_err(|d| denied(&validator, d))?;
+            Ok::<_, Rejection>(auth)
+        }
+    })
 }
 
 /// Authenticates and checks `policies` against the organization id that
@@ -426,9 +422,10 @@ pub fn authorize_path<F, P>(
 ) -> impl Filter<Extract = (String, AuthInfo), Error = Rejection> + Clone
 where
     F: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
-    P: PolicySet + Clone + 'static,
+    P: PolicySet + 'static,
 {
     let capture = Capture::for_policies(policies.policies());
+    let policies = Arc::new(policies);
     path.and(request_parts())
         .and_then(
             move |org_id: String, headers: HeaderMap, query: Option<String>| {
