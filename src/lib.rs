@@ -119,6 +119,23 @@
 //!
 //! See [`warp`] for the filters and the recommended route order, the
 //! README for a complete example server, and `examples/server.rs`.
+//!
+//! ## Features
+//!
+//! - `warp` (default): the [`warp`] filters.
+//! - `testing`: [`testing::TestIssuer`], for your tests and demos.
+//!
+//! Every item that needs a feature says so in these docs.
+//!
+#![cfg_attr(
+    feature = "testing",
+    doc = "[`testing::TestIssuer`]: testing::TestIssuer"
+)]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "[`testing::TestIssuer`]: https://docs.rs/bearer-policy/latest/bearer_policy/testing/struct.TestIssuer.html"
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use policy_core::*;
 pub use policy_macros::*;

@@ -5,6 +5,8 @@
 //! Most users depend on the `bearer-policy` crate, which re-exports everything here
 //! together with the `#[requires]` attribute.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod algorithm;
 mod auth_info;
 mod bearer;
@@ -19,13 +21,15 @@ mod token_cache;
 mod validator;
 
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 #[cfg(feature = "warp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "warp")))]
 pub mod warp;
 
 pub use crate::algorithm::{Algorithm, UnknownAlgorithm};
 pub use crate::auth_info::{AuthInfo, RequestContext};
-pub use crate::bearer::{BearerConfig, extract_bearer};
+pub use crate::bearer::{BearerConfig, DEFAULT_MAX_TOKEN_LEN, extract_bearer};
 pub use crate::declaration::{Declaration, declared};
 pub use crate::error::{ConfigError, Denied, Error, RequestError, Result, TokenError};
 pub use crate::policy::{
@@ -89,7 +93,7 @@ pub mod __private {
     /// borrows it when it derefs to `str` and formats it otherwise.
     pub struct OrgIdRef<'a, T: ?Sized>(pub &'a T);
 
-    /// Preferred: the parameter derefs to `str` (String, &str, Box<str>…).
+    /// Preferred: the parameter derefs to `str` (`String`, `&str`, `Box<str>`…).
     pub trait OrgIdViaStr {
         /// The organization id.
         fn org_id(&self) -> Cow<'_, str>;
@@ -177,7 +181,9 @@ pub mod __private {
 }
 
 /// Entry points for the fuzz targets (`fuzz/`) and their corpus replay test
-/// (`tests/fuzz_corpus.rs`): thin wrappers over internal parsers. Not a public API.
+/// (`tests/fuzz_corpus.rs`): thin wrappers over internal parsers. Not a public
+/// API: compiled only with the undocumented `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod __fuzz {
     /// Parses a JWKS document with the default algorithm allow-list; the
