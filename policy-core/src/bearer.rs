@@ -74,19 +74,26 @@ where
     }
     // The HTTP layer trims trailing whitespace, so "Bearer " arrives as "Bearer".
     let token = rest.trim_start_matches(' ').trim_end_matches([' ', '\t']);
+    check_token(token, config)?;
+    Ok(token)
+}
+
+/// The limits on a token wherever it comes from: not empty, at most
+/// `max_token_len` bytes, token68 characters only. Checked before any
+/// decoding, so a hostile token costs at most one pass over its bytes.
+pub(crate) fn check_token(token: &str, config: &BearerConfig) -> Result<(), RequestError> {
     if token.is_empty() {
-        return Err(RequestError::EmptyToken.into());
+        return Err(RequestError::EmptyToken);
     }
     if token.len() > config.max_token_len {
         return Err(RequestError::TokenTooLong {
             limit: config.max_token_len,
-        }
-        .into());
+        });
     }
     if !is_token68(token) {
-        return Err(RequestError::InvalidTokenCharacters.into());
+        return Err(RequestError::InvalidTokenCharacters);
     }
-    Ok(token)
+    Ok(())
 }
 
 /// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 7235 §2.1).

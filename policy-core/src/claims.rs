@@ -25,6 +25,8 @@ pub(crate) struct Claims {
     pub key_id: Option<String>,
     /// SHA-256 of the verifying key's public key, to drop cached tokens when it leaves the set.
     pub key_thumbprint: [u8; 32],
+    /// The algorithm the key verified the token with.
+    pub key_algorithm: crate::Algorithm,
     /// The key set generation the token was verified under.
     pub key_generation: u64,
     /// The decoded payload JSON, for [`AuthInfo::claims`](crate::AuthInfo::claims).
@@ -381,6 +383,7 @@ pub(crate) mod tests {
             not_before: None,
             key_id: None,
             key_thumbprint: [0; 32],
+            key_algorithm: crate::Algorithm::ES256,
             key_generation: 1,
             payload: Box::new(*b"{}"),
             configured_audience: None,

@@ -112,6 +112,10 @@ pub enum TokenError {
     /// The issuer's key set has no key with this token's `kid`.
     #[error("the signing key is unknown")]
     UnknownKey,
+    /// The issuer's key set publishes two different keys for this token's
+    /// algorithm under its `kid`: which one signs is anyone's guess.
+    #[error("the signing key is ambiguous")]
+    AmbiguousKey,
     /// The signature does not verify.
     #[error("the signature is invalid")]
     InvalidSignature,
@@ -198,6 +202,7 @@ impl TokenError {
             TokenError::AlgorithmNotAllowed => "algorithm_not_allowed",
             TokenError::AlgorithmMismatch => "algorithm_mismatch",
             TokenError::UnknownKey => "unknown_key",
+            TokenError::AmbiguousKey => "ambiguous_key",
             TokenError::InvalidSignature => "invalid_signature",
             TokenError::CriticalHeader => "critical_header",
             TokenError::WrongType => "wrong_token_type",

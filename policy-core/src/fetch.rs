@@ -1,7 +1,10 @@
 //! Bounded HTTP fetches from the issuer: OpenID discovery and the JWKS
-//! document, with timeouts, a response size limit and `Cache-Control: max-age`.
+//! document, with timeouts, a response size limit, `Cache-Control: max-age`,
+//! and no way back from https to http.
 
 use std::time::Duration;
+
+use reqwest::Url;
 
 use crate::error::ConfigError;
 
@@ -11,8 +14,51 @@ pub(crate) struct Fetched {
     pub max_age: Option<Duration>,
 }
 
-/// GETs `url`, refusing non-2xx answers and bodies over `max_bytes`. The
-/// client's own timeouts bound the whole exchange.
+/// Redirects the default client follows from one discovery or JWKS URL.
+const MAX_REDIRECTS: usize = 5;
+
+/// The reason for refusing a fetch that went from https to http.
+const DOWNGRADE: &str = "redirected from https to http";
+
+/// Whether a fetch that has visited `previous` (the configured URL first)
+/// may follow a redirect to `next`: not from https to http, and at most
+/// [`MAX_REDIRECTS`] times.
+fn may_follow(previous: &[Url], next: &Url) -> Result<(), &'static str> {
+    if previous.len() > MAX_REDIRECTS {
+        return Err("too many redirects");
+    }
+    if next.scheme() != "https" && previous.iter().any(|url| url.scheme() == "https") {
+        return Err(DOWNGRADE);
+    }
+    Ok(())
+}
+
+/// A redirect refused by [`may_follow`], as reqwest carries it.
+#[derive(Debug)]
+struct RefusedRedirect(&'static str);
+
+impl std::fmt::Display for RefusedRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for RefusedRedirect {}
+
+/// The redirect policy of the client the crate builds: [`may_follow`].
+pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        match may_follow(attempt.previous(), attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(reason) => attempt.error(RefusedRedirect(reason)),
+        }
+    })
+}
+
+/// GETs `url`, refusing non-2xx answers, bodies over `max_bytes`, and an
+/// answer from an http URL to a request made to an https one (whatever the
+/// client's redirect policy: the user's own client may follow such a
+/// redirect). The caller's deadline bounds the whole exchange.
 pub(crate) async fn get(
     client: &reqwest::Client,
     url: &str,
@@ -31,6 +77,9 @@ pub(crate) async fn get(
         .send()
         .await
         .map_err(|e| fail(describe(&e)))?;
+    if url.starts_with("https:") && response.url().scheme() != "https" {
+        return Err(fail(DOWNGRADE.to_owned()));
+    }
     let status = response.status();
     if !status.is_success() {
         return Err(fail(format!("HTTP status {}", status.as_u16())));
@@ -58,6 +107,13 @@ pub(crate) async fn get(
 
 /// A short description of a transport error, without the URL (the caller adds it).
 fn describe(e: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<RefusedRedirect>() {
+            return refused.0.to_owned();
+        }
+        source = cause.source();
+    }
     if e.is_timeout() {
         "timed out".to_owned()
     } else if e.is_connect() {
@@ -192,6 +248,72 @@ mod tests {
         assert!(check_url("http://127.0.0.1:3001/oidc", "issuer").is_ok());
         assert!(check_url("tenant.logto.app/oidc", "issuer").is_err());
         assert!(check_url("ftp://x/y", "issuer").is_err());
+    }
+
+    #[test]
+    fn redirects_never_go_from_https_to_http() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        let https = url("https://issuer.example/oidc/jwks");
+        let http = url("http://issuer.example/oidc/jwks");
+        assert_eq!(
+            may_follow(std::slice::from_ref(&https), &http),
+            Err(DOWNGRADE)
+        );
+        // Not even after a detour through another https host.
+        assert_eq!(
+            may_follow(&[https.clone(), url("https://cdn.example/jwks")], &http),
+            Err(DOWNGRADE)
+        );
+        assert_eq!(
+            may_follow(
+                std::slice::from_ref(&https),
+                &url("https://cdn.example/jwks")
+            ),
+            Ok(())
+        );
+        // Plain http configured (a loopback issuer in tests): http is allowed, upgrades too.
+        assert_eq!(may_follow(std::slice::from_ref(&http), &http), Ok(()));
+        assert_eq!(may_follow(std::slice::from_ref(&http), &https), Ok(()));
+        let hops = vec![https.clone(); MAX_REDIRECTS + 1];
+        assert_eq!(may_follow(&hops, &https), Err("too many redirects"));
+        assert_eq!(may_follow(&hops[..MAX_REDIRECTS], &https), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn the_default_client_refuses_a_downgrade_redirect_with_a_clear_reason() {
+        // A loopback server answering every request with a redirect to http.
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buffer = [0u8; 1024];
+                let _ = socket.read(&mut buffer).await;
+                let answer = format!(
+                    "HTTP/1.1 302 Found\r\nLocation: http://{addr}/next\r\ncontent-length: 0\r\n\r\n"
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        // The policy sees the previous URLs; an https start is simulated by
+        // asking the policy directly with an https origin, and the whole
+        // client with an http one (which may then follow http: no downgrade).
+        let client = reqwest::Client::builder()
+            .redirect(redirect_policy())
+            .build()
+            .unwrap();
+        let error = get(&client, &format!("http://{addr}/start"), 1024)
+            .await
+            .err()
+            .unwrap();
+        // http to http loops until the redirect limit: refused as such.
+        assert_eq!(
+            error,
+            ConfigError::Fetch {
+                url: format!("http://{addr}/start"),
+                reason: "too many redirects".into()
+            }
+        );
     }
 
     #[test]

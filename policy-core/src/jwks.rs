@@ -1,16 +1,26 @@
-//! JSON Web Key Sets: parsing the issuer's published keys (with
-//! jsonwebtoken's JWK types) into verification keys parsed once, indexed by `kid`.
+//! JSON Web Key Sets: the issuer's published keys, judged and parsed once
+//! when the set is fetched (with jsonwebtoken's JWK types), kept in the
+//! document's order and indexed by `kid`, and the signature check that uses
+//! them ([`KeySet::verify`]).
+//!
+//! Two bounds keep the work one token can cause small whatever the issuer
+//! publishes: a set keeps at most [`MAX_JWKS_KEYS`] usable keys, and a token
+//! without `kid` is tried against at most [`MAX_KEYS_TRIED_WITHOUT_KID`] of them.
+//! With a `kid`, exactly one key is tried: a `kid` naming two different keys
+//! for the token's algorithm is ambiguous and refused.
+
+mod key;
+mod roca;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use crate::algorithm::Algorithm;
 use crate::error::TokenError;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
+
+pub(crate) use key::{Unusable, VerifyingKey};
 
 /// The default algorithm allow-list: every asymmetric JWS algorithm.
 pub(crate) const DEFAULT_ALGORITHMS: &[Algorithm] = &[
@@ -25,145 +35,20 @@ pub(crate) const DEFAULT_ALGORITHMS: &[Algorithm] = &[
     Algorithm::EdDSA,
 ];
 
-/// One public key, parsed for each allowed algorithm it may verify.
-pub(crate) struct VerifyingKey {
-    pub kid: Option<String>,
-    /// SHA-256 of the public key's DER: identifies the key material across fetches.
-    pub thumbprint: [u8; 32],
-    /// (algorithm, parsed key) pairs; parsing happens once, at fetch time.
-    parsed: Vec<(Algorithm, ParsedPublicKey)>,
-}
+/// Usable keys kept from one key set; the rest are skipped with a warning.
+/// Identity providers publish a handful (two or three during a rotation).
+pub const MAX_JWKS_KEYS: usize = 64;
 
-impl VerifyingKey {
-    /// The parsed key for `alg`, if this key may verify it: its JWK `alg` when
-    /// present, else its key type and curve decide.
-    pub fn for_algorithm(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {
-        self.parsed.iter().find(|(a, _)| *a == alg).map(|(_, k)| k)
-    }
+/// Keys of its algorithm, in the set's order, that a token without `kid` is
+/// tried against. Issuers with one or two keys often leave `kid` out.
+pub const MAX_KEYS_TRIED_WITHOUT_KID: usize = 4;
 
-    /// Parses a JWK into a verifying key for the `allowed` algorithms. `None`
-    /// for keys we cannot or must not use (encryption keys, symmetric keys,
-    /// unknown types, malformed parameters).
-    pub fn from_jwk(jwk: &Jwk, allowed: &[Algorithm]) -> Option<Self> {
-        if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
-            return None;
-        }
-        let declared = match jwk.common.key_algorithm {
-            None => None,
-            Some(declared) => Some(signature_algorithm(declared)?),
-        };
-        let candidates: &[Algorithm] = match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) => &[
-                Algorithm::RS256,
-                Algorithm::RS384,
-                Algorithm::RS512,
-                Algorithm::PS256,
-                Algorithm::PS384,
-                Algorithm::PS512,
-            ],
-            AlgorithmParameters::EllipticCurve(p) => match p.curve {
-                EllipticCurve::P256 => &[Algorithm::ES256],
-                EllipticCurve::P384 => &[Algorithm::ES384],
-                _ => return None,
-            },
-            AlgorithmParameters::OctetKeyPair(p) => match p.curve {
-                EllipticCurve::Ed25519 => &[Algorithm::EdDSA],
-                _ => return None,
-            },
-            _ => return None,
-        };
-        let mut parsed = Vec::new();
-        for &alg in candidates {
-            if !allowed.contains(&alg) || declared.is_some_and(|d| d != alg) {
-                continue;
-            }
-            parsed.push((alg, parse_public_key(&jwk.algorithm, alg)?));
-        }
-        let (_, first) = parsed.first()?;
-        let thumbprint = thumbprint(first.as_ref());
-        Some(VerifyingKey {
-            kid: jwk.common.key_id.clone(),
-            thumbprint,
-            parsed,
-        })
-    }
-}
-
-/// The signature algorithm a JWK's `alg` names; `None` for encryption
-/// algorithms and names we do not know (the key is then skipped).
-fn signature_algorithm(declared: KeyAlgorithm) -> Option<Algorithm> {
-    Some(match declared {
-        KeyAlgorithm::HS256 => Algorithm::HS256,
-        KeyAlgorithm::HS384 => Algorithm::HS384,
-        KeyAlgorithm::HS512 => Algorithm::HS512,
-        KeyAlgorithm::RS256 => Algorithm::RS256,
-        KeyAlgorithm::RS384 => Algorithm::RS384,
-        KeyAlgorithm::RS512 => Algorithm::RS512,
-        KeyAlgorithm::PS256 => Algorithm::PS256,
-        KeyAlgorithm::PS384 => Algorithm::PS384,
-        KeyAlgorithm::PS512 => Algorithm::PS512,
-        KeyAlgorithm::ES256 => Algorithm::ES256,
-        KeyAlgorithm::ES384 => Algorithm::ES384,
-        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
-        _ => return None,
-    })
-}
-
-/// SHA-256 of a public key's DER: identifies key material across fetches.
-fn thumbprint(der: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref());
-    out
-}
-
-fn parse_public_key(params: &AlgorithmParameters, alg: Algorithm) -> Option<ParsedPublicKey> {
-    let b64 = |s: &str| URL_SAFE_NO_PAD.decode(s).ok();
-    match params {
-        AlgorithmParameters::RSA(p) => {
-            let rsa: &'static sig::RsaParameters = match alg {
-                Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
-                Algorithm::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
-                Algorithm::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
-                Algorithm::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
-                Algorithm::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
-                Algorithm::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
-                _ => return None,
-            };
-            let components = RsaPublicKeyComponents {
-                n: b64(&p.n)?,
-                e: b64(&p.e)?,
-            };
-            components.to_parsed_public_key(rsa).ok()
-        }
-        AlgorithmParameters::EllipticCurve(p) => {
-            let (ecdsa, len): (&'static sig::EcdsaVerificationAlgorithm, usize) = match alg {
-                Algorithm::ES256 => (&sig::ECDSA_P256_SHA256_FIXED, 32),
-                Algorithm::ES384 => (&sig::ECDSA_P384_SHA384_FIXED, 48),
-                _ => return None,
-            };
-            let (x, y) = (b64(&p.x)?, b64(&p.y)?);
-            if x.len() != len || y.len() != len {
-                return None;
-            }
-            let mut point = Vec::with_capacity(1 + 2 * len);
-            point.push(0x04);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            ParsedPublicKey::new(ecdsa, point).ok()
-        }
-        AlgorithmParameters::OctetKeyPair(p) => {
-            ParsedPublicKey::new(&sig::ED25519, b64(&p.x)?).ok()
-        }
-        _ => None,
-    }
-}
-
-/// A fetched key set: usable keys by `kid`, plus those published without one.
+/// A fetched key set: usable keys in the document's order, indexed by `kid`.
 #[derive(Default)]
 pub(crate) struct KeySet {
-    by_kid: HashMap<String, Vec<Arc<VerifyingKey>>>,
-    without_kid: Vec<Arc<VerifyingKey>>,
-    /// How many keys of the document were skipped as unusable.
+    keys: Vec<Arc<VerifyingKey>>,
+    by_kid: HashMap<String, Vec<usize>>,
+    /// How many entries of the document were skipped as unusable.
     pub skipped: usize,
 }
 
@@ -178,7 +63,9 @@ impl KeySet {
     /// Parses a JWKS document. Unusable entries are skipped (and counted), so
     /// one exotic key does not take the others down; a document with no usable
     /// key at all is refused, so that a broken issuer response never replaces
-    /// working keys with none.
+    /// working keys with none. Keys the issuer must not publish (private keys,
+    /// weak or ROCA RSA moduli), ambiguous `kid`s and keys over [`MAX_JWKS_KEYS`]
+    /// are reported in one warning per set.
     pub fn parse(document: &[u8], allowed: &[Algorithm]) -> Result<KeySet, KeySetError> {
         #[derive(serde::Deserialize)]
         struct Document {
@@ -186,46 +73,121 @@ impl KeySet {
         }
         let doc: Document = serde_json::from_slice(document).map_err(|_| KeySetError::NotJson)?;
         let mut set = KeySet::default();
+        let mut report = Report::default();
         for value in doc.keys {
-            let key = serde_json::from_value::<Jwk>(value)
-                .ok()
-                .and_then(|jwk| VerifyingKey::from_jwk(&jwk, allowed));
-            match key {
-                Some(key) => set.insert(key),
-                None => set.skipped += 1,
+            match VerifyingKey::from_value(value, allowed) {
+                Ok(key) if set.keys.len() < MAX_JWKS_KEYS => set.insert(key),
+                Ok(_) => {
+                    report.over_limit += 1;
+                    set.skipped += 1;
+                }
+                Err(reason) => {
+                    report.count(reason);
+                    set.skipped += 1;
+                }
             }
         }
-        if set.len() == 0 {
+        report.ambiguous_kids = set.ambiguous_kids();
+        report.warn_if_needed();
+        if set.keys.is_empty() {
             return Err(KeySetError::NoUsableKeys);
         }
         Ok(set)
     }
 
     fn insert(&mut self, key: VerifyingKey) {
-        match key.kid.clone() {
-            Some(kid) => self.by_kid.entry(kid).or_default().push(Arc::new(key)),
-            None => self.without_kid.push(Arc::new(key)),
+        let same_kid = key.kid.as_ref().and_then(|kid| self.by_kid.get(kid));
+        // The same key published twice under one kid is one key, not an ambiguity.
+        if same_kid.is_some_and(|indices| {
+            indices.iter().any(|&i| {
+                self.keys
+                    .get(i)
+                    .is_some_and(|k| k.thumbprint == key.thumbprint)
+            })
+        }) {
+            return;
         }
+        if let Some(kid) = &key.kid {
+            self.by_kid
+                .entry(kid.clone())
+                .or_default()
+                .push(self.keys.len());
+        }
+        self.keys.push(Arc::new(key));
+    }
+
+    /// How many `kid`s name two different keys for one algorithm.
+    fn ambiguous_kids(&self) -> usize {
+        self.by_kid
+            .values()
+            .filter(|indices| {
+                crate::jwks::DEFAULT_ALGORITHMS.iter().any(|&alg| {
+                    indices
+                        .iter()
+                        .filter(|&&i| self.key(i).is_some_and(|k| k.for_algorithm(alg).is_some()))
+                        .count()
+                        > 1
+                })
+            })
+            .count()
+    }
+
+    fn key(&self, index: usize) -> Option<&VerifyingKey> {
+        self.keys.get(index).map(|k| &**k)
     }
 
     /// Number of usable keys.
     pub fn len(&self) -> usize {
-        self.by_kid.values().map(Vec::len).sum::<usize>() + self.without_kid.len()
+        self.keys.len()
     }
 
-    /// Whether the key with this `kid` and thumbprint is still published.
-    pub fn contains(&self, kid: Option<&str>, thumbprint: &[u8; 32]) -> bool {
-        self.candidates(kid)
-            .iter()
-            .any(|k| &k.thumbprint == thumbprint)
+    /// The keys a token with this `kid` and `alg` is tried against: the one
+    /// key its `kid` names, or without a `kid` the first
+    /// [`MAX_KEYS_TRIED_WITHOUT_KID`] keys that may verify `alg`.
+    fn candidates(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Vec<&VerifyingKey>, TokenError> {
+        let for_alg = |k: &&VerifyingKey| k.for_algorithm(alg).is_some();
+        let candidates: Vec<&VerifyingKey> = match kid {
+            Some(kid) => {
+                let named: Vec<&VerifyingKey> = self
+                    .by_kid
+                    .get(kid)
+                    .ok_or(TokenError::UnknownKey)?
+                    .iter()
+                    .filter_map(|&i| self.key(i))
+                    .collect();
+                let usable: Vec<&VerifyingKey> = named.into_iter().filter(for_alg).collect();
+                if usable.len() > 1 {
+                    return Err(TokenError::AmbiguousKey);
+                }
+                usable
+            }
+            None if self.keys.is_empty() => return Err(TokenError::UnknownKey),
+            None => self
+                .keys
+                .iter()
+                .map(|k| &**k)
+                .filter(for_alg)
+                .take(MAX_KEYS_TRIED_WITHOUT_KID)
+                .collect(),
+        };
+        if candidates.is_empty() {
+            return Err(TokenError::AlgorithmMismatch);
+        }
+        Ok(candidates)
     }
 
     /// Verifies `signature` over `signing_input` with a key that `kid` names
     /// and that may be used with `alg`; returns that key's thumbprint.
     ///
     /// No key for `kid`: [`TokenError::UnknownKey`]; keys, but none for `alg`:
-    /// [`TokenError::AlgorithmMismatch`]; no key verifies:
-    /// [`TokenError::InvalidSignature`].
+    /// [`TokenError::AlgorithmMismatch`]; a `kid` naming two keys for `alg`:
+    /// [`TokenError::AmbiguousKey`]; no key verifies:
+    /// [`TokenError::InvalidSignature`]. At most [`MAX_KEYS_TRIED_WITHOUT_KID`]
+    /// signature checks, one with a `kid`.
     pub fn verify(
         &self,
         kid: Option<&str>,
@@ -233,113 +195,59 @@ impl KeySet {
         signing_input: &[u8],
         signature: &[u8],
     ) -> Result<[u8; 32], TokenError> {
-        // Without a `kid`, every published key is a candidate (issuers with one key often omit it).
-        let candidates = self.candidates(kid);
-        if candidates.is_empty() {
-            return Err(TokenError::UnknownKey);
-        }
-        let mut usable = candidates
-            .iter()
-            .filter_map(|k| Some((k.for_algorithm(alg)?, k.thumbprint)))
-            .peekable();
-        if usable.peek().is_none() {
-            return Err(TokenError::AlgorithmMismatch);
-        }
-        usable
-            .find(|(key, _)| key.verify_sig(signing_input, signature).is_ok())
-            .map(|(_, thumbprint)| thumbprint)
+        self.candidates(kid, alg)?
+            .into_iter()
+            .find(|key| {
+                key.for_algorithm(alg)
+                    .is_some_and(|parsed| parsed.verify_sig(signing_input, signature).is_ok())
+            })
+            .map(|key| key.thumbprint)
             .ok_or(TokenError::InvalidSignature)
     }
 
-    /// The keys a token may have been signed with: those with its `kid` (a
-    /// duplicated `kid` yields several), or without a `kid` every key.
-    fn candidates(&self, kid: Option<&str>) -> Vec<&Arc<VerifyingKey>> {
-        match kid {
-            Some(kid) => self
-                .by_kid
-                .get(kid)
-                .map(|keys| keys.iter().collect())
-                .unwrap_or_default(),
-            None => self
-                .by_kid
-                .values()
-                .flatten()
-                .chain(&self.without_kid)
-                .collect(),
-        }
+    /// Whether a token verified earlier by the key with this `thumbprint`,
+    /// under this `kid` and `alg`, would still be tried against that key: it
+    /// is still published, still allows `alg`, and its `kid` is not ambiguous.
+    pub fn contains(&self, kid: Option<&str>, alg: Algorithm, thumbprint: &[u8; 32]) -> bool {
+        self.candidates(kid, alg)
+            .is_ok_and(|keys| keys.iter().any(|k| &k.thumbprint == thumbprint))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What one parse skipped that an operator must hear about.
+#[derive(Default)]
+struct Report {
+    private_keys: usize,
+    roca: usize,
+    weak_rsa: usize,
+    over_limit: usize,
+    ambiguous_kids: usize,
+}
 
-    // A P-256 public key (RFC 7515 appendix A.3).
-    const EC_JWK: &str = r#"{"kty":"EC","crv":"P-256","kid":"ec1",
-        "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-        "y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
-
-    #[test]
-    fn elliptic_curve_key_is_usable_only_for_its_curve() {
-        let set = KeySet::parse(
-            format!(r#"{{"keys":[{EC_JWK}]}}"#).as_bytes(),
-            DEFAULT_ALGORITHMS,
-        )
-        .unwrap();
-        let key = set.candidates(Some("ec1"))[0].clone();
-        assert!(key.for_algorithm(Algorithm::ES256).is_some());
-        assert!(key.for_algorithm(Algorithm::ES384).is_none());
-        assert!(key.for_algorithm(Algorithm::RS256).is_none());
+impl Report {
+    fn count(&mut self, reason: Unusable) {
+        match reason {
+            Unusable::PrivateKey => self.private_keys += 1,
+            Unusable::Roca => self.roca += 1,
+            Unusable::WeakRsa => self.weak_rsa += 1,
+            Unusable::NotForSignatures | Unusable::Unsupported | Unusable::Malformed => {}
+        }
     }
 
-    #[test]
-    fn declared_alg_restricts_the_key() {
-        let jwk = EC_JWK.replace(r#""kid":"ec1""#, r#""kid":"ec1","alg":"ES384""#);
-        // ES384 declared on a P-256 key: unusable, so the set has no usable key.
-        assert_eq!(
-            KeySet::parse(
-                format!(r#"{{"keys":[{jwk}]}}"#).as_bytes(),
-                DEFAULT_ALGORITHMS
-            )
-            .err(),
-            Some(KeySetError::NoUsableKeys)
-        );
-    }
-
-    #[test]
-    fn unusable_keys_are_skipped_and_counted() {
-        let doc = format!(
-            r#"{{"keys":[{EC_JWK}, {{"kty":"oct","k":"c2VjcmV0","kid":"h"}}, 7, {{"kty":"RSA","kid":"broken"}},
-            {{"kty":"EC","crv":"P-256","use":"enc","kid":"enc","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}]}}"#
-        );
-        let set = KeySet::parse(doc.as_bytes(), DEFAULT_ALGORITHMS).unwrap();
-        assert_eq!(set.len(), 1);
-        assert_eq!(set.skipped, 4);
-        assert!(set.candidates(Some("h")).is_empty());
-    }
-
-    #[test]
-    fn documents_without_usable_keys_are_refused() {
-        assert_eq!(
-            KeySet::parse(b"not json", DEFAULT_ALGORITHMS).err(),
-            Some(KeySetError::NotJson)
-        );
-        assert_eq!(
-            KeySet::parse(br#"{"keys":[]}"#, DEFAULT_ALGORITHMS).err(),
-            Some(KeySetError::NoUsableKeys)
-        );
-        assert_eq!(
-            KeySet::parse(br#"{"nokeys":1}"#, DEFAULT_ALGORITHMS).err(),
-            Some(KeySetError::NotJson)
-        );
-    }
-
-    #[test]
-    fn disallowed_algorithms_are_not_parsed() {
-        let set = KeySet::parse(
-            format!(r#"{{"keys":[{EC_JWK}]}}"#).as_bytes(),
-            &[Algorithm::RS256],
-        );
-        assert_eq!(set.err(), Some(KeySetError::NoUsableKeys));
+    /// One warning per key set, not one per key or per token.
+    fn warn_if_needed(&self) {
+        if self.private_keys + self.roca + self.weak_rsa + self.over_limit + self.ambiguous_kids > 0
+        {
+            tracing::warn!(
+                private_keys = self.private_keys,
+                roca_moduli = self.roca,
+                weak_rsa = self.weak_rsa,
+                over_limit = self.over_limit,
+                ambiguous_kids = self.ambiguous_kids,
+                max_keys = MAX_JWKS_KEYS,
+                "the issuer's key set publishes keys that must not verify tokens: they are skipped \
+                 (tokens naming an ambiguous kid are refused)"
+            );
+        }
     }
 }

@@ -97,10 +97,9 @@ impl TokenCache {
         self.entries.remove(&token);
     }
 
-    /// Keeps only the entries whose key is still published.
-    pub fn retain_keys(&self, still_published: impl Fn(Option<&str>, &[u8; 32]) -> bool) {
-        self.entries
-            .retain(|_, claims| still_published(claims.key_id.as_deref(), &claims.key_thumbprint));
+    /// Keeps only the entries whose key still verifies them.
+    pub fn retain_keys(&self, still_verifies: impl Fn(&Claims) -> bool) {
+        self.entries.retain(|_, claims| still_verifies(claims));
     }
 
     #[cfg(test)]

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::algorithm::Algorithm;
 use crate::auth_info::AuthInfo;
-use crate::bearer::{BearerConfig, extract_bearer};
+use crate::bearer::{BearerConfig, check_token, extract_bearer};
 use crate::claims::{self, Claims};
 use crate::error::{ConfigError, Error, TokenError};
 use crate::fetch;
@@ -103,15 +103,28 @@ impl Validator {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
+        // `extract_bearer` has checked the token's length and characters.
         let token = extract_bearer(authorization, &self.inner.bearer)?;
-        self.validate(token).await
+        self.validate_checked(token).await
     }
 
-    /// Validates a compact JWS access token: signature by a key of the
-    /// issuer's JWKS under an allowed algorithm, `iss`, `exp`, `nbf`, the
-    /// header's `crit` and (if configured) `typ`. The audience, scopes and
+    /// Validates a compact JWS access token taken from anywhere (a cookie, a
+    /// WebSocket message, another framework): first the limits that
+    /// [`authenticate`](Validator::authenticate) applies to a header's token
+    /// (at most [`BearerConfig::max_token_len`] bytes of the token68
+    /// alphabet, else [`Error::InvalidRequest`]), then the signature by a key
+    /// of the issuer's JWKS under an allowed algorithm, `iss`, `exp`, `nbf`,
+    /// the header's `crit` and (if configured) `typ`. The audience, scopes and
     /// organization are the [`Policy`](crate::Policy)'s to check.
     pub async fn validate(&self, token: &str) -> Result<AuthInfo, Error> {
+        if let Err(e) = check_token(token, &self.inner.bearer) {
+            tracing::debug!(code = e.code(), reason = %e, "token rejected");
+            return Err(e.into());
+        }
+        self.validate_checked(token).await
+    }
+
+    async fn validate_checked(&self, token: &str) -> Result<AuthInfo, Error> {
         let outcome = self.validate_inner(token).await;
         if let Err(e) = &outcome {
             tracing::debug!(code = e.code(), reason = %e, "token rejected");
@@ -140,14 +153,17 @@ impl Validator {
     }
 
     /// The checks a cached token still needs: the clock, and whether its key
-    /// is still published (`Ok(false)` if not).
+    /// is still published and still allows the token's algorithm (`Ok(false)`
+    /// if not: it is then verified afresh).
     fn recheck_cached(&self, claims: &Claims) -> Result<bool, TokenError> {
         check_time(claims.expires_at, claims.not_before, self.inner.leeway)?;
         let snapshot = self.inner.store.snapshot();
         Ok(snapshot.generation == claims.key_generation
-            || snapshot
-                .keys
-                .contains(claims.key_id.as_deref(), &claims.key_thumbprint))
+            || snapshot.keys.contains(
+                claims.key_id.as_deref(),
+                claims.key_algorithm,
+                &claims.key_thumbprint,
+            ))
     }
 
     /// The full validation of a token not in the cache.
@@ -202,6 +218,7 @@ impl Validator {
             not_before: raw.nbf,
             key_id: header.kid,
             key_thumbprint,
+            key_algorithm: alg,
             key_generation: generation,
             payload: payload.into_boxed_slice(),
             configured_audience: inner.audience.clone(),
@@ -287,6 +304,7 @@ pub struct ValidatorBuilder {
     max_refresh: Duration,
     retry_after_failure: Duration,
     cache_capacity: usize,
+    http_client: Option<reqwest::Client>,
 }
 
 impl Default for ValidatorBuilder {
@@ -309,6 +327,7 @@ impl Default for ValidatorBuilder {
             max_refresh: Duration::from_secs(24 * 3600),
             retry_after_failure: Duration::from_secs(5),
             cache_capacity: 10_000,
+            http_client: None,
         }
     }
 }
@@ -387,6 +406,34 @@ impl ValidatorBuilder {
         self
     }
 
+    /// The HTTP client that reaches the issuer, for private CA roots, a proxy
+    /// or mutual TLS. Default: a client of the crate's own, with the
+    /// [`connect_timeout`](Self::connect_timeout) and a redirect policy that
+    /// follows at most 5 redirects and never from https to http.
+    ///
+    /// With your client, these still hold: the [`timeout`](Self::timeout)
+    /// over each whole fetch, [`max_response_bytes`](Self::max_response_bytes),
+    /// and the https rule, checked on the final URL of each response (a fetch
+    /// that began on https and was redirected to http is refused, though your
+    /// client's redirect policy decides which redirects are followed). Its
+    /// connect timeout, proxies and TLS settings are yours, and
+    /// [`connect_timeout`](Self::connect_timeout) does not apply.
+    ///
+    /// ```
+    /// let client = reqwest::Client::builder()
+    ///     // .add_root_certificate(my_private_ca)
+    ///     .build()?;
+    /// let validator = policy_core::Validator::builder()
+    ///     .issuer("https://auth.internal.example/oidc")
+    ///     .http_client(client)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Largest accepted discovery or JWKS response. Default: 1 MiB.
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
@@ -460,20 +507,29 @@ impl ValidatorBuilder {
                 issuer: issuer.clone(),
             },
         };
-        let client = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .map_err(|_| ConfigError::Fetch {
-                url: issuer.clone(),
-                reason: "the HTTP client could not be initialised".into(),
-            })?;
+        let client = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.timeout)
+                .redirect(fetch::redirect_policy())
+                .build()
+                .map_err(|_| ConfigError::Fetch {
+                    url: issuer.clone(),
+                    reason: "the HTTP client could not be initialised".into(),
+                })?,
+        };
         let cache =
             (self.cache_capacity > 0).then(|| Arc::new(TokenCache::new(self.cache_capacity)));
         let on_change: Option<OnKeysChanged> = cache.clone().map(|cache| {
             Box::new(move |keys: &crate::jwks::KeySet| {
-                cache.retain_keys(|kid, thumbprint| keys.contains(kid, thumbprint));
+                cache.retain_keys(|claims| {
+                    keys.contains(
+                        claims.key_id.as_deref(),
+                        claims.key_algorithm,
+                        &claims.key_thumbprint,
+                    )
+                });
             }) as OnKeysChanged
         });
         let store = KeyStore::new(
@@ -509,6 +565,7 @@ impl ValidatorBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::RequestError;
 
     #[test]
     fn none_and_hmac_are_never_allowed() {
@@ -588,5 +645,38 @@ mod tests {
                 .build(),
             Err(ConfigError::InvalidUrl { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn validate_applies_the_bearer_limits_to_tokens_from_anywhere() {
+        // Unreachable issuer: each refusal below happens before any key is needed.
+        let validator = Validator::builder()
+            .issuer("https://issuer.invalid/oidc")
+            .max_token_len(64)
+            .build()
+            .unwrap();
+        let refused = |token: String| {
+            let validator = validator.clone();
+            async move { validator.validate(&token).await.unwrap_err() }
+        };
+        assert_eq!(
+            refused("a".repeat(1 << 20)).await,
+            Error::InvalidRequest(RequestError::TokenTooLong { limit: 64 })
+        );
+        assert_eq!(
+            refused("a.b c".into()).await,
+            Error::InvalidRequest(RequestError::InvalidTokenCharacters)
+        );
+        assert_eq!(
+            refused(String::new()).await,
+            Error::InvalidRequest(RequestError::EmptyToken)
+        );
+        // Within the limits, the token itself is judged.
+        assert_eq!(
+            refused("a.b".into()).await,
+            Error::InvalidToken(TokenError::Malformed(
+                "a JWT has three dot-separated segments"
+            ))
+        );
     }
 }
