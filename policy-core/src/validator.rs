@@ -278,7 +278,8 @@ fn check_time(expires_at: i64, not_before: Option<i64>, leeway: i64) -> Result<(
     Ok(())
 }
 
-fn now() -> i64 {
+/// The current Unix time in whole seconds (0 if the clock is before 1970).
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
