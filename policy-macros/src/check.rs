@@ -13,7 +13,8 @@ use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Type};
 
-use crate::args::{Args, Errors, Model, OrgFrom, Scope, all, both, path_text};
+use crate::args::{Args, Model, OrgFrom, Scope};
+use crate::diagnostics::{Errors, all, both, path_text};
 
 /// A checked `#[requires]` expansion: the function's policies and the
 /// parameters the generated check reads.

@@ -4,7 +4,8 @@
 //! through `bearer_policy`'s hidden `__private` module.
 //!
 //! The attribute is parsed into a plain struct (`args`), checked against the
-//! function it annotates (`check`), and only then expanded (`expand`).
+//! function it annotates (`check`), and only then expanded (`expand`); the
+//! helpers behind the compile errors of all three live in `diagnostics`.
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
@@ -12,6 +13,7 @@ use syn::ItemFn;
 
 mod args;
 mod check;
+mod diagnostics;
 mod expand;
 
 /// Declares the permission a handler requires; the body runs only when the
