@@ -105,25 +105,23 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 
 /// The check inserted at the top of the body, before any user statement.
 ///
-/// When every organization-scoped policy reads the same source, one
-/// `PolicySet` call checks them all (global policies ignore the organization
-/// id); stacked policies with different sources are checked one by one.
+/// The check is always `PolicySet::check_request`, in which each policy
+/// reads its organization from its own source: header and query policies
+/// from the request captured in the `AuthInfo`, path policies (and global
+/// ones, which ignore it) from the id passed in. When the policies read at
+/// most one path parameter, one call checks them all; stacked policies that
+/// read different parameters are checked one by one, each with its own.
 fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenStream {
     let auth = &plan.auth;
     let question = quote_spanned!(plan.error_span=> ?);
     let none = quote!(::core::option::Option::None);
 
     let mut params: Vec<(&Ident, Span)> = Vec::new();
-    let mut reads_request = false;
     for policy in &plan.policies {
-        match &policy.org {
-            Some(OrgPlan::Param { binding, ty_span })
-                if !params.iter().any(|(known, _)| *known == binding) =>
-            {
-                params.push((binding, *ty_span));
-            }
-            Some(OrgPlan::Header(_) | OrgPlan::Query(_)) => reads_request = true,
-            Some(OrgPlan::Param { .. }) | None => {}
+        if let Some(OrgPlan::Param { binding, ty_span }) = &policy.org
+            && !params.iter().any(|(known, _)| *known == binding)
+        {
+            params.push((binding, *ty_span));
         }
     }
 
@@ -144,42 +142,31 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
             let #local = #call;
         }
     });
-    let some = |binding: &Ident| {
-        let local = local(binding);
-        quote!(::core::option::Option::Some(&*#local))
+    let path_org_id = |binding: Option<&Ident>| match binding {
+        Some(binding) => {
+            let local = local(binding);
+            quote!(::core::option::Option::Some(&*#local))
+        }
+        None => none.clone(),
     };
 
-    let checks = match (params.as_slice(), reads_request) {
-        ([], false) => quote! {
-            #private::PolicySet::check_all(&#name::POLICY, &#auth, #none)#question;
-        },
-        ([], true) => quote! {
-            #private::PolicySet::check_all_request(&#name::POLICY, &#auth)#question;
-        },
-        ([(binding, _)], false) => {
-            let org = some(binding);
+    let checks = match params.as_slice() {
+        [] | [_] => {
+            let org = path_org_id(params.first().map(|(binding, _)| *binding));
             quote! {
-                #private::PolicySet::check_all(&#name::POLICY, &#auth, #org)#question;
+                #private::PolicySet::check_request(&#name::POLICY, &#auth, #org)#question;
             }
         }
+        // Two parameters take two policies, so `POLICY` is an array here.
         _ => {
-            let single = plan.policies.len() == 1;
             let each = plan.policies.iter().enumerate().map(|(i, policy)| {
-                let policy_ref = if single {
-                    quote!(&#name::POLICY)
-                } else {
-                    let index = syn::Index::from(i);
-                    quote!(&#name::POLICY[#index])
+                let index = syn::Index::from(i);
+                let org = match &policy.org {
+                    Some(OrgPlan::Param { binding, .. }) => path_org_id(Some(binding)),
+                    Some(OrgPlan::Header(_) | OrgPlan::Query(_)) | None => path_org_id(None),
                 };
-                match &policy.org {
-                    Some(OrgPlan::Param { binding, .. }) => {
-                        let org = some(binding);
-                        quote!(#private::Policy::check(#policy_ref, &#auth, #org)#question;)
-                    }
-                    Some(_) => {
-                        quote!(#private::Policy::check_request(#policy_ref, &#auth)#question;)
-                    }
-                    None => quote!(#private::Policy::check(#policy_ref, &#auth, #none)#question;),
+                quote! {
+                    #private::PolicySet::check_request(&#name::POLICY[#index], &#auth, #org)#question;
                 }
             });
             quote!(#(#each)*)
@@ -446,7 +433,7 @@ mod tests {
             "{code}"
         );
         assert!(code.contains(
-            ":: bearer_policy :: __private :: PolicySet :: check_all (& org_data :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"
+            ":: bearer_policy :: __private :: PolicySet :: check_request (& org_data :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"
         ), "{code}");
         assert!(code.contains("pub mod org_data"), "{code}");
         assert!(
@@ -481,7 +468,9 @@ mod tests {
             ),
         );
         assert!(
-            code.contains("PolicySet :: check_all_request (& h :: POLICY , & auth) ?"),
+            code.contains(
+                "PolicySet :: check_request (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
+            ),
             "{code}"
         );
     }
@@ -498,7 +487,7 @@ mod tests {
         );
         assert!(
             code.contains(
-                "check_all (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
+                "check_request (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
             ),
             "{code}"
         );
@@ -525,7 +514,7 @@ mod tests {
     }
 
     #[test]
-    fn stacked_attributes_with_different_sources_are_checked_one_by_one() {
+    fn stacked_attributes_with_different_sources_are_checked_at_once() {
         let code = expanded(
             quote!(model = org_resource, org_from = path),
             quote! {
@@ -534,12 +523,27 @@ mod tests {
                 fn h(org_id: u64, auth: AuthInfo) -> Result<(), E> { Ok(()) }
             },
         );
-        assert!(code.contains("Policy :: check (& h :: POLICY [0] , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
-        assert!(
-            code.contains("Policy :: check_request (& h :: POLICY [1] , & auth) ?"),
-            "{code}"
+        // The header policy reads the captured request, whatever is passed.
+        assert!(code.contains("PolicySet :: check_request (& h :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
+        assert_eq!(code.matches("check_request").count(), 1, "{code}");
+    }
+
+    #[test]
+    fn stacked_attributes_with_different_path_parameters_are_checked_one_by_one() {
+        let code = expanded(
+            quote!(model = org_resource, org_from = path),
+            quote! {
+                #[requires(model = org_permission, org_from = path(team_id))]
+                #[requires(model = org_permission, org_from = query("org"))]
+                #[requires(model = global_api)]
+                fn h(org_id: u64, team_id: String, auth: AuthInfo) -> Result<(), E> { Ok(()) }
+            },
         );
-        assert!(code.contains("Policy :: check (& h :: POLICY [2] , & auth , :: core :: option :: Option :: None) ?"), "{code}");
+        assert!(code.contains("PolicySet :: check_request (& h :: POLICY [0] , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
+        assert!(code.contains("PolicySet :: check_request (& h :: POLICY [1] , & auth , :: core :: option :: Option :: Some (& * team_id)) ?"), "{code}");
+        assert!(code.contains("PolicySet :: check_request (& h :: POLICY [2] , & auth , :: core :: option :: Option :: None) ?"), "{code}");
+        assert!(code.contains("PolicySet :: check_request (& h :: POLICY [3] , & auth , :: core :: option :: Option :: None) ?"), "{code}");
+        assert_eq!(code.matches("check_request").count(), 4, "{code}");
     }
 
     #[test]
