@@ -65,6 +65,15 @@ pub(crate) fn expected_here(
     syn::Error::new(span, message)
 }
 
+/// The error for `#[requires]` on a method, spanned on its `self`.
+pub(crate) fn method_refused(self_token: Span) -> syn::Error {
+    syn::Error::new(
+        self_token,
+        "`#[requires]` applies to free functions such as warp handlers, not methods: \
+         move the handler out of the `impl` block",
+    )
+}
+
 /// The candidate closest to `name`, when it is close enough to be a typo.
 pub(crate) fn nearest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (name.len() / 3).max(2);
