@@ -9,7 +9,7 @@ pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
 /// Limits applied while extracting a bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BearerConfig {
-    /// Longest accepted token, in bytes. Default: 8 KiB ([`DEFAULT_MAX_TOKEN_LEN`]).
+    /// Longest accepted token, in bytes. Default: 8 KiB (8192).
     pub max_token_len: usize,
 }
 

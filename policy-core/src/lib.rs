@@ -88,7 +88,7 @@ pub mod __private {
     /// borrows it when it derefs to `str` and formats it otherwise.
     pub struct OrgIdRef<'a, T: ?Sized>(pub &'a T);
 
-    /// Preferred: the parameter derefs to `str` (String, &str, Box<str>…).
+    /// Preferred: the parameter derefs to `str` (`String`, `&str`, `Box<str>`…).
     pub trait OrgIdViaStr {
         /// The organization id.
         fn org_id(&self) -> Cow<'_, str>;
