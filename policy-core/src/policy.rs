@@ -72,7 +72,9 @@ pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
 /// from.
 ///
 /// Build one at run time with the builder methods, or let `#[requires]` build
-/// one at compile time. [`check`](Policy::check) decides a request.
+/// one at compile time. [`check`](Policy::check) decides a request for an
+/// organization you name; [`PolicySet::check_request`] reads it from the
+/// policy's own source.
 ///
 /// ```
 /// use policy_core::{Model, OrgSource, Policy};
@@ -196,7 +198,9 @@ impl Policy {
     }
 
     /// Decides whether `auth` may make a request for organization `org_id`
-    /// (`None` when the request names none).
+    /// (`None` when the request names none), whatever the policy's
+    /// [organization source](Policy::organization_source): the caller names
+    /// the organization. [`PolicySet::check_request`] reads it from the source.
     ///
     /// Checks, in order: the audience, the organization, then the scopes, so
     /// that a token meant for another resource or organization is refused as
@@ -257,27 +261,10 @@ impl Policy {
         self.check_scopes(auth)
     }
 
-    /// Like [`check`](Policy::check), with the organization read from the
-    /// request context captured in `auth` when the source is a header or a
-    /// query parameter.
-    pub fn check_request(&self, auth: &AuthInfo) -> Result<(), Denied> {
-        self.check_in(auth, None)
-    }
-
-    /// Like [`check`](Policy::check), each organization from its own source:
-    /// a header or query parameter from the request captured in `auth`, a
-    /// path parameter (or no declared source) from `path_org_id`.
-    pub fn check_in(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
-        match self.organization {
-            Some(OrgSource::Header(_) | OrgSource::Query(_)) => {
-                self.check(auth, self.request_organization(auth)?)
-            }
-            Some(OrgSource::PathParam(_)) | None => self.check(auth, path_org_id),
-        }
-    }
-
     /// The organization id named by the request captured in `auth`, for a
-    /// header or query source. A request that names it more than once with
+    /// header or query source (`None` for a path source, no source, no
+    /// captured request, or a request that does not name it); what
+    /// [`PolicySet::check_request`] checks such a policy against. A request that names it more than once with
     /// different values is refused ([`Denied::AmbiguousOrganization`]): which
     /// one a proxy or a handler would read is anyone's guess.
     pub fn request_organization<'a>(&self, auth: &'a AuthInfo) -> Result<Option<&'a str>, Denied> {
@@ -338,25 +325,56 @@ pub trait PolicySet: Send + Sync {
     /// The policies, all of which must hold.
     fn policies(&self) -> &[Policy];
 
-    /// Checks every policy with an explicit organization id.
-    fn check_all(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
-        self.policies()
-            .iter()
-            .try_for_each(|p| p.check(auth, org_id))
-    }
-
-    /// Checks every policy, reading the organization from the captured request
-    /// for header and query sources.
-    fn check_all_request(&self, auth: &AuthInfo) -> Result<(), Denied> {
-        self.check_all_in(auth, None)
-    }
-
-    /// Checks every policy, each with the organization from its own source
-    /// (see [`Policy::check_in`]).
-    fn check_all_in(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
-        self.policies()
-            .iter()
-            .try_for_each(|p| p.check_in(auth, path_org_id))
+    /// Decides whether `auth` may make the request: every policy of the set
+    /// must hold, each checked with [`Policy::check`] against the
+    /// organization **its own source** names:
+    ///
+    /// - [`OrgSource::Header`] and [`OrgSource::Query`]: the header or query
+    ///   parameter of the request captured in `auth` (see
+    ///   [`Policy::request_organization`]); `path_org_id` is ignored. No
+    ///   captured request, or a request that does not name the organization,
+    ///   means no organization ([`Denied::MissingOrganization`] for the
+    ///   organization models); a request that names it twice with different
+    ///   values is refused ([`Denied::AmbiguousOrganization`]).
+    /// - [`OrgSource::PathParam`], or no source: `path_org_id`, the id the
+    ///   route extracted from the path (`None` when it extracts none).
+    ///   [`Model::GlobalApi`] policies ignore the organization.
+    ///
+    /// A stacked set whose policies read a header and a path segment is thus
+    /// decided by one call. A [`Policy`] is a set of one, so
+    /// `policy.check_request(&auth, None)` checks a single policy the same
+    /// way. To name the organization yourself whatever the source, call
+    /// [`Policy::check`].
+    ///
+    /// Policies are checked in order and the first denial is returned.
+    ///
+    /// ```
+    /// use policy_core::{AuthInfo, Denied, Model, OrgSource, Policy, PolicySet};
+    ///
+    /// /// The caller must manage members of the organization in the header,
+    /// /// and read the API within the organization in the path.
+    /// fn allowed(auth: &AuthInfo, org_in_path: &str) -> Result<(), Denied> {
+    ///     let set = [
+    ///         Policy::new(Model::OrgPermission)
+    ///             .scopes(["manage:member"])
+    ///             .organization(OrgSource::Header("X-Organization-Id".into())),
+    ///         Policy::new(Model::OrgResource)
+    ///             .scopes(["api:read"])
+    ///             .organization(OrgSource::PathParam("org_id".into())),
+    ///     ];
+    ///     set.check_request(auth, Some(org_in_path))
+    /// }
+    /// ```
+    fn check_request(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
+        self.policies().iter().try_for_each(|policy| {
+            let org_id = match policy.organization {
+                Some(OrgSource::Header(_) | OrgSource::Query(_)) => {
+                    policy.request_organization(auth)?
+                }
+                Some(OrgSource::PathParam(_)) | None => path_org_id,
+            };
+            policy.check(auth, org_id)
+        })
     }
 }
 
@@ -552,22 +570,57 @@ mod tests {
             .organization(OrgSource::Query("organization_id".into()));
         let token = auth(&[API], &[], Some("acme"));
         assert_eq!(
-            header.check_request(&token),
+            header.check_request(&token, None),
             Err(Denied::MissingOrganization)
         );
         let with_header = token
             .clone()
             .with_request(RequestContext::new().with_header("x-organization-id", "acme"));
-        assert_eq!(header.check_request(&with_header), Ok(()));
+        assert_eq!(header.check_request(&with_header, None), Ok(()));
         assert_eq!(
-            query.check_request(&with_header),
+            query.check_request(&with_header, None),
             Err(Denied::MissingOrganization)
         );
         let with_query =
             token.with_request(RequestContext::new().with_query("organization_id", "other"));
         assert_eq!(
-            query.check_request(&with_query),
+            query.check_request(&with_query, None),
             Err(Denied::OrganizationMismatch)
+        );
+    }
+
+    #[test]
+    fn check_request_reads_each_organization_from_its_own_source() {
+        use crate::auth_info::RequestContext;
+        let set = [
+            Policy::new(Model::OrgPermission)
+                .organization(OrgSource::Header("X-Organization-Id".into())),
+            Policy::new(Model::OrgResource).organization(OrgSource::PathParam("org_id".into())),
+        ];
+        // One token that satisfies both models for `acme`.
+        let token = auth(&["urn:logto:organization:acme", API], &[], Some("acme"));
+        let header = |org: &str| {
+            token
+                .clone()
+                .with_request(RequestContext::new().with_header("x-organization-id", org))
+        };
+        assert_eq!(set.check_request(&header("acme"), Some("acme")), Ok(()));
+        assert_eq!(
+            set.check_request(&header("acme"), Some("other")),
+            Err(Denied::OrganizationMismatch)
+        );
+        assert_eq!(
+            set.check_request(&header("other"), Some("acme")),
+            Err(Denied::OrganizationMismatch)
+        );
+        // The path's id never stands in for a missing header.
+        assert_eq!(
+            set.check_request(&token, Some("acme")),
+            Err(Denied::MissingOrganization)
+        );
+        assert_eq!(
+            set.check_request(&header("acme"), None),
+            Err(Denied::MissingOrganization)
         );
     }
 
@@ -578,10 +631,13 @@ mod tests {
             Policy::new(Model::GlobalApi).scopes(["b"]),
         ];
         assert_eq!(
-            set.check_all(&auth(&[API], &["a", "b"], None), None),
+            set.check_request(&auth(&[API], &["a", "b"], None), None),
             Ok(())
         );
-        assert!(set.check_all(&auth(&[API], &["a"], None), None).is_err());
+        assert!(
+            set.check_request(&auth(&[API], &["a"], None), None)
+                .is_err()
+        );
     }
 
     #[test]

@@ -383,7 +383,7 @@ where
                 .await
                 .map_err(|e| reject(&validator, e))?;
             policies
-                .check_all_request(&auth)
+                .check_request(&auth, None)
                 .map_err(|d| denied(&validator, d))?;
             Ok::<_, Rejection>(auth)
         }
@@ -439,7 +439,7 @@ where
                     // Each policy reads its organization from its own source: the path for
                     // path sources, the captured request for header and query sources.
                     policies
-                        .check_all_in(&auth, Some(&org_id))
+                        .check_request(&auth, Some(&org_id))
                         .map_err(|d| denied(&validator, d))?;
                     Ok::<_, Rejection>((org_id, auth))
                 }

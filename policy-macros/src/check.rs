@@ -13,7 +13,8 @@ use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Type};
 
-use crate::args::{Args, Errors, Model, OrgFrom, Scope, all, both, path_text};
+use crate::args::{Args, Model, OrgFrom, Scope};
+use crate::diagnostics::{Errors, all, both, method_refused, path_text};
 
 /// A checked `#[requires]` expansion: the function's policies and the
 /// parameters the generated check reads.
@@ -68,7 +69,9 @@ impl OrgPlan {
 pub(crate) fn check(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::Result<Plan> {
     // Errors are reported in source order: the attributes, then the signature.
     let krate = crate_path(&stacked);
-    let policies = all(stacked.into_iter().map(|args| check_args(args?, function)));
+    let policies = all(stacked
+        .into_iter()
+        .map(|args| check_args(args?, Some(function))));
     let signature = check_signature(function);
     let ((krate, policies), (auth, error_span)) = both(both(krate, policies), signature)?;
     Ok(Plan {
@@ -77,6 +80,17 @@ pub(crate) fn check(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::
         auth,
         error_span,
     })
+}
+
+/// Checks the stacked attributes alone, for a function whose tokens syn
+/// could not read: the policies and the crate path, with every parameter
+/// source taken at its word (there is no signature to resolve it against).
+pub(crate) fn check_without_function(
+    stacked: Vec<syn::Result<Args>>,
+) -> syn::Result<(Path, Vec<PolicyPlan>)> {
+    let krate = crate_path(&stacked);
+    let policies = all(stacked.into_iter().map(|args| check_args(args?, None)));
+    both(krate, policies)
 }
 
 /// Checks what every `#[requires]` needs of the function, whatever its
@@ -92,11 +106,7 @@ fn check_signature(function: &ItemFn) -> syn::Result<(Ident, Span)> {
         ));
     }
     if let Some(receiver) = sig.receiver() {
-        errors.push(syn::Error::new(
-            receiver.self_token.span,
-            "`#[requires]` applies to free functions such as warp handlers, not methods: \
-             move the handler out of the `impl` block",
-        ));
+        errors.push(method_refused(receiver.self_token.span));
     }
     let found = both(find_auth_info(function), check_return_type(function));
     both(errors.finish(), found).map(|((), found)| found)
@@ -245,8 +255,8 @@ fn crate_path(stacked: &[syn::Result<Args>]) -> syn::Result<Path> {
 }
 
 /// Checks one attribute's arguments: the model, its organization source, and
-/// the parameter that source names.
-fn check_args(args: Args, function: &ItemFn) -> syn::Result<PolicyPlan> {
+/// the parameter that source names (when the function could be read).
+fn check_args(args: Args, function: Option<&ItemFn>) -> syn::Result<PolicyPlan> {
     let mut errors = Errors::default();
     let Some(model) = args.model else {
         return Err(syn::Error::new(
@@ -300,11 +310,18 @@ fn check_args(args: Args, function: &ItemFn) -> syn::Result<PolicyPlan> {
 }
 
 /// Resolves a parameter source to the function's parameter of that name.
-fn resolve_org(source: OrgFrom, function: &ItemFn) -> syn::Result<OrgPlan> {
+/// Without a function, only the name is known: it is all the policy records.
+fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPlan> {
     let (name, explicit) = match source {
         OrgFrom::Param { name, explicit } => (name, explicit),
         OrgFrom::Header(lit) => return Ok(OrgPlan::Header(lit)),
         OrgFrom::Query(lit) => return Ok(OrgPlan::Query(lit)),
+    };
+    let Some(function) = function else {
+        return Ok(OrgPlan::Param {
+            ty_span: name.span(),
+            binding: name,
+        });
     };
     let wanted = name.unraw().to_string();
     for argument in &function.sig.inputs {
@@ -630,6 +647,34 @@ mod tests {
         ];
         let message = check(&function, stacked).unwrap_err().to_string();
         assert!(message.contains("conflicting `crate` paths"), "{message}");
+    }
+
+    #[test]
+    fn without_a_function_parameters_are_taken_at_their_word() {
+        let (krate, policies) = check_without_function(vec![
+            Args::parse(
+                quote!(model = org_resource, org_from = path(tenant)),
+                Span::call_site(),
+            ),
+            Args::parse(quote!(model = global_api), Span::call_site()),
+        ])
+        .unwrap();
+        assert_eq!(path_text(&krate), "::bearer_policy");
+        assert_eq!(policies.len(), 2);
+        assert!(
+            matches!(&policies[0].org, Some(OrgPlan::Param { binding, .. }) if binding == "tenant")
+        );
+        // The rules between the arguments still hold.
+        let message = check_without_function(vec![Args::parse(
+            quote!(model = org_resource),
+            Span::call_site(),
+        )])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            message.contains("needs to know the request's organization"),
+            "{message}"
+        );
     }
 
     #[test]

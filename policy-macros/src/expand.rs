@@ -14,6 +14,8 @@ use syn::{Attribute, Block, Ident, ItemFn, Path, Visibility};
 
 use crate::args::{Model, Scope};
 use crate::check::{OrgPlan, Plan, PolicyPlan};
+use crate::diagnostics::method_refused;
+use crate::unreadable::UnreadableFn;
 
 /// The function with its check, followed by `mod <name> { POLICY }`, the
 /// compile-time check of scope constants, and the inventory registration.
@@ -27,7 +29,7 @@ pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStre
     let statements = Block::parse_within.parse2(check)?;
     function.block.stmts.splice(0..0, statements);
 
-    let module = policy_module(plan, &name, &function.vis, &cfgs, &private);
+    let module = policy_module(&plan.policies, &name, &function.vis, &cfgs, &private);
     let scope_assertion = scope_assertion(plan, &cfgs, &private);
     let policies = if plan.policies.len() == 1 {
         quote!(::core::slice::from_ref(&#name::POLICY))
@@ -58,23 +60,13 @@ pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStre
 /// `<fn>::POLICY` do not add errors of their own.
 pub(crate) fn fallback(error: syn::Error, function: &ItemFn, krate: Option<&Path>) -> TokenStream {
     let errors = error.to_compile_error();
-    let name = &function.sig.ident;
-    let vis = &function.vis;
     let cfgs = cfg_attributes(&function.attrs);
-    let krate = match krate {
-        Some(krate) => krate.to_token_stream(),
-        None => quote!(::bearer_policy),
-    };
     // A module cannot be emitted in an `impl` block, where methods live.
-    let module = function.sig.receiver().is_none().then(|| {
-        quote! {
-            #(#cfgs)*
-            #[doc(hidden)]
-            #vis mod #name {
-                pub static POLICY: [#krate::__private::Policy; 0] = [];
-            }
-        }
-    });
+    let module = function
+        .sig
+        .receiver()
+        .is_none()
+        .then(|| empty_policy_module(&function.sig.ident, &function.vis, &cfgs, krate));
     // The check that would have read the parameters is missing: do not add
     // "unused variable" warnings to the errors.
     quote! {
@@ -82,6 +74,78 @@ pub(crate) fn fallback(error: syn::Error, function: &ItemFn, krate: Option<&Path
         #[allow(unused_variables)]
         #function
         #module
+    }
+}
+
+/// What is emitted for a function that syn could not read: its tokens as
+/// written (its stacked `#[requires]` removed, as they were read here), and
+/// the policy module built from the arguments alone, so that routes naming
+/// `<fn>::POLICY` keep resolving and the user sees the one error that
+/// matters rather than a cascade. That error fails the build: the function
+/// cannot be protected, as its body cannot be given the check.
+pub(crate) fn unreadable(
+    function: &UnreadableFn,
+    policies: syn::Result<(Path, Vec<PolicyPlan>)>,
+    krate: Option<&Path>,
+) -> TokenStream {
+    let UnreadableFn {
+        attrs,
+        vis,
+        name,
+        receiver,
+        rest,
+        error,
+    } = function;
+    let item = quote!(#(#attrs)* #vis #rest);
+    // A module cannot be emitted in an `impl` block, where methods live; a
+    // method is refused whether or not it could be read.
+    if let Some(self_token) = receiver {
+        let error = method_refused(*self_token).to_compile_error();
+        return quote!(#error #item);
+    }
+    let mut errors = syn::Error::new(
+        error.span(),
+        format!(
+            "`#[requires]` could not read the function `{name}`, so it cannot check its policy: {error}"
+        ),
+    );
+    let cfgs = cfg_attributes(attrs);
+    let module = match policies {
+        Ok((krate, policies)) => {
+            let private = quote!(#krate::__private);
+            policy_module(&policies, name, vis, &cfgs, &private)
+        }
+        Err(policy_errors) => {
+            errors.combine(policy_errors);
+            empty_policy_module(name, vis, &cfgs, krate)
+        }
+    };
+    let errors = errors.to_compile_error();
+    quote! {
+        #errors
+        #item
+        #module
+    }
+}
+
+/// `mod <name> { POLICY = [] }`, for routes naming `<fn>::POLICY` when the
+/// attribute is wrong: they compile, and the errors are the attribute's.
+fn empty_policy_module(
+    name: &Ident,
+    vis: &Visibility,
+    cfgs: &[&Attribute],
+    krate: Option<&Path>,
+) -> TokenStream {
+    let krate = match krate {
+        Some(krate) => krate.to_token_stream(),
+        None => quote!(::bearer_policy),
+    };
+    quote! {
+        #(#cfgs)*
+        #[doc(hidden)]
+        #vis mod #name {
+            pub static POLICY: [#krate::__private::Policy; 0] = [];
+        }
     }
 }
 
@@ -105,25 +169,23 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 
 /// The check inserted at the top of the body, before any user statement.
 ///
-/// When every organization-scoped policy reads the same source, one
-/// `PolicySet` call checks them all (global policies ignore the organization
-/// id); stacked policies with different sources are checked one by one.
+/// The check is always `PolicySet::check_request`, in which each policy
+/// reads its organization from its own source: header and query policies
+/// from the request captured in the `AuthInfo`, path policies (and global
+/// ones, which ignore it) from the id passed in. When the policies read at
+/// most one path parameter, one call checks them all; stacked policies that
+/// read different parameters are checked one by one, each with its own.
 fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenStream {
     let auth = &plan.auth;
     let question = quote_spanned!(plan.error_span=> ?);
     let none = quote!(::core::option::Option::None);
 
     let mut params: Vec<(&Ident, Span)> = Vec::new();
-    let mut reads_request = false;
     for policy in &plan.policies {
-        match &policy.org {
-            Some(OrgPlan::Param { binding, ty_span })
-                if !params.iter().any(|(known, _)| *known == binding) =>
-            {
-                params.push((binding, *ty_span));
-            }
-            Some(OrgPlan::Header(_) | OrgPlan::Query(_)) => reads_request = true,
-            Some(OrgPlan::Param { .. }) | None => {}
+        if let Some(OrgPlan::Param { binding, ty_span }) = &policy.org
+            && !params.iter().any(|(known, _)| *known == binding)
+        {
+            params.push((binding, *ty_span));
         }
     }
 
@@ -144,42 +206,31 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
             let #local = #call;
         }
     });
-    let some = |binding: &Ident| {
-        let local = local(binding);
-        quote!(::core::option::Option::Some(&*#local))
+    let path_org_id = |binding: Option<&Ident>| match binding {
+        Some(binding) => {
+            let local = local(binding);
+            quote!(::core::option::Option::Some(&*#local))
+        }
+        None => none.clone(),
     };
 
-    let checks = match (params.as_slice(), reads_request) {
-        ([], false) => quote! {
-            #private::PolicySet::check_all(&#name::POLICY, &#auth, #none)#question;
-        },
-        ([], true) => quote! {
-            #private::PolicySet::check_all_request(&#name::POLICY, &#auth)#question;
-        },
-        ([(binding, _)], false) => {
-            let org = some(binding);
+    let checks = match params.as_slice() {
+        [] | [_] => {
+            let org = path_org_id(params.first().map(|(binding, _)| *binding));
             quote! {
-                #private::PolicySet::check_all(&#name::POLICY, &#auth, #org)#question;
+                #private::PolicySet::check_request(&#name::POLICY, &#auth, #org)#question;
             }
         }
+        // Two parameters take two policies, so `POLICY` is an array here.
         _ => {
-            let single = plan.policies.len() == 1;
             let each = plan.policies.iter().enumerate().map(|(i, policy)| {
-                let policy_ref = if single {
-                    quote!(&#name::POLICY)
-                } else {
-                    let index = syn::Index::from(i);
-                    quote!(&#name::POLICY[#index])
+                let index = syn::Index::from(i);
+                let org = match &policy.org {
+                    Some(OrgPlan::Param { binding, .. }) => path_org_id(Some(binding)),
+                    Some(OrgPlan::Header(_) | OrgPlan::Query(_)) | None => path_org_id(None),
                 };
-                match &policy.org {
-                    Some(OrgPlan::Param { binding, .. }) => {
-                        let org = some(binding);
-                        quote!(#private::Policy::check(#policy_ref, &#auth, #org)#question;)
-                    }
-                    Some(_) => {
-                        quote!(#private::Policy::check_request(#policy_ref, &#auth)#question;)
-                    }
-                    None => quote!(#private::Policy::check(#policy_ref, &#auth, #none)#question;),
+                quote! {
+                    #private::PolicySet::check_request(&#name::POLICY[#index], &#auth, #org)#question;
                 }
             });
             quote!(#(#each)*)
@@ -201,14 +252,13 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
 
 /// `mod <name> { pub static POLICY: ... }`, with the function's visibility.
 fn policy_module(
-    plan: &Plan,
+    policies: &[PolicyPlan],
     name: &Ident,
     vis: &Visibility,
     cfgs: &[&Attribute],
     private: &TokenStream,
 ) -> TokenStream {
-    let values: Vec<TokenStream> = plan
-        .policies
+    let values: Vec<TokenStream> = policies
         .iter()
         .map(|policy| policy_value(policy, private))
         .collect();
@@ -221,8 +271,7 @@ fn policy_module(
     };
     // Relative paths to scope constants are written for the function's
     // scope; the module sees that scope through `use super::*`.
-    let needs_parent_scope = plan
-        .policies
+    let needs_parent_scope = policies
         .iter()
         .flat_map(|policy| policy.scopes.iter().chain(&policy.any_scopes))
         .any(|scope| matches!(scope, Scope::Const(path) if is_relative(path)));
@@ -233,8 +282,7 @@ fn policy_module(
     });
 
     let function = name.unraw().to_string();
-    let uses_path = plan
-        .policies
+    let uses_path = policies
         .iter()
         .any(|policy| matches!(policy.org, Some(OrgPlan::Param { .. })));
     let filter = if uses_path {
@@ -250,7 +298,7 @@ fn policy_module(
          caller without permission is refused (403) before the body is parsed (400):\n\n \
          ```text\n {filter}\n     .and(warp::body::json())\n     .and_then({function})\n ```"
     );
-    let description: Vec<String> = plan.policies.iter().map(describe).collect();
+    let description: Vec<String> = policies.iter().map(describe).collect();
     let policy_doc = match description.as_slice() {
         [one] => format!(" {one}"),
         many => {
@@ -416,260 +464,4 @@ fn from_module(path: &Path) -> TokenStream {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::args::Args;
-    use quote::quote;
-
-    /// The expansion of `#[requires(args)] function`, as rustfmt would print it.
-    fn expanded(args: TokenStream, function: TokenStream) -> String {
-        crate::requires_impl(args, function).to_string()
-    }
-
-    #[test]
-    fn path_source_converts_the_parameter_and_checks_with_it() {
-        let code = expanded(
-            quote!(model = org_resource, scopes("api:read"), org_from = path),
-            quote!(
-                pub async fn org_data(
-                    org_id: String,
-                    auth: AuthInfo,
-                ) -> Result<impl Reply, Rejection> {
-                    Ok(org_id)
-                }
-            ),
-        );
-        assert!(
-            code.contains(
-                "let org_id = :: bearer_policy :: __private :: OrgIdRef (& org_id) ; let org_id = (& org_id) . org_id () ;"
-            ),
-            "{code}"
-        );
-        assert!(code.contains(
-            ":: bearer_policy :: __private :: PolicySet :: check_all (& org_data :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"
-        ), "{code}");
-        assert!(code.contains("pub mod org_data"), "{code}");
-        assert!(
-            code.contains("pub static POLICY : :: bearer_policy :: __private :: Policy ="),
-            "{code}"
-        );
-        assert!(
-            code.contains(
-                "OrgSource :: PathParam (:: bearer_policy :: __private :: Cow :: Borrowed (\"org_id\"))"
-            ),
-            "{code}"
-        );
-        assert!(
-            code.contains(":: bearer_policy :: __private :: inventory :: submit !"),
-            "{code}"
-        );
-        assert!(!code.contains("use super :: *"), "{code}");
-        assert!(!code.contains("compile_error"), "{code}");
-    }
-
-    #[test]
-    fn header_and_query_sources_read_the_captured_request() {
-        let code = expanded(
-            quote!(
-                model = org_permission,
-                org_from = header("X-Organization-Id")
-            ),
-            quote!(
-                fn h(auth: AuthInfo) -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        );
-        assert!(
-            code.contains("PolicySet :: check_all_request (& h :: POLICY , & auth) ?"),
-            "{code}"
-        );
-    }
-
-    #[test]
-    fn global_api_checks_without_organization() {
-        let code = expanded(
-            quote!(model = global_api),
-            quote!(
-                fn h(auth: AuthInfo) -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        );
-        assert!(
-            code.contains(
-                "check_all (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
-            ),
-            "{code}"
-        );
-    }
-
-    #[test]
-    fn stacked_attributes_yield_one_module_with_an_array() {
-        let code = expanded(
-            quote!(model = global_api, scopes("a")),
-            quote! {
-                #[requires(model = global_api, any_scopes("b", "c"))]
-                #[bearer_policy::requires(model = global_api, scopes("d"))]
-                fn h(auth: AuthInfo) -> Result<(), E> { Ok(()) }
-            },
-        );
-        assert_eq!(code.matches("mod h").count(), 1, "{code}");
-        assert!(
-            code.contains("[:: bearer_policy :: __private :: Policy ; 3]"),
-            "{code}"
-        );
-        assert!(!code.contains("# [requires"), "{code}");
-        assert!(!code.contains("# [bearer_policy :: requires"), "{code}");
-        assert!(code.contains("Declaration :: new (:: core :: concat ! (:: core :: module_path ! () , \"::h\") , & h :: POLICY ,)"), "{code}");
-    }
-
-    #[test]
-    fn stacked_attributes_with_different_sources_are_checked_one_by_one() {
-        let code = expanded(
-            quote!(model = org_resource, org_from = path),
-            quote! {
-                #[requires(model = org_permission, org_from = header("X-Org"))]
-                #[requires(model = global_api)]
-                fn h(org_id: u64, auth: AuthInfo) -> Result<(), E> { Ok(()) }
-            },
-        );
-        assert!(code.contains("Policy :: check (& h :: POLICY [0] , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
-        assert!(
-            code.contains("Policy :: check_request (& h :: POLICY [1] , & auth) ?"),
-            "{code}"
-        );
-        assert!(code.contains("Policy :: check (& h :: POLICY [2] , & auth , :: core :: option :: Option :: None) ?"), "{code}");
-    }
-
-    #[test]
-    fn crate_argument_replaces_the_runtime_path_everywhere() {
-        let code = expanded(
-            quote!(model = global_api, crate = my::policy),
-            quote!(
-                fn h(auth: AuthInfo) -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        );
-        assert!(!code.contains("bearer_policy ::"), "{code}");
-        assert!(
-            code.contains("my :: policy :: __private :: inventory :: submit !"),
-            "{code}"
-        );
-    }
-
-    #[test]
-    fn scope_constants_are_asserted_and_seen_from_the_module() {
-        let code = expanded(
-            quote!(
-                model = global_api,
-                scopes(Api::READ, self::Api::WRITE, "lit")
-            ),
-            quote!(
-                fn h(auth: AuthInfo) -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        );
-        assert!(code.contains("const _ : () = :: bearer_policy :: __private :: assert_scopes (& [Api :: READ , self :: Api :: WRITE , \"lit\"]) ;"), "{code}");
-        assert!(code.contains("use super :: * ;"), "{code}");
-        assert!(
-            code.contains("Cow :: Borrowed (super :: Api :: WRITE)"),
-            "{code}"
-        );
-    }
-
-    #[test]
-    fn cfg_attributes_are_repeated_on_the_generated_items() {
-        let code = expanded(
-            quote!(model = global_api),
-            quote!(
-                #[cfg(feature = "x")]
-                fn h(auth: AuthInfo) -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        );
-        assert_eq!(
-            code.matches("# [cfg (feature = \"x\")]").count(),
-            3,
-            "{code}"
-        );
-    }
-
-    #[test]
-    fn errors_come_with_the_function_and_an_empty_module() {
-        let code = expanded(
-            quote!(model = global),
-            quote!(
-                pub fn h(auth: AuthInfo) -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        );
-        assert!(code.contains("compile_error"), "{code}");
-        assert!(
-            code.contains("pub fn h (auth : AuthInfo) -> Result < () , E > { Ok (()) }"),
-            "{code}"
-        );
-        assert!(
-            code.contains(
-                "pub static POLICY : [:: bearer_policy :: __private :: Policy ; 0] = [] ;"
-            ),
-            "{code}"
-        );
-    }
-
-    #[test]
-    fn non_functions_are_refused_and_kept() {
-        let code = expanded(
-            quote!(model = global_api),
-            quote!(
-                struct S;
-            ),
-        );
-        assert!(code.contains("applies to functions"), "{code}");
-        assert!(code.contains("a struct"), "{code}");
-        assert!(code.contains("struct S ;"), "{code}");
-    }
-
-    #[test]
-    fn descriptions_read_as_sentences() {
-        let args = Args::parse(
-            quote!(
-                model = org_resource,
-                scopes("a", "b"),
-                any_scopes(Roles::X),
-                audience = "https://a",
-                org_from = query("org")
-            ),
-            Span::call_site(),
-        )
-        .unwrap();
-        let function: ItemFn = syn::parse_quote!(
-            fn h(auth: AuthInfo) -> Result<(), E> {
-                Ok(())
-            }
-        );
-        let plan = crate::check::check(&function, vec![Ok(args)]).unwrap();
-        assert_eq!(
-            describe(&plan.policies[0]),
-            "Model `org_resource`; requires scopes `a`, `b`; requires one of `Roles::X`; \
-             audience `https://a`; organization from query parameter `org`."
-        );
-    }
-
-    #[test]
-    fn relative_paths_are_rewritten_for_the_module() {
-        let path = |tokens: TokenStream| from_module(&syn::parse2(tokens).unwrap()).to_string();
-        assert_eq!(path(quote!(self::A::B)), "super :: A :: B");
-        assert_eq!(path(quote!(super::A::B)), "super :: super :: A :: B");
-        assert_eq!(path(quote!(crate::A::B)), "crate :: A :: B");
-        assert_eq!(path(quote!(A::B)), "A :: B");
-        let relative: Path = syn::parse_quote!(A::B);
-        assert!(is_relative(&relative));
-        let absolute: Path = syn::parse_quote!(::a::B);
-        assert!(!is_relative(&absolute));
-    }
-}
+mod tests;

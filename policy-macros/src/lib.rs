@@ -4,7 +4,9 @@
 //! through `bearer_policy`'s hidden `__private` module.
 //!
 //! The attribute is parsed into a plain struct (`args`), checked against the
-//! function it annotates (`check`), and only then expanded (`expand`).
+//! function it annotates (`check`), and only then expanded (`expand`); the
+//! helpers behind the compile errors of all three live in `diagnostics`. An
+//! item that syn cannot read as a function is handled by `unreadable`.
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
@@ -12,7 +14,11 @@ use syn::ItemFn;
 
 mod args;
 mod check;
+mod diagnostics;
 mod expand;
+mod unreadable;
+
+use unreadable::UnreadableFn;
 
 /// Declares the permission a handler requires; the body runs only when the
 /// caller's access token satisfies it.
@@ -229,6 +235,13 @@ mod expand;
 /// does not return a `Result`, an audience that is not an absolute URI, and
 /// an attribute on something that is not a function.
 ///
+/// A function whose syntax the attribute cannot read (a half-typed body
+/// while editing, or syntax newer than the parser it uses) is kept as
+/// written, and its policy module is still emitted from the arguments, so
+/// that routes naming `handler::POLICY` do not fail with it; one error says
+/// that the policy cannot be checked, and the build fails until the function
+/// reads.
+///
 /// ```compile_fail
 /// # use bearer_policy::{requires, AuthInfo};
 /// # use warp::{Rejection, Reply};
@@ -257,12 +270,14 @@ fn requires_impl(
 ) -> proc_macro2::TokenStream {
     let mut function: ItemFn = match syn::parse2(item.clone()) {
         Ok(function) => function,
-        Err(_) => return not_a_function(item),
+        Err(error) => {
+            return match UnreadableFn::read(item.clone(), error) {
+                Some(function) => unreadable_impl(args, function),
+                None => unreadable::not_a_function(item),
+            };
+        }
     };
-    let outer = args::Args::parse(args, Span::call_site());
-    let krate = outer.as_ref().ok().and_then(|args| args.krate.clone());
-    let mut stacked = vec![outer];
-    stacked.extend(args::take_stacked(&mut function.attrs, krate.as_ref()));
+    let (stacked, krate) = gather(args, &mut function.attrs);
     let plan = match check::check(&function, stacked) {
         Ok(plan) => plan,
         Err(error) => return expand::fallback(error, &function, krate.as_ref()),
@@ -273,30 +288,26 @@ fn requires_impl(
     }
 }
 
-/// The error for an attribute on anything but a function, with the item kept.
-fn not_a_function(item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    use syn::Item;
-    let (span, what) = match syn::parse2::<Item>(item.clone()) {
-        Ok(Item::Struct(item)) => (item.struct_token.span, "a struct"),
-        Ok(Item::Enum(item)) => (item.enum_token.span, "an enum"),
-        Ok(Item::Union(item)) => (item.union_token.span, "a union"),
-        Ok(Item::Mod(item)) => (item.mod_token.span, "a module"),
-        Ok(Item::Impl(item)) => (item.impl_token.span, "an `impl` block"),
-        Ok(Item::Trait(item)) => (item.trait_token.span, "a trait"),
-        Ok(Item::Static(item)) => (item.static_token.span, "a static"),
-        Ok(Item::Const(item)) => (item.const_token.span, "a constant"),
-        Ok(Item::Type(item)) => (item.type_token.span, "a type alias"),
-        Ok(Item::Use(item)) => (item.use_token.span, "a `use` declaration"),
-        Ok(Item::Macro(item)) => (
-            syn::spanned::Spanned::span(&item.mac.path),
-            "a macro invocation",
-        ),
-        _ => (Span::call_site(), "this item"),
-    };
-    let error = syn::Error::new(
-        span,
-        format!("`#[requires]` applies to functions (request handlers), not to {what}"),
-    )
-    .to_compile_error();
-    quote::quote!(#error #item)
+/// A function syn could not read: the policy module from the arguments
+/// alone, and an error saying why the function is not protected.
+fn unreadable_impl(
+    args: proc_macro2::TokenStream,
+    mut function: UnreadableFn,
+) -> proc_macro2::TokenStream {
+    let (stacked, krate) = gather(args, &mut function.attrs);
+    let policies = check::check_without_function(stacked);
+    expand::unreadable(&function, policies, krate.as_ref())
+}
+
+/// The arguments of this attribute and of those stacked below it (taken out
+/// of `attrs`), outermost first, and the `crate = ...` path of this one.
+fn gather(
+    args: proc_macro2::TokenStream,
+    attrs: &mut Vec<syn::Attribute>,
+) -> (Vec<syn::Result<args::Args>>, Option<syn::Path>) {
+    let outer = args::Args::parse(args, Span::call_site());
+    let krate = outer.as_ref().ok().and_then(|args| args.krate.clone());
+    let mut stacked = vec![outer];
+    stacked.extend(args::take_stacked(attrs, krate.as_ref()));
+    (stacked, krate)
 }

@@ -1,0 +1,347 @@
+//! Unit tests of `expand`: the code generated for each form of the
+//! attribute, asserted on its tokens, and what is emitted on errors.
+
+use super::*;
+use crate::args::Args;
+use quote::quote;
+
+/// The expansion of `#[requires(args)] function`, as rustfmt would print it.
+fn expanded(args: TokenStream, function: TokenStream) -> String {
+    crate::requires_impl(args, function).to_string()
+}
+
+#[test]
+fn path_source_converts_the_parameter_and_checks_with_it() {
+    let code = expanded(
+        quote!(model = org_resource, scopes("api:read"), org_from = path),
+        quote!(
+            pub async fn org_data(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
+                Ok(org_id)
+            }
+        ),
+    );
+    assert!(
+        code.contains(
+            "let org_id = :: bearer_policy :: __private :: OrgIdRef (& org_id) ; let org_id = (& org_id) . org_id () ;"
+        ),
+        "{code}"
+    );
+    assert!(code.contains(
+        ":: bearer_policy :: __private :: PolicySet :: check_request (& org_data :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"
+    ), "{code}");
+    assert!(code.contains("pub mod org_data"), "{code}");
+    assert!(
+        code.contains("pub static POLICY : :: bearer_policy :: __private :: Policy ="),
+        "{code}"
+    );
+    assert!(
+        code.contains(
+            "OrgSource :: PathParam (:: bearer_policy :: __private :: Cow :: Borrowed (\"org_id\"))"
+        ),
+        "{code}"
+    );
+    assert!(
+        code.contains(":: bearer_policy :: __private :: inventory :: submit !"),
+        "{code}"
+    );
+    assert!(!code.contains("use super :: *"), "{code}");
+    assert!(!code.contains("compile_error"), "{code}");
+}
+
+#[test]
+fn header_and_query_sources_read_the_captured_request() {
+    let code = expanded(
+        quote!(
+            model = org_permission,
+            org_from = header("X-Organization-Id")
+        ),
+        quote!(
+            fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(
+        code.contains(
+            "PolicySet :: check_request (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
+        ),
+        "{code}"
+    );
+}
+
+#[test]
+fn global_api_checks_without_organization() {
+    let code = expanded(
+        quote!(model = global_api),
+        quote!(
+            fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(
+        code.contains(
+            "check_request (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
+        ),
+        "{code}"
+    );
+}
+
+#[test]
+fn stacked_attributes_yield_one_module_with_an_array() {
+    let code = expanded(
+        quote!(model = global_api, scopes("a")),
+        quote! {
+            #[requires(model = global_api, any_scopes("b", "c"))]
+            #[bearer_policy::requires(model = global_api, scopes("d"))]
+            fn h(auth: AuthInfo) -> Result<(), E> { Ok(()) }
+        },
+    );
+    assert_eq!(code.matches("mod h").count(), 1, "{code}");
+    assert!(
+        code.contains("[:: bearer_policy :: __private :: Policy ; 3]"),
+        "{code}"
+    );
+    assert!(!code.contains("# [requires"), "{code}");
+    assert!(!code.contains("# [bearer_policy :: requires"), "{code}");
+    assert!(code.contains("Declaration :: new (:: core :: concat ! (:: core :: module_path ! () , \"::h\") , & h :: POLICY ,)"), "{code}");
+}
+
+#[test]
+fn stacked_attributes_with_different_sources_are_checked_at_once() {
+    let code = expanded(
+        quote!(model = org_resource, org_from = path),
+        quote! {
+            #[requires(model = org_permission, org_from = header("X-Org"))]
+            #[requires(model = global_api)]
+            fn h(org_id: u64, auth: AuthInfo) -> Result<(), E> { Ok(()) }
+        },
+    );
+    // The header policy reads the captured request, whatever is passed.
+    assert!(code.contains("PolicySet :: check_request (& h :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
+    assert_eq!(code.matches("check_request").count(), 1, "{code}");
+}
+
+#[test]
+fn stacked_attributes_with_different_path_parameters_are_checked_one_by_one() {
+    let code = expanded(
+        quote!(model = org_resource, org_from = path),
+        quote! {
+            #[requires(model = org_permission, org_from = path(team_id))]
+            #[requires(model = org_permission, org_from = query("org"))]
+            #[requires(model = global_api)]
+            fn h(org_id: u64, team_id: String, auth: AuthInfo) -> Result<(), E> { Ok(()) }
+        },
+    );
+    assert!(code.contains("PolicySet :: check_request (& h :: POLICY [0] , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
+    assert!(code.contains("PolicySet :: check_request (& h :: POLICY [1] , & auth , :: core :: option :: Option :: Some (& * team_id)) ?"), "{code}");
+    assert!(code.contains("PolicySet :: check_request (& h :: POLICY [2] , & auth , :: core :: option :: Option :: None) ?"), "{code}");
+    assert!(code.contains("PolicySet :: check_request (& h :: POLICY [3] , & auth , :: core :: option :: Option :: None) ?"), "{code}");
+    assert_eq!(code.matches("check_request").count(), 4, "{code}");
+}
+
+#[test]
+fn crate_argument_replaces_the_runtime_path_everywhere() {
+    let code = expanded(
+        quote!(model = global_api, crate = my::policy),
+        quote!(
+            fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(!code.contains("bearer_policy ::"), "{code}");
+    assert!(
+        code.contains("my :: policy :: __private :: inventory :: submit !"),
+        "{code}"
+    );
+}
+
+#[test]
+fn scope_constants_are_asserted_and_seen_from_the_module() {
+    let code = expanded(
+        quote!(
+            model = global_api,
+            scopes(Api::READ, self::Api::WRITE, "lit")
+        ),
+        quote!(
+            fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(code.contains("const _ : () = :: bearer_policy :: __private :: assert_scopes (& [Api :: READ , self :: Api :: WRITE , \"lit\"]) ;"), "{code}");
+    assert!(code.contains("use super :: * ;"), "{code}");
+    assert!(
+        code.contains("Cow :: Borrowed (super :: Api :: WRITE)"),
+        "{code}"
+    );
+}
+
+#[test]
+fn cfg_attributes_are_repeated_on_the_generated_items() {
+    let code = expanded(
+        quote!(model = global_api),
+        quote!(
+            #[cfg(feature = "x")]
+            fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert_eq!(
+        code.matches("# [cfg (feature = \"x\")]").count(),
+        3,
+        "{code}"
+    );
+}
+
+#[test]
+fn errors_come_with_the_function_and_an_empty_module() {
+    let code = expanded(
+        quote!(model = global),
+        quote!(
+            pub fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(code.contains("compile_error"), "{code}");
+    assert!(
+        code.contains("pub fn h (auth : AuthInfo) -> Result < () , E > { Ok (()) }"),
+        "{code}"
+    );
+    assert!(
+        code.contains("pub static POLICY : [:: bearer_policy :: __private :: Policy ; 0] = [] ;"),
+        "{code}"
+    );
+}
+
+#[test]
+fn a_function_syn_cannot_read_is_kept_with_its_policy_module_and_one_error() {
+    let code = expanded(
+        quote!(model = org_resource, scopes("api:read"), org_from = path),
+        quote! {
+            #[requires(model = global_api, scopes("admin"))]
+            #[inline]
+            pub async fn org_data(org_id: String, auth: AuthInfo) -> Result<(), E> {
+                let half_typed = ;
+                Ok(())
+            }
+        },
+    );
+    assert_eq!(code.matches("compile_error").count(), 1, "{code}");
+    assert!(
+        code.contains(
+            "`#[requires]` could not read the function `org_data`, so it cannot check its policy: "
+        ),
+        "{code}"
+    );
+    // The user's tokens as written, without the stacked attribute read here.
+    assert!(
+        code.contains("# [inline] pub async fn org_data (org_id : String , auth : AuthInfo) -> Result < () , E > { let half_typed = ; Ok (()) }"),
+        "{code}"
+    );
+    assert!(!code.contains("# [requires"), "{code}");
+    assert!(code.contains("pub mod org_data"), "{code}");
+    assert!(
+        code.contains("pub static POLICY : [:: bearer_policy :: __private :: Policy ; 2] ="),
+        "{code}"
+    );
+    assert!(
+        code.contains(
+            "OrgSource :: PathParam (:: bearer_policy :: __private :: Cow :: Borrowed (\"org_id\"))"
+        ),
+        "{code}"
+    );
+    // Not protected, so not declared as protected either.
+    assert!(!code.contains("check_request"), "{code}");
+    assert!(!code.contains("inventory"), "{code}");
+}
+
+#[test]
+fn a_function_syn_cannot_read_with_wrong_arguments_gets_an_empty_module() {
+    let code = expanded(
+        quote!(model = global),
+        quote!(
+            fn h(auth: AuthInfo) -> Result<(), E> {
+                let x = ;
+            }
+        ),
+    );
+    assert_eq!(code.matches("compile_error").count(), 2, "{code}");
+    assert!(code.contains("could not read the function `h`"), "{code}");
+    assert!(code.contains("unknown model `global`"), "{code}");
+    assert!(
+        code.contains("static POLICY : [:: bearer_policy :: __private :: Policy ; 0] = [] ;"),
+        "{code}"
+    );
+}
+
+#[test]
+fn a_method_syn_cannot_read_is_refused_as_a_method() {
+    let code = expanded(
+        quote!(model = global_api),
+        quote!(
+            fn h(&self, auth: AuthInfo) -> Result<(), E> {
+                let x = ;
+            }
+        ),
+    );
+    assert_eq!(code.matches("compile_error").count(), 1, "{code}");
+    assert!(code.contains("not methods"), "{code}");
+    assert!(!code.contains("mod h"), "{code}");
+    assert!(code.contains("fn h (& self , auth : AuthInfo)"), "{code}");
+}
+
+#[test]
+fn non_functions_are_refused_and_kept() {
+    let code = expanded(
+        quote!(model = global_api),
+        quote!(
+            struct S;
+        ),
+    );
+    assert!(code.contains("applies to functions"), "{code}");
+    assert!(code.contains("a struct"), "{code}");
+    assert!(code.contains("struct S ;"), "{code}");
+}
+
+#[test]
+fn descriptions_read_as_sentences() {
+    let args = Args::parse(
+        quote!(
+            model = org_resource,
+            scopes("a", "b"),
+            any_scopes(Roles::X),
+            audience = "https://a",
+            org_from = query("org")
+        ),
+        Span::call_site(),
+    )
+    .unwrap();
+    let function: ItemFn = syn::parse_quote!(
+        fn h(auth: AuthInfo) -> Result<(), E> {
+            Ok(())
+        }
+    );
+    let plan = crate::check::check(&function, vec![Ok(args)]).unwrap();
+    assert_eq!(
+        describe(&plan.policies[0]),
+        "Model `org_resource`; requires scopes `a`, `b`; requires one of `Roles::X`; \
+         audience `https://a`; organization from query parameter `org`."
+    );
+}
+
+#[test]
+fn relative_paths_are_rewritten_for_the_module() {
+    let path = |tokens: TokenStream| from_module(&syn::parse2(tokens).unwrap()).to_string();
+    assert_eq!(path(quote!(self::A::B)), "super :: A :: B");
+    assert_eq!(path(quote!(super::A::B)), "super :: super :: A :: B");
+    assert_eq!(path(quote!(crate::A::B)), "crate :: A :: B");
+    assert_eq!(path(quote!(A::B)), "A :: B");
+    let relative: Path = syn::parse_quote!(A::B);
+    assert!(is_relative(&relative));
+    let absolute: Path = syn::parse_quote!(::a::B);
+    assert!(!is_relative(&absolute));
+}
