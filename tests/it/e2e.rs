@@ -2,18 +2,9 @@
 //! `#[requires]` handlers and the macro-free filters, tokens from a
 //! `TestIssuer`, requests from `reqwest`.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
-
 use std::net::SocketAddr;
 
-use common::with_payload;
+use crate::common::with_payload;
 use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
@@ -1007,14 +998,18 @@ async fn protected_resource_metadata_lists_resource_issuer_and_declared_scopes()
     assert_eq!(metadata["authorization_servers"], json!([issuer.issuer()]));
     // Every scope of the `#[requires]` declarations of this program, sorted
     // (as documented, the macro-free `GET /audit` policy's scope is not among them).
+    // The program is the whole test binary: `admin` and `support` come from the
+    // `any_scopes` declarations of the `requires` module, the rest from this one.
     assert_eq!(
         metadata["scopes_supported"],
         json!([
+            "admin",
             "api:read",
             "api:write",
             "invite:member",
             "manage:billing",
-            "reports:read"
+            "reports:read",
+            "support"
         ])
     );
     assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));

@@ -3,18 +3,9 @@
 //! algorithm confusion, `crit`, `jku`/`x5u`/`jwk`), strictly typed claims,
 //! every supported algorithm, `AuthInfo`, `authenticate` and `ready`.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::{b64url, b64url_decode, decode_json, hmac_token, now, segments};
+use crate::common::{b64url, b64url_decode, decode_json, hmac_token, now, segments};
 
 use bearer_policy::{
     Algorithm, AuthInfo, ConfigError, Denied, Error, Model, Policy, TokenError, Validator,

@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests: base64url, HMAC and token surgery
 //! for hand-made attack tokens.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::hmac;
