@@ -3,18 +3,9 @@
 //! algorithm confusion, `crit`, `jku`/`x5u`/`jwk`), strictly typed claims,
 //! every supported algorithm, `AuthInfo`, `authenticate` and `ready`.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::{b64url, b64url_decode, decode_json, hmac_token, now, segments};
+use crate::common::{Challenge, b64url, b64url_decode, decode_json, hmac_token, now, segments};
 
 use bearer_policy::{
     Algorithm, AuthInfo, ConfigError, Denied, Error, Model, Policy, RequestError, TokenError,
@@ -63,6 +54,55 @@ async fn assert_token_error(validator: &Validator, token: &str, expected: TokenE
     let error = rejected(validator, token).await;
     assert_eq!(error, Error::InvalidToken(expected), "{token}");
     assert_eq!(error.status().as_u16(), 401);
+}
+
+// ===== table-driven cases =====
+
+const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
+
+/// A token and how its validation must end.
+struct TokenCase {
+    name: &'static str,
+    token: String,
+    /// `Err((reason, code))`: a 401 `invalid_token` with this reason and code.
+    expected: Result<(), (TokenError, &'static str)>,
+}
+
+fn accepted(name: &'static str, token: String) -> TokenCase {
+    TokenCase {
+        name,
+        token,
+        expected: Ok(()),
+    }
+}
+
+fn refused(name: &'static str, token: String, reason: TokenError, code: &'static str) -> TokenCase {
+    TokenCase {
+        name,
+        token,
+        expected: Err((reason, code)),
+    }
+}
+
+async fn check_token_cases(validator: &Validator, cases: Vec<TokenCase>) {
+    for TokenCase {
+        name,
+        token,
+        expected,
+    } in cases
+    {
+        match (validator.validate(&token).await, expected) {
+            (Ok(_), Ok(())) => {}
+            (Err(error), Err((reason, code))) => {
+                assert_eq!(error, Error::InvalidToken(reason), "{name}: {token}");
+                assert_eq!(error.status().as_u16(), 401, "{name}");
+                assert_eq!(error.code(), code, "{name}");
+                Challenge::StartsWith(INVALID_TOKEN)
+                    .check(name, error.www_authenticate(None).as_deref());
+            }
+            (outcome, expected) => panic!("{name}: {outcome:?}, expected {expected:?}"),
+        }
+    }
 }
 
 // ===== the three permission models =====
@@ -120,211 +160,181 @@ async fn valid_org_resource_token_validates_and_passes_its_policy() {
 // ===== registered claims =====
 
 #[tokio::test]
-async fn expired_token_is_rejected_with_token_expired() {
+async fn registered_claims_are_checked_with_the_default_leeway_of_60_seconds() {
     let (issuer, validator) = setup().await;
-    // Default leeway is 60 s: two minutes ago is expired.
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .expires_at(now() - 120)
-        .sign();
-    let error = rejected(&validator, &token).await;
-    assert_eq!(error, Error::InvalidToken(TokenError::Expired));
-    assert_eq!(error.status().as_u16(), 401);
-    assert_eq!(error.code(), "token_expired");
-    assert!(
-        error
-            .www_authenticate(None)
-            .unwrap()
-            .starts_with("Bearer error=\"invalid_token\"")
-    );
-}
-
-#[tokio::test]
-async fn token_expired_within_the_leeway_is_accepted() {
-    let (issuer, validator) = setup().await;
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .expires_at(now() - 10)
-        .sign();
-    validator.validate(&token).await.unwrap();
-}
-
-#[tokio::test]
-async fn token_expired_beyond_a_custom_leeway_is_rejected() {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
-    let validator = issuer
-        .validator_builder(AUDIENCE)
-        .leeway(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .expires_at(now() - 30)
-        .sign();
-    assert_token_error(&validator, &token, TokenError::Expired).await;
-}
-
-#[tokio::test]
-async fn token_not_yet_valid_beyond_the_leeway_is_rejected_with_not_yet_valid() {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
-    let validator = issuer
-        .validator_builder(AUDIENCE)
-        .leeway(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .not_before(now() + 120)
-        .sign();
-    assert_token_error(&validator, &token, TokenError::NotYetValid).await;
-    // Within the leeway it is accepted.
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .not_before(now() + 2)
-        .sign();
-    validator.validate(&token).await.unwrap();
-}
-
-#[tokio::test]
-async fn token_from_another_issuer_is_rejected_with_wrong_issuer() {
-    let (issuer, validator) = setup().await;
-    for iss in [
-        "https://evil.example.com/oidc".to_owned(),
-        format!("{}/", issuer.issuer()),
-        issuer.issuer().to_uppercase(),
+    let token = || issuer.token().for_global_api(AUDIENCE);
+    let mut cases = vec![
+        refused(
+            "expired two minutes ago",
+            token().expires_at(now() - 120).sign(),
+            TokenError::Expired,
+            "token_expired",
+        ),
+        accepted(
+            "expired ten seconds ago: within the leeway",
+            token().expires_at(now() - 10).sign(),
+        ),
+        refused(
+            "no exp",
+            token().remove_claim("exp").sign(),
+            TokenError::MissingClaim("exp"),
+            "missing_claim",
+        ),
+        refused(
+            "no iss",
+            token().remove_claim("iss").sign(),
+            TokenError::MissingClaim("iss"),
+            "missing_claim",
+        ),
+    ];
+    for (name, iss) in [
+        ("another issuer", "https://evil.example.com/oidc".to_owned()),
+        (
+            "the issuer with a trailing slash",
+            format!("{}/", issuer.issuer()),
+        ),
+        ("the issuer in upper case", issuer.issuer().to_uppercase()),
     ] {
-        let token = issuer
-            .token()
-            .for_global_api(AUDIENCE)
-            .issuer(iss.clone())
-            .sign();
-        assert_token_error(&validator, &token, TokenError::WrongIssuer).await;
+        cases.push(refused(
+            name,
+            token().issuer(iss).sign(),
+            TokenError::WrongIssuer,
+            "wrong_issuer",
+        ));
     }
+    check_token_cases(&validator, cases).await;
 }
 
 #[tokio::test]
-async fn token_without_exp_or_iss_is_rejected_with_missing_claim() {
-    let (issuer, validator) = setup().await;
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .remove_claim("exp")
-        .sign();
-    assert_token_error(&validator, &token, TokenError::MissingClaim("exp")).await;
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .remove_claim("iss")
-        .sign();
-    assert_token_error(&validator, &token, TokenError::MissingClaim("iss")).await;
+async fn custom_leeway_bounds_how_late_exp_and_how_early_nbf_may_be() {
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let validator = issuer
+        .validator_builder(AUDIENCE)
+        .leeway(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let token = || issuer.token().for_global_api(AUDIENCE);
+    check_token_cases(
+        &validator,
+        vec![
+            refused(
+                "expired 30 s ago, beyond the 5 s leeway",
+                token().expires_at(now() - 30).sign(),
+                TokenError::Expired,
+                "token_expired",
+            ),
+            refused(
+                "valid in two minutes, beyond the leeway",
+                token().not_before(now() + 120).sign(),
+                TokenError::NotYetValid,
+                "token_not_yet_valid",
+            ),
+            accepted(
+                "valid in two seconds, within the leeway",
+                token().not_before(now() + 2).sign(),
+            ),
+        ],
+    )
+    .await;
 }
 
 // ===== policy denials =====
 
 #[tokio::test]
-async fn token_for_another_audience_is_denied_with_wrong_audience_403() {
+async fn policy_check_denies_with_403_and_the_reason() {
     let (issuer, validator) = setup().await;
-    let token = issuer
-        .token()
-        .for_global_api("https://other.example.com")
-        .scopes(["read"])
-        .sign();
-    let auth = validator.validate(&token).await.unwrap();
-    let denied = Policy::new(Model::GlobalApi)
-        .scopes(["read"])
-        .check(&auth, None)
-        .unwrap_err();
-    assert_eq!(denied, Denied::WrongAudience);
-    let error = Error::from(denied);
-    assert_eq!(error.status().as_u16(), 403);
-    // The same for the org_resource model.
-    let token = issuer
-        .token()
-        .for_org_resource("https://other.example.com", "acme")
-        .sign();
-    let auth = validator.validate(&token).await.unwrap();
-    assert_eq!(
-        Policy::new(Model::OrgResource).check(&auth, Some("acme")),
-        Err(Denied::WrongAudience)
-    );
-}
-
-#[tokio::test]
-async fn missing_scopes_are_denied_and_listed() {
-    let (issuer, validator) = setup().await;
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .scopes(["read"])
-        .sign();
-    let auth = validator.validate(&token).await.unwrap();
-    let policy = Policy::new(Model::GlobalApi).scopes(["read", "write", "admin"]);
-    let denied = policy.check(&auth, None).unwrap_err();
-    assert_eq!(
-        denied,
-        Denied::MissingScopes {
-            missing: vec!["write".into(), "admin".into()]
+    let global_read = Policy::new(Model::GlobalApi).scopes(["read"]);
+    // (case, token, policy, organization of the request, denial, exact challenge)
+    let cases = [
+        (
+            "global token for another audience",
+            issuer
+                .token()
+                .for_global_api("https://other.example.com")
+                .scopes(["read"])
+                .sign(),
+            global_read.clone(),
+            None,
+            Denied::WrongAudience,
+            None,
+        ),
+        (
+            "organization resource token for another audience",
+            issuer
+                .token()
+                .for_org_resource("https://other.example.com", "acme")
+                .sign(),
+            Policy::new(Model::OrgResource),
+            Some("acme"),
+            Denied::WrongAudience,
+            None,
+        ),
+        (
+            "missing scopes are listed",
+            issuer
+                .token()
+                .for_global_api(AUDIENCE)
+                .scopes(["read"])
+                .sign(),
+            Policy::new(Model::GlobalApi).scopes(["read", "write", "admin"]),
+            None,
+            Denied::MissingScopes {
+                missing: vec!["write".into(), "admin".into()],
+            },
+            Some("Bearer error=\"insufficient_scope\", scope=\"write admin\""),
+        ),
+        (
+            "organization token for another organization",
+            issuer
+                .token()
+                .for_organization("acme")
+                .scopes(["invite:member"])
+                .sign(),
+            Policy::new(Model::OrgPermission).scopes(["invite:member"]),
+            Some("globex"),
+            Denied::OrganizationMismatch,
+            None,
+        ),
+        (
+            "organization resource token for another organization",
+            issuer
+                .token()
+                .for_org_resource(AUDIENCE, "acme")
+                .scopes(["read"])
+                .sign(),
+            Policy::new(Model::OrgResource).scopes(["read"]),
+            Some("globex"),
+            Denied::OrganizationMismatch,
+            None,
+        ),
+        (
+            "organization token on a global endpoint",
+            issuer
+                .token()
+                .for_org_resource(AUDIENCE, "acme")
+                .scopes(["read"])
+                .sign(),
+            global_read.clone(),
+            None,
+            Denied::OrganizationTokenNotAllowed,
+            None,
+        ),
+    ];
+    for (name, token, policy, organization, denied, challenge) in cases {
+        let auth = validator.validate(&token).await.unwrap();
+        assert_eq!(
+            policy.check(&auth, organization),
+            Err(denied.clone()),
+            "{name}"
+        );
+        let error = Error::from(denied);
+        assert_eq!(error.status().as_u16(), 403, "{name}");
+        match challenge {
+            Some(exactly) => Challenge::Exactly(exactly.to_owned()),
+            None => Challenge::StartsWith("Bearer error=\"insufficient_scope\""),
         }
-    );
-    let error = Error::from(denied);
-    assert_eq!(error.status().as_u16(), 403);
-    assert_eq!(
-        error.www_authenticate(None).unwrap(),
-        "Bearer error=\"insufficient_scope\", scope=\"write admin\""
-    );
-}
-
-#[tokio::test]
-async fn token_for_another_organization_is_denied_with_organization_mismatch() {
-    let (issuer, validator) = setup().await;
-    let org_token = issuer
-        .token()
-        .for_organization("acme")
-        .scopes(["invite:member"])
-        .sign();
-    let auth = validator.validate(&org_token).await.unwrap();
-    let policy = Policy::new(Model::OrgPermission).scopes(["invite:member"]);
-    assert_eq!(
-        policy.check(&auth, Some("globex")),
-        Err(Denied::OrganizationMismatch)
-    );
-
-    let resource_token = issuer
-        .token()
-        .for_org_resource(AUDIENCE, "acme")
-        .scopes(["read"])
-        .sign();
-    let auth = validator.validate(&resource_token).await.unwrap();
-    let policy = Policy::new(Model::OrgResource).scopes(["read"]);
-    assert_eq!(
-        policy.check(&auth, Some("globex")),
-        Err(Denied::OrganizationMismatch)
-    );
-    assert_eq!(
-        Error::from(Denied::OrganizationMismatch).status().as_u16(),
-        403
-    );
-}
-
-#[tokio::test]
-async fn organization_token_on_a_global_endpoint_is_denied() {
-    let (issuer, validator) = setup().await;
-    let token = issuer
-        .token()
-        .for_org_resource(AUDIENCE, "acme")
-        .scopes(["read"])
-        .sign();
-    let auth = validator.validate(&token).await.unwrap();
-    let policy = Policy::new(Model::GlobalApi).scopes(["read"]);
-    assert_eq!(
-        policy.check(&auth, None),
-        Err(Denied::OrganizationTokenNotAllowed)
-    );
+        .check(name, error.www_authenticate(None).as_deref());
+    }
 }
 
 // ===== signatures =====
@@ -547,32 +557,37 @@ async fn attacker_key_under_a_known_kid_is_rejected_with_invalid_signature() {
 // ===== strictly typed claims =====
 
 #[tokio::test]
-async fn exp_as_a_string_is_rejected_with_invalid_claim() {
+async fn claims_of_the_wrong_type_are_rejected_with_invalid_claim() {
     let (issuer, validator) = setup().await;
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .claim("exp", (now() + 3600).to_string())
-        .sign();
-    assert_token_error(&validator, &token, TokenError::InvalidClaim("exp")).await;
-}
-
-#[tokio::test]
-async fn aud_as_an_object_is_rejected_with_invalid_claim() {
-    let (issuer, validator) = setup().await;
-    let token = issuer.token().claim("aud", json!({"aud": AUDIENCE})).sign();
-    assert_token_error(&validator, &token, TokenError::InvalidClaim("aud")).await;
-}
-
-#[tokio::test]
-async fn scope_as_a_number_is_rejected_with_invalid_claim() {
-    let (issuer, validator) = setup().await;
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .claim("scope", 5)
-        .sign();
-    assert_token_error(&validator, &token, TokenError::InvalidClaim("scope")).await;
+    let cases = vec![
+        refused(
+            "exp as a string",
+            issuer
+                .token()
+                .for_global_api(AUDIENCE)
+                .claim("exp", (now() + 3600).to_string())
+                .sign(),
+            TokenError::InvalidClaim("exp"),
+            "invalid_claim",
+        ),
+        refused(
+            "aud as an object",
+            issuer.token().claim("aud", json!({"aud": AUDIENCE})).sign(),
+            TokenError::InvalidClaim("aud"),
+            "invalid_claim",
+        ),
+        refused(
+            "scope as a number",
+            issuer
+                .token()
+                .for_global_api(AUDIENCE)
+                .claim("scope", 5)
+                .sign(),
+            TokenError::InvalidClaim("scope"),
+            "invalid_claim",
+        ),
+    ];
+    check_token_cases(&validator, cases).await;
 }
 
 #[tokio::test]
@@ -745,74 +760,76 @@ async fn auth_info_claims_deserialise_into_a_custom_type() {
 // ===== authenticate =====
 
 #[tokio::test]
-async fn authenticate_accepts_a_bearer_header() {
+async fn authenticate_reads_exactly_one_bearer_header() {
     let (issuer, validator) = setup().await;
     let token = issuer.token().for_global_api(AUDIENCE).sign();
-    for header in [
-        format!("Bearer {token}"),
-        format!("bearer   {token}"),
-        format!("BEARER {token}"),
-    ] {
-        let auth = validator.authenticate([header.as_bytes()]).await.unwrap();
-        assert_eq!(auth.sub(), Some("user-1"));
+    let bearer = format!("Bearer {token}");
+    let expired = format!(
+        "Bearer {}",
+        issuer
+            .token()
+            .for_global_api(AUDIENCE)
+            .expires_at(now() - 3600)
+            .sign()
+    );
+    /// The error, its status and its challenge.
+    type Refusal = (Error, u16, Challenge);
+    // (case, the Authorization headers, the subject or the refusal)
+    let cases: Vec<(&str, Vec<String>, Result<&str, Refusal>)> = vec![
+        ("Bearer", vec![bearer.clone()], Ok("user-1")),
+        (
+            "lower case and spaces",
+            vec![format!("bearer   {token}")],
+            Ok("user-1"),
+        ),
+        ("upper case", vec![format!("BEARER {token}")], Ok("user-1")),
+        (
+            "no header",
+            vec![],
+            Err((
+                Error::MissingAuthorization,
+                401,
+                Challenge::Exactly("Bearer".into()),
+            )),
+        ),
+        (
+            "Basic scheme",
+            vec!["Basic x".into()],
+            Err((Error::UnsupportedScheme, 401, Challenge::Any)),
+        ),
+        (
+            "two headers",
+            vec![bearer.clone(), bearer.clone()],
+            Err((
+                Error::InvalidRequest(RequestError::MultipleAuthorizationHeaders),
+                400,
+                Challenge::StartsWith("Bearer error=\"invalid_request\""),
+            )),
+        ),
+        (
+            "an expired token",
+            vec![expired],
+            Err((
+                Error::InvalidToken(TokenError::Expired),
+                401,
+                Challenge::StartsWith(INVALID_TOKEN),
+            )),
+        ),
+    ];
+    for (name, headers, expected) in cases {
+        let outcome = validator
+            .authenticate(headers.iter().map(String::as_bytes))
+            .await;
+        match (outcome, expected) {
+            (Ok(auth), Ok(sub)) => assert_eq!(auth.sub(), Some(sub), "{name}"),
+            (Err(error), Err((expected, status, challenge))) => {
+                assert_eq!(error, expected, "{name}");
+                assert_eq!(error.status().as_u16(), status, "{name}");
+                challenge.check(name, error.www_authenticate(None).as_deref());
+            }
+            (outcome, expected) => panic!("{name}: {outcome:?}, expected {expected:?}"),
+        }
     }
-}
-
-#[tokio::test]
-async fn authenticate_without_a_header_is_401_missing_authorization() {
-    let (_issuer, validator) = setup().await;
-    let error = validator
-        .authenticate(Vec::<&[u8]>::new())
-        .await
-        .unwrap_err();
-    assert_eq!(error, Error::MissingAuthorization);
-    assert_eq!(error.status().as_u16(), 401);
-    assert_eq!(error.www_authenticate(None).as_deref(), Some("Bearer"));
-}
-
-#[tokio::test]
-async fn authenticate_with_basic_scheme_is_401_unsupported_scheme() {
-    let (_issuer, validator) = setup().await;
-    let error = validator.authenticate([&b"Basic x"[..]]).await.unwrap_err();
-    assert_eq!(error, Error::UnsupportedScheme);
-    assert_eq!(error.status().as_u16(), 401);
-}
-
-#[tokio::test]
-async fn authenticate_with_two_headers_is_400() {
-    let (issuer, validator) = setup().await;
-    let token = format!("Bearer {}", issuer.token().for_global_api(AUDIENCE).sign());
-    let error = validator
-        .authenticate([token.as_bytes(), token.as_bytes()])
-        .await
-        .unwrap_err();
-    assert_eq!(
-        error,
-        Error::InvalidRequest(RequestError::MultipleAuthorizationHeaders)
-    );
-    assert_eq!(error.status().as_u16(), 400);
-    assert!(
-        error
-            .www_authenticate(None)
-            .unwrap()
-            .starts_with("Bearer error=\"invalid_request\"")
-    );
-}
-
-#[tokio::test]
-async fn authenticate_with_a_bad_token_is_401_invalid_token() {
-    let (issuer, validator) = setup().await;
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .expires_at(now() - 3600)
-        .sign();
-    let header = format!("Bearer {token}");
-    let error = validator
-        .authenticate([header.as_bytes()])
-        .await
-        .unwrap_err();
-    assert_eq!(error, Error::InvalidToken(TokenError::Expired));
 }
 
 // ===== ready and discovery =====

@@ -3,19 +3,10 @@
 //! 400 or 401 (never 503: the fixture's cache is warm and its unknown-`kid`
 //! refetch window is already used, so an unknown kid is a plain 401).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
-
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::b64url;
+use crate::common::b64url;
 
 use bearer_policy::{Algorithm, BearerConfig, Error, TokenError, Validator, extract_bearer};
 use policy_core::testing::TestIssuer;

@@ -3,28 +3,19 @@
 //! targets run (`fuzz/harness.rs`, included below), so that CI, which does
 //! not fuzz, still fails on any input that once crashed or broke an oracle.
 //!
-//! `cargo test --test fuzz_corpus -- --ignored generate_seed_corpus` rewrites
+//! `cargo test --test it -- --ignored fuzz_corpus::generate_seed_corpus` rewrites
 //! the hand-made seeds (real tokens of every model and algorithm, real JWKS
 //! and discovery documents, known attack tokens); the fuzzer adds the rest.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use crate::common::{B64URL_ALPHABET as B64, b64url, b64url_decode, now};
 use bearer_policy::testing::TestIssuer;
-use common::{B64URL_ALPHABET as B64, b64url, b64url_decode, now};
 use serde_json::{Value, json};
 
 #[allow(dead_code, clippy::all)]
-#[path = "../fuzz/harness.rs"]
+#[path = "../../fuzz/harness.rs"]
 mod harness;
 
 /// Every fuzz target, by directory name.

@@ -9,7 +9,6 @@
 //! right and the wrong organization or audience) and compares its result
 //! with `Policy::check` on the function's own `POLICY`.
 
-#![allow(clippy::panic)] // test helpers; to go when the tests become one crate
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -583,7 +582,7 @@ fn declared_lists_every_annotated_function_with_its_policies() {
     let find = |name: &str| {
         declared
             .iter()
-            .find(|d| d.function() == format!("requires::{name}"))
+            .find(|d| d.function() == format!("it::requires::{name}"))
             .unwrap_or_else(|| panic!("{name} is not declared: {declared:?}"))
     };
     for name in [
@@ -623,14 +622,14 @@ fn declarations_serialise_to_json() {
         json.as_array()
             .unwrap()
             .iter()
-            .find(|d| d["function"] == format!("requires::{name}"))
+            .find(|d| d["function"] == format!("it::requires::{name}"))
             .cloned()
             .unwrap_or_else(|| panic!("{name} missing from {json}"))
     };
     assert_eq!(
         entry("org_resource_named"),
         serde_json::json!({
-            "function": "requires::org_resource_named",
+            "function": "it::requires::org_resource_named",
             "policies": [{
                 "model": "org_resource",
                 "scopes": ["api:read"],

@@ -1,13 +1,6 @@
 //! Smoke tests of the example server (`examples/server.rs`): builds it, starts
 //! it with its embedded development issuer, and talks to it over HTTP.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -27,7 +20,7 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 // ===== locating and building the example =====
 
 /// `<target>/<profile dir>` of this test executable
-/// (`…/target/debug/deps/example_smoke-HASH` → `…/target/debug`).
+/// (`…/target/debug/deps/it-HASH` → `…/target/debug`).
 fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
     let deps = exe.parent().expect("the deps directory");
@@ -36,7 +29,7 @@ fn profile_dir() -> PathBuf {
 
 /// The example binary, built (or brought up to date) once per test run.
 ///
-/// `cargo test --test example_smoke` does not build examples, and a binary
+/// `cargo test --test it example_smoke::` does not build examples, and a binary
 /// left over from an earlier build may be stale, so this always asks cargo,
 /// which does nothing when the binary is up to date.
 fn server_binary() -> &'static Path {

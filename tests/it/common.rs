@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests: base64url, HMAC and token surgery
 //! for hand-made attack tokens.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::hmac;
@@ -90,4 +88,33 @@ pub fn now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
+}
+
+/// What a `WWW-Authenticate` challenge must be, in table-driven cases.
+#[derive(Debug)]
+pub enum Challenge {
+    /// Not checked.
+    Any,
+    /// No challenge at all.
+    Absent,
+    Exactly(String),
+    /// A challenge starting with this (`Bearer error="…"`).
+    StartsWith(&'static str),
+}
+
+impl Challenge {
+    /// Asserts `actual` is as expected; failures name `case`.
+    pub fn check(&self, case: &str, actual: Option<&str>) {
+        match self {
+            Challenge::Any => {}
+            Challenge::Absent => assert_eq!(actual, None, "{case}: a challenge"),
+            Challenge::Exactly(expected) => {
+                assert_eq!(actual, Some(expected.as_str()), "{case}: the challenge")
+            }
+            Challenge::StartsWith(prefix) => assert!(
+                actual.is_some_and(|c| c.starts_with(prefix)),
+                "{case}: expected a challenge starting with {prefix}, got {actual:?}"
+            ),
+        }
+    }
 }

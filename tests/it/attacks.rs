@@ -2,19 +2,10 @@
 //! named test each (listed in SECURITY.md): every one must be refused with
 //! the right status, and nothing an attacker names may be fetched.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
-
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use common::{B64URL_ALPHABET as B64, b64url, b64url_decode, b64url_decode_lax, now};
+use crate::common::{B64URL_ALPHABET as B64, b64url, b64url_decode, b64url_decode_lax, now};
 
 use bearer_policy::testing::TestIssuer;
 use bearer_policy::warp::{authorize, authorize_path, recover};
@@ -29,7 +20,7 @@ const API: &str = "https://api.example.com";
 /// A token signed with HMAC (`alg` is `HS256`, `HS384` or `HS512`) under `secret`.
 fn hmac_token(alg: &str, header: &Value, payload: &Value, secret: &[u8]) -> String {
     let bits = alg.trim_start_matches("HS").parse().unwrap();
-    common::hmac_token(bits, header, payload, secret)
+    crate::common::hmac_token(bits, header, payload, secret)
 }
 
 // ===== helpers: issuer and validator =====

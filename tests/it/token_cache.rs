@@ -3,20 +3,11 @@
 //! when their key leaves the key set, invalid tokens never cached, policies
 //! checked on every request.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{b64url, decode_json, segments, with_payload};
 use bearer_policy::testing::TestIssuer;
 use bearer_policy::{Algorithm, Denied, Error, Model, Policy, TokenError, Validator};
-use common::{b64url, decode_json, segments, with_payload};
 
 const API: &str = "https://api.example.com";
 
@@ -34,7 +25,7 @@ async fn setup() -> (TestIssuer, Validator) {
 #[tokio::test]
 async fn a_cached_token_is_refused_once_it_expires() {
     let (issuer, validator) = setup().await;
-    let expires_at = common::now() + 2;
+    let expires_at = crate::common::now() + 2;
     let token = issuer
         .token()
         .for_global_api(API)
@@ -43,7 +34,7 @@ async fn a_cached_token_is_refused_once_it_expires() {
     // The first validation fills the cache, the second is a hit.
     validator.validate(&token).await.unwrap();
     validator.validate(&token).await.unwrap();
-    while common::now() < expires_at {
+    while crate::common::now() < expires_at {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(
@@ -106,7 +97,7 @@ async fn invalid_tokens_are_never_cached_as_valid() {
     let expired = issuer
         .token()
         .for_global_api(API)
-        .expires_at(common::now() - 10)
+        .expires_at(crate::common::now() - 10)
         .sign();
     for _ in 0..3 {
         assert_eq!(

@@ -3,13 +3,6 @@
 //! that cached keys keep serving, and that no request waits longer than the
 //! configured timeout (with a generous margin for a loaded machine).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

@@ -1,0 +1,24 @@
+//! The integration tests, linked into one binary (as jsonwebtoken's
+//! `tests/lib.rs` does): one module per concern, helpers in `common`.
+//! Run one concern with `cargo test --test it <module>::`.
+
+// Helpers outside `#[test]` functions may unwrap and panic: that is how tests fail.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod attacks;
+mod common;
+mod e2e;
+mod example_smoke;
+mod fuzz_corpus;
+mod issuer_faults;
+mod key_rotation;
+mod properties;
+mod requires;
+mod token_cache;
+mod ui;
+mod validation;
