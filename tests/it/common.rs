@@ -118,3 +118,13 @@ impl Challenge {
         }
     }
 }
+
+/// Whether `text` is an RFC 7235 token68, as `validate` requires before it
+/// decodes anything: one or more of `A-Z a-z 0-9 - . _ ~ + /`, then `=`s.
+pub fn is_token68(text: &str) -> bool {
+    let body = text.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}

@@ -6,9 +6,11 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::common::b64url;
+use crate::common::{b64url, is_token68};
 
-use bearer_policy::{Algorithm, BearerConfig, Error, TokenError, Validator, extract_bearer};
+use bearer_policy::{
+    Algorithm, BearerConfig, DEFAULT_MAX_TOKEN_LEN, Error, TokenError, Validator, extract_bearer,
+};
 use policy_core::testing::TestIssuer;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -100,14 +102,6 @@ impl Fixture {
     }
 }
 
-fn is_token68(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
-}
-
 /// The invariant for a request's `Authorization` values: extraction and
 /// authentication agree, every error is 400 or 401, and a token is
 /// extracted only from one well-formed bearer header and is then rejected
@@ -155,8 +149,10 @@ fn check_header_values(values: &[Vec<u8>]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// The invariant for a token string: never accepted, always a 401 token error.
-fn check_rejected_with_401(token: &str) -> Result<Error, TestCaseError> {
+/// The invariant for a token string: never accepted; a 400 `invalid_request`
+/// when it is no bearer token at all (not token68, or over the length limit:
+/// `validate` applies the bearer limits first), else a 401 token error.
+fn check_rejected(token: &str) -> Result<Error, TestCaseError> {
     let fx = fixture();
     let error = match fx.validate(token) {
         Ok(auth) => {
@@ -166,11 +162,19 @@ fn check_rejected_with_401(token: &str) -> Result<Error, TestCaseError> {
         }
         Err(error) => error,
     };
-    prop_assert!(
-        matches!(error, Error::InvalidToken(_)),
-        "{token:?}: {error:?}"
-    );
-    prop_assert_eq!(error.status().as_u16(), 401);
+    if is_token68(token) && token.len() <= DEFAULT_MAX_TOKEN_LEN {
+        prop_assert!(
+            matches!(error, Error::InvalidToken(_)),
+            "{token:?}: {error:?}"
+        );
+        prop_assert_eq!(error.status().as_u16(), 401);
+    } else {
+        prop_assert!(
+            matches!(error, Error::InvalidRequest(_)),
+            "{token:?}: {error:?}"
+        );
+        prop_assert_eq!(error.status().as_u16(), 400);
+    }
     fx.assert_no_refetch();
     Ok(error)
 }
@@ -274,20 +278,20 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_token68_strings_are_rejected_with_401(token in "[A-Za-z0-9._~+/=-]{0,300}") {
-        check_rejected_with_401(&token)?;
+    fn arbitrary_token68_strings_are_rejected_with_400_or_401(token in "[A-Za-z0-9._~+/=-]{0,300}") {
+        check_rejected(&token)?;
     }
 
     #[test]
     fn base64url_segments_with_random_dots_are_rejected_with_401(
         token in "[A-Za-z0-9_-]{0,80}(\\.[A-Za-z0-9_-]{0,80}){0,4}\\.?",
     ) {
-        check_rejected_with_401(&token)?;
+        check_rejected(&token)?;
     }
 
     #[test]
-    fn arbitrary_bytes_are_rejected_with_401(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        check_rejected_with_401(&String::from_utf8_lossy(&bytes))?;
+    fn arbitrary_bytes_are_rejected_with_400_or_401(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        check_rejected(&String::from_utf8_lossy(&bytes))?;
     }
 
     #[test]
@@ -318,7 +322,7 @@ proptest! {
             b64url(payload.to_string().as_bytes()),
             b64url(&signature)
         );
-        let error = check_rejected_with_401(&token)?;
+        let error = check_rejected(&token)?;
         let known_kid = kid.as_deref().is_none_or(|k| k == fx.kid);
         let expected = if !ALLOWED.contains(&alg.as_str()) {
             TokenError::AlgorithmNotAllowed
@@ -341,12 +345,12 @@ proptest! {
         let fx = fixture();
         prop_assume!(kid != fx.kid);
         let token = fx.issuer.token().for_global_api(AUDIENCE).kid(kid).sign();
-        let error = check_rejected_with_401(&token)?;
+        let error = check_rejected(&token)?;
         prop_assert_eq!(error, Error::InvalidToken(TokenError::UnknownKey));
     }
 
     #[test]
-    fn one_character_changed_in_a_valid_token_is_rejected_with_401(
+    fn one_character_changed_in_a_valid_token_is_rejected_with_400_or_401(
         index in any::<prop::sample::Index>(),
         replacement in prop::sample::select(
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/~".to_vec()),
@@ -356,7 +360,7 @@ proptest! {
         let at = index.index(bytes.len());
         prop_assume!(bytes[at] != replacement);
         bytes[at] = replacement;
-        check_rejected_with_401(&String::from_utf8(bytes).unwrap())?;
+        check_rejected(&String::from_utf8(bytes).unwrap())?;
     }
 
     #[test]
@@ -373,7 +377,7 @@ proptest! {
                 bytes.remove(index.index(bytes.len()));
             }
         }
-        check_rejected_with_401(&String::from_utf8(bytes).unwrap())?;
+        check_rejected(&String::from_utf8(bytes).unwrap())?;
     }
 }
 
