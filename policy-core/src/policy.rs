@@ -2,6 +2,7 @@
 //! organization a request must match, and the check that decides it.
 
 use std::borrow::Cow;
+use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 
@@ -204,25 +205,32 @@ impl Policy {
     ///
     /// Checks, in order: the audience, the organization, then the scopes, so
     /// that a token meant for another resource or organization is refused as
-    /// such rather than for its scopes.
+    /// such rather than for its scopes. An empty organization id is no
+    /// organization ([`Denied::MissingOrganization`]), from whatever source.
     ///
-    /// Every denial is logged as a `tracing` event at `info` level with its
-    /// code, reason and model (never the token).
+    /// Every denial is logged as a `tracing` event at `debug` level with its
+    /// code, reason and model (never the token): the response already tells
+    /// the client why, and a client hammering a route must not flood the logs.
     pub fn check(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
-        let outcome = self.decide(auth, org_id);
-        if let Err(denied) = &outcome {
-            tracing::info!(
-                code = denied.code(),
-                reason = %denied,
-                model = self.model.as_str(),
-                sub = auth.sub().unwrap_or(""),
-                "request denied"
-            );
-        }
-        outcome
+        self.decide(auth, org_id)
+            .map_err(|denied| self.logged(auth, denied))
+    }
+
+    /// Logs a denial of this policy (see [`check`](Policy::check)).
+    fn logged(&self, auth: &AuthInfo, denied: Denied) -> Denied {
+        tracing::debug!(
+            code = denied.code(),
+            reason = %denied,
+            model = self.model.as_str(),
+            sub = auth.sub().unwrap_or(""),
+            "request denied"
+        );
+        denied
     }
 
     fn decide(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+        // `X-Organization-Id:`, `?organization_id=` and `/orgs//data` name none.
+        let org_id = org_id.filter(|id| !id.is_empty());
         match self.model {
             Model::GlobalApi => {
                 self.check_resource_audience(auth)?;
@@ -367,14 +375,38 @@ pub trait PolicySet: Send + Sync {
     /// ```
     fn check_request(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
         self.policies().iter().try_for_each(|policy| {
-            let org_id = match policy.organization {
-                Some(OrgSource::Header(_) | OrgSource::Query(_)) => {
-                    policy.request_organization(auth)?
+            let org_id = match &policy.organization {
+                Some(OrgSource::Header(_) | OrgSource::Query(_)) => policy
+                    .request_organization(auth)
+                    .map_err(|denied| policy.logged(auth, denied))?,
+                Some(OrgSource::PathParam(name)) => {
+                    if path_org_id.is_none() && policy.model.needs_organization() {
+                        warn_unwired_path_parameter(name);
+                    }
+                    path_org_id
                 }
-                Some(OrgSource::PathParam(_)) | None => path_org_id,
+                None => path_org_id,
             };
             policy.check(auth, org_id)
         })
+    }
+}
+
+/// Warns, once per parameter name, that a policy reading its organization
+/// from a path parameter was checked without one: its route never passes the
+/// path segment (warp's `authorize` instead of `authorize_path`, say), so it
+/// refuses every request. The operator must fix the route; the client cannot.
+fn warn_unwired_path_parameter(name: &str) {
+    // Bounded: names come from the program's policies, not from requests.
+    static WARNED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut warned = WARNED.lock().unwrap_or_else(PoisonError::into_inner);
+    if warned.len() < 64 && !warned.iter().any(|known| known == name) {
+        warned.push(name.to_owned());
+        tracing::warn!(
+            parameter = name,
+            "a policy reads the organization from a path parameter, but its route passes none: \
+             every request is refused (use `authorize_path`, or bind the parameter)"
+        );
     }
 }
 
@@ -622,6 +654,110 @@ mod tests {
             set.check_request(&header("acme"), None),
             Err(Denied::MissingOrganization)
         );
+    }
+
+    #[test]
+    fn an_empty_organization_id_is_no_organization_from_every_source() {
+        use crate::auth_info::RequestContext;
+        let org_token = auth(&["urn:logto:organization:"], &[], None);
+        let resource_token = auth(&[API], &[], Some(""));
+        for (model, token) in [
+            (Model::OrgPermission, &org_token),
+            (Model::OrgResource, &resource_token),
+        ] {
+            let path = Policy::new(model).organization(OrgSource::PathParam("org_id".into()));
+            assert_eq!(
+                path.check_request(token, Some("")),
+                Err(Denied::MissingOrganization),
+                "{model}"
+            );
+            assert_eq!(
+                path.check(token, Some("")),
+                Err(Denied::MissingOrganization)
+            );
+            let header = Policy::new(model).organization(OrgSource::Header("X-Org".into()));
+            let empty_header = (*token)
+                .clone()
+                .with_request(RequestContext::new().with_header("x-org", ""));
+            assert_eq!(
+                header.check_request(&empty_header, None),
+                Err(Denied::MissingOrganization),
+                "{model}"
+            );
+            let query = Policy::new(model).organization(OrgSource::Query("org".into()));
+            let empty_query = (*token)
+                .clone()
+                .with_request(RequestContext::new().with_query("org", ""));
+            assert_eq!(
+                query.check_request(&empty_query, None),
+                Err(Denied::MissingOrganization),
+                "{model}"
+            );
+        }
+    }
+
+    /// What `f` logs at `level` and above, as text.
+    fn logged_at(level: tracing::Level, f: impl FnOnce()) -> String {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let text = buffer.0.lock().unwrap().clone();
+        String::from_utf8(text).unwrap()
+    }
+
+    #[test]
+    fn denials_are_logged_at_debug_not_info() {
+        let policy = Policy::new(Model::GlobalApi).scopes(["api:write"]);
+        let reader = auth(&[API], &["api:read"], None);
+        let deny = || {
+            for _ in 0..100 {
+                assert!(policy.check(&reader, None).is_err());
+            }
+        };
+        assert_eq!(logged_at(tracing::Level::INFO, deny), "");
+        let debug = logged_at(tracing::Level::DEBUG, deny);
+        assert_eq!(debug.matches("request denied").count(), 100, "{debug}");
+        assert!(debug.contains("insufficient_scope"), "{debug}");
+    }
+
+    #[test]
+    fn a_path_policy_checked_without_a_path_warns_the_operator_once() {
+        let policy = Policy::new(Model::OrgResource)
+            .organization(OrgSource::PathParam("tenant_id_never_bound".into()));
+        let token = auth(&[API], &[], Some("acme"));
+        let logs = logged_at(tracing::Level::WARN, || {
+            for _ in 0..10 {
+                assert_eq!(
+                    policy.check_request(&token, None),
+                    Err(Denied::MissingOrganization)
+                );
+            }
+        });
+        assert_eq!(logs.matches("tenant_id_never_bound").count(), 1, "{logs}");
+        // With the path segment there is nothing to warn about.
+        let bound = Policy::new(Model::OrgResource)
+            .organization(OrgSource::PathParam("tenant_id_bound".into()));
+        let logs = logged_at(tracing::Level::WARN, || {
+            assert_eq!(bound.check_request(&token, Some("acme")), Ok(()));
+        });
+        assert_eq!(logs, "");
     }
 
     #[test]

@@ -777,6 +777,22 @@ async fn header_org_source_allows_only_the_one_organization_the_header_names() {
         ),
     ])
     .await;
+    // An empty header names no organization, even for a token whose audience
+    // is the bare `urn:logto:organization:` prefix.
+    let no_org = issuer
+        .token()
+        .for_organization("")
+        .scopes(["manage:billing"])
+        .sign();
+    run(vec![case(
+        "an empty header",
+        server
+            .get("/billing")
+            .header(AUTHORIZATION, bearer(&no_org))
+            .header("X-Organization-Id", ""),
+        Expect::denied("missing_organization"),
+    )])
+    .await;
 }
 
 #[tokio::test]
@@ -819,6 +835,11 @@ async fn query_org_source_allows_only_the_one_organization_the_query_names() {
             Expect::denied("organization_mismatch"),
         ),
     ];
+    cases.push(case(
+        "an empty parameter, with a token for the empty organization",
+        get("/reports?organization_id=", &reports_token("")),
+        Expect::denied("missing_organization"),
+    ));
     for path in ["/reports", "/reports?page=2", "/reports?organization=acme"] {
         cases.push(case(
             format!("no parameter: {path}"),

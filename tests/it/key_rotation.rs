@@ -14,7 +14,7 @@ use serde_json::json;
 const AUDIENCE: &str = "https://api.example.com";
 
 /// Short timeouts and back-off so that failure paths are quick.
-fn fast(issuer: &TestIssuer) -> ValidatorBuilder {
+pub(crate) fn fast(issuer: &TestIssuer) -> ValidatorBuilder {
     issuer
         .validator_builder(AUDIENCE)
         .connect_timeout(Duration::from_millis(500))
@@ -23,7 +23,7 @@ fn fast(issuer: &TestIssuer) -> ValidatorBuilder {
 }
 
 /// An issuer with one ES256 key (fast to generate and sign with).
-async fn ec_issuer() -> TestIssuer {
+pub(crate) async fn ec_issuer() -> TestIssuer {
     TestIssuer::with_algorithms(&[Algorithm::ES256]).await
 }
 
@@ -479,7 +479,7 @@ async fn unknown_kid_inside_the_window_is_401_without_a_fetch() {
 /// With `fault` injected: a cold validator answers 503 (having asked the
 /// issuer), and a warm one keeps validating tokens of known keys while a
 /// refetch for an unknown kid answers 503.
-async fn assert_fault_fails_closed(
+pub(crate) async fn assert_fault_fails_closed(
     issuer: &TestIssuer,
     builder: impl Fn() -> ValidatorBuilder,
     fault: Fault,

@@ -17,6 +17,7 @@ mod example_smoke;
 mod fuzz_corpus;
 mod issuer_faults;
 mod key_rotation;
+mod key_sets;
 mod properties;
 mod requires;
 mod token_cache;
