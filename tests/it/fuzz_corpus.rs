@@ -433,6 +433,15 @@ fn generate_seed_corpus() {
             ("rsa_padded_b64", json!({"keys": [with(rs_jwk.clone(), "e", json!("AQAB=="))]})),
             ("key_ops_and_x5c", json!({"keys": [with(with(rs_jwk.clone(), "key_ops", json!(["verify"])), "x5c", json!(["MIIB"]))]})),
             ("mixed_good_and_bad", json!({"keys": [7, null, "x", {"kty":"RSA"}, es_jwk.clone()]})),
+            // Past the per-set cap of usable keys, and without kid.
+            ("many_keys", json!({"keys": (0..300).map(|i| with(es_jwk.clone(), "kid", json!(format!("k{i}")))).chain((0..50).map(|_| with(es_jwk.clone(), "kid", Value::Null))).collect::<Vec<_>>()})),
+            ("oversized_rsa_moduli", json!({"keys": [
+                with(rs_jwk.clone(), "n", json!(b64url(&[0xffu8; 1025]))),
+                with(rs_jwk.clone(), "n", json!(b64url(&[0xffu8; 2048]))),
+                with(rs_jwk.clone(), "n", json!(b64url(&[0xc5u8; 128]))),
+                with(rs_jwk.clone(), "e", json!(b64url(&[0xffu8; 8]))),
+            ]})),
+            ("private_and_ambiguous", json!({"keys": [with(es_jwk.clone(), "d", json!("AQAB")), es_jwk.clone(), with(issuer.jwk("es384-8").unwrap(), "kid", json!(es)), with(es_jwk.clone(), "key_ops", json!(["encrypt"]))]})),
         ];
         for (name, doc) in docs {
             write("jwks_document", name, doc.to_string());
