@@ -48,6 +48,9 @@ show("bearer extraction + policy check (ns)", bearer, "{:.0f}")
 no_auth = median("warp_in_process", "no_auth")
 auth = median("warp_in_process", "authenticated_cache_hit")
 show("warp in process: authenticated ÷ no-auth throughput", ratio(no_auth, auth))
+without_kid = median("large_key_set", "forged_without_kid")
+with_kid = median("large_key_set", "forged_with_kid")
+show("1,500 published keys: forged token without kid ÷ with kid (time)", ratio(without_kid, with_kid))
 for alg in ("RS256", "ES256", "EdDSA"):
     peer = median(f"check/{alg}", "jwt_authorizer")
     if peer is None:

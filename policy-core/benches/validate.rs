@@ -1,7 +1,9 @@
 //! Criterion benches of the request path, each beside its baseline in the
 //! same run: raw `jsonwebtoken::decode` per algorithm against our validate +
 //! policy check with the cache off and with a cache hit; bearer extraction +
-//! policy check alone; and a warp route without and with authentication.
+//! policy check alone; a warp route without and with authentication; and a
+//! forged token without `kid` beside one with a `kid`, against an issuer that
+//! publishes 1,500 keys.
 //!
 //! `cargo bench -p policy-core --bench validate`; `scripts/bench.sh` runs it
 //! with short timings and prints the ratios.
@@ -102,5 +104,75 @@ fn warp_route(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_algorithm, bearer_and_check, warp_route);
+/// A published set of 1,500 P-256 keys with kids: a forged token without
+/// `kid` costs at most `MAX_KEYS_TRIED_WITHOUT_KID` signature checks, one
+/// with a `kid` exactly one, whatever the issuer publishes.
+fn large_key_set(c: &mut Criterion) {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use policy_core::testing::{Fault, TestIssuer};
+    use policy_core::{Algorithm, Error, TokenError};
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let issuer = runtime.block_on(TestIssuer::with_algorithms(&[Algorithm::ES256]));
+    let keys: Vec<serde_json::Value> = (0..1500)
+        .map(|i| {
+            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+            let point = pair.public_key().as_ref();
+            serde_json::json!({"kty": "EC", "crv": "P-256", "kid": format!("k{i}"),
+                "x": B64.encode(&point[1..33]), "y": B64.encode(&point[33..])})
+        })
+        .collect();
+    issuer.set_fault(Fault::Body {
+        content_type: "application/jwk-set+json".into(),
+        body: serde_json::json!({ "keys": keys }).to_string().into_bytes(),
+    });
+    let validator = issuer
+        .validator_builder(AUDIENCE)
+        .cache_capacity(0)
+        .build()
+        .unwrap();
+    runtime.block_on(validator.ready()).unwrap();
+
+    // Signed by a key nobody published: refused either way.
+    let forger = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+    let forged = |header: serde_json::Value| {
+        let payload = issuer.token().for_global_api(AUDIENCE).payload();
+        let input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(payload.to_string())
+        );
+        let signature = forger.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+        format!("{input}.{}", B64.encode(signature.as_ref()))
+    };
+    let without_kid = forged(serde_json::json!({"alg": "ES256"}));
+    let with_kid = forged(serde_json::json!({"alg": "ES256", "kid": "k3"}));
+    let refused = |token: &str| {
+        let outcome = run_now(&runtime, validator.validate(black_box(token)));
+        assert_eq!(
+            outcome.unwrap_err(),
+            Error::InvalidToken(TokenError::InvalidSignature)
+        );
+    };
+
+    let mut group = c.benchmark_group("large_key_set");
+    group.bench_function("forged_with_kid", |b| b.iter(|| refused(&with_kid)));
+    group.bench_function("forged_without_kid", |b| b.iter(|| refused(&without_kid)));
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    per_algorithm,
+    bearer_and_check,
+    warp_route,
+    large_key_set
+);
 criterion_main!(benches);
