@@ -1,5 +1,5 @@
 //! The code every fuzz target runs, shared word for word with the stable
-//! corpus replay test (`tests/fuzz_corpus.rs` includes this file), so that a
+//! corpus replay test (`tests/it/fuzz_corpus.rs` includes this file), so that a
 //! crash input found by `cargo fuzz` fails `cargo test` too.
 //!
 //! Each function takes the raw fuzz input, feeds it to the library and

@@ -182,7 +182,7 @@ pub mod __private {
 }
 
 /// Entry points for the fuzz targets (`fuzz/`) and their corpus replay test
-/// (`tests/fuzz_corpus.rs`): thin wrappers over internal parsers. Not a public
+/// (`tests/it/fuzz_corpus.rs`): thin wrappers over internal parsers. Not a public
 /// API: compiled only with the undocumented `fuzzing` feature.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -223,7 +223,8 @@ impl Capture {
     }
 }
 
-/// `application/x-www-form-urlencoded` pairs; undecodable pairs are skipped.
+/// `application/x-www-form-urlencoded` pairs, percent-decoded; bytes that
+/// are not UTF-8 become U+FFFD, so such a value matches no organization id.
 fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
 }
@@ -496,4 +497,24 @@ pub fn protected_resource_metadata(
     warp::path!(".well-known" / "oauth-protected-resource")
         .and(warp::get())
         .map(move || warp::reply::json(&*metadata).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_are_decoded_lossily_not_skipped() {
+        assert_eq!(
+            form_urlencoded_pairs("organization_id=%FF%FEacme&page=2&org=a+b%20c"),
+            [
+                (
+                    "organization_id".to_owned(),
+                    "\u{fffd}\u{fffd}acme".to_owned()
+                ),
+                ("page".to_owned(), "2".to_owned()),
+                ("org".to_owned(), "a b c".to_owned()),
+            ]
+        );
+    }
 }

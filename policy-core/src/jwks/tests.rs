@@ -288,7 +288,7 @@ fn a_token_without_kid_is_tried_against_at_most_four_keys_of_its_algorithm() {
 }
 
 #[test]
-fn a_set_keeps_at_most_max_keys() {
+fn a_set_keeps_at_most_max_jwks_keys() {
     let keys: Vec<Value> = (0..MAX_JWKS_KEYS + 6)
         .map(|i| ec_key(Some(&format!("k{i}"))).1)
         .collect();
