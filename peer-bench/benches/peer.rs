@@ -179,7 +179,7 @@ fn route(c: &mut Criterion) {
                 validator.clone().unwrap_or_else(|| fixture.cached.clone()),
                 fixture.policy.clone(),
             ))
-            .map(|_| warp::reply::json(&AUDIENCE));
+            .map(|_: policy_core::AuthInfo| warp::reply::json(&AUDIENCE));
         (open.recover(recover), protected.recover(recover))
     };
     let (warp_open, warp_cached) = warp_route(None);

@@ -116,7 +116,7 @@ fn measure_warp_authenticated(fixture: &Fixture, runtime: &tokio::runtime::Runti
             fixture.cached.clone(),
             fixture.policy.clone(),
         ))
-        .map(|_auth| warp::reply::json(&common::AUDIENCE))
+        .map(|_auth: policy_core::AuthInfo| warp::reply::json(&common::AUDIENCE))
         .recover(policy_core::warp::recover);
     let bearer = format!("Bearer {}", fixture.cases[0].token);
     measure_warp(runtime, &protected, Some(&bearer), 1);

@@ -75,7 +75,7 @@ fn warp_route(c: &mut Criterion) {
     let protected = warp::get()
         .and(warp::path!("api" / "protected"))
         .and(authorize(fixture.cached.clone(), fixture.policy.clone()))
-        .map(|_auth| warp::reply::json(&AUDIENCE))
+        .map(|_auth: policy_core::AuthInfo| warp::reply::json(&AUDIENCE))
         .recover(recover);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -121,7 +121,7 @@ impl KeySet {
         self.by_kid
             .values()
             .filter(|indices| {
-                crate::jwks::DEFAULT_ALGORITHMS.iter().any(|&alg| {
+                DEFAULT_ALGORITHMS.iter().any(|&alg| {
                     indices
                         .iter()
                         .filter(|&&i| self.key(i).is_some_and(|k| k.for_algorithm(alg).is_some()))
@@ -152,14 +152,14 @@ impl KeySet {
         let for_alg = |k: &&VerifyingKey| k.for_algorithm(alg).is_some();
         let candidates: Vec<&VerifyingKey> = match kid {
             Some(kid) => {
-                let named: Vec<&VerifyingKey> = self
+                let usable: Vec<&VerifyingKey> = self
                     .by_kid
                     .get(kid)
                     .ok_or(TokenError::UnknownKey)?
                     .iter()
                     .filter_map(|&i| self.key(i))
+                    .filter(for_alg)
                     .collect();
-                let usable: Vec<&VerifyingKey> = named.into_iter().filter(for_alg).collect();
                 if usable.len() > 1 {
                     return Err(TokenError::AmbiguousKey);
                 }

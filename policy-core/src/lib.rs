@@ -9,6 +9,7 @@
 
 mod algorithm;
 mod auth_info;
+mod authorized;
 mod bearer;
 mod claims;
 mod declaration;
@@ -29,6 +30,7 @@ pub mod warp;
 
 pub use crate::algorithm::{Algorithm, UnknownAlgorithm};
 pub use crate::auth_info::{AuthInfo, RequestContext};
+pub use crate::authorized::Authorized;
 pub use crate::bearer::{BearerConfig, DEFAULT_MAX_TOKEN_LEN, extract_bearer};
 pub use crate::declaration::{Declaration, declared};
 pub use crate::error::{ConfigError, Denied, Error, RequestError, Result, TokenError};
@@ -82,8 +84,9 @@ macro_rules! scopes {
 /// Support for the code that `#[requires]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::authorized::Declared;
     pub use crate::declaration::Declaration;
-    pub use crate::{AuthInfo, Denied, Model, OrgSource, Policy, PolicySet};
+    pub use crate::{AuthInfo, Authorized, Denied, Model, OrgSource, Policy, PolicySet};
     pub use inventory;
     pub use std::borrow::Cow;
 

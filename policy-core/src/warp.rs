@@ -326,6 +326,11 @@ pub fn optional(
 /// or any [`PolicySet`]), reading header and query organization sources from
 /// the request. Place it before body filters.
 ///
+/// It yields what the next filter or handler takes: an [`AuthInfo`], or the
+/// [`Authorized`](crate::Authorized) type of a `#[requires]` handler
+/// (`handler::Authorized`), so `.and_then(handler)` needs no conversion. A
+/// closure after it names its parameter type: `.map(|auth: AuthInfo| …)`.
+///
 /// Policies whose organization comes from a path parameter need the id from
 /// the path: use [`authorize_path`] for those (here they are refused with
 /// [`Denied::MissingOrganization`]).
@@ -367,12 +372,13 @@ pub fn optional(
 /// assert_eq!(other_org.status(), 403);
 /// # });
 /// ```
-pub fn authorize<P>(
+pub fn authorize<P, A>(
     validator: Validator,
     policies: P,
-) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone
+) -> impl Filter<Extract = (A,), Error = Rejection> + Clone
 where
     P: PolicySet + 'static,
+    A: From<AuthInfo> + Send + 'static,
 {
     let capture = Capture::for_policies(policies.policies());
     // Shared, not cloned per request: a run-time `Policy` owns its scope lists.
@@ -386,7 +392,7 @@ where
             policies
                 .check_request(&auth, None)
                 .map_err(|d| denied(&validator, d))?;
-            Ok::<_, Rejection>(auth)
+            Ok::<_, Rejection>(A::from(auth))
         }
     })
 }
@@ -395,7 +401,8 @@ where
 /// `path` extracts, for policies whose organization comes from the path
 /// (each policy still reads its organization from its own source: a header or
 /// query policy in the same set is decided by the header or query).
-/// Extracts `(org_id, AuthInfo)`.
+/// Extracts `(org_id, A)`, `A` an [`AuthInfo`] or a handler's
+/// [`Authorized`](crate::Authorized) type, as with [`authorize`].
 ///
 /// ```
 /// use policy_core::{Model, OrgSource, Policy, AuthInfo};
@@ -416,14 +423,15 @@ where
 /// assert_eq!(call("/orgs/other/data").reply(&route).await.status(), 403);
 /// # });
 /// ```
-pub fn authorize_path<F, P>(
+pub fn authorize_path<F, P, A>(
     path: F,
     validator: Validator,
     policies: P,
-) -> impl Filter<Extract = (String, AuthInfo), Error = Rejection> + Clone
+) -> impl Filter<Extract = (String, A), Error = Rejection> + Clone
 where
     F: Filter<Extract = (String,), Error = Rejection> + Clone + Send + Sync + 'static,
     P: PolicySet + 'static,
+    A: From<AuthInfo> + Send + 'static,
 {
     let capture = Capture::for_policies(policies.policies());
     let policies = Arc::new(policies);
@@ -442,7 +450,7 @@ where
                     policies
                         .check_request(&auth, Some(&org_id))
                         .map_err(|d| denied(&validator, d))?;
-                    Ok::<_, Rejection>((org_id, auth))
+                    Ok::<_, Rejection>((org_id, A::from(auth)))
                 }
             },
         )
