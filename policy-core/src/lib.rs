@@ -17,10 +17,15 @@ mod error;
 mod fetch;
 mod jwks;
 mod key_store;
+mod metadata;
 mod policy;
+mod request;
 mod token_cache;
 mod validator;
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
@@ -35,9 +40,11 @@ pub use crate::bearer::{BearerConfig, DEFAULT_MAX_TOKEN_LEN, extract_bearer};
 pub use crate::declaration::{Declaration, declared};
 pub use crate::error::{ConfigError, Denied, Error, RequestError, Result, TokenError};
 pub use crate::jwks::{MAX_JWKS_KEYS, MAX_KEYS_TRIED_WITHOUT_KID};
+pub use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
 pub use crate::policy::{
     Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList,
 };
+pub use crate::request::{Rejected, error_response};
 pub use crate::validator::{Validator, ValidatorBuilder};
 
 /// Declares scope constants, checked at compile time, for use in

@@ -45,36 +45,27 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use serde::Serialize;
-use warp::http::{HeaderMap, HeaderValue, header};
+use warp::http::{HeaderMap, header};
 use warp::reject::Reject;
 use warp::{Filter, Rejection, Reply};
 
-use crate::auth_info::{AuthInfo, RequestContext};
-use crate::declaration::declared;
+use crate::auth_info::AuthInfo;
 use crate::error::{Denied, Error};
-use crate::policy::{OrgSource, Policy, PolicySet};
+use crate::policy::PolicySet;
+use crate::request::{self, Capture};
 use crate::validator::Validator;
 
+pub use crate::metadata::ResourceMetadata;
 /// The rejection our filters produce: find it with
-/// `rejection.find::<bearer_policy::warp::Rejected>()` in your own `recover`, or
-/// let [`recover`] answer it.
-#[derive(Debug)]
-pub struct Rejected {
-    error: Error,
-    resource_metadata: Option<Arc<str>>,
-}
+/// `rejection.find::<bearer_policy::warp::Rejected>()` in your own `recover`,
+/// or let [`recover`] answer it.
+pub use crate::request::Rejected;
 
 impl Rejected {
-    /// The reason.
-    pub fn error(&self) -> &Error {
-        &self.error
-    }
-
     /// The response this rejection deserves: status, `WWW-Authenticate`,
     /// `Retry-After` for 503, and a JSON body `{"error": "...", "code": "..."}`.
     pub fn to_response(&self) -> warp::reply::Response {
-        error_response(&self.error, self.resource_metadata.as_deref())
+        self.response()
     }
 }
 
@@ -83,57 +74,24 @@ impl Reject for Rejected {}
 impl From<Denied> for Rejection {
     /// Lets handlers annotated with `#[requires]` return `Result<_, Rejection>`.
     fn from(denied: Denied) -> Self {
-        warp::reject::custom(Rejected {
-            error: Error::Denied(denied),
-            resource_metadata: None,
-        })
+        warp::reject::custom(Rejected::from(Error::Denied(denied)))
     }
 }
 
 impl From<Error> for Rejection {
     fn from(error: Error) -> Self {
-        warp::reject::custom(Rejected {
-            error,
-            resource_metadata: None,
-        })
+        warp::reject::custom(Rejected::from(error))
     }
 }
 
 fn reject(validator: &Validator, error: Error) -> Rejection {
-    warp::reject::custom(Rejected {
-        error,
-        resource_metadata: validator.resource_metadata().cloned(),
-    })
+    warp::reject::custom(Rejected::by(validator, error))
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: String,
-    code: &'a str,
-}
-
-/// The response for an [`Error`]: its status, its RFC 6750 challenge (with
-/// `resource_metadata` when given), `Retry-After` on 503, and a JSON body
-/// `{"error": "<message>", "code": "<stable code>"}`.
+/// The response for an [`Error`], as warp's response type: see
+/// [`crate::error_response`].
 pub fn error_response(error: &Error, resource_metadata: Option<&str>) -> warp::reply::Response {
-    let body = ErrorBody {
-        error: error.to_string(),
-        code: error.code(),
-    };
-    let mut response =
-        warp::reply::with_status(warp::reply::json(&body), error.status()).into_response();
-    let headers = response.headers_mut();
-    let challenge = error.www_authenticate(resource_metadata);
-    if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        headers.insert(header::WWW_AUTHENTICATE, value);
-    }
-    if let Some(retry_after) = error.retry_after() {
-        headers.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(retry_after.as_secs().max(1)),
-        );
-    }
-    response
+    crate::request::error_response(error, resource_metadata)
 }
 
 /// Turns our rejections into responses; passes every other rejection (404,
@@ -147,88 +105,6 @@ pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, Reje
     }
 }
 
-/// The header and query names that declared policies read organizations
-/// from, captured with the token so that checks need no second look at the request.
-#[derive(Clone, Default)]
-struct Capture {
-    headers: Arc<[String]>,
-    query: Arc<[String]>,
-}
-
-impl Capture {
-    fn from_sources<'a>(sources: impl Iterator<Item = &'a OrgSource>) -> Self {
-        let (mut headers, mut query) = (Vec::new(), Vec::new());
-        for source in sources {
-            match source {
-                OrgSource::Header(name)
-                    if !headers
-                        .iter()
-                        .any(|h: &String| h.eq_ignore_ascii_case(name)) =>
-                {
-                    headers.push(name.to_string())
-                }
-                OrgSource::Query(name) if !query.contains(&name.to_string()) => {
-                    query.push(name.to_string())
-                }
-                _ => {}
-            }
-        }
-        Capture {
-            headers: headers.into(),
-            query: query.into(),
-        }
-    }
-
-    fn declared() -> Self {
-        Self::for_policies(&[])
-    }
-
-    /// What the declared policies and these `extra` ones read.
-    fn for_policies(extra: &[Policy]) -> Self {
-        Self::from_sources(
-            declared()
-                .into_iter()
-                .flat_map(|d| d.policies())
-                .chain(extra)
-                .filter_map(Policy::organization_source),
-        )
-    }
-
-    fn is_empty(&self) -> bool {
-        self.headers.is_empty() && self.query.is_empty()
-    }
-
-    fn context(&self, headers: &HeaderMap, query: Option<&str>) -> Option<RequestContext> {
-        if self.is_empty() {
-            return None;
-        }
-        let mut context = RequestContext::new();
-        for name in self.headers.iter() {
-            // Every value, so that a request naming two organizations is refused, not
-            // decided by whichever comes first. A value that is not visible ASCII
-            // cannot be an organization id, and is kept as such (it matches nothing).
-            for value in headers.get_all(name.as_str()) {
-                let value = value.to_str().unwrap_or("\u{fffd}");
-                context = context.with_header(name.clone(), value);
-            }
-        }
-        if let Some(query) = query {
-            for (key, value) in form_urlencoded_pairs(query) {
-                if self.query.contains(&key) {
-                    context = context.with_query(key, value);
-                }
-            }
-        }
-        Some(context)
-    }
-}
-
-/// `application/x-www-form-urlencoded` pairs, percent-decoded; bytes that
-/// are not UTF-8 become U+FFFD, so such a value matches no organization id.
-fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
-}
-
 fn request_parts() -> impl Filter<Extract = (HeaderMap, Option<String>), Error = Infallible> + Clone
 {
     warp::header::headers_cloned().and(
@@ -237,23 +113,6 @@ fn request_parts() -> impl Filter<Extract = (HeaderMap, Option<String>), Error =
             .or(warp::any().map(|| None))
             .unify(),
     )
-}
-
-async fn authenticate_request(
-    validator: &Validator,
-    capture: &Capture,
-    headers: &HeaderMap,
-    query: Option<&str>,
-) -> Result<AuthInfo, Error> {
-    let values = headers
-        .get_all(header::AUTHORIZATION)
-        .iter()
-        .map(HeaderValue::as_bytes);
-    let auth = validator.authenticate(values).await?;
-    Ok(match capture.context(headers, query) {
-        Some(context) => auth.with_request(context),
-        None => auth,
-    })
 }
 
 /// Extracts the bearer token from all of the request's `Authorization`
@@ -286,11 +145,11 @@ async fn authenticate_request(
 pub fn authenticate(
     validator: Validator,
 ) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone {
-    let capture = Capture::declared();
+    let capture = Capture::declared().clone();
     request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
         let (validator, capture) = (validator.clone(), capture.clone());
         async move {
-            authenticate_request(&validator, &capture, &headers, query.as_deref())
+            request::authenticate(&validator, &capture, &headers, query.as_deref())
                 .await
                 .map_err(|e| reject(&validator, e))
         }
@@ -307,14 +166,14 @@ pub fn authenticate(
 pub fn optional(
     validator: Validator,
 ) -> impl Filter<Extract = (Option<AuthInfo>,), Error = Rejection> + Clone {
-    let capture = Capture::declared();
+    let capture = Capture::declared().clone();
     request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
         let (validator, capture) = (validator.clone(), capture.clone());
         async move {
             if !headers.contains_key(header::AUTHORIZATION) {
                 return Ok(None);
             }
-            authenticate_request(&validator, &capture, &headers, query.as_deref())
+            request::authenticate(&validator, &capture, &headers, query.as_deref())
                 .await
                 .map(Some)
                 .map_err(|e| reject(&validator, e))
@@ -386,7 +245,7 @@ where
     request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
         let (validator, capture, policies) = (validator.clone(), capture.clone(), policies.clone());
         async move {
-            let auth = authenticate_request(&validator, &capture, &headers, query.as_deref())
+            let auth = request::authenticate(&validator, &capture, &headers, query.as_deref())
                 .await
                 .map_err(|e| reject(&validator, e))?;
             policies
@@ -442,7 +301,7 @@ where
                     (validator.clone(), capture.clone(), policies.clone());
                 async move {
                     let auth =
-                        authenticate_request(&validator, &capture, &headers, query.as_deref())
+                        request::authenticate(&validator, &capture, &headers, query.as_deref())
                             .await
                             .map_err(|e| reject(&validator, e))?;
                     // Each policy reads its organization from its own source: the path for
@@ -461,40 +320,6 @@ fn denied(validator: &Validator, denied: Denied) -> Rejection {
     reject(validator, Error::Denied(denied))
 }
 
-/// RFC 9728 Protected Resource Metadata for this API.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResourceMetadata {
-    /// The resource indicator (the validator's audience).
-    pub resource: String,
-    /// The issuers whose tokens the API accepts.
-    pub authorization_servers: Vec<String>,
-    /// Every scope the declared policies mention, sorted.
-    pub scopes_supported: Vec<String>,
-    /// How to send the token: `["header"]`.
-    pub bearer_methods_supported: Vec<String>,
-}
-
-impl ResourceMetadata {
-    /// The metadata of the API `validator` protects, with the scopes of every
-    /// `#[requires]` declaration in the program.
-    pub fn from_declared(validator: &Validator) -> Self {
-        let mut scopes: Vec<String> = declared()
-            .into_iter()
-            .flat_map(|d| d.policies())
-            .flat_map(|p| p.required_scopes().iter().chain(p.any_of_scopes()))
-            .map(|s| s.to_string())
-            .collect();
-        scopes.sort();
-        scopes.dedup();
-        ResourceMetadata {
-            resource: validator.audience().unwrap_or_default().to_owned(),
-            authorization_servers: vec![validator.issuer().to_owned()],
-            scopes_supported: scopes,
-            bearer_methods_supported: vec!["header".to_owned()],
-        }
-    }
-}
-
 /// Serves `GET /.well-known/oauth-protected-resource` (RFC 9728) so that OAuth
 /// clients discover which issuer to get a token from and which scopes exist.
 pub fn protected_resource_metadata(
@@ -505,24 +330,4 @@ pub fn protected_resource_metadata(
     warp::path!(".well-known" / "oauth-protected-resource")
         .and(warp::get())
         .map(move || warp::reply::json(&*metadata).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_pairs_are_decoded_lossily_not_skipped() {
-        assert_eq!(
-            form_urlencoded_pairs("organization_id=%FF%FEacme&page=2&org=a+b%20c"),
-            [
-                (
-                    "organization_id".to_owned(),
-                    "\u{fffd}\u{fffd}acme".to_owned()
-                ),
-                ("page".to_owned(), "2".to_owned()),
-                ("org".to_owned(), "a b c".to_owned()),
-            ]
-        );
-    }
 }

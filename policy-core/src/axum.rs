@@ -1,0 +1,167 @@
+//! axum 0.8: extractors over the shared request layer, with the
+//! [`Validator`] taken from the router's state (`Validator: FromRef<S>`, so a
+//! router without one does not compile).
+//!
+//! - [`AuthInfo`] authenticates; `Option<AuthInfo>` yields `None` without an
+//!   `Authorization` header (a bad token is still refused).
+//! - [`Authorized<D>`](crate::Authorized), the type `#[requires]` gives a
+//!   handler's `auth` parameter (`handler::Authorized`), authenticates and
+//!   checks the declared policies. axum runs it with the other
+//!   `FromRequestParts` extractors, before the one body extractor: a caller
+//!   without permission gets 401/403 and the body is never read. One line on
+//!   the handler is the whole protection:
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use policy_core::{AuthInfo, Validator};
+//!
+//! // With the `bearer-policy` crate: `#[requires(model = org_resource,
+//! // scopes("api:read"), org_from = path)]` on this handler, and its
+//! // `auth: AuthInfo` is checked against the policy too (see the README).
+//! async fn whoami(auth: AuthInfo, maybe: Option<AuthInfo>) -> String {
+//!     assert!(maybe.is_some());
+//!     auth.sub().unwrap_or("?").to_owned()
+//! }
+//!
+//! fn app(validator: Validator) -> Router {
+//!     Router::new()
+//!         .route("/me", get(whoami))
+//!         .merge(policy_core::axum::protected_resource_metadata(&validator))
+//!         .with_state(validator)
+//! }
+//! ```
+//!
+//! A policy whose organization comes from a path parameter reads the route's
+//! capture of that name (`{org_id}`), percent-decoded as axum's `Path` hands it
+//! to the handler, so the policy decides on the value the handler uses. Every
+//! refusal is a [`Rejected`], answered with the status, `WWW-Authenticate`
+//! challenge, `Retry-After` and JSON body of [`error_response`](crate::error_response).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts, RawPathParams};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::header::AUTHORIZATION;
+use http::request::Parts;
+
+use crate::auth_info::AuthInfo;
+use crate::authorized::{Authorized, Declared};
+use crate::error::{Denied, Error};
+use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
+use crate::policy::{OrgSource, PolicySet};
+use crate::request::{self, Capture};
+use crate::validator::Validator;
+
+pub use crate::request::Rejected;
+
+impl IntoResponse for Rejected {
+    fn into_response(self) -> Response {
+        self.response()
+    }
+}
+
+impl From<Denied> for Rejected {
+    /// Lets axum handlers annotated with `#[requires]` return `Result<_, Rejected>`.
+    fn from(denied: Denied) -> Self {
+        Rejected::from(Error::Denied(denied))
+    }
+}
+
+impl<S> FromRequestParts<S> for AuthInfo
+where
+    Validator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejected;
+
+    /// Authenticates only: no audience, scope or organization is checked (a
+    /// route that only authenticates accepts a token the issuer signed for any
+    /// of its APIs). Protect routes with `#[requires]`.
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejected> {
+        let validator = Validator::from_ref(state);
+        request::authenticate(
+            &validator,
+            Capture::declared(),
+            &parts.headers,
+            parts.uri.query(),
+        )
+        .await
+        .map_err(|e| Rejected::by(&validator, e))
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for AuthInfo
+where
+    Validator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejected;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Rejected> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(None);
+        }
+        <AuthInfo as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
+impl<S, D> FromRequestParts<S> for Authorized<D>
+where
+    D: Declared,
+    Validator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejected;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejected> {
+        let validator = Validator::from_ref(state);
+        let policies = D::policies();
+        let capture = Capture::covering(policies);
+        let auth = request::authenticate(&validator, &capture, &parts.headers, parts.uri.query())
+            .await
+            .map_err(|e| Rejected::by(&validator, e))?;
+        let reads_path = policies
+            .iter()
+            .any(|p| matches!(p.organization_source(), Some(OrgSource::PathParam(_))));
+        // A route without the capture fails closed below (`missing_organization`).
+        let path = match reads_path {
+            true => RawPathParams::from_request_parts(parts, state).await.ok(),
+            false => None,
+        };
+        for policy in policies {
+            let org_id = match policy.organization_source() {
+                Some(OrgSource::PathParam(name)) => path
+                    .iter()
+                    .flat_map(|params| params.iter())
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value),
+                _ => None,
+            };
+            policy
+                .check_request(&auth, org_id)
+                .map_err(|denied| Rejected::by(&validator, Error::Denied(denied)))?;
+        }
+        Ok(auth.into())
+    }
+}
+
+/// A router serving `GET /.well-known/oauth-protected-resource` (RFC 9728),
+/// to `merge` into yours: OAuth clients discover which issuer to get a token
+/// from and which scopes exist.
+pub fn protected_resource_metadata<S>(validator: &Validator) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let metadata = Arc::new(ResourceMetadata::from_declared(validator));
+    Router::new().route(
+        PROTECTED_RESOURCE_METADATA_PATH,
+        get(move || {
+            let metadata = Arc::clone(&metadata);
+            async move { request::json_response::<axum::body::Body>(&*metadata) }
+        }),
+    )
+}
