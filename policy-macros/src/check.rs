@@ -6,12 +6,17 @@
 //! type errors inside generated code: a missing `AuthInfo` or organization
 //! parameter, a function that cannot return the denial, a model that
 //! contradicts its organization source. Each error points at the token to
-//! change and says what to write.
+//! change and says what to write. Where a pattern binds the organization id
+//! is found by `org_binding`.
+
+mod org_binding;
 
 use proc_macro2::{Ident, Span};
 use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
-use syn::{FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Type};
+use syn::{
+    FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Token, Type,
+};
 
 use crate::args::{Args, Model, OrgFrom, Scope};
 use crate::diagnostics::{Errors, all, both, method_refused, path_text};
@@ -25,9 +30,31 @@ pub(crate) struct Plan {
     /// One per `#[requires]` attribute, outermost first.
     pub(crate) policies: Vec<PolicyPlan>,
     /// The `AuthInfo` parameter.
-    pub(crate) auth: Ident,
+    pub(crate) auth: AuthPlan,
     /// Where errors about converting the denial point: the function's error type.
     pub(crate) error_span: Span,
+}
+
+/// The handler's `AuthInfo` parameter.
+#[derive(Debug)]
+pub(crate) struct AuthPlan {
+    /// The name the body and the check know it by: the user's identifier,
+    /// with its span.
+    pub(crate) binding: Ident,
+    /// Set when it is taken by value: its type becomes `<fn>::Authorized`,
+    /// converted back to an `AuthInfo` at the top of the body.
+    pub(crate) owned: Option<OwnedAuth>,
+}
+
+/// An `AuthInfo` parameter taken by value, as declared.
+#[derive(Debug)]
+pub(crate) struct OwnedAuth {
+    /// Its position among the parameters.
+    pub(crate) index: usize,
+    /// `ref` and `mut` as written, which move to the converting `let`: the
+    /// body binds the `AuthInfo`, the parameter is only converted.
+    pub(crate) by_ref: Option<Token![ref]>,
+    pub(crate) mutability: Option<Token![mut]>,
 }
 
 /// One attribute's policy.
@@ -43,9 +70,12 @@ pub(crate) struct PolicyPlan {
 /// Where a policy's organization comes from, resolved against the signature.
 #[derive(Debug)]
 pub(crate) enum OrgPlan {
-    /// A function parameter: `binding` is the parameter as declared (its
-    /// span is the user's), `ty_span` the span of its type.
+    /// A path parameter: `name` is the one the policy records (warp's
+    /// parameter, axum's route capture), `binding` the identifier the
+    /// handler binds it to (a parameter, or inside `Path(...)`; the span is
+    /// the user's), `ty_span` the span of its type.
     Param {
+        name: String,
         binding: Ident,
         ty_span: Span,
     },
@@ -57,7 +87,7 @@ impl OrgPlan {
     /// The parameter, header or query name recorded in the policy.
     pub(crate) fn name(&self) -> String {
         match self {
-            OrgPlan::Param { binding, .. } => binding.unraw().to_string(),
+            OrgPlan::Param { name, .. } => name.clone(),
             OrgPlan::Header(lit) | OrgPlan::Query(lit) => lit.value(),
         }
     }
@@ -95,7 +125,7 @@ pub(crate) fn check_without_function(
 
 /// Checks what every `#[requires]` needs of the function, whatever its
 /// arguments: returns the `AuthInfo` parameter and the span of the error type.
-fn check_signature(function: &ItemFn) -> syn::Result<(Ident, Span)> {
+fn check_signature(function: &ItemFn) -> syn::Result<(AuthPlan, Span)> {
     let sig = &function.sig;
     let mut errors = Errors::default();
     errors.push_result(function.modifiers.require_empty());
@@ -163,11 +193,11 @@ fn check_return_type(function: &ItemFn) -> syn::Result<Span> {
 
 /// Finds the one `AuthInfo` parameter (by value or by reference, through any
 /// path that ends in `AuthInfo`).
-fn find_auth_info(function: &ItemFn) -> syn::Result<Ident> {
+fn find_auth_info(function: &ItemFn) -> syn::Result<AuthPlan> {
     let sig = &function.sig;
-    let mut found: Option<Ident> = None;
+    let mut found: Option<AuthPlan> = None;
     let mut errors = Errors::default();
-    for argument in &sig.inputs {
+    for (index, argument) in sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = argument else {
             continue;
         };
@@ -183,7 +213,17 @@ fn find_auth_info(function: &ItemFn) -> syn::Result<Ident> {
             continue;
         }
         match &*typed.pat {
-            Pat::Ident(pat) if pat.subpat.is_none() => found = Some(pat.ident.clone()),
+            Pat::Ident(pat) if pat.subpat.is_none() => {
+                let owned = matches!(ungroup(&typed.ty), Type::Path(_)).then(|| OwnedAuth {
+                    index,
+                    by_ref: pat.by_ref,
+                    mutability: pat.mutability,
+                });
+                found = Some(AuthPlan {
+                    binding: pat.ident.clone(),
+                    owned,
+                });
+            }
             pat => errors.push(syn::Error::new(
                 pat.span(),
                 "name this parameter, e.g. `auth: AuthInfo`: `#[requires]` reads it to check the policy",
@@ -309,7 +349,8 @@ fn check_args(args: Args, function: Option<&ItemFn>) -> syn::Result<PolicyPlan> 
     })
 }
 
-/// Resolves a parameter source to the function's parameter of that name.
+/// Resolves a parameter source to where the function binds it: the
+/// parameter of that name (warp), or a binding inside `Path(...)` (axum).
 /// Without a function, only the name is known: it is all the policy records.
 fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPlan> {
     let (name, explicit) = match source {
@@ -317,31 +358,32 @@ fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPla
         OrgFrom::Header(lit) => return Ok(OrgPlan::Header(lit)),
         OrgFrom::Query(lit) => return Ok(OrgPlan::Query(lit)),
     };
+    let wanted = name.unraw().to_string();
     let Some(function) = function else {
         return Ok(OrgPlan::Param {
+            name: wanted,
             ty_span: name.span(),
             binding: name,
         });
     };
-    let wanted = name.unraw().to_string();
     for argument in &function.sig.inputs {
         let FnArg::Typed(typed) = argument else {
             continue;
         };
-        if let Pat::Ident(pat) = &*typed.pat
-            && pat.ident.unraw() == wanted
-        {
-            if is_auth_info(&typed.ty) {
-                return Err(syn::Error::new(
-                    typed.ty.span(),
-                    format!("the organization id parameter `{wanted}` cannot be the `AuthInfo`"),
-                ));
-            }
-            return Ok(OrgPlan::Param {
-                binding: pat.ident.clone(),
-                ty_span: typed.ty.span(),
-            });
+        let Some(found) = org_binding::find(typed, &wanted)? else {
+            continue;
+        };
+        if is_auth_info(&typed.ty) {
+            return Err(syn::Error::new(
+                typed.ty.span(),
+                format!("the organization id parameter `{wanted}` cannot be the `AuthInfo`"),
+            ));
         }
+        return Ok(OrgPlan::Param {
+            name: wanted,
+            binding: found.binding,
+            ty_span: found.ty_span,
+        });
     }
     let written = if explicit {
         format!("org_from = path({wanted})")
@@ -352,7 +394,8 @@ fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPla
         name.span(),
         format!(
             "`{written}` reads the organization id from a parameter named `{wanted}`, \
-             but `{}` has none: add a parameter `{wanted}: String`",
+             but `{}` has none: add a parameter `{wanted}: String` (warp), \
+             or bind it from the path: `Path({wanted}): Path<String>` (axum)",
             function.sig.ident
         ),
     ))

@@ -9,6 +9,15 @@ fn plan(args: proc_macro2::TokenStream, function: proc_macro2::TokenStream) -> s
     check(&function, vec![Args::parse(args, Span::call_site())])
 }
 
+/// The first policy's organization parameter: (the name the policy
+/// records, the identifier the check reads).
+fn org_binding(plan: &Plan) -> Option<(String, String)> {
+    match plan.policies.first()?.org.as_ref()? {
+        OrgPlan::Param { name, binding, .. } => Some((name.clone(), binding.to_string())),
+        OrgPlan::Header(_) | OrgPlan::Query(_) => None,
+    }
+}
+
 fn error(args: proc_macro2::TokenStream, function: proc_macro2::TokenStream) -> String {
     match plan(args, function) {
         Ok(plan) => panic!("expected an error, got {plan:?}"),
@@ -34,11 +43,15 @@ fn a_warp_handler_yields_a_plan() {
         ),
     )
     .unwrap();
-    assert_eq!(plan.auth, "auth");
+    assert_eq!(plan.auth.binding, "auth");
+    assert_eq!(plan.auth.owned.as_ref().map(|owned| owned.index), Some(1));
     assert_eq!(path_text(&plan.krate), "::bearer_policy");
     let policy = &plan.policies[0];
     assert_eq!(policy.model, Model::OrgResource);
-    assert!(matches!(&policy.org, Some(OrgPlan::Param { binding, .. }) if binding == "org_id"));
+    assert_eq!(
+        org_binding(&plan),
+        Some(("org_id".to_owned(), "org_id".to_owned()))
+    );
 }
 
 #[test]
@@ -52,7 +65,27 @@ fn auth_info_may_be_borrowed_and_named_anything() {
         ),
     )
     .unwrap();
-    assert_eq!(plan.auth, "_caller");
+    assert_eq!(plan.auth.binding, "_caller");
+    // Borrowed, it stays as written: nothing to convert.
+    assert!(plan.auth.owned.is_none());
+}
+
+#[test]
+fn owned_auth_info_keeps_its_ref_and_mut_for_the_conversion() {
+    let plan = plan(
+        quote!(model = global_api),
+        quote!(
+            fn h(id: u64, mut caller: ::bearer_policy::AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    )
+    .unwrap();
+    assert_eq!(plan.auth.binding, "caller");
+    let owned = plan.auth.owned.unwrap();
+    assert_eq!(owned.index, 1);
+    assert!(owned.mutability.is_some());
+    assert!(owned.by_ref.is_none());
 }
 
 #[test]
@@ -203,9 +236,11 @@ fn path_source_needs_the_parameter() {
             }
         ),
     );
-    assert!(
-        message.contains("add a parameter `org_id: String`"),
-        "{message}"
+    assert_eq!(
+        message,
+        "`org_from = path` reads the organization id from a parameter named `org_id`, \
+         but `h` has none: add a parameter `org_id: String` (warp), \
+         or bind it from the path: `Path(org_id): Path<String>` (axum)"
     );
     let message = error(
         quote!(model = org_resource, org_from = path(tenant)),
@@ -217,7 +252,142 @@ fn path_source_needs_the_parameter() {
     );
     assert!(message.contains("`org_from = path(tenant)`"), "{message}");
     assert!(
-        message.contains("add a parameter `tenant: String`"),
+        message.contains("add a parameter `tenant: String` (warp)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("`Path(tenant): Path<String>` (axum)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn path_source_is_found_in_axum_path_patterns() {
+    // (the parameters, the identifier the check reads)
+    let cases = [
+        (quote!(Path(org_id): Path<String>), "org_id"),
+        (
+            quote!(axum::extract::Path(org_id): axum::extract::Path<String>),
+            "org_id",
+        ),
+        (quote!(Path((org_id, id)): Path<(String, u64)>), "org_id"),
+        (
+            quote!(Path((id, mut org_id)): Path<(u64, String)>),
+            "org_id",
+        ),
+        (
+            quote!(Path((id, org_id, ..)): Path<(u64, String, u8)>),
+            "org_id",
+        ),
+        (quote!(Path(Params { org_id, .. }): Path<Params>), "org_id"),
+        (
+            quote!(Path(Params { id, ref org_id }): Path<Params>),
+            "org_id",
+        ),
+        // The field names the route capture; the body reads the binding.
+        (
+            quote!(Path(Params { org_id: org, .. }): Path<Params>),
+            "org",
+        ),
+        (quote!(Path(Pair { 0: org_id, .. }): Path<Pair>), "org_id"),
+        (quote!(Path(OrgId(org_id)): Path<OrgId>), "org_id"),
+        (
+            quote!(State(s): State<S>, Path(org_id): Path<String>),
+            "org_id",
+        ),
+    ];
+    for (params, binding) in cases {
+        let plan = plan(
+            quote!(model = org_resource, org_from = path),
+            quote!(
+                async fn h(#params, auth: AuthInfo) -> Result<String, E> {
+                    todo!()
+                }
+            ),
+        )
+        .unwrap_or_else(|error| panic!("{params}: {error}"));
+        assert_eq!(
+            org_binding(&plan),
+            Some(("org_id".to_owned(), binding.to_owned())),
+            "{params}"
+        );
+    }
+    let plan = plan(
+        quote!(model = org_resource, org_from = path(tenant)),
+        quote!(
+            async fn h(Path(Ids { tenant: t, .. }): Path<Ids>, auth: AuthInfo) -> Result<(), E> {
+                todo!()
+            }
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        org_binding(&plan),
+        Some(("tenant".to_owned(), "t".to_owned()))
+    );
+}
+
+#[test]
+fn path_source_is_not_read_from_other_extractors() {
+    for params in [
+        quote!(Query(org_id): Query<String>),
+        quote!(Json(Body { org_id, .. }): Json<Body>),
+        quote!((org_id, id): (String, u64)),
+        quote!(Path(id): Path<u64>),
+    ] {
+        let message = error(
+            quote!(model = org_resource, org_from = path),
+            quote!(
+                fn h(#params, auth: AuthInfo) -> Result<(), E> {
+                    todo!()
+                }
+            ),
+        );
+        assert!(
+            message.contains("or bind it from the path: `Path(org_id): Path<String>` (axum)"),
+            "{params}: {message}"
+        );
+    }
+}
+
+#[test]
+fn path_field_bound_to_the_name_from_another_field_is_an_error() {
+    let message = error(
+        quote!(model = org_resource, org_from = path),
+        quote!(
+            fn h(
+                Path(Params { tenant: org_id, .. }): Path<Params>,
+                auth: AuthInfo,
+            ) -> Result<(), E> {
+                todo!()
+            }
+        ),
+    );
+    assert_eq!(
+        message,
+        "`org_id` is bound from the path field `tenant`, but the policy reads the path \
+         parameter named `org_id`: write `org_from = path(tenant)`, or bind the field `org_id`"
+    );
+}
+
+#[test]
+fn path_field_bound_to_a_pattern_is_an_error() {
+    let message = error(
+        quote!(model = org_resource, org_from = path),
+        quote!(
+            fn h(
+                Path(Params {
+                    org_id: OrgId(inner),
+                    ..
+                }): Path<Params>,
+                auth: AuthInfo,
+            ) -> Result<(), E> {
+                todo!()
+            }
+        ),
+    );
+    assert!(
+        message.contains("bind the path field `org_id` to a name, e.g. `org_id` or `org_id: org`"),
         "{message}"
     );
 }
