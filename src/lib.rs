@@ -11,7 +11,10 @@
 //!   organization of the request; a refusal is a typed [`Denied`].
 //! - [`#[requires]`](requires) declares a policy on a handler, checked at
 //!   compile time, and emits the policy as a value (`handler::POLICY`) that a
-//!   route can check before it reads the body.
+//!   route can check before it reads the body. The handler's `AuthInfo`
+//!   becomes an [`Authorized`] typed by that declaration
+//!   (`handler::Authorized`); a direct call converts an `AuthInfo` with
+//!   `.into()`.
 //! - [`warp`] has the filters: [`warp::authenticate`], [`warp::authorize`],
 //!   [`warp::authorize_path`], [`warp::optional`], and
 //!   [`warp::recover`], which answers with the right status, the RFC 6750
@@ -50,18 +53,20 @@
 //! let issuer = TestIssuer::start().await;
 //! let validator = issuer.validator(API);
 //!
+//! // Called directly, the handler takes its `list_products::Authorized`:
+//! // the `AuthInfo` converts with `.into()`, and the policy is still checked.
 //! let reader = issuer.token().for_global_api(API).scopes(["api:read"]).sign();
 //! let auth = validator.validate(&reader).await.unwrap();
-//! assert!(list_products(auth).is_ok());
+//! assert!(list_products(auth.into()).is_ok());
 //!
 //! let writer = issuer.token().for_global_api(API).scopes(["api:write"]).sign();
 //! let auth = validator.validate(&writer).await.unwrap();
-//! assert!(matches!(list_products(auth), Err(ApiError(Denied::MissingScopes { .. }))));
+//! assert!(matches!(list_products(auth.into()), Err(ApiError(Denied::MissingScopes { .. }))));
 //!
 //! // An organization token never acts as a global permission.
 //! let org = issuer.token().for_org_resource(API, "acme").scopes(["api:read"]).sign();
 //! let auth = validator.validate(&org).await.unwrap();
-//! assert!(matches!(list_products(auth), Err(ApiError(Denied::OrganizationTokenNotAllowed))));
+//! assert!(matches!(list_products(auth.into()), Err(ApiError(Denied::OrganizationTokenNotAllowed))));
 //! # }
 //! ```
 //!
@@ -83,8 +88,8 @@
 //! let token = issuer.token().for_organization("acme").scopes(["invite:member"]).sign();
 //! let auth = validator.validate(&token).await.unwrap();
 //!
-//! assert_eq!(invite("acme", auth.clone()), Ok(()));
-//! assert_eq!(invite("globex", auth), Err(Denied::OrganizationMismatch));
+//! assert_eq!(invite("acme", auth.clone().into()), Ok(()));
+//! assert_eq!(invite("globex", auth.into()), Err(Denied::OrganizationMismatch));
 //! # }
 //! ```
 //!
@@ -109,9 +114,9 @@
 //!
 //! // The warp filters capture the header with the token; here we attach it by hand.
 //! let from_acme = auth.clone().with_request(RequestContext::new().with_header("X-Organization-Id", "acme"));
-//! assert_eq!(org_report(from_acme), Ok("report"));
+//! assert_eq!(org_report(from_acme.into()), Ok("report"));
 //! let from_globex = auth.with_request(RequestContext::new().with_header("X-Organization-Id", "globex"));
-//! assert_eq!(org_report(from_globex), Err(Denied::OrganizationMismatch));
+//! assert_eq!(org_report(from_globex.into()), Err(Denied::OrganizationMismatch));
 //! # }
 //! ```
 //!

@@ -6,12 +6,17 @@
 //! type errors inside generated code: a missing `AuthInfo` or organization
 //! parameter, a function that cannot return the denial, a model that
 //! contradicts its organization source. Each error points at the token to
-//! change and says what to write.
+//! change and says what to write. Where a pattern binds the organization id
+//! is found by `org_binding`.
+
+mod org_binding;
 
 use proc_macro2::{Ident, Span};
 use syn::ext::IdentExt as _;
 use syn::spanned::Spanned;
-use syn::{FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Type};
+use syn::{
+    FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Token, Type,
+};
 
 use crate::args::{Args, Model, OrgFrom, Scope};
 use crate::diagnostics::{Errors, all, both, method_refused, path_text};
@@ -25,9 +30,31 @@ pub(crate) struct Plan {
     /// One per `#[requires]` attribute, outermost first.
     pub(crate) policies: Vec<PolicyPlan>,
     /// The `AuthInfo` parameter.
-    pub(crate) auth: Ident,
+    pub(crate) auth: AuthPlan,
     /// Where errors about converting the denial point: the function's error type.
     pub(crate) error_span: Span,
+}
+
+/// The handler's `AuthInfo` parameter.
+#[derive(Debug)]
+pub(crate) struct AuthPlan {
+    /// The name the body and the check know it by: the user's identifier,
+    /// with its span.
+    pub(crate) binding: Ident,
+    /// Set when it is taken by value: its type becomes `<fn>::Authorized`,
+    /// converted back to an `AuthInfo` at the top of the body.
+    pub(crate) owned: Option<OwnedAuth>,
+}
+
+/// An `AuthInfo` parameter taken by value, as declared.
+#[derive(Debug)]
+pub(crate) struct OwnedAuth {
+    /// Its position among the parameters.
+    pub(crate) index: usize,
+    /// `ref` and `mut` as written, which move to the converting `let`: the
+    /// body binds the `AuthInfo`, the parameter is only converted.
+    pub(crate) by_ref: Option<Token![ref]>,
+    pub(crate) mutability: Option<Token![mut]>,
 }
 
 /// One attribute's policy.
@@ -43,9 +70,12 @@ pub(crate) struct PolicyPlan {
 /// Where a policy's organization comes from, resolved against the signature.
 #[derive(Debug)]
 pub(crate) enum OrgPlan {
-    /// A function parameter: `binding` is the parameter as declared (its
-    /// span is the user's), `ty_span` the span of its type.
+    /// A path parameter: `name` is the one the policy records (warp's
+    /// parameter, axum's route capture), `binding` the identifier the
+    /// handler binds it to (a parameter, or inside `Path(...)`; the span is
+    /// the user's), `ty_span` the span of its type.
     Param {
+        name: String,
         binding: Ident,
         ty_span: Span,
     },
@@ -57,7 +87,7 @@ impl OrgPlan {
     /// The parameter, header or query name recorded in the policy.
     pub(crate) fn name(&self) -> String {
         match self {
-            OrgPlan::Param { binding, .. } => binding.unraw().to_string(),
+            OrgPlan::Param { name, .. } => name.clone(),
             OrgPlan::Header(lit) | OrgPlan::Query(lit) => lit.value(),
         }
     }
@@ -95,7 +125,7 @@ pub(crate) fn check_without_function(
 
 /// Checks what every `#[requires]` needs of the function, whatever its
 /// arguments: returns the `AuthInfo` parameter and the span of the error type.
-fn check_signature(function: &ItemFn) -> syn::Result<(Ident, Span)> {
+fn check_signature(function: &ItemFn) -> syn::Result<(AuthPlan, Span)> {
     let sig = &function.sig;
     let mut errors = Errors::default();
     errors.push_result(function.modifiers.require_empty());
@@ -163,11 +193,11 @@ fn check_return_type(function: &ItemFn) -> syn::Result<Span> {
 
 /// Finds the one `AuthInfo` parameter (by value or by reference, through any
 /// path that ends in `AuthInfo`).
-fn find_auth_info(function: &ItemFn) -> syn::Result<Ident> {
+fn find_auth_info(function: &ItemFn) -> syn::Result<AuthPlan> {
     let sig = &function.sig;
-    let mut found: Option<Ident> = None;
+    let mut found: Option<AuthPlan> = None;
     let mut errors = Errors::default();
-    for argument in &sig.inputs {
+    for (index, argument) in sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = argument else {
             continue;
         };
@@ -183,7 +213,17 @@ fn find_auth_info(function: &ItemFn) -> syn::Result<Ident> {
             continue;
         }
         match &*typed.pat {
-            Pat::Ident(pat) if pat.subpat.is_none() => found = Some(pat.ident.clone()),
+            Pat::Ident(pat) if pat.subpat.is_none() => {
+                let owned = matches!(ungroup(&typed.ty), Type::Path(_)).then(|| OwnedAuth {
+                    index,
+                    by_ref: pat.by_ref,
+                    mutability: pat.mutability,
+                });
+                found = Some(AuthPlan {
+                    binding: pat.ident.clone(),
+                    owned,
+                });
+            }
             pat => errors.push(syn::Error::new(
                 pat.span(),
                 "name this parameter, e.g. `auth: AuthInfo`: `#[requires]` reads it to check the policy",
@@ -309,7 +349,8 @@ fn check_args(args: Args, function: Option<&ItemFn>) -> syn::Result<PolicyPlan> 
     })
 }
 
-/// Resolves a parameter source to the function's parameter of that name.
+/// Resolves a parameter source to where the function binds it: the
+/// parameter of that name (warp), or a binding inside `Path(...)` (axum).
 /// Without a function, only the name is known: it is all the policy records.
 fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPlan> {
     let (name, explicit) = match source {
@@ -317,31 +358,32 @@ fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPla
         OrgFrom::Header(lit) => return Ok(OrgPlan::Header(lit)),
         OrgFrom::Query(lit) => return Ok(OrgPlan::Query(lit)),
     };
+    let wanted = name.unraw().to_string();
     let Some(function) = function else {
         return Ok(OrgPlan::Param {
+            name: wanted,
             ty_span: name.span(),
             binding: name,
         });
     };
-    let wanted = name.unraw().to_string();
     for argument in &function.sig.inputs {
         let FnArg::Typed(typed) = argument else {
             continue;
         };
-        if let Pat::Ident(pat) = &*typed.pat
-            && pat.ident.unraw() == wanted
-        {
-            if is_auth_info(&typed.ty) {
-                return Err(syn::Error::new(
-                    typed.ty.span(),
-                    format!("the organization id parameter `{wanted}` cannot be the `AuthInfo`"),
-                ));
-            }
-            return Ok(OrgPlan::Param {
-                binding: pat.ident.clone(),
-                ty_span: typed.ty.span(),
-            });
+        let Some(found) = org_binding::find(typed, &wanted)? else {
+            continue;
+        };
+        if is_auth_info(&typed.ty) {
+            return Err(syn::Error::new(
+                typed.ty.span(),
+                format!("the organization id parameter `{wanted}` cannot be the `AuthInfo`"),
+            ));
         }
+        return Ok(OrgPlan::Param {
+            name: wanted,
+            binding: found.binding,
+            ty_span: found.ty_span,
+        });
     }
     let written = if explicit {
         format!("org_from = path({wanted})")
@@ -352,339 +394,12 @@ fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPla
         name.span(),
         format!(
             "`{written}` reads the organization id from a parameter named `{wanted}`, \
-             but `{}` has none: add a parameter `{wanted}: String`",
+             but `{}` has none: add a parameter `{wanted}: String` (warp), \
+             or bind it from the path: `Path({wanted}): Path<String>` (axum)",
             function.sig.ident
         ),
     ))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use quote::quote;
-
-    fn plan(
-        args: proc_macro2::TokenStream,
-        function: proc_macro2::TokenStream,
-    ) -> syn::Result<Plan> {
-        let function: ItemFn = syn::parse2(function).unwrap();
-        check(&function, vec![Args::parse(args, Span::call_site())])
-    }
-
-    fn error(args: proc_macro2::TokenStream, function: proc_macro2::TokenStream) -> String {
-        match plan(args, function) {
-            Ok(plan) => panic!("expected an error, got {plan:?}"),
-            Err(error) => error
-                .into_iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        }
-    }
-
-    #[test]
-    fn a_warp_handler_yields_a_plan() {
-        let plan = plan(
-            quote!(model = org_resource, scopes("api:read"), org_from = path),
-            quote!(
-                async fn h(
-                    org_id: String,
-                    auth: bearer_policy::AuthInfo,
-                ) -> Result<impl Reply, Rejection> {
-                    todo!()
-                }
-            ),
-        )
-        .unwrap();
-        assert_eq!(plan.auth, "auth");
-        assert_eq!(path_text(&plan.krate), "::bearer_policy");
-        let policy = &plan.policies[0];
-        assert_eq!(policy.model, Model::OrgResource);
-        assert!(matches!(&policy.org, Some(OrgPlan::Param { binding, .. }) if binding == "org_id"));
-    }
-
-    #[test]
-    fn auth_info_may_be_borrowed_and_named_anything() {
-        let plan = plan(
-            quote!(model = global_api),
-            quote!(
-                fn h(_caller: &AuthInfo) -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        )
-        .unwrap();
-        assert_eq!(plan.auth, "_caller");
-    }
-
-    #[test]
-    fn missing_auth_info_says_what_to_add() {
-        let message = error(
-            quote!(model = global_api),
-            quote!(
-                fn h() -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        );
-        assert!(
-            message.contains("add a parameter `auth: AuthInfo` to `h`"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn two_auth_infos_are_an_error() {
-        let message = error(
-            quote!(model = global_api),
-            quote!(
-                fn h(a: AuthInfo, b: AuthInfo) -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        );
-        assert!(message.contains("more than one `AuthInfo`"), "{message}");
-    }
-
-    #[test]
-    fn unnamed_auth_info_is_an_error() {
-        let message = error(
-            quote!(model = global_api),
-            quote!(
-                fn h(_: AuthInfo) -> Result<(), E> {
-                    Ok(())
-                }
-            ),
-        );
-        assert!(message.contains("name this parameter"), "{message}");
-    }
-
-    #[test]
-    fn return_type_must_be_a_result() {
-        assert!(
-            error(
-                quote!(model = global_api),
-                quote!(
-                    fn h(a: AuthInfo) {}
-                )
-            )
-            .contains("add `-> Result<impl warp::Reply")
-        );
-        assert!(
-            error(
-                quote!(model = global_api),
-                quote!(
-                    fn h(a: AuthInfo) -> String {
-                        todo!()
-                    }
-                )
-            )
-            .contains("`String` is not a `Result`")
-        );
-        assert!(
-            error(
-                quote!(model = global_api),
-                quote!(
-                    fn h(a: AuthInfo) -> impl Reply {
-                        todo!()
-                    }
-                )
-            )
-            .contains("not a `Result`")
-        );
-        assert!(
-            plan(
-                quote!(model = global_api),
-                quote!(
-                    fn h(a: AuthInfo) -> std::io::Result<()> {
-                        todo!()
-                    }
-                )
-            )
-            .is_ok()
-        );
-        assert!(
-            plan(
-                quote!(model = global_api),
-                quote!(
-                    fn h(a: AuthInfo) -> ApiResult<u8> {
-                        todo!()
-                    }
-                )
-            )
-            .is_ok()
-        );
-    }
-
-    #[test]
-    fn model_and_org_from_must_agree() {
-        let message = error(
-            quote!(model = global_api, org_from = path),
-            quote!(
-                fn h(org_id: String, a: AuthInfo) -> Result<(), E> {
-                    todo!()
-                }
-            ),
-        );
-        assert!(
-            message.contains("`org_from` has no meaning with `model = global_api`"),
-            "{message}"
-        );
-        for model in [quote!(org_permission), quote!(org_resource)] {
-            let message = error(
-                quote!(model = #model),
-                quote!(
-                    fn h(a: AuthInfo) -> Result<(), E> {
-                        todo!()
-                    }
-                ),
-            );
-            assert!(
-                message.contains("needs to know the request's organization"),
-                "{message}"
-            );
-        }
-        let message = error(
-            quote!(scopes("a")),
-            quote!(
-                fn h(a: AuthInfo) -> Result<(), E> {
-                    todo!()
-                }
-            ),
-        );
-        assert!(message.contains("missing `model`"), "{message}");
-    }
-
-    #[test]
-    fn path_source_needs_the_parameter() {
-        let message = error(
-            quote!(model = org_resource, org_from = path),
-            quote!(
-                fn h(a: AuthInfo) -> Result<(), E> {
-                    todo!()
-                }
-            ),
-        );
-        assert!(
-            message.contains("add a parameter `org_id: String`"),
-            "{message}"
-        );
-        let message = error(
-            quote!(model = org_resource, org_from = path(tenant)),
-            quote!(
-                fn h(a: AuthInfo) -> Result<(), E> {
-                    todo!()
-                }
-            ),
-        );
-        assert!(message.contains("`org_from = path(tenant)`"), "{message}");
-        assert!(
-            message.contains("add a parameter `tenant: String`"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn audience_is_refused_for_organization_permissions() {
-        let message = error(
-            quote!(
-                model = org_permission,
-                audience = "https://a",
-                org_from = header("X-Org")
-            ),
-            quote!(
-                fn h(a: AuthInfo) -> Result<(), E> {
-                    todo!()
-                }
-            ),
-        );
-        assert!(message.contains("`audience` has no effect"), "{message}");
-    }
-
-    #[test]
-    fn methods_and_const_fns_are_refused() {
-        assert!(
-            error(
-                quote!(model = global_api),
-                quote!(
-                    fn h(&self, a: AuthInfo) -> Result<(), E> {
-                        todo!()
-                    }
-                )
-            )
-            .contains("not methods")
-        );
-        assert!(
-            error(
-                quote!(model = global_api),
-                quote!(
-                    const fn h(a: AuthInfo) -> Result<(), E> {
-                        todo!()
-                    }
-                )
-            )
-            .contains("`const fn`")
-        );
-    }
-
-    #[test]
-    fn stacked_attributes_must_agree_on_the_crate() {
-        let function: ItemFn = syn::parse2(quote!(
-            fn h(a: AuthInfo) -> Result<(), E> {
-                todo!()
-            }
-        ))
-        .unwrap();
-        let stacked = vec![
-            Args::parse(
-                quote!(model = global_api, crate = a::policy),
-                Span::call_site(),
-            ),
-            Args::parse(
-                quote!(model = global_api, crate = b::policy),
-                Span::call_site(),
-            ),
-        ];
-        let message = check(&function, stacked).unwrap_err().to_string();
-        assert!(message.contains("conflicting `crate` paths"), "{message}");
-    }
-
-    #[test]
-    fn without_a_function_parameters_are_taken_at_their_word() {
-        let (krate, policies) = check_without_function(vec![
-            Args::parse(
-                quote!(model = org_resource, org_from = path(tenant)),
-                Span::call_site(),
-            ),
-            Args::parse(quote!(model = global_api), Span::call_site()),
-        ])
-        .unwrap();
-        assert_eq!(path_text(&krate), "::bearer_policy");
-        assert_eq!(policies.len(), 2);
-        assert!(
-            matches!(&policies[0].org, Some(OrgPlan::Param { binding, .. }) if binding == "tenant")
-        );
-        // The rules between the arguments still hold.
-        let message = check_without_function(vec![Args::parse(
-            quote!(model = org_resource),
-            Span::call_site(),
-        )])
-        .unwrap_err()
-        .to_string();
-        assert!(
-            message.contains("needs to know the request's organization"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn signature_and_argument_errors_are_reported_together() {
-        let message = error(
-            quote!(model = org_resource),
-            quote!(
-                fn h() {}
-            ),
-        );
-        assert_eq!(message.lines().count(), 3, "{message}");
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
 //! Code generation from a checked [`Plan`]: the function with its policy
-//! check, the module holding the policy, and the inventory registration.
+//! check and its `AuthInfo` parameter typed `<fn>::Authorized`, the module
+//! holding the policy and that type, and the inventory registration.
 //!
 //! Generated code reaches the runtime only through `<crate>::__private`
 //! (`::bearer_policy::__private` by default) and `::core`, and the user's tokens
@@ -10,7 +11,10 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt as _;
 use syn::parse::Parser;
-use syn::{Attribute, Block, Ident, ItemFn, Path, Visibility};
+use syn::spanned::Spanned as _;
+use syn::{
+    Attribute, Block, FnArg, Ident, ItemFn, Pat, PatIdent, Path, Signature, Type, Visibility,
+};
 
 use crate::args::{Model, Scope};
 use crate::check::{OrgPlan, Plan, PolicyPlan};
@@ -25,8 +29,9 @@ pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStre
     let name = function.sig.ident.clone();
     let cfgs = cfg_attributes(&function.attrs);
 
+    let conversion = authorized_parameter(plan, &mut function.sig, &name, &private);
     let check = check_statements(plan, &name, &private);
-    let statements = Block::parse_within.parse2(check)?;
+    let statements = Block::parse_within.parse2(quote!(#conversion #check))?;
     function.block.stmts.splice(0..0, statements);
 
     let module = policy_module(&plan.policies, &name, &function.vis, &cfgs, &private);
@@ -128,8 +133,9 @@ pub(crate) fn unreadable(
     }
 }
 
-/// `mod <name> { POLICY = [] }`, for routes naming `<fn>::POLICY` when the
-/// attribute is wrong: they compile, and the errors are the attribute's.
+/// `mod <name> { POLICY = [] }`, with `Requires` and `Authorized`, for
+/// routes naming `<fn>::POLICY` or `<fn>::Authorized` when the attribute is
+/// wrong: they compile, and the errors are the attribute's.
 fn empty_policy_module(
     name: &Ident,
     vis: &Visibility,
@@ -140,12 +146,105 @@ fn empty_policy_module(
         Some(krate) => krate.to_token_stream(),
         None => quote!(::bearer_policy),
     };
+    let private = quote!(#krate::__private);
+    let declaration = declaration_items(name, &private);
     quote! {
         #(#cfgs)*
         #[doc(hidden)]
         #vis mod #name {
-            pub static POLICY: [#krate::__private::Policy; 0] = [];
+            pub static POLICY: [#private::Policy; 0] = [];
+
+            #declaration
         }
+    }
+}
+
+/// Gives an `AuthInfo` parameter taken by value the type `<fn>::Authorized`
+/// and returns the statement that converts it back, first in the body:
+///
+/// ```text
+/// fn h(org_id: String, auth: h::Authorized) -> ... {
+///     let auth: AuthInfo = AuthInfo::from(auth);
+/// ```
+///
+/// The signature then carries the declaration (in axum, the extractor that
+/// checks it; with warp, what `authorize` yields) while the body keeps the
+/// `AuthInfo` it was written for. The `let` binds the user's identifier, with
+/// its span and its `ref`/`mut`, so that the body and the check see it.
+/// Nothing for a borrowed `&AuthInfo`, which stays as written.
+fn authorized_parameter(
+    plan: &Plan,
+    sig: &mut Signature,
+    name: &Ident,
+    private: &TokenStream,
+) -> TokenStream {
+    let Some(owned) = &plan.auth.owned else {
+        return TokenStream::new();
+    };
+    let Some(FnArg::Typed(parameter)) = sig.inputs.iter_mut().nth(owned.index) else {
+        return TokenStream::new();
+    };
+    let binding = &plan.auth.binding;
+    *parameter.pat = Pat::Ident(PatIdent {
+        attrs: Vec::new(),
+        by_ref: None,
+        mutability: None,
+        ident: binding.clone(),
+        subpat: None,
+    });
+    // Spanned on the type as written: a route that hands the handler
+    // something else is reported there.
+    let span = parameter.ty.span();
+    let written = std::mem::replace(
+        &mut *parameter.ty,
+        Type::Verbatim(quote_spanned!(span=> #name::Authorized)),
+    );
+    // The `let` is annotated with the type as written, so that the user's
+    // `use bearer_policy::AuthInfo` stays used, and a type that is not
+    // bearer_policy's `AuthInfo` is reported where it is written.
+    let by_ref = owned.by_ref;
+    let mutability = owned.mutability;
+    quote! {
+        let #by_ref #mutability #binding: #written = #private::AuthInfo::from(#binding);
+    }
+}
+
+/// `Requires`, the marker that implements `Declared` with `POLICY`, and
+/// `Authorized`, the handler's `AuthInfo` typed by it. Both are items of the
+/// policy module.
+fn declaration_items(name: &Ident, private: &TokenStream) -> TokenStream {
+    let function = name.unraw().to_string();
+    let requires_doc = format!(
+        " The declaration that `#[requires]` makes on `{function}()`: its policies are \
+         [`POLICY`]. It types the handler's [`Authorized`]."
+    );
+    let authorized_doc = format!(
+        " The `AuthInfo` of `{function}()`, authorized by [`POLICY`]: the type that \
+         `#[requires]` gives the handler's `AuthInfo` parameter. Its body still sees an \
+         `AuthInfo`.\n\n \
+         In axum it is an extractor: a request reaches `{function}()` only when its token \
+         satisfies `POLICY`, checked before any body extractor runs. With warp, \
+         `bearer_policy::warp::authorize` and `authorize_path` yield it.\n\n \
+         To call `{function}()` directly, as in a test, convert the `AuthInfo` with \
+         `.into()` (`auth.into()` for this parameter); the handler still checks `POLICY`, \
+         so a direct call is as protected as a routed one."
+    );
+    // Neither need be named: a handler may take `&AuthInfo`, or be called
+    // only directly, and in a binary that would warn.
+    quote! {
+        #[doc = #requires_doc]
+        #[allow(dead_code)]
+        pub struct Requires;
+
+        impl #private::Declared for Requires {
+            fn policies() -> &'static [#private::Policy] {
+                #private::PolicySet::policies(&POLICY)
+            }
+        }
+
+        #[doc = #authorized_doc]
+        #[allow(dead_code)]
+        pub type Authorized = #private::Authorized<Requires>;
     }
 }
 
@@ -176,13 +275,15 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 /// most one path parameter, one call checks them all; stacked policies that
 /// read different parameters are checked one by one, each with its own.
 fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenStream {
-    let auth = &plan.auth;
+    let auth = &plan.auth.binding;
     let question = quote_spanned!(plan.error_span=> ?);
     let none = quote!(::core::option::Option::None);
 
     let mut params: Vec<(&Ident, Span)> = Vec::new();
     for policy in &plan.policies {
-        if let Some(OrgPlan::Param { binding, ty_span }) = &policy.org
+        if let Some(OrgPlan::Param {
+            binding, ty_span, ..
+        }) = &policy.org
             && !params.iter().any(|(known, _)| *known == binding)
         {
             params.push((binding, *ty_span));
@@ -296,8 +397,11 @@ fn policy_module(
         " The policy that `#[requires]` declares on [`{function}()`](fn@{function}).\n\n \
          Check it in the route before the filters that read the request body, so that a \
          caller without permission is refused (403) before the body is parsed (400):\n\n \
-         ```text\n {filter}\n     .and(warp::body::json())\n     .and_then({function})\n ```"
+         ```text\n {filter}\n     .and(warp::body::json())\n     .and_then({function})\n ```\n\n \
+         In axum the route needs nothing more: the handler's `{function}::Authorized` \
+         parameter is the extractor that checks it."
     );
+    let declaration = declaration_items(name, private);
     let description: Vec<String> = policies.iter().map(describe).collect();
     let policy_doc = match description.as_slice() {
         [one] => format!(" {one}"),
@@ -314,6 +418,8 @@ fn policy_module(
 
             #[doc = #policy_doc]
             pub static POLICY: #ty = #value;
+
+            #declaration
         }
     }
 }
@@ -412,7 +518,7 @@ fn describe(policy: &PolicyPlan) -> String {
     }
     match &policy.org {
         Some(org @ OrgPlan::Param { .. }) => {
-            parts.push(format!("organization from parameter `{}`", org.name()))
+            parts.push(format!("organization from path parameter `{}`", org.name()))
         }
         Some(OrgPlan::Header(lit)) => {
             parts.push(format!("organization from header `{}`", lit.value()))

@@ -74,11 +74,19 @@ use unreadable::UnreadableFn;
 ///   `org_permission`, whose audience is always the organization's URN.
 /// - **`org_from`** (required by `org_permission` and `org_resource`,
 ///   refused by `global_api`): where the request's organization id comes from.
-///   - `path`: the function parameter named `org_id` (in warp, path
-///     segments arrive as handler parameters);
-///   - `path(name)`: the function parameter named `name`;
+///   - `path`: the path parameter `org_id`, where the handler binds it:
+///     - in warp, where path segments arrive as handler parameters, the
+///       parameter named `org_id`;
+///     - in axum, a binding in the pattern of the `Path` extractor:
+///       `Path(org_id): Path<String>`, inside a tuple
+///       `Path((org_id, id)): Path<(String, u64)>`, or the field `org_id` of
+///       `Path(Params { org_id, .. }): Path<Params>`. A field is matched by
+///       its name, the route capture it comes from (`/orgs/{org_id}`); bound
+///       to another name (`Params { org_id: org, .. }`), the check reads
+///       that name.
+///   - `path(name)`: the same, for `name`;
 ///
-///     The parameter may be a `String`, a `&str`, anything that derefs to
+///     The value may be a `String`, a `&str`, anything that derefs to
 ///     `str`, or anything that implements `Display` (numbers, UUIDs).
 ///   - `header("X-Organization-Id")`: a request header;
 ///   - `query("organization_id")`: a query-string parameter.
@@ -102,24 +110,47 @@ use unreadable::UnreadableFn;
 ///   `Result<impl Reply, Rejection>` just works; implement it for your own
 ///   error types.
 ///
-/// Its signature, generics, visibility, attributes and docs are kept. At the
-/// top of the body the policy is checked; when it does not hold, the
+/// Its generics, visibility, attributes and docs are kept, and so is its
+/// signature but for one type: an `AuthInfo` taken by value becomes
+/// `<fn>::Authorized` (below), the same `AuthInfo` typed by the handler's
+/// declaration, which the body still sees as an `AuthInfo` under its own
+/// name. A borrowed `&AuthInfo` stays as written.
+///
+/// At the top of the body the policy is checked; when it does not hold, the
 /// function returns `Err(E::from(denied))` without running the body. The
 /// check is cheap: the token was verified when the `AuthInfo` was made.
+///
+/// ```text
+/// pub async fn org_data(org_id: String, auth: org_data::Authorized) -> Result<impl Reply, Rejection> {
+///     let auth: AuthInfo = AuthInfo::from(auth);
+///     /* the policy check, reading `org_id` and `auth` */
+///     Ok(format!("data of {org_id}"))
+/// }
+/// ```
 ///
 /// # The policy module
 ///
 /// Beside the function, the attribute emits a module of the same name and
-/// visibility holding the policy, built once as a `static`:
+/// visibility holding the policy, built once as a `static`, and the types
+/// that carry it in the handler's signature:
 ///
 /// ```text
 /// pub mod org_data {
 ///     pub static POLICY: bearer_policy::Policy = /* ... */;
+///     /// The declaration: `Declared::policies()` is `POLICY`.
+///     pub struct Requires;
+///     /// The handler's `AuthInfo`, authorized by `POLICY`.
+///     pub type Authorized = bearer_policy::Authorized<Requires>;
 /// }
 /// ```
 ///
-/// so that a route can check it **before its body filters**. A check inside
-/// the handler runs after warp has extracted everything else: a caller
+/// In axum (feature `axum`), `Authorized` is the extractor that
+/// authenticates the request and checks `POLICY` before any body extractor
+/// runs: the attribute is the whole protection, and the route needs nothing
+/// more.
+///
+/// In warp, the route checks `POLICY` **before its body filters**. A check
+/// inside the handler runs after warp has extracted everything else: a caller
 /// without permission who sends a malformed body would get 400 instead of
 /// 403, and the server would parse bodies for callers it will refuse. The
 /// recommended route order is path, then authorization, then body, then the
@@ -144,8 +175,29 @@ use unreadable::UnreadableFn;
 ///
 /// For an organization taken from the path, use
 /// `bearer_policy::warp::authorize_path(warp::path!("orgs" / String / ..), v, &handler::POLICY)`,
-/// which extracts `(org_id, AuthInfo)`. The check in the handler stays as a
-/// safety net.
+/// which extracts `(org_id, handler::Authorized)`. The check in the handler
+/// stays as a safety net.
+///
+/// # Calling a handler directly
+///
+/// A handler whose `AuthInfo` is taken by value takes `handler::Authorized`
+/// (that is, `bearer_policy::Authorized<handler::Requires>`). A direct call,
+/// as in a unit test, converts its `AuthInfo` with `.into()`; the check in
+/// the body still runs, so a direct call is refused just as a routed one:
+///
+/// ```
+/// # use bearer_policy::{requires, AuthInfo, Denied};
+/// #[requires(model = org_resource, scopes("api:read"), org_from = path)]
+/// fn org_data(org_id: String, auth: AuthInfo) -> Result<String, Denied> {
+///     Ok(format!("data of {org_id}"))
+/// }
+///
+/// fn call(auth: AuthInfo) -> Result<String, Denied> {
+///     org_data("acme".to_owned(), auth.into())
+/// }
+/// ```
+///
+/// `.into()` converts back too, and `Authorized` derefs to `AuthInfo`.
 ///
 /// # Stacking
 ///
@@ -231,16 +283,17 @@ use unreadable::UnreadableFn;
 /// or missing model, an unknown (with the nearest suggestion) or duplicate
 /// argument, an empty, malformed or duplicate scope, an empty scope list, an
 /// `org_from` missing or superfluous for the model, a missing organization
-/// parameter, a missing or repeated `AuthInfo` parameter, a function that
-/// does not return a `Result`, an audience that is not an absolute URI, and
-/// an attribute on something that is not a function.
+/// parameter (or a `Path` field bound to its name from another field), a
+/// missing or repeated `AuthInfo` parameter, a function that does not return
+/// a `Result`, an audience that is not an absolute URI, and an attribute on
+/// something that is not a function.
 ///
 /// A function whose syntax the attribute cannot read (a half-typed body
 /// while editing, or syntax newer than the parser it uses) is kept as
 /// written, and its policy module is still emitted from the arguments, so
-/// that routes naming `handler::POLICY` do not fail with it; one error says
-/// that the policy cannot be checked, and the build fails until the function
-/// reads.
+/// that routes naming `handler::POLICY` or `handler::Authorized` do not fail
+/// with it; one error says that the policy cannot be checked, and the build
+/// fails until the function reads.
 ///
 /// ```compile_fail
 /// # use bearer_policy::{requires, AuthInfo};
@@ -249,6 +302,7 @@ use unreadable::UnreadableFn;
 /// async fn org_data(auth: AuthInfo) -> Result<impl Reply, Rejection> { Ok("") }
 /// // error: `org_from = path` reads the organization id from a parameter named
 /// //        `org_id`, but `org_data` has none: add a parameter `org_id: String`
+/// //        (warp), or bind it from the path: `Path(org_id): Path<String>` (axum)
 /// ```
 ///
 /// # Limits

@@ -6,8 +6,9 @@
 //! Each decision test calls an annotated function directly with `AuthInfo`
 //! values minted from `TestIssuer` tokens (global, organization and
 //! organization-resource tokens, with and without the right scopes, for the
-//! right and the wrong organization or audience) and compares its result
-//! with `Policy::check` on the function's own `POLICY`.
+//! right and the wrong organization or audience), converted with `.into()`
+//! to the function's `Authorized` type, and compares its result with
+//! `Policy::check` on the function's own `POLICY`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -120,6 +121,52 @@ fn counted(auth: AuthInfo) -> Result<(), Denied> {
 async fn warp_handler(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
     let _ = auth;
     Ok(format!("data of {org_id}"))
+}
+
+#[requires(model = global_api, scopes("api:read"))]
+fn returns_its_auth_info(mut auth: AuthInfo) -> Result<AuthInfo, Denied> {
+    // The body sees the `AuthInfo` it was written for, `mut` included.
+    auth = auth.with_request(RequestContext::new().with_header("X-Seen", "yes"));
+    Ok(auth)
+}
+
+// axum's extractor as far as patterns go: the attribute reads the pattern,
+// so this stands in for `axum::extract::Path` until the `axum` feature.
+struct Path<T>(T);
+
+struct OrgItem {
+    org_id: String,
+    item: u64,
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path)]
+async fn axum_single(Path(org_id): Path<String>, auth: AuthInfo) -> Result<(), Denied> {
+    let _ = (org_id, auth);
+    Ok(())
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path)]
+async fn axum_tuple(
+    Path((org_id, item)): Path<(String, u64)>,
+    auth: AuthInfo,
+) -> Result<(), Denied> {
+    let _ = (org_id, item, auth);
+    Ok(())
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path)]
+fn axum_struct(Path(OrgItem { org_id, .. }): Path<OrgItem>, auth: AuthInfo) -> Result<(), Denied> {
+    let _ = (org_id, auth);
+    Ok(())
+}
+
+#[requires(model = org_resource, scopes("api:read"), org_from = path)]
+fn axum_struct_renamed(
+    Path(OrgItem { org_id: org, item }): Path<OrgItem>,
+    auth: AuthInfo,
+) -> Result<(), Denied> {
+    let _ = (org, item, auth);
+    Ok(())
 }
 
 #[derive(Debug, PartialEq)]
@@ -342,8 +389,8 @@ async fn global_api_decides_like_policy_check() {
     let mut outcomes = Outcomes::default();
     for (label, auth) in callers().await {
         for (policy, actual) in [
-            (&global_read::POLICY, global_read(auth.clone())),
-            (&global_any::POLICY, global_any(auth.clone()).await),
+            (&global_read::POLICY, global_read(auth.clone().into())),
+            (&global_any::POLICY, global_any(auth.clone().into()).await),
             (&global_other_audience::POLICY, global_other_audience(&auth)),
         ] {
             let expected = policy.check(&auth, None);
@@ -360,8 +407,8 @@ async fn global_api_ignores_any_captured_organization() {
         for (_, request) in requests() {
             let with_request = auth.clone().with_request(request);
             assert_eq!(
-                global_read(with_request),
-                global_read(auth.clone()),
+                global_read(with_request.into()),
+                global_read(auth.clone().into()),
                 "{label}"
             );
         }
@@ -372,28 +419,28 @@ async fn global_api_ignores_any_captured_organization() {
 async fn global_api_denies_missing_scope_and_organization_tokens() {
     let callers = callers().await;
     let auth = |label: &str| named(&callers, label);
-    assert_eq!(global_read(auth("global, api:read")), Ok(()));
+    assert_eq!(global_read(auth("global, api:read").into()), Ok(()));
     assert_eq!(
-        global_read(auth("global, no scope")),
+        global_read(auth("global, no scope").into()),
         Err(Denied::MissingScopes {
             missing: vec!["api:read".to_owned()]
         })
     );
     assert_eq!(
-        global_read(auth("global for another API, api:read")),
+        global_read(auth("global for another API, api:read").into()),
         Err(Denied::WrongAudience)
     );
     assert_eq!(
-        global_read(auth("org-1 resource, api:read")),
+        global_read(auth("org-1 resource, api:read").into()),
         Err(Denied::OrganizationTokenNotAllowed)
     );
     assert_eq!(
         global_other_audience(&auth("global for another API, api:read")),
         Ok(())
     );
-    assert_eq!(global_any(auth("global, support")).await, Ok(()));
+    assert_eq!(global_any(auth("global, support").into()).await, Ok(()));
     assert!(matches!(
-        global_any(auth("global, api:read")).await,
+        global_any(auth("global, api:read").into()).await,
         Err(Denied::NoneOfScopes { .. })
     ));
 }
@@ -403,7 +450,7 @@ async fn global_api_denies_missing_scope_and_organization_tokens() {
 #[tokio::test]
 async fn org_permission_from_path_decides_like_policy_check() {
     assert_decides_like_check_with_org(&org_permission_path::POLICY, |org, auth| {
-        org_permission_path(org.to_owned(), auth)
+        org_permission_path(org.to_owned(), auth.into())
     })
     .await;
 }
@@ -411,18 +458,16 @@ async fn org_permission_from_path_decides_like_policy_check() {
 #[tokio::test]
 async fn org_permission_from_header_decides_like_policy_check() {
     assert_decides_like_check_with_request(&org_permission_header::POLICY, header, |auth| {
-        std::future::ready(org_permission_header(auth))
+        std::future::ready(org_permission_header(auth.into()))
     })
     .await;
 }
 
 #[tokio::test]
 async fn org_permission_from_query_decides_like_policy_check() {
-    assert_decides_like_check_with_request(
-        &org_permission_query::POLICY,
-        query,
-        org_permission_query,
-    )
+    assert_decides_like_check_with_request(&org_permission_query::POLICY, query, |auth| {
+        org_permission_query(auth.into())
+    })
     .await;
 }
 
@@ -432,20 +477,20 @@ async fn org_permission_requires_the_token_of_that_organization() {
     let auth = |label: &str| named(&callers, label);
     let invite_org_1 = auth("organization org-1, invite:member");
     assert_eq!(
-        org_permission_path("org-1".to_owned(), invite_org_1.clone()).await,
+        org_permission_path("org-1".to_owned(), invite_org_1.clone().into()).await,
         Ok(())
     );
     assert_eq!(
-        org_permission_path("org-2".to_owned(), invite_org_1.clone()).await,
+        org_permission_path("org-2".to_owned(), invite_org_1.clone().into()).await,
         Err(Denied::OrganizationMismatch)
     );
     assert_eq!(
-        org_permission_header(invite_org_1.clone()),
+        org_permission_header(invite_org_1.clone().into()),
         Err(Denied::MissingOrganization)
     );
     let with_header =
         invite_org_1.with_request(RequestContext::new().with_header(ORG_HEADER, "org-1"));
-    assert_eq!(org_permission_header(with_header), Ok(()));
+    assert_eq!(org_permission_header(with_header.into()), Ok(()));
 }
 
 // ---- org_resource ----
@@ -453,7 +498,7 @@ async fn org_permission_requires_the_token_of_that_organization() {
 #[tokio::test]
 async fn org_resource_from_path_decides_like_policy_check() {
     assert_decides_like_check_with_org(&org_resource_path::POLICY, |org, auth| {
-        org_resource_path(org.to_owned(), auth)
+        org_resource_path(org.to_owned(), auth.into())
     })
     .await;
 }
@@ -461,7 +506,7 @@ async fn org_resource_from_path_decides_like_policy_check() {
 #[tokio::test]
 async fn org_resource_from_a_named_str_parameter_decides_like_policy_check() {
     assert_decides_like_check_with_org(&org_resource_named::POLICY, |org, auth| {
-        std::future::ready(org_resource_named(org, auth))
+        std::future::ready(org_resource_named(org, auth.into()))
     })
     .await;
 }
@@ -474,7 +519,7 @@ async fn org_resource_from_a_display_parameter_decides_like_policy_check() {
             let org = OrgNumber(number).to_string();
             let expected = org_resource_display::POLICY.check(&auth, Some(&org));
             assert_eq!(
-                org_resource_display(OrgNumber(number), auth.clone()),
+                org_resource_display(OrgNumber(number), auth.clone().into()),
                 expected,
                 "{label}, {org}"
             );
@@ -486,20 +531,51 @@ async fn org_resource_from_a_display_parameter_decides_like_policy_check() {
 
 #[tokio::test]
 async fn org_resource_from_header_decides_like_policy_check() {
-    assert_decides_like_check_with_request(
-        &org_resource_header::POLICY,
-        header,
-        org_resource_header,
-    )
+    assert_decides_like_check_with_request(&org_resource_header::POLICY, header, |auth| {
+        org_resource_header(auth.into())
+    })
     .await;
 }
 
 #[tokio::test]
 async fn org_resource_from_query_decides_like_policy_check() {
     assert_decides_like_check_with_request(&org_resource_query::POLICY, query, |auth| {
-        std::future::ready(org_resource_query(auth))
+        std::future::ready(org_resource_query(auth.into()))
     })
     .await;
+}
+
+// ---- axum-style path bindings ----
+
+#[tokio::test]
+async fn org_resource_from_axum_path_bindings_decides_like_policy_check() {
+    let item = |org: &str| OrgItem {
+        org_id: org.to_owned(),
+        item: 7,
+    };
+    assert_decides_like_check_with_org(&axum_single::POLICY, |org, auth| {
+        axum_single(Path(org.to_owned()), auth.into())
+    })
+    .await;
+    assert_decides_like_check_with_org(&axum_tuple::POLICY, |org, auth| {
+        axum_tuple(Path((org.to_owned(), 7)), auth.into())
+    })
+    .await;
+    assert_decides_like_check_with_org(&axum_struct::POLICY, |org, auth| {
+        std::future::ready(axum_struct(Path(item(org)), auth.into()))
+    })
+    .await;
+    assert_decides_like_check_with_org(&axum_struct_renamed::POLICY, |org, auth| {
+        std::future::ready(axum_struct_renamed(Path(item(org)), auth.into()))
+    })
+    .await;
+    // The policy names the field, the route capture axum fills it from.
+    assert_eq!(
+        axum_struct_renamed::POLICY
+            .organization_source()
+            .map(|source| source.name()),
+        Some("org_id")
+    );
 }
 
 // ---- stacked attributes ----
@@ -514,7 +590,7 @@ async fn stacked_policies_must_all_hold() {
                 let expected = from_path
                     .check(&auth, Some(org))
                     .and_then(|()| from_header.check(&auth, header(&request)));
-                let actual = stacked(org.to_owned(), auth.clone().with_request(request));
+                let actual = stacked(org.to_owned(), auth.clone().with_request(request).into());
                 assert_eq!(actual, expected, "{label}, path {org}, {request_label}");
                 outcomes.record(&expected);
             }
@@ -531,7 +607,7 @@ async fn body_runs_only_when_the_policy_holds() {
     let before = BODY_RUNS.load(Ordering::SeqCst);
     let mut allowed = 0;
     for (_, auth) in &callers {
-        if counted(auth.clone()).is_ok() {
+        if counted(auth.clone().into()).is_ok() {
             allowed += 1;
         }
     }
@@ -540,17 +616,52 @@ async fn body_runs_only_when_the_policy_holds() {
 }
 
 #[tokio::test]
+async fn the_body_gets_back_the_auth_info_it_was_called_with() {
+    let callers = callers().await;
+    let reader = named(&callers, "global, api:read");
+    let returned = returns_its_auth_info(reader.clone().into()).expect("allowed");
+    assert_eq!(returned.sub(), reader.sub());
+    assert_eq!(
+        returned
+            .request()
+            .and_then(|request| request.header("X-Seen")),
+        Some("yes")
+    );
+    assert_eq!(
+        returns_its_auth_info(named(&callers, "global, no scope").into()).map(|_| ()),
+        Err(Denied::MissingScopes {
+            missing: vec!["api:read".to_owned()]
+        })
+    );
+}
+
+#[test]
+fn the_declaration_type_holds_the_policies_of_the_module() {
+    use bearer_policy::__private::Declared;
+    assert_eq!(
+        <global_read::Requires as Declared>::policies(),
+        std::slice::from_ref(&global_read::POLICY)
+    );
+    assert_eq!(
+        <stacked::Requires as Declared>::policies(),
+        &stacked::POLICY
+    );
+    assert_eq!(<stacked::Requires as Declared>::policies().len(), 2);
+}
+
+#[tokio::test]
 async fn denial_becomes_a_warp_rejection_carrying_it() {
     let callers = callers().await;
     let auth = |label: &str| named(&callers, label);
-    match warp_handler("org-1".to_owned(), auth("org-1 resource, api:read")).await {
+    match warp_handler("org-1".to_owned(), auth("org-1 resource, api:read").into()).await {
         Ok(reply) => assert_eq!(reply.into_response().status(), 200),
         Err(rejection) => panic!("org-1's token was refused for org-1: {rejection:?}"),
     }
-    let rejection = match warp_handler("org-2".to_owned(), auth("org-1 resource, api:read")).await {
-        Ok(_) => panic!("org-1's token was accepted for org-2"),
-        Err(rejection) => rejection,
-    };
+    let rejection =
+        match warp_handler("org-2".to_owned(), auth("org-1 resource, api:read").into()).await {
+            Ok(_) => panic!("org-1's token was accepted for org-2"),
+            Err(rejection) => rejection,
+        };
     let rejected = rejection
         .find::<bearer_policy::warp::Rejected>()
         .expect("our rejection");
@@ -565,9 +676,12 @@ async fn denial_becomes_a_warp_rejection_carrying_it() {
 async fn denial_converts_into_a_custom_error_type() {
     let callers = callers().await;
     let auth = |label: &str| named(&callers, label);
-    assert_eq!(custom_error(auth("global, api:read")), Ok("body ran"));
     assert_eq!(
-        custom_error(auth("global, support")),
+        custom_error(auth("global, api:read").into()),
+        Ok("body ran")
+    );
+    assert_eq!(
+        custom_error(auth("global, support").into()),
         Err(AppError::Forbidden(Denied::MissingScopes {
             missing: vec!["api:read".to_owned()]
         }))
@@ -600,6 +714,11 @@ fn declared_lists_every_annotated_function_with_its_policies() {
         "counted",
         "warp_handler",
         "custom_error",
+        "returns_its_auth_info",
+        "axum_single",
+        "axum_tuple",
+        "axum_struct",
+        "axum_struct_renamed",
     ] {
         assert_eq!(find(name).policies().len(), 1, "{name}");
     }

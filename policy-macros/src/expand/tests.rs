@@ -49,6 +49,163 @@ fn path_source_converts_the_parameter_and_checks_with_it() {
 }
 
 #[test]
+fn owned_auth_info_becomes_the_authorized_type_converted_back_before_the_check() {
+    let code = expanded(
+        quote!(model = org_resource, scopes("api:read"), org_from = path),
+        quote!(
+            pub async fn org_data(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
+                Ok(org_id)
+            }
+        ),
+    );
+    assert!(
+        code.contains(
+            "pub async fn org_data (org_id : String , auth : org_data :: Authorized) -> Result < impl Reply , Rejection > { \
+             let auth : AuthInfo = :: bearer_policy :: __private :: AuthInfo :: from (auth) ; \
+             { use :: bearer_policy :: __private :: { OrgIdViaDisplay as _ , OrgIdViaStr as _ } ;"
+        ),
+        "{code}"
+    );
+    assert_eq!(code.matches("AuthInfo :: from").count(), 1, "{code}");
+}
+
+#[test]
+fn ref_and_mut_move_from_the_parameter_to_the_conversion() {
+    let code = expanded(
+        quote!(model = global_api),
+        quote!(
+            fn h(#[allow(unused_mut)] mut caller: bearer_policy::AuthInfo, n: u8) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(
+        code.contains("fn h (# [allow (unused_mut)] caller : h :: Authorized , n : u8)"),
+        "{code}"
+    );
+    assert!(
+        code.contains("{ let mut caller : bearer_policy :: AuthInfo = :: bearer_policy :: __private :: AuthInfo :: from (caller) ; :: bearer_policy :: __private :: PolicySet :: check_request (& h :: POLICY , & caller ,"),
+        "{code}"
+    );
+    let code = expanded(
+        quote!(model = global_api),
+        quote!(
+            fn h(ref caller: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(code.contains("fn h (caller : h :: Authorized)"), "{code}");
+    assert!(
+        code.contains("let ref caller : AuthInfo = :: bearer_policy :: __private :: AuthInfo :: from (caller) ;"),
+        "{code}"
+    );
+}
+
+#[test]
+fn borrowed_auth_info_stays_as_written() {
+    let code = expanded(
+        quote!(model = global_api),
+        quote!(
+            fn h(auth: &AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(code.contains("fn h (auth : & AuthInfo) -> Result < () , E > { :: bearer_policy :: __private :: PolicySet :: check_request (& h :: POLICY , & auth ,"), "{code}");
+    assert!(!code.contains("AuthInfo :: from"), "{code}");
+    // The module declares the type all the same.
+    assert!(code.contains("pub type Authorized ="), "{code}");
+}
+
+#[test]
+fn the_module_declares_the_handler_and_its_authorized_type() {
+    let code = expanded(
+        quote!(model = global_api, crate = my::policy),
+        quote!(
+            pub(crate) fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(code.contains("pub (crate) mod h {"), "{code}");
+    assert!(
+        code.contains(
+            "# [allow (dead_code)] pub struct Requires ; \
+             impl my :: policy :: __private :: Declared for Requires { \
+             fn policies () -> & 'static [my :: policy :: __private :: Policy] { \
+             my :: policy :: __private :: PolicySet :: policies (& POLICY) } }"
+        ),
+        "{code}"
+    );
+    assert!(
+        code.contains(
+            "# [allow (dead_code)] pub type Authorized = my :: policy :: __private :: Authorized < Requires > ;"
+        ),
+        "{code}"
+    );
+    assert!(
+        code.contains("The `AuthInfo` of `h()`, authorized by [`POLICY`]"),
+        "{code}"
+    );
+    assert!(
+        code.contains("convert the `AuthInfo` with `.into()`"),
+        "{code}"
+    );
+}
+
+#[test]
+fn an_axum_path_binding_is_what_the_check_reads() {
+    let code = expanded(
+        quote!(model = org_resource, org_from = path),
+        quote!(
+            async fn h(Path((org_id, id)): Path<(String, u64)>, auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    // The pattern is kept; the check reads its binding.
+    assert!(
+        code.contains(
+            "async fn h (Path ((org_id , id)) : Path < (String , u64) > , auth : h :: Authorized)"
+        ),
+        "{code}"
+    );
+    assert!(
+        code.contains("let org_id = :: bearer_policy :: __private :: OrgIdRef (& org_id) ;"),
+        "{code}"
+    );
+    // A struct field bound to another name: the policy names the field (the
+    // route capture), the check reads the binding.
+    let code = expanded(
+        quote!(model = org_resource, org_from = path),
+        quote!(
+            async fn h(
+                Path(Params { org_id: org, .. }): Path<Params>,
+                auth: AuthInfo,
+            ) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(
+        code.contains("organization from path parameter `org_id`."),
+        "{code}"
+    );
+    assert!(
+        code.contains("let org = :: bearer_policy :: __private :: OrgIdRef (& org) ; let org = (& org) . org_id () ;"),
+        "{code}"
+    );
+    assert!(code.contains("check_request (& h :: POLICY , & auth , :: core :: option :: Option :: Some (& * org)) ?"), "{code}");
+    assert!(
+        code.contains(
+            "OrgSource :: PathParam (:: bearer_policy :: __private :: Cow :: Borrowed (\"org_id\"))"
+        ),
+        "{code}"
+    );
+}
+
+#[test]
 fn header_and_query_sources_read_the_captured_request() {
     let code = expanded(
         quote!(
@@ -215,6 +372,17 @@ fn errors_come_with_the_function_and_an_empty_module() {
         code.contains("pub static POLICY : [:: bearer_policy :: __private :: Policy ; 0] = [] ;"),
         "{code}"
     );
+    // Routes naming the type keep resolving; the function is not rewritten.
+    assert!(
+        code.contains(
+            "pub type Authorized = :: bearer_policy :: __private :: Authorized < Requires > ;"
+        ),
+        "{code}"
+    );
+    assert!(
+        code.contains("impl :: bearer_policy :: __private :: Declared for Requires"),
+        "{code}"
+    );
 }
 
 #[test]
@@ -254,6 +422,14 @@ fn a_function_syn_cannot_read_is_kept_with_its_policy_module_and_one_error() {
         ),
         "{code}"
     );
+    // Written as it was: its `AuthInfo` is not rewritten, yet routes naming
+    // `org_data::Authorized` resolve.
+    assert!(
+        code.contains(
+            "pub type Authorized = :: bearer_policy :: __private :: Authorized < Requires > ;"
+        ),
+        "{code}"
+    );
     // Not protected, so not declared as protected either.
     assert!(!code.contains("check_request"), "{code}");
     assert!(!code.contains("inventory"), "{code}");
@@ -276,6 +452,7 @@ fn a_function_syn_cannot_read_with_wrong_arguments_gets_an_empty_module() {
         code.contains("static POLICY : [:: bearer_policy :: __private :: Policy ; 0] = [] ;"),
         "{code}"
     );
+    assert!(code.contains("pub type Authorized ="), "{code}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 // A body syn cannot parse (here half-typed, as under rust-analyzer): the
 // attribute says the function is not protected, and the route that names
-// `update::POLICY` still resolves, so that no error cascades from it.
+// `update::POLICY` (or `update::Authorized`) still resolves, so that no
+// error cascades from it.
 use bearer_policy::{AuthInfo, Validator, requires};
 use warp::{Filter, Rejection, Reply};
 
@@ -24,6 +25,11 @@ fn routes(v: Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejectio
         ))
         .and(warp::body::json())
         .and_then(update)
+}
+
+#[allow(dead_code)]
+fn typed(auth: update::Authorized) -> bearer_policy::AuthInfo {
+    auth.into()
 }
 
 fn main() {}

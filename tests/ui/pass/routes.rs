@@ -1,6 +1,7 @@
 #![deny(warnings)]
 
-// The policy module is checked in the route before the body filters.
+// The policy module is checked in the route before the body filters, and
+// the filters hand each handler its `Authorized` type.
 use bearer_policy::{AuthInfo, Validator, requires};
 use warp::{Filter, Rejection, Reply};
 
@@ -45,9 +46,14 @@ fn routes(v: Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejectio
         ))
         .and(warp::body::json())
         .and_then(update);
+    // `authorize` yields whatever the handler takes: its `Authorized`, named
+    // here as a route may.
     let invite_route = warp::post()
         .and(warp::path!("invitations"))
-        .and(bearer_policy::warp::authorize(v, &invite::POLICY))
+        .and(bearer_policy::warp::authorize::<_, invite::Authorized>(
+            v,
+            &invite::POLICY,
+        ))
         .and_then(invite);
     create_route.or(update_route).or(invite_route)
 }
