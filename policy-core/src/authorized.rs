@@ -7,9 +7,11 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::OnceLock;
 
 use crate::auth_info::AuthInfo;
 use crate::policy::Policy;
+use crate::request::Capture;
 
 /// The policies a `#[requires]` declaration holds a handler to. Implemented
 /// by the marker type that the attribute generates beside the handler's
@@ -17,6 +19,34 @@ use crate::policy::Policy;
 pub trait Declared: 'static {
     /// The declared policies, all of which must hold.
     fn policies() -> &'static [Policy];
+
+    /// Where the front end keeps what these policies read from a request
+    /// (their header and query sources), worked out on the first request:
+    /// one `static` per declaration, so later requests allocate nothing.
+    fn capture() -> &'static CaptureCell;
+}
+
+/// What one declaration's policies read from a request, computed once. The
+/// `static` that [`Declared::capture`] returns.
+pub struct CaptureCell(OnceLock<Capture>);
+
+impl CaptureCell {
+    /// An empty cell, for a `static`.
+    pub const fn new() -> Self {
+        CaptureCell(OnceLock::new())
+    }
+
+    /// The capture of `policies`' own header and query sources.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) fn get(&self, policies: &[Policy]) -> &Capture {
+        self.0.get_or_init(|| Capture::of(policies))
+    }
+}
+
+impl Default for CaptureCell {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// An [`AuthInfo`] whose request the policies of declaration `D` allow.

@@ -78,8 +78,14 @@ where
 
     /// Authenticates only: no audience, scope or organization is checked (a
     /// route that only authenticates accepts a token the issuer signed for any
-    /// of its APIs). Protect routes with `#[requires]`.
+    /// of its APIs). Protect routes with `#[requires]`. Behind the tower
+    /// layer, the `AuthInfo` it put in the request's extensions.
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejected> {
+        // Behind the tower layer (`bearer_policy::tower`), the request was
+        // already authenticated (and authorized): no second look at the token.
+        if let Some(auth) = parts.extensions.get::<AuthInfo>() {
+            return Ok(auth.clone());
+        }
         let validator = Validator::from_ref(state);
         request::authenticate(
             &validator,
@@ -120,8 +126,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejected> {
         let validator = Validator::from_ref(state);
         let policies = D::policies();
-        let capture = Capture::covering(policies);
-        let auth = request::authenticate(&validator, &capture, &parts.headers, parts.uri.query())
+        // Only what these policies read: nothing at all for most routes.
+        let capture = D::capture().get(policies);
+        let auth = request::authenticate(&validator, capture, &parts.headers, parts.uri.query())
             .await
             .map_err(|e| Rejected::by(&validator, e))?;
         let reads_path = policies

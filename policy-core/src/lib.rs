@@ -91,7 +91,7 @@ macro_rules! scopes {
 /// Support for the code that `#[requires]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::authorized::Declared;
+    pub use crate::authorized::{CaptureCell, Declared};
     pub use crate::declaration::Declaration;
     pub use crate::{AuthInfo, Authorized, Denied, Model, OrgSource, Policy, PolicySet};
     pub use inventory;

@@ -4,7 +4,6 @@
 //! token, and the response a refusal deserves. warp, axum and tower only
 //! adapt their own request and response types to it.
 
-use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use http::header::{self, HeaderMap, HeaderValue};
@@ -20,7 +19,7 @@ use crate::validator::Validator;
 /// The header and query names that policies read organizations from,
 /// captured with the token so that checks need no second look at the request.
 #[derive(Clone, Default)]
-pub(crate) struct Capture {
+pub struct Capture {
     headers: Arc<[String]>,
     query: Arc<[String]>,
 }
@@ -66,27 +65,9 @@ impl Capture {
         )
     }
 
-    /// [`declared`](Capture::declared), unless `policies` read a source it
-    /// lacks (a policy built at run time): then one that covers them too.
-    /// Allocates nothing when the declarations cover them.
-    pub fn covering(policies: &[Policy]) -> Cow<'static, Capture> {
-        let declared = Capture::declared();
-        let covered = policies
-            .iter()
-            .filter_map(Policy::organization_source)
-            .all(|source| match source {
-                OrgSource::Header(name) => declared
-                    .headers
-                    .iter()
-                    .any(|h| h.eq_ignore_ascii_case(name)),
-                OrgSource::Query(name) => declared.query.iter().any(|q| q == name),
-                OrgSource::PathParam(_) => true,
-            });
-        if covered {
-            Cow::Borrowed(declared)
-        } else {
-            Cow::Owned(Capture::for_policies(policies))
-        }
+    /// What these `policies` alone read.
+    pub fn of(policies: &[Policy]) -> Self {
+        Self::from_sources(policies.iter().filter_map(Policy::organization_source))
     }
 
     fn context(&self, headers: &HeaderMap, query: Option<&str>) -> Option<RequestContext> {

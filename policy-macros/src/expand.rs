@@ -240,6 +240,11 @@ fn declaration_items(name: &Ident, private: &TokenStream) -> TokenStream {
             fn policies() -> &'static [#private::Policy] {
                 #private::PolicySet::policies(&POLICY)
             }
+
+            fn capture() -> &'static #private::CaptureCell {
+                static CAPTURE: #private::CaptureCell = #private::CaptureCell::new();
+                &CAPTURE
+            }
         }
 
         #[doc = #authorized_doc]

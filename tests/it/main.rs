@@ -11,6 +11,7 @@
 )]
 
 mod attacks;
+mod axum;
 mod common;
 mod e2e;
 mod example_smoke;

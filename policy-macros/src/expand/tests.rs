@@ -134,7 +134,10 @@ fn the_module_declares_the_handler_and_its_authorized_type() {
             "# [allow (dead_code)] pub struct Requires ; \
              impl my :: policy :: __private :: Declared for Requires { \
              fn policies () -> & 'static [my :: policy :: __private :: Policy] { \
-             my :: policy :: __private :: PolicySet :: policies (& POLICY) } }"
+             my :: policy :: __private :: PolicySet :: policies (& POLICY) } \
+             fn capture () -> & 'static my :: policy :: __private :: CaptureCell { \
+             static CAPTURE : my :: policy :: __private :: CaptureCell = \
+             my :: policy :: __private :: CaptureCell :: new () ; & CAPTURE } }"
         ),
         "{code}"
     );

@@ -1,0 +1,97 @@
+//! Allocation counts, in a test binary of their own: they need a counting
+//! global allocator, which would slow every other test and be disturbed by
+//! the ones running beside it.
+//!
+//! A cache hit through the axum extractor of a `#[requires]` handler
+//! (authentication, the policy check, the handler's `AuthInfo`) allocates
+//! nothing.
+
+use std::alloc::System;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use axum::extract::FromRequestParts;
+use bearer_policy::testing::TestIssuer;
+use bearer_policy::{Algorithm, AuthInfo, requires};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const API: &str = "https://api.example.com";
+
+/// Only its extractor is measured; the handler itself is never called.
+#[allow(dead_code)]
+#[requires(model = global_api, scopes("api:read"))]
+async fn read(auth: AuthInfo) -> Result<String, bearer_policy::axum::Rejected> {
+    Ok(auth.sub().unwrap_or_default().to_owned())
+}
+
+/// Polls `future` once; a cache hit completes without waiting.
+fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_cache_hit_through_the_axum_extractor_allocates_nothing() {
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let validator = issuer.validator(API);
+    let token = issuer
+        .token()
+        .for_global_api(API)
+        .scopes(["api:read"])
+        .sign();
+    let (mut parts, ()) = axum::http::Request::builder()
+        .uri("/read")
+        .header("authorization", format!("Bearer {token}"))
+        .body(())
+        .expect("a request")
+        .into_parts();
+    // Fetch the keys and fill the cache.
+    read::Authorized::from_request_parts(&mut parts, &validator)
+        .await
+        .expect("authorized");
+    let mut extract = || {
+        let authorized = poll_once(read::Authorized::from_request_parts(&mut parts, &validator))
+            .expect("a cache hit completes at once")
+            .expect("authorized");
+        drop(authorized);
+    };
+    extract();
+    let region = Region::new(GLOBAL);
+    for _ in 0..100 {
+        extract();
+    }
+    let change = region.change();
+    assert_eq!(
+        change.allocations + change.reallocations,
+        0,
+        "allocations in 100 cache hits: {change:?}"
+    );
+    // And the count is real: a token seen for the first time is verified and
+    // cached, which allocates.
+    let fresh = issuer
+        .token()
+        .for_global_api(API)
+        .scopes(["api:read"])
+        .subject("user-2")
+        .sign();
+    let (mut first_time, ()) = axum::http::Request::builder()
+        .uri("/read")
+        .header("authorization", format!("Bearer {fresh}"))
+        .body(())
+        .expect("a request")
+        .into_parts();
+    let region = Region::new(GLOBAL);
+    let verified = poll_once(read::Authorized::from_request_parts(
+        &mut first_time,
+        &validator,
+    ));
+    assert!(matches!(verified, Some(Ok(_))));
+    drop(verified);
+    assert!(region.change().allocations > 0);
+}
