@@ -129,6 +129,10 @@
 //!
 //! - `warp` (default): the [`warp`] filters.
 //! - `testing`: [`testing::TestIssuer`], for your tests and demos.
+//! - `tower`: `tower::BearerLayer`, which authenticates and authorizes
+//!   requests to any tower `Service` (hyper, tonic) without a web framework,
+//!   putting the [`AuthInfo`] in the request's extensions. axum applications
+//!   need no layer: the extractors do it.
 //!
 //! Every item that needs a feature says so in these docs.
 //!

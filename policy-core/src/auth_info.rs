@@ -11,6 +11,13 @@ use crate::claims::Claims;
 
 /// The identity and permissions carried by a validated access token.
 ///
+/// Where a handler gets it: warp's `authenticate` and `authorize` filters
+/// yield it; axum extracts it (or a `#[requires]` handler's `Authorized`)
+/// with no layer; behind the tower layer (`tower::BearerLayer`, for hyper,
+/// tonic and other tower stacks) it is in the request's extensions,
+/// `request.extensions().get::<AuthInfo>()`; and
+/// [`Validator::validate`](crate::Validator::validate) returns it anywhere.
+///
 /// A cheap handle: the data sits behind an [`Arc`], so a clone never
 /// allocates. Serialised as JSON it reads
 /// `{"sub", "clientId", "organizationId", "scopes", "audience"}`.

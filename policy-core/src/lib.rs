@@ -1,6 +1,6 @@
 //! The runtime of [`bearer-policy`](https://docs.rs/bearer-policy): bearer extraction, JWKS
 //! fetching and caching, access-token validation, the three permission models,
-//! and warp filters.
+//! and the front ends: warp filters, axum extractors, a tower layer.
 //!
 //! Most users depend on the `bearer-policy` crate, which re-exports everything here
 //! together with the `#[requires]` attribute.
@@ -29,6 +29,9 @@ pub mod axum;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 #[cfg(feature = "warp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "warp")))]
 pub mod warp;

@@ -22,5 +22,6 @@ mod key_sets;
 mod properties;
 mod requires;
 mod token_cache;
+mod tower;
 mod ui;
 mod validation;
