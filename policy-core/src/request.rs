@@ -4,10 +4,17 @@
 //! token, and the response a refusal deserves. warp, axum and tower only
 //! adapt their own request and response types to it.
 
+// Without a front end (the `testing` or no feature), only the response and
+// the generated `CaptureCell` use this module.
+#![cfg_attr(
+    not(any(feature = "warp", feature = "axum", feature = "tower")),
+    allow(dead_code)
+)]
+
 use std::sync::{Arc, OnceLock};
 
+use http::Response;
 use http::header::{self, HeaderMap, HeaderValue};
-use http::{Response, StatusCode};
 use serde::Serialize;
 
 use crate::auth_info::{AuthInfo, RequestContext};
@@ -208,11 +215,13 @@ pub fn error_response<B: From<String>>(
     response
 }
 
-/// A JSON `200 OK` response with any body type that holds a `String`.
+/// A JSON `200 OK` response with any body type that holds a `String`: the
+/// RFC 9728 metadata of the front ends that serve it.
+#[cfg(any(feature = "axum", feature = "warp"))]
 pub(crate) fn json_response<B: From<String>>(value: &impl Serialize) -> Response<B> {
     let json = serde_json::to_string(value).unwrap_or_default();
+    // `Response::new` is `200 OK`.
     let mut response = Response::new(B::from(json));
-    *response.status_mut() = StatusCode::OK;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

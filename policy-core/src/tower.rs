@@ -161,7 +161,7 @@ impl BearerLayer {
         BearerLayer {
             shared: Arc::new(Shared {
                 validator,
-                capture: Capture::covering(&all).into_owned(),
+                capture: Capture::for_policies(&all),
                 policies: sets,
             }),
         }

@@ -47,7 +47,7 @@ use std::sync::Arc;
 
 use warp::http::{HeaderMap, header};
 use warp::reject::Reject;
-use warp::{Filter, Rejection, Reply};
+use warp::{Filter, Rejection};
 
 use crate::auth_info::AuthInfo;
 use crate::error::{Denied, Error};
@@ -118,7 +118,7 @@ fn request_parts() -> impl Filter<Extract = (HeaderMap, Option<String>), Error =
 /// Extracts the bearer token from all of the request's `Authorization`
 /// headers and validates it. Rejects with [`Rejected`] (400, 401 or 503).
 ///
-/// It checks no audience, scope or organization: those are the [`Policy`]'s.
+/// It checks no audience, scope or organization: those are the [`Policy`](crate::Policy)'s.
 /// A route that only authenticates accepts a token the issuer signed for any
 /// of its APIs; use [`authorize`] (or check a policy) unless that is meant.
 ///
@@ -160,7 +160,7 @@ pub fn authenticate(
 /// authenticated: no `Authorization` header yields `None`; a header with a
 /// bad token is still rejected, never silently downgraded.
 ///
-/// It checks no audience, scope or organization: those are the [`Policy`]'s.
+/// It checks no audience, scope or organization: those are the [`Policy`](crate::Policy)'s.
 /// A route that only authenticates accepts a token the issuer signed for any
 /// of its APIs; use [`authorize`] (or check a policy) unless that is meant.
 pub fn optional(
@@ -329,5 +329,5 @@ pub fn protected_resource_metadata(
     // Path before method, so that other methods on other paths stay 404, not 405.
     warp::path!(".well-known" / "oauth-protected-resource")
         .and(warp::get())
-        .map(move || warp::reply::json(&*metadata).into_response())
+        .map(move || -> warp::reply::Response { request::json_response(&*metadata) })
 }
