@@ -129,6 +129,9 @@
 //!
 //! - `warp` (default): the [`warp`] filters.
 //! - `testing`: [`testing::TestIssuer`], for your tests and demos.
+//! - `axum`: `axum` extractors: [`AuthInfo`], `Option<AuthInfo>`, and the
+//!   `handler::Authorized` of a `#[requires]` handler, which makes the
+//!   attribute the whole protection of an axum route (see the README).
 //! - `tower`: `tower::BearerLayer`, which authenticates and authorizes
 //!   requests to any tower `Service` (hyper, tonic) without a web framework,
 //!   putting the [`AuthInfo`] in the request's extensions. axum applications
