@@ -54,7 +54,8 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// Every algorithm, in the order of RFC 7518's table.
+    /// Every algorithm, in the order of RFC 7518's table: the HMAC family
+    /// first (the default allow-list is the rest).
     pub const ALL: [Algorithm; 12] = [
         Algorithm::HS256,
         Algorithm::HS384,
@@ -151,5 +152,14 @@ mod tests {
     fn only_the_hs_family_is_hmac() {
         let hmac: Vec<_> = Algorithm::ALL.into_iter().filter(|a| a.is_hmac()).collect();
         assert_eq!(hmac, [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512]);
+    }
+
+    #[test]
+    fn the_default_allow_list_is_every_asymmetric_algorithm() {
+        let asymmetric: Vec<_> = Algorithm::ALL
+            .into_iter()
+            .filter(|a| !a.is_hmac())
+            .collect();
+        assert_eq!(crate::jwks::DEFAULT_ALGORITHMS, asymmetric.as_slice());
     }
 }

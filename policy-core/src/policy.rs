@@ -394,8 +394,9 @@ pub trait PolicySet: Send + Sync {
 
 /// Warns, once per parameter name, that a policy reading its organization
 /// from a path parameter was checked without one: its route never passes the
-/// path segment (warp's `authorize` instead of `authorize_path`, say), so it
-/// refuses every request. The operator must fix the route; the client cannot.
+/// path segment (warp's `authorize` instead of `authorize_path`, an axum route
+/// without that capture, the tower layer), so it refuses every request. The
+/// operator must fix the route; the client cannot.
 fn warn_unwired_path_parameter(name: &str) {
     // Bounded: names come from the program's policies, not from requests.
     static WARNED: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -405,7 +406,8 @@ fn warn_unwired_path_parameter(name: &str) {
         tracing::warn!(
             parameter = name,
             "a policy reads the organization from a path parameter, but its route passes none: \
-             every request is refused (use `authorize_path`, or bind the parameter)"
+             every request is refused (warp: use `authorize_path`; axum: name the route's \
+             capture like the parameter; tower has no path parameters)"
         );
     }
 }
