@@ -104,6 +104,60 @@ fn warp_route(c: &mut Criterion) {
     group.finish();
 }
 
+/// An axum router in process (`tower::ServiceExt::oneshot`), without and with
+/// authentication (a cache hit through the `AuthInfo` extractor and the
+/// policy check), beside the warp route above.
+fn axum_route(c: &mut Criterion) {
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    let fixture = Fixture::new();
+    let bearer = format!("Bearer {}", fixture.cases[0].token);
+    let policy = fixture.policy.clone();
+    let app = axum::Router::new()
+        .route("/health", get(|| async { AUDIENCE }))
+        .route(
+            "/api/protected",
+            get(move |auth: policy_core::AuthInfo| {
+                let allowed = policy_core::PolicySet::check_request(&policy, &auth, None);
+                async move {
+                    allowed
+                        .map(|()| AUDIENCE)
+                        .map_err(policy_core::axum::Rejected::from)
+                }
+            }),
+        )
+        .with_state(fixture.cached.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let call = |path: &str, authorization: Option<&str>| {
+        let mut request = axum::http::Request::builder().uri(path);
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        request.body(axum::body::Body::empty()).unwrap()
+    };
+    let status = |request| {
+        runtime
+            .block_on(app.clone().oneshot(request))
+            .unwrap()
+            .status()
+    };
+    assert_eq!(status(call("/health", None)), 200);
+    assert_eq!(status(call("/api/protected", Some(&bearer))), 200);
+    assert_eq!(status(call("/api/protected", None)), 401);
+
+    let mut group = c.benchmark_group("axum_in_process");
+    group.bench_function("no_auth", |b| {
+        b.iter(|| runtime.block_on(app.clone().oneshot(call("/health", None))))
+    });
+    group.bench_function("authenticated_cache_hit", |b| {
+        b.iter(|| runtime.block_on(app.clone().oneshot(call("/api/protected", Some(&bearer)))))
+    });
+    group.finish();
+}
+
 /// A published set of 1,500 P-256 keys with kids: a forged token without
 /// `kid` costs at most `MAX_KEYS_TRIED_WITHOUT_KID` signature checks, one
 /// with a `kid` exactly one, whatever the issuer publishes.
@@ -173,6 +227,7 @@ criterion_group!(
     per_algorithm,
     bearer_and_check,
     warp_route,
+    axum_route,
     large_key_set
 );
 criterion_main!(benches);
