@@ -4,7 +4,10 @@
 //! it if missing) against it through discovery, mints tokens, and runs:
 //! (a) `GET /health`, `GET /api/protected` with one valid token, and with a
 //! bad signature, one at a time; (b) valid traffic while an attacker floods
-//! the same route with tokens naming random `kid`s, both at once. Reports
+//! the same route with tokens naming random `kid`s, both at once; (c) the
+//! same valid token against each example server (warp and axum) and the peer
+//! (axum 0.7 + jwt-authorizer, `peer-bench/examples/peer_server.rs`), best of
+//! two runs each (`LOAD_FRONT_ENDS=0` skips it). Reports
 //! throughput, p50/p99 latency, status counts, the issuer's JWKS requests and
 //! the server's peak RSS, and exits non-zero when a safety property fails (a
 //! valid request not answered 200, JWKS requests over one per rate-limit
@@ -135,17 +138,19 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn server_binary() -> Result<PathBuf, String> {
-    let root = workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let binary = target.join("release/examples/server");
+/// A release example binary of the package at `manifest_dir` (the root, or
+/// `peer-bench`), built when missing.
+fn example_binary(manifest_dir: &Path, example: &str) -> Result<PathBuf, String> {
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if manifest_dir == workspace_root() => PathBuf::from(dir),
+        _ => manifest_dir.join("target"),
+    };
+    let binary = target.join("release/examples").join(example);
     if !binary.exists() {
-        eprintln!("building the release example server…");
+        eprintln!("building the release example {example}…");
         let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--release", "--example", "server"])
-            .current_dir(&root)
+            .args(["build", "--release", "--example", example])
+            .current_dir(manifest_dir)
             .status()
             .map_err(|e| format!("cannot run cargo: {e}"))?;
         if !status.success() || !binary.exists() {
@@ -153,6 +158,10 @@ fn server_binary() -> Result<PathBuf, String> {
         }
     }
     Ok(binary)
+}
+
+fn server_binary() -> Result<PathBuf, String> {
+    example_binary(&workspace_root(), "server")
 }
 
 fn free_port() -> u16 {
@@ -446,6 +455,73 @@ async fn run() -> Result<bool, String> {
     }
     let _ = server.child.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
+
+    ok &= compare_front_ends(&load, &issuer, &valid).await?;
     println!("{}", if ok { "ok" } else { "FAILED" });
+    Ok(ok)
+}
+
+/// (c) The same valid token against each example server and the peer (axum
+/// 0.7 + jwt-authorizer, `peer-bench/examples/peer_server.rs`), one server at
+/// a time: `/health` and `/api/protected` throughput, best of two runs each,
+/// since the machine is shared. `LOAD_FRONT_ENDS=0` skips it.
+async fn compare_front_ends(load: &Load, issuer: &TestIssuer, valid: &str) -> Result<bool, String> {
+    if env_number("LOAD_FRONT_ENDS", 1) == 0 {
+        return Ok(true);
+    }
+    let root = workspace_root();
+    let servers = [
+        ("warp (examples/server)", example_binary(&root, "server")?),
+        (
+            "axum (examples/axum_server)",
+            example_binary(&root, "axum_server")?,
+        ),
+        (
+            "axum 0.7 + jwt-authorizer (peer-bench)",
+            example_binary(&root.join("peer-bench"), "peer_server")?,
+        ),
+    ];
+    println!();
+    println!("| server | /health req/s | /api/protected req/s | authenticated ÷ /health |");
+    println!("| --- | ---: | ---: | ---: |");
+    let mut ok = true;
+    let mut authenticated = Vec::new();
+    for (name, binary) in &servers {
+        let mut server = start_server(binary, issuer).await?;
+        if http_status(server.addr, "/api/protected", Some(valid)).await != Some(200) {
+            return Err(format!("{name} does not accept the valid token"));
+        }
+        let (mut health, mut protected) = (0.0f64, 0.0f64);
+        for _ in 0..2 {
+            let open = load.wrk(server.addr, "/health", None, None).await?;
+            let guarded = load
+                .wrk(server.addr, "/api/protected", Some(valid), None)
+                .await?;
+            if guarded.non_2xx > 0 || guarded.requests == 0 {
+                eprintln!("FAIL: {name}: valid requests were not all answered 200");
+                ok = false;
+            }
+            health = health.max(open.requests_per_sec);
+            protected = protected.max(guarded.requests_per_sec);
+        }
+        let _ = server.child.kill().await;
+        println!(
+            "| {name} | {health:.0} | {protected:.0} | {:.2} |",
+            if health > 0.0 {
+                protected / health
+            } else {
+                0.0
+            }
+        );
+        authenticated.push(protected);
+    }
+    if let [_, axum, peer] = authenticated[..]
+        && peer > 0.0
+    {
+        println!(
+            "axum + bearer-policy ÷ axum + jwt-authorizer, authenticated throughput: {:.2}",
+            axum / peer
+        );
+    }
     Ok(ok)
 }
