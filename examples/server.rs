@@ -11,19 +11,21 @@
 //!
 //! Environment: `PORT` (default 3000; 0 picks a free port), `POLICY_ISSUER`,
 //! `POLICY_AUDIENCE`, `POLICY_JWKS_URI` (optional, skips discovery), `RUST_LOG`.
+//!
+//! The same API on axum is `examples/axum_server.rs`; what does not depend on
+//! the framework (configuration, the development issuer and its printed
+//! `curl` commands, `--print-policies`) is in `examples/common/`.
 
-use std::net::{Ipv4Addr, SocketAddr};
+mod common;
+
 use std::process::ExitCode;
 
-use bearer_policy::testing::TestIssuer;
 use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover};
-use bearer_policy::{AuthInfo, Model, OrgSource, Policy, Validator, requires};
+use bearer_policy::{AuthInfo, Validator, requires};
+use common::{MAX_BODY, billing_policy, invalid_body, parse_json_object};
 use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
 use warp::{Filter, Rejection, Reply};
-
-const DEV_AUDIENCE: &str = "https://api.example.com";
-const DEV_ORG: &str = "acme";
 
 /// `GET /api/protected`: a global API permission.
 #[requires(model = global_api, scopes("api:read"))]
@@ -60,16 +62,6 @@ async fn org_data(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejectio
     Ok(warp::reply::json(&json!({ "auth": auth })))
 }
 
-/// The policy of `GET /billing`, written without the macro.
-fn billing_policy() -> Policy {
-    Policy::new(Model::OrgPermission)
-        .scopes(["manage:billing"])
-        .organization(OrgSource::Header("X-Organization-Id".into()))
-}
-
-/// Largest accepted request body.
-const MAX_BODY: usize = 64 * 1024;
-
 /// An optional JSON object body: empty means `{}`; anything but an object, or
 /// more than [`MAX_BODY`] bytes, is 400.
 fn json_object_body() -> impl Filter<Extract = (Map<String, Value>,), Error = Rejection> + Clone {
@@ -95,10 +87,7 @@ where
             chunk.advance(n);
         }
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    serde_json::from_slice::<Map<String, Value>>(&bytes).map_err(|_| warp::reject::custom(BadBody))
+    parse_json_object(&bytes).ok_or_else(|| warp::reject::custom(BadBody))
 }
 
 #[derive(Debug)]
@@ -112,9 +101,8 @@ async fn handle_rejection(rejection: Rejection) -> Result<warp::reply::Response,
         Err(other) => other,
     };
     if rejection.find::<BadBody>().is_some() {
-        let body = json!({ "error": "The request body must be a JSON object of at most 64 KiB", "code": "invalid_body" });
         return Ok(warp::reply::with_status(
-            warp::reply::json(&body),
+            warp::reply::json(&invalid_body()),
             warp::http::StatusCode::BAD_REQUEST,
         )
         .into_response());
@@ -166,161 +154,14 @@ fn routes(validator: Validator) -> impl Filter<Extract = (impl Reply,), Error = 
         .recover(handle_rejection)
 }
 
-/// Every policy of this server, for `--print-policies`.
-fn inventory() -> Value {
-    let mut declared: Vec<Value> = bearer_policy::declared()
-        .iter()
-        .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
-        .collect();
-    declared
-        .push(json!({ "function": "GET /billing (macro-free)", "policies": [billing_policy()] }));
-    Value::Array(declared)
-}
-
-enum Issuer {
-    Development(TestIssuer),
-    External,
-}
-
-async fn configure() -> Result<(Validator, Issuer), String> {
-    let issuer = std::env::var("POLICY_ISSUER")
-        .ok()
-        .filter(|s| !s.is_empty());
-    let Some(issuer) = issuer else {
-        let dev = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::ES256]).await;
-        let validator = dev.validator(DEV_AUDIENCE);
-        return Ok((validator, Issuer::Development(dev)));
-    };
-    let audience = std::env::var("POLICY_AUDIENCE").map_err(|_| {
-        "POLICY_AUDIENCE must be set to your API resource indicator when POLICY_ISSUER is set"
-            .to_owned()
-    })?;
-    let mut builder = Validator::builder().issuer(issuer).audience(audience);
-    if let Ok(jwks) = std::env::var("POLICY_JWKS_URI") {
-        builder = builder.jwks_uri(jwks);
-    }
-    let validator = builder
-        .build()
-        .map_err(|e| format!("invalid configuration: {e}"))?;
-    validator
-        .ready()
-        .await
-        .map_err(|e| format!("cannot use the issuer: {e}"))?;
-    Ok((validator, Issuer::External))
-}
-
-fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
-    let base = format!("http://{addr}");
-    let global = dev
-        .token()
-        .for_global_api(DEV_AUDIENCE)
-        .scopes(["api:read", "api:write"])
-        .sign();
-    let org = dev
-        .token()
-        .for_organization(DEV_ORG)
-        .scopes(["invite:member", "manage:billing"])
-        .sign();
-    let org_resource = dev
-        .token()
-        .for_org_resource(DEV_AUDIENCE, DEV_ORG)
-        .scopes(["api:read"])
-        .sign();
-    let no_scope = dev.token().for_global_api(DEV_AUDIENCE).sign();
-    let auth = |t: &str| format!("-H 'Authorization: Bearer {t}'");
-    println!(
-        "Development issuer: {} (tokens are valid for one hour)\n",
-        dev.issuer()
-    );
-    println!("Allowed:");
-    println!("  curl -i {} {base}/api/protected", auth(&global));
-    println!(
-        "  curl -i -X POST {} -d '{{\"name\":\"lamp\"}}' {base}/api/products",
-        auth(&global)
-    );
-    println!(
-        "  curl -i -X POST {} {base}/orgs/{DEV_ORG}/members/invite",
-        auth(&org)
-    );
-    println!(
-        "  curl -i {} {base}/orgs/{DEV_ORG}/data",
-        auth(&org_resource)
-    );
-    println!(
-        "  curl -i {} -H 'X-Organization-Id: {DEV_ORG}' {base}/billing",
-        auth(&org)
-    );
-    println!("  curl -i {base}/health");
-    println!("Denied:");
-    println!("  no token (401):        curl -i {base}/api/protected");
-    println!(
-        "  bad token (401):       curl -i -H 'Authorization: Bearer not.a.token' {base}/api/protected"
-    );
-    println!(
-        "  missing scope (403):   curl -i {} {base}/api/protected",
-        auth(&no_scope)
-    );
-    println!(
-        "  wrong organization (403): curl -i {} {base}/orgs/other-org/data",
-        auth(&org_resource)
-    );
-    println!(
-        "  org token on a global route (403): curl -i {} {base}/api/protected",
-        auth(&org_resource)
-    );
-    println!();
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-
-    if std::env::args().any(|a| a == "--print-policies") {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&inventory()).unwrap_or_default()
-        );
-        return ExitCode::SUCCESS;
-    }
-
-    let port = match std::env::var("PORT").ok().filter(|s| !s.is_empty()) {
-        None => 3000,
-        Some(p) => match p.parse::<u16>() {
-            Ok(p) => p,
-            Err(_) => {
-                eprintln!("error: PORT must be a port number, got {p:?}");
-                return ExitCode::from(2);
-            }
-        },
-    };
-    let (validator, issuer) = match configure().await {
-        Ok(configured) => configured,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    let listener = match tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("error: cannot listen on 127.0.0.1:{port}: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
-    if let Issuer::Development(dev) = &issuer {
-        print_dev_commands(dev, addr);
-    }
-    println!("listening on http://{addr}");
-    warp::serve(routes(validator))
-        .incoming(listener)
-        .run()
-        .await;
-    ExitCode::SUCCESS
+    common::run(|validator, listener| async move {
+        warp::serve(routes(validator))
+            .incoming(listener)
+            .run()
+            .await;
+        Ok(())
+    })
+    .await
 }

@@ -1,5 +1,7 @@
-//! Smoke tests of the example server (`examples/server.rs`): builds it, starts
-//! it with its embedded development issuer, and talks to it over HTTP.
+//! Smoke tests of the example servers (`examples/server.rs` on warp,
+//! `examples/axum_server.rs` on axum): builds them, starts each with its
+//! embedded development issuer, and talks to it over HTTP; every check runs
+//! against both.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -17,7 +19,12 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a run that should exit by itself may take.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 
-// ===== locating and building the example =====
+// ===== locating and building the examples =====
+
+/// The example servers, one per front end (`examples/server.rs` on warp,
+/// `examples/axum_server.rs` on axum): every test runs against each, and a
+/// failure names the example.
+const EXAMPLES: [&str; 2] = ["server", "axum_server"];
 
 /// `<target>/<profile dir>` of this test executable
 /// (`…/target/debug/deps/it-HASH` → `…/target/debug`).
@@ -27,18 +34,16 @@ fn profile_dir() -> PathBuf {
     deps.parent().expect("the profile directory").to_path_buf()
 }
 
-/// The example binary, built (or brought up to date) once per test run.
+/// The directory of the example binaries, all built (or brought up to date)
+/// by one cargo run per test run.
 ///
 /// `cargo test --test it example_smoke::` does not build examples, and a binary
 /// left over from an earlier build may be stale, so this always asks cargo,
-/// which does nothing when the binary is up to date.
-fn server_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
+/// which does nothing when the binaries are up to date.
+fn examples_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
         let profile_dir = profile_dir();
-        let binary = profile_dir
-            .join("examples")
-            .join(format!("server{}", std::env::consts::EXE_SUFFIX));
         let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
             Some("debug") | None => "dev".to_owned(),
             Some(other) => other.to_owned(),
@@ -49,8 +54,13 @@ fn server_binary() -> &'static Path {
             .to_path_buf();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-        let output = Command::new(cargo)
-            .args(["build", "--example", "server", "--profile", &profile])
+        let mut build = Command::new(cargo);
+        build.arg("build");
+        for example in EXAMPLES {
+            build.args(["--example", example]);
+        }
+        let output = build
+            .args(["--profile", &profile])
             .arg("--manifest-path")
             .arg(&manifest)
             .arg("--target-dir")
@@ -59,22 +69,23 @@ fn server_binary() -> &'static Path {
             .expect("cargo runs");
         assert!(
             output.status.success(),
-            "cargo build --example server failed:\n{}",
+            "cargo build of the examples failed:\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        assert!(
-            binary.is_file(),
-            "no example binary at {}",
-            binary.display()
-        );
-        binary
+        profile_dir.join("examples")
     })
 }
 
 /// The example with a clean configuration: no issuer settings from the
 /// environment, a free port, little logging.
-fn server_command() -> Command {
-    let mut command = Command::new(server_binary());
+fn server_command(example: &str) -> Command {
+    let binary = examples_dir().join(format!("{example}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.is_file(),
+        "no example binary at {}",
+        binary.display()
+    );
+    let mut command = Command::new(binary);
     command
         .env_remove("POLICY_ISSUER")
         .env_remove("POLICY_AUDIENCE")
@@ -138,14 +149,15 @@ fn run_to_completion(mut command: Command) -> Finished {
 
 /// A running example server with the tokens it printed.
 struct RunningServer {
+    example: &'static str,
     _child: ChildGuard,
     addr: SocketAddr,
     /// The tokens of the printed `Authorization: Bearer <token>` lines, in order.
     tokens: Vec<String>,
 }
 
-fn start_server() -> RunningServer {
-    let mut child = ChildGuard(server_command().spawn().expect("the example starts"));
+fn start_server(example: &'static str) -> RunningServer {
+    let mut child = ChildGuard(server_command(example).spawn().expect("the example starts"));
     let stdout = child.0.stdout.take().unwrap();
     // Keep stderr drained so that the server never blocks on a full pipe.
     let _stderr = drain(child.0.stderr.take().unwrap());
@@ -167,7 +179,7 @@ fn start_server() -> RunningServer {
         let line = match lines.recv_timeout(left) {
             Ok(line) => line,
             Err(e) => panic!(
-                "no listening line within {STARTUP_TIMEOUT:?} ({e}); stdout so far:\n{}",
+                "{example}: no listening line within {STARTUP_TIMEOUT:?} ({e}); stdout so far:\n{}",
                 seen.join("\n")
             ),
         };
@@ -183,6 +195,7 @@ fn start_server() -> RunningServer {
     // Keep reading (and discarding) the rest of stdout.
     thread::spawn(move || while lines.recv().is_ok() {});
     RunningServer {
+        example,
         _child: child,
         addr,
         tokens,
@@ -192,6 +205,8 @@ fn start_server() -> RunningServer {
 // ===== a minimal HTTP/1.1 client =====
 
 struct Response {
+    /// Which example answered: shown by `Debug`, hence in every failure.
+    example: &'static str,
     status: u16,
     /// Header names lower-cased.
     headers: Vec<(String, String)>,
@@ -219,6 +234,7 @@ impl Response {
 impl std::fmt::Debug for Response {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Response")
+            .field("example", &self.example)
             .field("status", &self.status)
             .field("headers", &self.headers)
             .field("body", &String::from_utf8_lossy(&self.body))
@@ -226,7 +242,50 @@ impl std::fmt::Debug for Response {
     }
 }
 
-fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+impl RunningServer {
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.request_with_body(method, path, headers, b"")
+    }
+
+    /// One request on a fresh connection; a `Content-Length` on every method
+    /// but GET.
+    fn request_with_body(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let (status, headers, body) = exchange(self.addr, method, path, headers, body);
+        Response {
+            example: self.example,
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// The printed token at `index`.
+    fn token(&self, index: usize) -> &str {
+        self.tokens.get(index).unwrap_or_else(|| {
+            panic!(
+                "{}: expected the ready-to-paste tokens, got {:?}",
+                self.example, self.tokens
+            )
+        })
+    }
+}
+
+/// Status, headers (names lower-cased) and body of one exchange.
+type Exchanged = (u16, Vec<(String, String)>, Vec<u8>);
+
+fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Exchanged {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -236,10 +295,11 @@ fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)])
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     if method != "GET" {
-        head.push_str("Content-Length: 0\r\n");
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
 
@@ -265,11 +325,7 @@ fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)])
     if chunked {
         body = dechunk(&body);
     }
-    Response {
-        status,
-        headers,
-        body,
-    }
+    (status, headers, body)
 }
 
 fn dechunk(mut raw: &[u8]) -> Vec<u8> {
@@ -290,175 +346,279 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
 
 // ===== tests =====
 
-#[test]
-fn example_server_allows_a_printed_token_and_denies_a_request_without_one() {
-    let server = start_server();
-    assert!(
-        server.tokens.len() >= 5,
-        "expected the ready-to-paste tokens, got {:?}",
-        server.tokens
-    );
+/// The order of the printed `Authorization: Bearer` lines: global (GET),
+/// global (POST), organization (invite), organization resource (data),
+/// organization (billing), then the denied examples: a bad token, a token
+/// without scopes, …
+const GLOBAL: usize = 0;
+const ORG: usize = 2;
+const ORG_RESOURCE: usize = 3;
+const BILLING: usize = 4;
+const NO_SCOPE: usize = 6;
 
-    let health = request(server.addr, "GET", "/health", &[]);
-    assert_eq!(health.status, 200, "{health:?}");
-    assert_eq!(health.json(), json!({ "status": "ok" }));
-
-    let authorization = format!("Bearer {}", server.tokens[0]);
-    let allowed = request(
-        server.addr,
-        "GET",
-        "/api/protected",
-        &[("Authorization", &authorization)],
-    );
-    assert_eq!(allowed.status, 200, "{allowed:?}");
-    let auth = &allowed.json()["auth"];
-    assert_eq!(auth["scopes"], json!(["api:read", "api:write"]));
-    assert_eq!(auth["audience"], json!(["https://api.example.com"]));
-    assert_eq!(auth["organizationId"], Value::Null);
-
-    let denied = request(server.addr, "GET", "/api/protected", &[]);
-    assert_eq!(denied.status, 401, "{denied:?}");
-    assert_eq!(denied.header("www-authenticate"), Some("Bearer"));
-    assert_eq!(denied.json()["code"], "missing_authorization");
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
 }
 
 #[test]
-fn example_server_printed_tokens_work_on_their_organization_routes() {
-    let server = start_server();
-    // Printed in this order: global, global (POST), organization (invite),
-    // organization resource (data), organization (billing).
-    let [global, _, org, org_resource, billing, ..] = &server.tokens[..] else {
-        panic!(
-            "expected the ready-to-paste tokens, got {:?}",
+fn example_servers_allow_a_printed_token_and_deny_a_request_without_one() {
+    for example in EXAMPLES {
+        let server = start_server(example);
+        assert!(
+            server.tokens.len() >= 7,
+            "{example}: expected the ready-to-paste tokens, got {:?}",
             server.tokens
         );
-    };
-    let bearer = |t: &str| format!("Bearer {t}");
 
-    let data = request(
-        server.addr,
-        "GET",
-        "/orgs/acme/data",
-        &[("Authorization", &bearer(org_resource))],
-    );
-    assert_eq!(data.status, 200, "{data:?}");
-    assert_eq!(data.json()["auth"]["organizationId"], "acme");
+        let health = server.request("GET", "/health", &[]);
+        assert_eq!(health.status, 200, "{health:?}");
+        assert_eq!(health.json(), json!({ "status": "ok" }), "{health:?}");
 
-    let other_org = request(
-        server.addr,
-        "GET",
-        "/orgs/other-org/data",
-        &[("Authorization", &bearer(org_resource))],
-    );
-    assert_eq!(other_org.status, 403, "{other_org:?}");
+        let authorization = bearer(server.token(GLOBAL));
+        let allowed = server.request(
+            "GET",
+            "/api/protected",
+            &[("Authorization", &authorization)],
+        );
+        assert_eq!(allowed.status, 200, "{allowed:?}");
+        let auth = &allowed.json()["auth"];
+        assert_eq!(
+            auth["scopes"],
+            json!(["api:read", "api:write"]),
+            "{allowed:?}"
+        );
+        assert_eq!(
+            auth["audience"],
+            json!(["https://api.example.com"]),
+            "{allowed:?}"
+        );
+        assert_eq!(auth["organizationId"], Value::Null, "{allowed:?}");
 
-    let invite = request(
-        server.addr,
-        "POST",
-        "/orgs/acme/members/invite",
-        &[("Authorization", &bearer(org))],
-    );
-    assert_eq!(invite.status, 200, "{invite:?}");
-
-    let billing_ok = request(
-        server.addr,
-        "GET",
-        "/billing",
-        &[
-            ("Authorization", &bearer(billing)),
-            ("X-Organization-Id", "acme"),
-        ],
-    );
-    assert_eq!(billing_ok.status, 200, "{billing_ok:?}");
-
-    let org_token_on_global = request(
-        server.addr,
-        "GET",
-        "/api/protected",
-        &[("Authorization", &bearer(org_resource))],
-    );
-    assert_eq!(org_token_on_global.status, 403, "{org_token_on_global:?}");
-
-    let metadata = request(
-        server.addr,
-        "GET",
-        "/.well-known/oauth-protected-resource",
-        &[],
-    );
-    assert_eq!(metadata.status, 200, "{metadata:?}");
-    assert_eq!(metadata.json()["resource"], "https://api.example.com");
-    assert!(global.len() > 20);
+        let denied = server.request("GET", "/api/protected", &[]);
+        assert_eq!(denied.status, 401, "{denied:?}");
+        assert_eq!(
+            denied.header("www-authenticate"),
+            Some("Bearer"),
+            "{denied:?}"
+        );
+        assert_eq!(denied.json()["code"], "missing_authorization", "{denied:?}");
+    }
 }
 
 #[test]
-fn example_server_answers_404_for_an_unknown_path() {
-    let server = start_server();
-    for method in ["GET", "POST"] {
-        let response = request(server.addr, method, "/no/such/route", &[]);
-        assert_eq!(response.status, 404, "{method} {response:?}");
+fn example_servers_printed_tokens_work_on_their_organization_routes() {
+    for example in EXAMPLES {
+        let server = start_server(example);
+        let org_resource = bearer(server.token(ORG_RESOURCE));
+        let org = bearer(server.token(ORG));
+        let billing = bearer(server.token(BILLING));
+
+        let data = server.request(
+            "GET",
+            "/orgs/acme/data",
+            &[("Authorization", &org_resource)],
+        );
+        assert_eq!(data.status, 200, "{data:?}");
+        assert_eq!(data.json()["auth"]["organizationId"], "acme", "{data:?}");
+
+        let other_org = server.request(
+            "GET",
+            "/orgs/other-org/data",
+            &[("Authorization", &org_resource)],
+        );
+        assert_eq!(other_org.status, 403, "{other_org:?}");
+
+        let invite = server.request(
+            "POST",
+            "/orgs/acme/members/invite",
+            &[("Authorization", &org)],
+        );
+        assert_eq!(invite.status, 200, "{invite:?}");
+
+        let billing_ok = server.request(
+            "GET",
+            "/billing",
+            &[("Authorization", &billing), ("X-Organization-Id", "acme")],
+        );
+        assert_eq!(billing_ok.status, 200, "{billing_ok:?}");
+        let billing_other = server.request(
+            "GET",
+            "/billing",
+            &[
+                ("Authorization", &billing),
+                ("X-Organization-Id", "other-org"),
+            ],
+        );
+        assert_eq!(billing_other.status, 403, "{billing_other:?}");
+        assert_eq!(
+            billing_other.json()["code"],
+            "organization_mismatch",
+            "{billing_other:?}"
+        );
+
+        let org_token_on_global =
+            server.request("GET", "/api/protected", &[("Authorization", &org_resource)]);
+        assert_eq!(org_token_on_global.status, 403, "{org_token_on_global:?}");
+
+        let metadata = server.request("GET", "/.well-known/oauth-protected-resource", &[]);
+        assert_eq!(metadata.status, 200, "{metadata:?}");
+        assert_eq!(
+            metadata.json()["resource"],
+            "https://api.example.com",
+            "{metadata:?}"
+        );
+    }
+}
+
+#[test]
+fn example_servers_decide_before_the_body_and_accept_only_a_json_object_of_64_kib() {
+    let invalid_body = json!({
+        "error": "The request body must be a JSON object of at most 64 KiB",
+        "code": "invalid_body",
+    });
+    // A JSON object of exactly 64 KiB, and one byte more.
+    let mut at_limit = br#"{"name":"lamp"}"#.to_vec();
+    at_limit.resize(64 * 1024, b' ');
+    let mut over_limit = at_limit.clone();
+    over_limit.push(b' ');
+    for example in EXAMPLES {
+        let server = start_server(example);
+        let global = bearer(server.token(GLOBAL));
+        let no_scope = bearer(server.token(NO_SCOPE));
+        let post = |authorization: Option<&str>, body: &[u8]| {
+            let headers: Vec<(&str, &str)> = authorization
+                .map(|a| ("Authorization", a))
+                .into_iter()
+                .collect();
+            server.request_with_body("POST", "/api/products", &headers, body)
+        };
+
+        // Authorized before the body is read: a bad body does not matter yet.
+        let anonymous = post(None, b"[1]");
+        assert_eq!(anonymous.status, 401, "{anonymous:?}");
+        let without_scope = post(Some(&no_scope), b"[1]");
+        assert_eq!(without_scope.status, 403, "{without_scope:?}");
+        assert_eq!(
+            without_scope.json()["code"],
+            "insufficient_scope",
+            "{without_scope:?}"
+        );
+
+        for (what, body) in [
+            ("an array", &b"[1]"[..]),
+            ("not JSON", b"{not json"),
+            ("over 64 KiB", &over_limit),
+        ] {
+            let response = post(Some(&global), body);
+            assert_eq!(response.status, 400, "{what}: {response:?}");
+            assert_eq!(response.json(), invalid_body, "{what}: {response:?}");
+        }
+        for (what, body, product) in [
+            (
+                "an object",
+                &br#"{"name":"lamp"}"#[..],
+                json!({ "name": "lamp" }),
+            ),
+            ("an object of 64 KiB", &at_limit, json!({ "name": "lamp" })),
+            ("no body", b"", json!({})),
+        ] {
+            let response = post(Some(&global), body);
+            assert_eq!(response.status, 200, "{what}: {response:?}");
+            assert_eq!(response.json()["product"], product, "{what}: {response:?}");
+        }
+    }
+}
+
+#[test]
+fn example_servers_answer_404_for_an_unknown_path_and_405_for_a_wrong_method() {
+    for example in EXAMPLES {
+        let server = start_server(example);
+        for method in ["GET", "POST"] {
+            let response = server.request(method, "/no/such/route", &[]);
+            assert_eq!(response.status, 404, "{method} {response:?}");
+        }
+        // The method is decided before the token: no token, still 405.
+        for (method, path) in [
+            ("GET", "/api/products"),
+            ("POST", "/api/protected"),
+            ("DELETE", "/billing"),
+        ] {
+            let response = server.request(method, path, &[]);
+            assert_eq!(response.status, 405, "{method} {path}: {response:?}");
+        }
     }
 }
 
 #[test]
 fn print_policies_lists_every_protected_handler_as_json_and_exits_0() {
-    let mut command = server_command();
-    command.arg("--print-policies");
-    let finished = run_to_completion(command);
-    assert!(
-        finished.status.success(),
-        "{:?}\nstderr: {}",
-        finished.status,
-        finished.stderr
-    );
-    let inventory: Value = serde_json::from_str(&finished.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", finished.stdout));
-    let functions: Vec<&str> = inventory
-        .as_array()
-        .expect("a JSON array")
-        .iter()
-        .map(|d| d["function"].as_str().expect("a function name"))
-        .collect();
-    for expected in [
-        "server::protected",
-        "server::create_product",
-        "server::invite_member",
-        "server::org_data",
-        "GET /billing (macro-free)",
-    ] {
+    for example in EXAMPLES {
+        let mut command = server_command(example);
+        command.arg("--print-policies");
+        let finished = run_to_completion(command);
         assert!(
-            functions.contains(&expected),
-            "{expected} missing from {functions:?}"
+            finished.status.success(),
+            "{example}: {:?}\nstderr: {}",
+            finished.status,
+            finished.stderr
+        );
+        let inventory: Value = serde_json::from_str(&finished.stdout)
+            .unwrap_or_else(|e| panic!("{example}: not JSON ({e}): {}", finished.stdout));
+        let entries = inventory.as_array().expect("a JSON array");
+        let functions: Vec<&str> = entries
+            .iter()
+            .map(|d| d["function"].as_str().expect("a function name"))
+            .collect();
+        // The same handlers in both, each under its example's crate name.
+        let handler = |name: &str| format!("{example}::{name}");
+        let mut expected: Vec<String> =
+            ["create_product", "invite_member", "org_data", "protected"]
+                .map(handler)
+                .to_vec();
+        expected.push("GET /billing (macro-free)".to_owned());
+        assert_eq!(functions, expected, "{example}");
+        let protected = entries
+            .iter()
+            .find(|d| d["function"] == handler("protected"))
+            .unwrap();
+        assert_eq!(protected["policies"][0]["model"], "global_api", "{example}");
+        assert_eq!(
+            protected["policies"][0]["scopes"],
+            json!(["api:read"]),
+            "{example}"
         );
     }
-    let protected = inventory
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["function"] == "server::protected")
-        .unwrap();
-    assert_eq!(protected["policies"][0]["model"], "global_api");
-    assert_eq!(protected["policies"][0]["scopes"], json!(["api:read"]));
 }
 
 #[test]
-fn external_issuer_without_an_audience_exits_non_zero_with_a_message() {
-    let mut command = server_command();
-    command.env("POLICY_ISSUER", "http://127.0.0.1:1/oidc");
-    let finished = run_to_completion(command);
-    assert!(
-        !finished.status.success(),
-        "expected a failure, got {:?}; stdout: {}",
-        finished.status,
-        finished.stdout
-    );
-    assert!(
-        finished.stderr.contains("POLICY_AUDIENCE"),
-        "stderr: {:?}",
-        finished.stderr
-    );
-    assert!(
-        !finished.stdout.contains("listening on"),
-        "stdout: {:?}",
-        finished.stdout
-    );
+fn a_bad_configuration_exits_2_with_a_message() {
+    for example in EXAMPLES {
+        for (setting, value, message) in [
+            (
+                "POLICY_ISSUER",
+                "http://127.0.0.1:1/oidc",
+                "POLICY_AUDIENCE must be set",
+            ),
+            ("PORT", "http", "PORT must be a port number"),
+        ] {
+            let mut command = server_command(example);
+            command.env(setting, value);
+            let finished = run_to_completion(command);
+            assert_eq!(
+                finished.status.code(),
+                Some(2),
+                "{example} with {setting}={value}: stdout: {}",
+                finished.stdout
+            );
+            assert!(
+                finished.stderr.contains(message),
+                "{example} with {setting}={value}: stderr: {:?}",
+                finished.stderr
+            );
+            assert!(
+                !finished.stdout.contains("listening on"),
+                "{example} with {setting}={value}: stdout: {:?}",
+                finished.stdout
+            );
+        }
+    }
 }

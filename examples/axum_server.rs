@@ -1,0 +1,133 @@
+//! The example API server on axum: the routes, bodies and statuses of the warp
+//! example (`examples/server.rs`), protected with `#[requires]` on the handlers
+//! and, for `GET /billing`, with the macro-free `BearerLayer`.
+//!
+//! ```text
+//! cargo run --example axum_server             # embedded development issuer, prints curl commands
+//! POLICY_ISSUER=https://<tenant>.logto.app/oidc \
+//! POLICY_AUDIENCE=https://api.example.com \
+//!     cargo run --example axum_server         # real tokens from your Logto tenant
+//! cargo run --example axum_server -- --print-policies
+//! ```
+//!
+//! Environment: `PORT` (default 3000; 0 picks a free port), `POLICY_ISSUER`,
+//! `POLICY_AUDIENCE`, `POLICY_JWKS_URI` (optional, skips discovery), `RUST_LOG`.
+//!
+//! `#[requires]` gives each handler's `auth` the type `handler::Authorized`,
+//! a `FromRequestParts` extractor: axum runs it before the body extractor, so
+//! a caller without permission gets 401/403 and the body is never read.
+//!
+//! What does not depend on the framework is shared with the warp example in
+//! `examples/common/`. The routers differ only where the frameworks do: axum
+//! answers HEAD on a GET route (warp: 405), names the allowed methods in a
+//! 405's `Allow` header, matches no trailing slash (`/health/` is 404; warp
+//! ignores it), and hands `Path` the percent-decoded segment (warp: the raw
+//! one), which is also the organization the policy checks; an empty segment
+//! (`/orgs//data`) matches and names no organization (403; warp: 404).
+
+mod common;
+
+use std::process::ExitCode;
+
+use axum::extract::{FromRequest, Path, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bearer_policy::axum::{Rejected, protected_resource_metadata};
+use bearer_policy::tower::BearerLayer;
+use bearer_policy::{AuthInfo, Validator, requires};
+use common::{MAX_BODY, billing_policy, invalid_body, parse_json_object};
+use serde_json::{Map, Value, json};
+
+/// `GET /api/protected`: a global API permission.
+#[requires(model = global_api, scopes("api:read"))]
+async fn protected(auth: AuthInfo) -> Result<Json<Value>, Rejected> {
+    Ok(Json(json!({ "auth": auth })))
+}
+
+/// `POST /api/products`: echoes the product it was sent.
+#[requires(model = global_api, scopes("api:write"))]
+async fn create_product(
+    auth: AuthInfo,
+    JsonObject(product): JsonObject,
+) -> Result<Json<Value>, Rejected> {
+    Ok(Json(json!({ "auth": auth, "product": product })))
+}
+
+/// `POST /orgs/{org_id}/members/invite`: an organization permission. The
+/// policy reads the organization where the handler binds it, `Path(org_id)`.
+#[requires(model = org_permission, scopes("invite:member"), org_from = path)]
+async fn invite_member(
+    Path(org_id): Path<String>,
+    auth: AuthInfo,
+    JsonObject(_invitation): JsonObject,
+) -> Result<Json<Value>, Rejected> {
+    tracing::info!(%org_id, "member invited");
+    Ok(Json(json!({ "auth": auth })))
+}
+
+/// `GET /orgs/{org_id}/data`: an API resource within an organization.
+#[requires(model = org_resource, scopes("api:read"), org_from = path)]
+async fn org_data(Path(org_id): Path<String>, auth: AuthInfo) -> Result<Json<Value>, Rejected> {
+    tracing::debug!(%org_id, "organization data read");
+    Ok(Json(json!({ "auth": auth })))
+}
+
+/// `GET /billing`: no attribute; the route's `BearerLayer` authorized the
+/// request, and this `AuthInfo` is the one it left in the request.
+async fn billing(auth: AuthInfo) -> Json<Value> {
+    Json(json!({ "auth": auth }))
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// An optional JSON object body: empty means `{}`; anything but an object, or
+/// more than [`MAX_BODY`] bytes, is 400. Like the warp example, it does not
+/// insist on a `Content-Type` (`curl -d` sends a form type).
+struct JsonObject(Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = BadBody;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, BadBody> {
+        // Stops reading once past the limit, whatever `Content-Length` says.
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY)
+            .await
+            .map_err(|_| BadBody)?;
+        parse_json_object(&bytes).map(JsonObject).ok_or(BadBody)
+    }
+}
+
+/// The body was not a JSON object of at most [`MAX_BODY`] bytes.
+struct BadBody;
+
+impl IntoResponse for BadBody {
+    fn into_response(self) -> Response {
+        (StatusCode::BAD_REQUEST, Json(invalid_body())).into_response()
+    }
+}
+
+fn app(validator: Validator) -> Router {
+    // The same protection as `#[requires]`, without the macro. `route_layer`
+    // runs it only for a matched route and method: an unknown path stays 404,
+    // a wrong method 405, whatever the credentials.
+    let billing_layer = BearerLayer::new(validator.clone()).require(billing_policy());
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/protected", get(protected))
+        .route("/api/products", post(create_product))
+        .route("/orgs/{org_id}/members/invite", post(invite_member))
+        .route("/orgs/{org_id}/data", get(org_data))
+        .route("/billing", get(billing).route_layer(billing_layer))
+        .merge(protected_resource_metadata(&validator))
+        .with_state(validator)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    common::run(|validator, listener| async move { axum::serve(listener, app(validator)).await })
+        .await
+}

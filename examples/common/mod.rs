@@ -1,0 +1,211 @@
+//! What the example servers share, whatever their web framework: the
+//! configuration from the environment (and its exit codes), the embedded
+//! development issuer with its printed `curl` commands, `--print-policies`,
+//! the macro-free billing policy and the body rules. Each server keeps its
+//! own handlers, routes and body reading; this module never sees a request.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use bearer_policy::testing::TestIssuer;
+use bearer_policy::{Model, OrgSource, Policy, Validator};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+pub const DEV_AUDIENCE: &str = "https://api.example.com";
+pub const DEV_ORG: &str = "acme";
+
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The 400 body for a request body that is not a JSON object of at most
+/// [`MAX_BODY`] bytes.
+pub fn invalid_body() -> Value {
+    json!({ "error": "The request body must be a JSON object of at most 64 KiB", "code": "invalid_body" })
+}
+
+/// The body rule of both servers: empty (or blank) means `{}`, anything else
+/// must be one JSON object. The size limit is the reader's job, while it reads.
+pub fn parse_json_object(bytes: &[u8]) -> Option<serde_json::Map<String, Value>> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Some(serde_json::Map::new());
+    }
+    serde_json::from_slice(bytes).ok()
+}
+
+/// The policy of `GET /billing`, written without the macro.
+pub fn billing_policy() -> Policy {
+    Policy::new(Model::OrgPermission)
+        .scopes(["manage:billing"])
+        .organization(OrgSource::Header("X-Organization-Id".into()))
+}
+
+/// Configures, listens, prints how to try it, then hands the validator and
+/// the listener to `serve` and waits for it. Exit codes: 2 for a bad
+/// configuration, 1 when the port cannot be bound or the server fails.
+pub async fn run<F, Fut>(serve: F) -> ExitCode
+where
+    F: FnOnce(Validator, TcpListener) -> Fut,
+    Fut: Future<Output = std::io::Result<()>>,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+
+    if std::env::args().any(|a| a == "--print-policies") {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&inventory()).unwrap_or_default()
+        );
+        return ExitCode::SUCCESS;
+    }
+
+    let port = match std::env::var("PORT").ok().filter(|s| !s.is_empty()) {
+        None => 3000,
+        Some(p) => match p.parse::<u16>() {
+            Ok(p) => p,
+            Err(_) => {
+                eprintln!("error: PORT must be a port number, got {p:?}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    // Held until the server stops: the development issuer serves its keys
+    // for as long as it lives.
+    let (validator, issuer) = match configure().await {
+        Ok(configured) => configured,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{port}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    if let Issuer::Development(dev) = &issuer {
+        print_dev_commands(dev, addr);
+    }
+    println!("listening on http://{addr}");
+    match serve(validator, listener).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the server stopped: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Every policy of this server, for `--print-policies`.
+fn inventory() -> Value {
+    let mut declared: Vec<Value> = bearer_policy::declared()
+        .iter()
+        .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
+        .collect();
+    declared
+        .push(json!({ "function": "GET /billing (macro-free)", "policies": [billing_policy()] }));
+    Value::Array(declared)
+}
+
+enum Issuer {
+    Development(TestIssuer),
+    External,
+}
+
+async fn configure() -> Result<(Validator, Issuer), String> {
+    let issuer = std::env::var("POLICY_ISSUER")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let Some(issuer) = issuer else {
+        let dev = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::ES256]).await;
+        let validator = dev.validator(DEV_AUDIENCE);
+        return Ok((validator, Issuer::Development(dev)));
+    };
+    let audience = std::env::var("POLICY_AUDIENCE").map_err(|_| {
+        "POLICY_AUDIENCE must be set to your API resource indicator when POLICY_ISSUER is set"
+            .to_owned()
+    })?;
+    let mut builder = Validator::builder().issuer(issuer).audience(audience);
+    if let Ok(jwks) = std::env::var("POLICY_JWKS_URI") {
+        builder = builder.jwks_uri(jwks);
+    }
+    let validator = builder
+        .build()
+        .map_err(|e| format!("invalid configuration: {e}"))?;
+    validator
+        .ready()
+        .await
+        .map_err(|e| format!("cannot use the issuer: {e}"))?;
+    Ok((validator, Issuer::External))
+}
+
+fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
+    let base = format!("http://{addr}");
+    let global = dev
+        .token()
+        .for_global_api(DEV_AUDIENCE)
+        .scopes(["api:read", "api:write"])
+        .sign();
+    let org = dev
+        .token()
+        .for_organization(DEV_ORG)
+        .scopes(["invite:member", "manage:billing"])
+        .sign();
+    let org_resource = dev
+        .token()
+        .for_org_resource(DEV_AUDIENCE, DEV_ORG)
+        .scopes(["api:read"])
+        .sign();
+    let no_scope = dev.token().for_global_api(DEV_AUDIENCE).sign();
+    let auth = |t: &str| format!("-H 'Authorization: Bearer {t}'");
+    println!(
+        "Development issuer: {} (tokens are valid for one hour)\n",
+        dev.issuer()
+    );
+    println!("Allowed:");
+    println!("  curl -i {} {base}/api/protected", auth(&global));
+    println!(
+        "  curl -i -X POST {} -d '{{\"name\":\"lamp\"}}' {base}/api/products",
+        auth(&global)
+    );
+    println!(
+        "  curl -i -X POST {} {base}/orgs/{DEV_ORG}/members/invite",
+        auth(&org)
+    );
+    println!(
+        "  curl -i {} {base}/orgs/{DEV_ORG}/data",
+        auth(&org_resource)
+    );
+    println!(
+        "  curl -i {} -H 'X-Organization-Id: {DEV_ORG}' {base}/billing",
+        auth(&org)
+    );
+    println!("  curl -i {base}/health");
+    println!("Denied:");
+    println!("  no token (401):        curl -i {base}/api/protected");
+    println!(
+        "  bad token (401):       curl -i -H 'Authorization: Bearer not.a.token' {base}/api/protected"
+    );
+    println!(
+        "  missing scope (403):   curl -i {} {base}/api/protected",
+        auth(&no_scope)
+    );
+    println!(
+        "  wrong organization (403): curl -i {} {base}/orgs/other-org/data",
+        auth(&org_resource)
+    );
+    println!(
+        "  org token on a global route (403): curl -i {} {base}/api/protected",
+        auth(&org_resource)
+    );
+    println!();
+}
