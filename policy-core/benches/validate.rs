@@ -138,7 +138,7 @@ fn axum_route(c: &mut Criterion) {
         }
         request.body(axum::body::Body::empty()).unwrap()
     };
-    let status = |request| {
+    let status = |request: axum::http::Request<axum::body::Body>| {
         runtime
             .block_on(app.clone().oneshot(request))
             .unwrap()
