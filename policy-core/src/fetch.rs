@@ -145,9 +145,13 @@ pub(crate) fn parse_max_age(value: &str) -> Option<Duration> {
 }
 
 /// What we read from an OpenID Provider Configuration document.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Discovery {
     pub jwks_uri: String,
+    /// Where clients send users to authorize (kept for API documents).
+    pub authorization_endpoint: Option<String>,
+    /// Where clients obtain tokens (kept for API documents).
+    pub token_endpoint: Option<String>,
 }
 
 /// Parses a discovery document, requiring its `issuer` to equal `expected`
@@ -161,6 +165,8 @@ pub(crate) fn parse_discovery(
     struct Document {
         issuer: String,
         jwks_uri: String,
+        authorization_endpoint: Option<serde_json::Value>,
+        token_endpoint: Option<serde_json::Value>,
     }
     let doc: Document = serde_json::from_slice(body).map_err(|_| ConfigError::InvalidDocument {
         url: url.to_owned(),
@@ -173,8 +179,15 @@ pub(crate) fn parse_discovery(
         });
     }
     check_url(&doc.jwks_uri, "JWKS")?;
+    // Optional and only informative: an endpoint that is not a valid URL is dropped.
+    let endpoint = |value: Option<serde_json::Value>| match value {
+        Some(serde_json::Value::String(url)) if check_url(&url, "endpoint").is_ok() => Some(url),
+        _ => None,
+    };
     Ok(Discovery {
         jwks_uri: doc.jwks_uri,
+        authorization_endpoint: endpoint(doc.authorization_endpoint),
+        token_endpoint: endpoint(doc.token_endpoint),
     })
 }
 
@@ -240,6 +253,26 @@ mod tests {
             parse_discovery(b"[]", "x", "u"),
             Err(ConfigError::InvalidDocument { .. })
         ));
+    }
+
+    #[test]
+    fn discovery_keeps_valid_oauth_endpoints_only() {
+        let doc = br#"{"issuer":"https://t/oidc","jwks_uri":"https://t/oidc/jwks",
+            "authorization_endpoint":"https://t/oidc/auth","token_endpoint":"javascript:alert(1)"}"#;
+        let discovery = parse_discovery(doc, "https://t/oidc", "u").unwrap();
+        assert_eq!(
+            discovery.authorization_endpoint.as_deref(),
+            Some("https://t/oidc/auth")
+        );
+        assert_eq!(discovery.token_endpoint, None);
+        let numbers =
+            br#"{"issuer":"https://t/oidc","jwks_uri":"https://t/oidc/jwks","token_endpoint":7}"#;
+        assert_eq!(
+            parse_discovery(numbers, "https://t/oidc", "u")
+                .unwrap()
+                .token_endpoint,
+            None
+        );
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub(crate) struct KeyStore {
     on_change: Option<OnKeysChanged>,
     client: reqwest::Client,
     current: ArcSwap<Snapshot>,
-    discovered_jwks_uri: OnceLock<String>,
+    discovered: OnceLock<fetch::Discovery>,
     started: Instant,
     /// Milliseconds since `started` after which a background refresh is due.
     refresh_due_ms: AtomicU64,
@@ -91,11 +91,16 @@ impl KeyStore {
                 keys: KeySet::default(),
                 generation: 0,
             }),
-            discovered_jwks_uri: OnceLock::new(),
+            discovered: OnceLock::new(),
             started: Instant::now(),
             refresh_due_ms: AtomicU64::new(0),
             state: Mutex::new(FetchState::default()),
         }
+    }
+
+    /// The issuer's discovery document, once fetched.
+    pub fn discovery(&self) -> Option<&fetch::Discovery> {
+        self.discovered.get()
     }
 
     pub fn algorithms(&self) -> &[Algorithm] {
@@ -338,17 +343,14 @@ impl KeyStore {
             KeySource::Jwks { uri } => return Ok(uri.clone()),
             KeySource::Discovery { issuer } => issuer,
         };
-        if let Some(uri) = self.discovered_jwks_uri.get() {
-            return Ok(uri.clone());
+        if let Some(discovery) = self.discovered.get() {
+            return Ok(discovery.jwks_uri.clone());
         }
         let url = fetch::discovery_url(issuer);
         let fetched = fetch::get(&self.client, &url, self.config.max_response_bytes).await?;
         let discovery = fetch::parse_discovery(&fetched.body, issuer, &url)?;
         tracing::info!(url = %url, jwks_uri = %discovery.jwks_uri, "discovered issuer configuration");
-        Ok(self
-            .discovered_jwks_uri
-            .get_or_init(|| discovery.jwks_uri)
-            .clone())
+        Ok(self.discovered.get_or_init(|| discovery).jwks_uri.clone())
     }
 }
 

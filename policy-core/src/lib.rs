@@ -48,7 +48,7 @@ pub use crate::policy::{
     Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList,
 };
 pub use crate::request::{Rejected, error_response};
-pub use crate::validator::{Validator, ValidatorBuilder};
+pub use crate::validator::{OAuthEndpoints, Validator, ValidatorBuilder};
 
 /// Declares scope constants, checked at compile time, for use in
 /// `#[requires(scopes(...))]` so that a misspelt scope is a compile error.

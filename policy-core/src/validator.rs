@@ -86,6 +86,19 @@ impl Validator {
         self.inner.resource_metadata.as_ref()
     }
 
+    /// The OAuth 2.0 endpoints of each trusted issuer, as its discovery
+    /// document published them (both `None` until discovery has run, e.g. after
+    /// [`ready`](Validator::ready), and always `None` for an issuer configured
+    /// with a `jwks_uri`): for API documents and client configuration.
+    pub fn oauth_endpoints(&self) -> Vec<OAuthEndpoints> {
+        let discovery = self.inner.store.discovery();
+        vec![OAuthEndpoints {
+            issuer: self.inner.issuer.clone(),
+            authorization_endpoint: discovery.and_then(|d| d.authorization_endpoint.clone()),
+            token_endpoint: discovery.and_then(|d| d.token_endpoint.clone()),
+        }]
+    }
+
     /// The bearer extraction limits.
     pub fn bearer_config(&self) -> &BearerConfig {
         &self.inner.bearer
@@ -224,6 +237,18 @@ impl Validator {
             configured_audience: inner.audience.clone(),
         }))
     }
+}
+
+/// What an issuer's discovery document says about where clients get tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuthEndpoints {
+    /// The issuer, as configured.
+    pub issuer: String,
+    /// `authorization_endpoint`, if discovery published a valid URL.
+    pub authorization_endpoint: Option<String>,
+    /// `token_endpoint`, if discovery published a valid URL.
+    pub token_endpoint: Option<String>,
 }
 
 /// RFC 7515 §4.1.9 `typ`: case-insensitive, `application/` optional on either side.
