@@ -29,6 +29,8 @@ pub(crate) struct Claims {
     pub key_algorithm: crate::Algorithm,
     /// The key set generation the token was verified under.
     pub key_generation: u64,
+    /// The position of its issuer among the validator's trusted issuers.
+    pub issuer_index: usize,
     /// The decoded payload JSON, for [`AuthInfo::claims`](crate::AuthInfo::claims).
     pub payload: Box<[u8]>,
     pub configured_audience: Option<Arc<str>>,
@@ -385,6 +387,7 @@ pub(crate) mod tests {
             key_thumbprint: [0; 32],
             key_algorithm: crate::Algorithm::ES256,
             key_generation: 1,
+            issuer_index: 0,
             payload: Box::new(*b"{}"),
             configured_audience: None,
         }

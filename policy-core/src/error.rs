@@ -337,6 +337,25 @@ pub enum ConfigError {
         /// What went wrong.
         reason: String,
     },
+    /// Keys given to the builder ([`StaticKeys`](crate::StaticKeys)) could not
+    /// be read or hold no usable verification key.
+    #[error("invalid keys from {origin}: {reason}")]
+    InvalidKeys {
+        /// Which keys: `static JWKS`, `static PEM keys` or the file's path.
+        origin: String,
+        /// What was wrong with them.
+        reason: String,
+    },
+    /// The same issuer was configured twice.
+    #[error("issuer {0:?} is configured more than once")]
+    DuplicateIssuer(String),
+    /// An operation named an issuer the validator does not trust.
+    #[error("issuer {0:?} is not configured")]
+    UnknownIssuer(String),
+    /// [`Validator::reload_keys`](crate::Validator::reload_keys) on an issuer
+    /// whose keys are fetched, not given.
+    #[error("issuer {0:?} fetches its keys; only static keys can be reloaded")]
+    NotStatic(String),
     /// A document from the issuer could not be parsed or was unusable.
     #[error("invalid document from {url}: {reason}")]
     InvalidDocument {

@@ -39,6 +39,9 @@ pub const MAX_KEYS_TRIED_WITHOUT_KID: usize = 4;
 pub(crate) struct KeySet {
     keys: Vec<Arc<VerifyingKey>>,
     by_kid: HashMap<String, Vec<usize>>,
+    /// Keys given without `kid`s (PEM): a token's `kid` names none of them,
+    /// so it is tried as a token without one.
+    any_kid: bool,
     /// How many entries of the document were skipped as unusable.
     pub skipped: usize,
 }
@@ -63,9 +66,17 @@ impl KeySet {
             keys: Vec<serde_json::Value>,
         }
         let doc: Document = serde_json::from_slice(document).map_err(|_| KeySetError::NotJson)?;
+        Self::from_values(doc.keys, allowed)
+    }
+
+    /// A key set from JWK values, judged as [`parse`](Self::parse) judges a document's.
+    pub fn from_values(
+        values: Vec<serde_json::Value>,
+        allowed: &[Algorithm],
+    ) -> Result<KeySet, KeySetError> {
         let mut set = KeySet::default();
         let mut report = Report::default();
-        for value in doc.keys {
+        for value in values {
             match VerifyingKey::from_value(value, allowed) {
                 Ok(key) if set.keys.len() < MAX_JWKS_KEYS => set.insert(key),
                 Ok(_) => {
@@ -84,6 +95,13 @@ impl KeySet {
             return Err(KeySetError::NoUsableKeys);
         }
         Ok(set)
+    }
+
+    /// This set, with every token tried as if it had no `kid`: for keys that
+    /// were given without one (PEM), which a token's `kid` can never name.
+    pub fn matching_any_kid(mut self) -> KeySet {
+        self.any_kid = true;
+        self
     }
 
     fn insert(&mut self, key: VerifyingKey) {
@@ -127,6 +145,12 @@ impl KeySet {
         self.keys.get(index).map(|k| &**k)
     }
 
+    /// The thumbprints of the usable keys, in order.
+    #[cfg(test)]
+    pub fn thumbprints(&self) -> impl Iterator<Item = [u8; 32]> + '_ {
+        self.keys.iter().map(|k| k.thumbprint)
+    }
+
     /// Number of usable keys.
     pub fn len(&self) -> usize {
         self.keys.len()
@@ -141,6 +165,7 @@ impl KeySet {
         alg: Algorithm,
     ) -> Result<Vec<&VerifyingKey>, TokenError> {
         let for_alg = |k: &&VerifyingKey| k.for_algorithm(alg).is_some();
+        let kid = kid.filter(|_| !self.any_kid);
         let candidates: Vec<&VerifyingKey> = match kid {
             Some(kid) => {
                 let usable: Vec<&VerifyingKey> = self

@@ -22,6 +22,9 @@ pub(crate) enum KeySource {
     Discovery { issuer: String },
     /// An explicit JWKS URI.
     Jwks { uri: String },
+    /// Keys given to the builder: never fetched, replaced only by
+    /// [`KeyStore::replace`]. `describe` says where they came from.
+    Static { describe: String },
 }
 
 /// Timing and size limits of the key store (documented on the builder).
@@ -78,24 +81,45 @@ enum Plan {
 }
 
 impl KeyStore {
+    /// A store that fetches its keys from `config.source` on first use, or,
+    /// for a [`KeySource::Static`] source, holds `given` and never fetches.
     pub fn new(
         config: KeyStoreConfig,
         client: reqwest::Client,
+        given: Option<KeySet>,
         on_change: Option<OnKeysChanged>,
     ) -> Self {
+        let (keys, generation, refresh_due) = match given {
+            // Static keys are never refreshed: the refresh is due never.
+            Some(keys) => (keys, 1, u64::MAX),
+            None => (KeySet::default(), 0, 0),
+        };
         KeyStore {
             config,
             on_change,
             client,
-            current: ArcSwap::from_pointee(Snapshot {
-                keys: KeySet::default(),
-                generation: 0,
-            }),
+            current: ArcSwap::from_pointee(Snapshot { keys, generation }),
             discovered: OnceLock::new(),
             started: Instant::now(),
-            refresh_due_ms: AtomicU64::new(0),
+            refresh_due_ms: AtomicU64::new(refresh_due),
             state: Mutex::new(FetchState::default()),
         }
+    }
+
+    /// Whether the keys were given rather than fetched.
+    pub fn is_static(&self) -> bool {
+        matches!(self.config.source, KeySource::Static { .. })
+    }
+
+    /// Replaces given keys (see [`Validator::reload_keys`](crate::Validator::reload_keys)).
+    pub fn replace(&self, keys: KeySet) {
+        let generation = self.current.load().generation + 1;
+        let snapshot = Arc::new(Snapshot { keys, generation });
+        self.current.store(Arc::clone(&snapshot));
+        if let Some(on_change) = &self.on_change {
+            on_change(&snapshot.keys);
+        }
+        tracing::info!(source = %self.describe_source(), keys = snapshot.keys.len(), "replaced static keys");
     }
 
     /// The issuer's discovery document, once fetched.
@@ -105,6 +129,10 @@ impl KeyStore {
 
     pub fn algorithms(&self) -> &[Algorithm] {
         &self.config.algorithms
+    }
+
+    pub fn max_response_bytes(&self) -> usize {
+        self.config.max_response_bytes
     }
 
     /// The current keys, without locking. Starts a background refresh when one is due.
@@ -124,6 +152,10 @@ impl KeyStore {
         self: &Arc<Self>,
         seen: u64,
     ) -> Result<Arc<Snapshot>, Error> {
+        if self.is_static() {
+            // Nothing to fetch: a key the given set lacks is simply unknown.
+            return Err(crate::error::TokenError::UnknownKey.into());
+        }
         let rx = match self.plan_for_missing_key(seen) {
             Plan::Fail(e) => return Err(e),
             Plan::Ready => return Ok(self.current.load_full()),
@@ -184,6 +216,7 @@ impl KeyStore {
         match &self.config.source {
             KeySource::Discovery { issuer } => fetch::discovery_url(issuer),
             KeySource::Jwks { uri } => uri.clone(),
+            KeySource::Static { describe } => describe.clone(),
         }
     }
 
@@ -342,6 +375,12 @@ impl KeyStore {
         let issuer = match &self.config.source {
             KeySource::Jwks { uri } => return Ok(uri.clone()),
             KeySource::Discovery { issuer } => issuer,
+            KeySource::Static { describe } => {
+                return Err(ConfigError::Fetch {
+                    url: describe.clone(),
+                    reason: "static keys are never fetched".into(),
+                });
+            }
         };
         if let Some(discovery) = self.discovered.get() {
             return Ok(discovery.jwks_uri.clone());

@@ -15,11 +15,13 @@ mod claims;
 mod declaration;
 mod error;
 mod fetch;
+mod issuers;
 mod jwks;
 mod key_store;
 mod metadata;
 mod policy;
 mod request;
+mod static_keys;
 mod token_cache;
 mod validator;
 
@@ -42,12 +44,14 @@ pub use crate::authorized::Authorized;
 pub use crate::bearer::{BearerConfig, DEFAULT_MAX_TOKEN_LEN, extract_bearer};
 pub use crate::declaration::{Declaration, declared};
 pub use crate::error::{ConfigError, Denied, Error, RequestError, Result, TokenError};
+pub use crate::issuers::Issuer;
 pub use crate::jwks::{MAX_JWKS_KEYS, MAX_KEYS_TRIED_WITHOUT_KID};
 pub use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
 pub use crate::policy::{
     Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList,
 };
 pub use crate::request::{Rejected, error_response};
+pub use crate::static_keys::StaticKeys;
 pub use crate::validator::{OAuthEndpoints, Validator, ValidatorBuilder};
 
 /// Declares scope constants, checked at compile time, for use in

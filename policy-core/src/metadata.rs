@@ -37,7 +37,7 @@ impl ResourceMetadata {
         scopes.dedup();
         ResourceMetadata {
             resource: validator.audience().unwrap_or_default().to_owned(),
-            authorization_servers: vec![validator.issuer().to_owned()],
+            authorization_servers: validator.issuers().map(str::to_owned).collect(),
             scopes_supported: scopes,
             bearer_methods_supported: vec!["header".to_owned()],
         }

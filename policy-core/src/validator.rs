@@ -13,16 +13,23 @@ use crate::bearer::{BearerConfig, check_token, extract_bearer};
 use crate::claims::{self, Claims};
 use crate::error::{ConfigError, Error, TokenError};
 use crate::fetch;
+use crate::issuers::{Issuer, StoreSettings, TrustedIssuers};
 use crate::jwks::DEFAULT_ALGORITHMS;
-use crate::key_store::{KeySource, KeyStore, KeyStoreConfig, OnKeysChanged};
+use crate::key_store::KeyStoreConfig;
+use crate::static_keys::StaticKeys;
 use crate::token_cache::{PresentedToken, TokenCache};
 
-/// Validates access tokens issued by one issuer, with its published keys.
+/// Validates access tokens issued by one issuer (or several), with its
+/// published keys.
 ///
 /// Build it once at start-up and share it: a clone is cheap (an [`Arc`]).
 /// Building does no I/O, so it succeeds while the issuer is down; discovery
 /// and the key set are fetched on first use (requests fail closed with 503
 /// until the issuer answers), or at once with [`ready`](Validator::ready).
+///
+/// With several issuers ([`ValidatorBuilder::add_issuer`]), a token is routed
+/// by its `iss` to that issuer's keys alone; each issuer has its own key
+/// store, refresh schedule and failure state.
 ///
 /// Requires a Tokio runtime for [`validate`](Validator::validate).
 ///
@@ -45,20 +52,21 @@ pub struct Validator {
 }
 
 struct Inner {
-    issuer: String,
+    issuers: TrustedIssuers,
     audience: Option<Arc<str>>,
+    algorithms: Vec<Algorithm>,
     leeway: i64,
     required_type: Option<String>,
     bearer: BearerConfig,
     resource_metadata: Option<Arc<str>>,
-    store: Arc<KeyStore>,
     cache: Option<Arc<TokenCache>>,
 }
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let issuers: Vec<&str> = self.issuers().collect();
         f.debug_struct("Validator")
-            .field("issuer", &self.inner.issuer)
+            .field("issuers", &issuers)
             .field("audience", &self.inner.audience)
             .finish_non_exhaustive()
     }
@@ -70,12 +78,18 @@ impl Validator {
         ValidatorBuilder::default()
     }
 
-    /// The configured issuer (`iss` must equal it exactly).
+    /// The first configured issuer (with one issuer, `iss` must equal it exactly).
     pub fn issuer(&self) -> &str {
-        &self.inner.issuer
+        self.issuers().next().unwrap_or_default()
     }
 
-    /// The configured audience (API resource indicator), if any.
+    /// Every trusted issuer, in the order configured: a token's `iss` must
+    /// equal one of them exactly.
+    pub fn issuers(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner.issuers.iter().map(|t| t.url.as_str())
+    }
+
+    /// The configured default audience (API resource indicator), if any.
     pub fn audience(&self) -> Option<&str> {
         self.inner.audience.as_deref()
     }
@@ -91,12 +105,19 @@ impl Validator {
     /// [`ready`](Validator::ready), and always `None` for an issuer configured
     /// with a `jwks_uri`): for API documents and client configuration.
     pub fn oauth_endpoints(&self) -> Vec<OAuthEndpoints> {
-        let discovery = self.inner.store.discovery();
-        vec![OAuthEndpoints {
-            issuer: self.inner.issuer.clone(),
-            authorization_endpoint: discovery.and_then(|d| d.authorization_endpoint.clone()),
-            token_endpoint: discovery.and_then(|d| d.token_endpoint.clone()),
-        }]
+        self.inner
+            .issuers
+            .iter()
+            .map(|trusted| {
+                let discovery = trusted.store.discovery();
+                OAuthEndpoints {
+                    issuer: trusted.url.clone(),
+                    authorization_endpoint: discovery
+                        .and_then(|d| d.authorization_endpoint.clone()),
+                    token_endpoint: discovery.and_then(|d| d.token_endpoint.clone()),
+                }
+            })
+            .collect()
     }
 
     /// The bearer extraction limits.
@@ -104,10 +125,73 @@ impl Validator {
         &self.inner.bearer
     }
 
-    /// Runs discovery and fetches the key set now, unless already done, so a
-    /// service can refuse to start while its issuer is unreachable or misconfigured.
+    /// Runs discovery and fetches the key set of every issuer now, unless
+    /// already done, so a service can refuse to start while an issuer is
+    /// unreachable or misconfigured. The first issuer's error, in configured
+    /// order; see [`ready_each`](Validator::ready_each) to start with the
+    /// issuers that are up.
     pub async fn ready(&self) -> Result<(), ConfigError> {
-        self.inner.store.ready().await
+        self.ready_each()
+            .await
+            .into_iter()
+            .try_for_each(|(_, outcome)| outcome)
+    }
+
+    /// [`ready`](Validator::ready) for each issuer, concurrently: each
+    /// issuer's URL and outcome, in configured order. An issuer that is down
+    /// keeps retrying on demand (its tokens get 503 meanwhile) and never
+    /// affects the others.
+    pub async fn ready_each(&self) -> Vec<(String, Result<(), ConfigError>)> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, trusted) in self.inner.issuers.iter().enumerate() {
+            let store = Arc::clone(&trusted.store);
+            tasks.spawn(async move { (index, store.ready().await) });
+        }
+        let mut outcomes: Vec<Option<Result<(), ConfigError>>> =
+            self.inner.issuers.iter().map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((index, outcome)) = joined
+                && let Some(slot) = outcomes.get_mut(index)
+            {
+                *slot = Some(outcome);
+            }
+        }
+        self.inner
+            .issuers
+            .iter()
+            .zip(outcomes)
+            .map(|(trusted, outcome)| {
+                let outcome = outcome.unwrap_or_else(|| {
+                    Err(ConfigError::Fetch {
+                        url: trusted.url.clone(),
+                        reason: "the readiness check did not finish".into(),
+                    })
+                });
+                (trusted.url.clone(), outcome)
+            })
+            .collect()
+    }
+
+    /// Replaces the [`StaticKeys`] of `issuer` (configured with
+    /// [`ValidatorBuilder::keys`] or [`Issuer::keys`]), for instance after a
+    /// key file changed: the new keys are read and judged first, and on any
+    /// error the old ones stay. Cached tokens whose key is gone are
+    /// verified afresh. Keys that are fetched cannot be replaced.
+    pub fn reload_keys(&self, issuer: &str, keys: StaticKeys) -> Result<(), ConfigError> {
+        let (_, trusted) = self
+            .inner
+            .issuers
+            .route(issuer)
+            .ok_or_else(|| ConfigError::UnknownIssuer(issuer.to_owned()))?;
+        if !trusted.store.is_static() {
+            return Err(ConfigError::NotStatic(issuer.to_owned()));
+        }
+        let set = keys.load(
+            trusted.store.algorithms(),
+            trusted.store.max_response_bytes(),
+        )?;
+        trusted.store.replace(set);
+        Ok(())
     }
 
     /// Extracts the bearer token from all of a request's `Authorization`
@@ -170,7 +254,10 @@ impl Validator {
     /// if not: it is then verified afresh).
     fn recheck_cached(&self, claims: &Claims) -> Result<bool, TokenError> {
         check_time(claims.expires_at, claims.not_before, self.inner.leeway)?;
-        let snapshot = self.inner.store.snapshot();
+        let Some(trusted) = self.inner.issuers.get(claims.issuer_index) else {
+            return Ok(false);
+        };
+        let snapshot = trusted.store.snapshot();
         Ok(snapshot.generation == claims.key_generation
             || snapshot.keys.contains(
                 claims.key_id.as_deref(),
@@ -185,7 +272,7 @@ impl Validator {
         let (signing_input, header_b64, payload_b64, signature_b64) = split(token)?;
         let header =
             claims::parse_header(&decode_segment(header_b64, "the header is not base64url")?)?;
-        let alg = allowed_algorithm(&header.alg, inner.store.algorithms())?;
+        let alg = allowed_algorithm(&header.alg, &inner.algorithms)?;
         if header.has_crit {
             return Err(TokenError::CriticalHeader.into());
         }
@@ -199,25 +286,30 @@ impl Validator {
             .decode(signature_b64)
             .map_err(|_| TokenError::Malformed("the signature is not base64url"))?;
 
+        // Routed by `iss`, read before the signature is checked: only the
+        // keys of a configured issuer are ever looked at or fetched.
+        let payload = decode_segment(payload_b64, "the payload is not base64url")?;
+        let raw = claims::parse_claims(&payload)?;
+        let issuer = raw.iss.ok_or(TokenError::MissingClaim("iss"))?;
+        let (issuer_index, trusted) = inner
+            .issuers
+            .route(&issuer)
+            .ok_or(TokenError::WrongIssuer)?;
+        let store = &trusted.store;
+
         let kid = header.kid.as_deref();
-        let snapshot = inner.store.snapshot();
+        let snapshot = store.snapshot();
         let mut generation = snapshot.generation;
         let mut verdict = snapshot.keys.verify(kid, alg, signing_input, &signature);
         drop(snapshot);
         if verdict == Err(TokenError::UnknownKey) {
             // Only a key we do not have justifies asking the issuer again.
-            let refreshed = inner.store.fetch_for_missing_key(generation).await?;
+            let refreshed = store.fetch_for_missing_key(generation).await?;
             generation = refreshed.generation;
             verdict = refreshed.keys.verify(kid, alg, signing_input, &signature);
         }
         let key_thumbprint = verdict?;
 
-        let payload = decode_segment(payload_b64, "the payload is not base64url")?;
-        let raw = claims::parse_claims(&payload)?;
-        let issuer = raw.iss.ok_or(TokenError::MissingClaim("iss"))?;
-        if issuer != inner.issuer {
-            return Err(TokenError::WrongIssuer.into());
-        }
         let expires_at = raw.exp.ok_or(TokenError::MissingClaim("exp"))?;
         check_time(expires_at, raw.nbf, inner.leeway)?;
         Ok(Arc::new(Claims {
@@ -233,8 +325,9 @@ impl Validator {
             key_thumbprint,
             key_algorithm: alg,
             key_generation: generation,
+            issuer_index,
             payload: payload.into_boxed_slice(),
-            configured_audience: inner.audience.clone(),
+            configured_audience: trusted.audience.clone().or_else(|| inner.audience.clone()),
         }))
     }
 }
@@ -315,6 +408,8 @@ pub(crate) fn now() -> i64 {
 pub struct ValidatorBuilder {
     issuer: Option<String>,
     jwks_uri: Option<String>,
+    keys: Option<StaticKeys>,
+    more_issuers: Vec<Issuer>,
     audience: Option<String>,
     algorithms: Vec<Algorithm>,
     leeway: Duration,
@@ -338,6 +433,8 @@ impl Default for ValidatorBuilder {
         ValidatorBuilder {
             issuer: None,
             jwks_uri: None,
+            keys: None,
+            more_issuers: Vec::new(),
             audience: None,
             algorithms: DEFAULT_ALGORITHMS.to_vec(),
             leeway: Duration::from_secs(60),
@@ -368,14 +465,37 @@ impl ValidatorBuilder {
         self
     }
 
-    /// The JWKS URL, skipping discovery. Default: discovered.
+    /// The JWKS URL of the [`issuer`](Self::issuer), skipping discovery.
+    /// Default: discovered.
     pub fn jwks_uri(mut self, uri: impl Into<String>) -> Self {
         self.jwks_uri = Some(uri.into());
         self
     }
 
+    /// Keys of the [`issuer`](Self::issuer) given up front: a JWKS document
+    /// or PEM public keys, read and judged by [`build`](Self::build), never
+    /// fetched (no network at all), replaced only by
+    /// [`Validator::reload_keys`]. The issuer string need not be a URL then.
+    /// Default: fetched.
+    pub fn keys(mut self, keys: StaticKeys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// One more issuer to trust, with its own keys and optionally its own
+    /// audience (see [`Issuer`]). A token is routed by its `iss` to the one
+    /// issuer that equals it, and verified only with that issuer's keys; a
+    /// token from an issuer not configured is refused as `wrong_issuer`
+    /// without any request. Trusting an issuer means trusting every token it
+    /// signs: list only issuers you control or have vetted.
+    pub fn add_issuer(mut self, issuer: Issuer) -> Self {
+        self.more_issuers.push(issuer);
+        self
+    }
+
     /// The API resource indicator: the audience that [`Policy`](crate::Policy)s
-    /// require unless they name their own. Default: none (such policies deny).
+    /// require unless they name their own, for every issuer that does not name
+    /// its own ([`Issuer::audience`]). Default: none (such policies deny).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
         self
@@ -509,10 +629,9 @@ impl ValidatorBuilder {
         self
     }
 
-    /// Checks the configuration and builds the validator. No network I/O.
+    /// Checks the configuration and builds the validator. No network I/O
+    /// (static keys are read from their files now).
     pub fn build(self) -> Result<Validator, ConfigError> {
-        let issuer = self.issuer.ok_or(ConfigError::MissingIssuer)?;
-        fetch::check_url(&issuer, "issuer")?;
         if let Some(url) = &self.resource_metadata {
             fetch::check_url(url, "resource metadata")?;
         }
@@ -524,15 +643,28 @@ impl ValidatorBuilder {
                 "HMAC algorithms cannot be used with keys from a JWKS",
             ));
         }
-        let source = match self.jwks_uri {
-            Some(uri) => {
-                fetch::check_url(&uri, "JWKS")?;
-                KeySource::Jwks { uri }
+        let first = match self.issuer {
+            Some(url) => {
+                let mut first = Issuer::new(url);
+                if let Some(uri) = self.jwks_uri {
+                    first = first.jwks_uri(uri);
+                }
+                if let Some(keys) = self.keys {
+                    first = first.keys(keys);
+                }
+                Some(first)
             }
-            None => KeySource::Discovery {
-                issuer: issuer.clone(),
-            },
+            // Keys or a JWKS URI for an issuer never named: a mistake, not a default.
+            None if self.jwks_uri.is_some() || self.keys.is_some() => {
+                return Err(ConfigError::MissingIssuer);
+            }
+            None => None,
         };
+        let issuers: Vec<Issuer> = first.into_iter().chain(self.more_issuers).collect();
+        let describe = issuers
+            .first()
+            .map(|i| i.url().to_owned())
+            .unwrap_or_default();
         let client = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
@@ -541,47 +673,41 @@ impl ValidatorBuilder {
                 .redirect(fetch::redirect_policy())
                 .build()
                 .map_err(|_| ConfigError::Fetch {
-                    url: issuer.clone(),
+                    url: describe,
                     reason: "the HTTP client could not be initialised".into(),
                 })?,
         };
         let cache =
             (self.cache_capacity > 0).then(|| Arc::new(TokenCache::new(self.cache_capacity)));
-        let on_change: Option<OnKeysChanged> = cache.clone().map(|cache| {
-            Box::new(move |keys: &crate::jwks::KeySet| {
-                cache.retain_keys(|claims| {
-                    keys.contains(
-                        claims.key_id.as_deref(),
-                        claims.key_algorithm,
-                        &claims.key_thumbprint,
-                    )
-                });
-            }) as OnKeysChanged
-        });
-        let store = KeyStore::new(
-            KeyStoreConfig {
-                source,
-                algorithms: self.algorithms,
-                unknown_kid_refetch_interval: self.unknown_kid_refetch_interval,
-                default_refresh: self.default_refresh,
-                min_refresh: self.min_refresh,
-                max_refresh: self.max_refresh,
-                retry_after_failure: self.retry_after_failure,
-                max_response_bytes: self.max_response_bytes,
-                fetch_timeout: self.timeout,
+        let algorithms = self.algorithms.clone();
+        let store_config = move |source| KeyStoreConfig {
+            source,
+            algorithms: algorithms.clone(),
+            unknown_kid_refetch_interval: self.unknown_kid_refetch_interval,
+            default_refresh: self.default_refresh,
+            min_refresh: self.min_refresh,
+            max_refresh: self.max_refresh,
+            retry_after_failure: self.retry_after_failure,
+            max_response_bytes: self.max_response_bytes,
+            fetch_timeout: self.timeout,
+        };
+        let issuers = TrustedIssuers::build(
+            issuers,
+            &StoreSettings {
+                config: Box::new(store_config),
+                client,
+                cache: cache.clone(),
             },
-            client,
-            on_change,
-        );
+        )?;
         Ok(Validator {
             inner: Arc::new(Inner {
-                issuer,
+                issuers,
                 audience: self.audience.map(Arc::from),
+                algorithms: self.algorithms,
                 leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
                 required_type: self.required_type,
                 bearer: self.bearer,
                 resource_metadata: self.resource_metadata.map(Arc::from),
-                store: Arc::new(store),
                 cache,
             }),
         })

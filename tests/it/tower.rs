@@ -329,11 +329,13 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
             .scopes(["reports:read", "api:read"])
             .sign(),
     );
+    // Another issuer's key signing a token that claims to come from ours.
     let foreign = bearer(
         &start_issuer()
             .await
             .token()
             .for_global_api(API)
+            .issuer(issuer.issuer())
             .scopes(["api:read"])
             .sign(),
     );

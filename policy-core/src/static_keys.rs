@@ -1,0 +1,301 @@
+//! Keys without discovery: a JWKS document or PEM public keys given to the
+//! validator, for air-gapped services and tests. They go through the same
+//! judgement as fetched keys (no private keys, no HMAC, RSA size and ROCA).
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rustls_pki_types::pem::{PemObject as _, SectionKind};
+use serde_json::{Value, json};
+use spki::der::Decode as _;
+use spki::der::asn1::UintRef;
+use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
+
+use crate::algorithm::Algorithm;
+use crate::error::ConfigError;
+use crate::jwks::{KeySet, KeySetError};
+
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+
+/// Verification keys given up front instead of fetched from the issuer: no
+/// network at all. Read and judged once, when the validator is built (or
+/// when [`Validator::reload_keys`](crate::Validator::reload_keys) replaces them).
+///
+/// The algorithm rules of fetched keys apply: the validator's algorithm
+/// allow-list, never `none` or HMAC, RSA moduli of 2048 to 8192 bits without
+/// the ROCA fingerprint, no private keys, at most
+/// [`MAX_JWKS_KEYS`](crate::MAX_JWKS_KEYS) keys.
+///
+/// ```
+/// use bearer_policy::{StaticKeys, Validator};
+///
+/// let pem = "-----BEGIN PUBLIC KEY-----
+/// MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
+/// -----END PUBLIC KEY-----";
+/// let validator = Validator::builder()
+///     .issuer("https://auth.internal.example")
+///     .audience("https://api.internal.example")
+///     .keys(StaticKeys::pem(pem))
+///     .build()?;
+/// # Ok::<(), bearer_policy::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct StaticKeys {
+    source: Source,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Jwks(String),
+    JwksFile(PathBuf),
+    Pem(String),
+    PemFile(PathBuf),
+}
+
+impl StaticKeys {
+    /// A JSON Web Key Set document (`{"keys": [...]}`), as an issuer publishes
+    /// it. Tokens are matched to keys by `kid` exactly as with a fetched set.
+    pub fn jwks(document: impl Into<String>) -> Self {
+        StaticKeys {
+            source: Source::Jwks(document.into()),
+        }
+    }
+
+    /// A JWKS document in a file, read once when the validator is built.
+    pub fn jwks_file(path: impl Into<PathBuf>) -> Self {
+        StaticKeys {
+            source: Source::JwksFile(path.into()),
+        }
+    }
+
+    /// PEM `PUBLIC KEY` blocks (X.509 SubjectPublicKeyInfo, what
+    /// `openssl pkey -pubout` writes): RSA, EC P-256 or P-384, or Ed25519, one
+    /// or more. Other PEM blocks are ignored, except private keys, which are
+    /// refused. A PEM key has no `kid`, so any token's `kid` may use it: a
+    /// token is tried against at most
+    /// [`MAX_KEYS_TRIED_WITHOUT_KID`](crate::MAX_KEYS_TRIED_WITHOUT_KID) keys
+    /// of its algorithm, in the order given.
+    pub fn pem(text: impl Into<String>) -> Self {
+        StaticKeys {
+            source: Source::Pem(text.into()),
+        }
+    }
+
+    /// PEM public keys in a file, read once when the validator is built.
+    pub fn pem_file(path: impl Into<PathBuf>) -> Self {
+        StaticKeys {
+            source: Source::PemFile(path.into()),
+        }
+    }
+
+    /// Where the keys come from, for messages: `static JWKS`, `static PEM` or the file.
+    pub(crate) fn describe(&self) -> String {
+        match &self.source {
+            Source::Jwks(_) => "static JWKS".to_owned(),
+            Source::Pem(_) => "static PEM keys".to_owned(),
+            Source::JwksFile(path) | Source::PemFile(path) => path.display().to_string(),
+        }
+    }
+
+    /// Reads (files at most `max_bytes`) and judges the keys.
+    pub(crate) fn load(
+        &self,
+        algorithms: &[Algorithm],
+        max_bytes: usize,
+    ) -> Result<KeySet, ConfigError> {
+        let invalid = |reason: String| ConfigError::InvalidKeys {
+            origin: self.describe(),
+            reason,
+        };
+        let read = |path: &Path| read_bounded(path, max_bytes).map_err(invalid);
+        let keys = match &self.source {
+            Source::Jwks(text) => KeySet::parse(text.as_bytes(), algorithms),
+            Source::JwksFile(path) => KeySet::parse(&read(path)?, algorithms),
+            Source::Pem(text) => pem_key_set(text.as_bytes(), algorithms).map_err(invalid)?,
+            Source::PemFile(path) => pem_key_set(&read(path)?, algorithms).map_err(invalid)?,
+        };
+        keys.map_err(|e| {
+            invalid(match e {
+                KeySetError::NotJson => "not a JSON Web Key Set".into(),
+                KeySetError::NoUsableKeys => {
+                    "no usable signing key for the allowed algorithms".into()
+                }
+            })
+        })
+    }
+}
+
+fn read_bounded(path: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {}", e.kind()))?;
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot be read: {}", e.kind()))?;
+    if bytes.len() > max_bytes {
+        return Err(format!("larger than {max_bytes} bytes"));
+    }
+    Ok(bytes)
+}
+
+/// The PEM public keys as one key set that ignores `kid`s.
+fn pem_key_set(
+    text: &[u8],
+    algorithms: &[Algorithm],
+) -> Result<Result<KeySet, KeySetError>, String> {
+    let mut jwks = Vec::new();
+    for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(text) {
+        let (kind, der) = section.map_err(|_| "malformed PEM".to_owned())?;
+        match kind {
+            SectionKind::PublicKey => jwks.push(spki_to_jwk(&der)?),
+            SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey => {
+                return Err("a private key was given: give its public key".into());
+            }
+            _ => {}
+        }
+    }
+    if jwks.is_empty() {
+        return Err("no PEM `PUBLIC KEY` block".into());
+    }
+    Ok(KeySet::from_values(jwks, algorithms).map(KeySet::matching_any_kid))
+}
+
+/// A SubjectPublicKeyInfo as the JWK of the same public key, so that it is
+/// judged and parsed exactly as a published key.
+fn spki_to_jwk(der: &[u8]) -> Result<Value, String> {
+    let unsupported =
+        || "a public key of a type other than RSA, P-256, P-384 or Ed25519".to_owned();
+    let malformed = || "a `PUBLIC KEY` block that is not a valid public key".to_owned();
+    let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| malformed())?;
+    let key = spki.subject_public_key.as_bytes().ok_or_else(malformed)?;
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    match spki.algorithm.oid {
+        RSA_ENCRYPTION => {
+            let rsa = pkcs1::RsaPublicKey::<UintRef<'_>>::from_der(key).map_err(|_| malformed())?;
+            Ok(json!({
+                "kty": "RSA",
+                "n": b64(rsa.modulus.as_bytes()),
+                "e": b64(rsa.public_exponent.as_bytes()),
+            }))
+        }
+        EC_PUBLIC_KEY => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+                .ok_or_else(malformed)?;
+            let (crv, len) = match curve {
+                P256 => ("P-256", 32),
+                P384 => ("P-384", 48),
+                _ => return Err(unsupported()),
+            };
+            // An uncompressed point: 0x04, then x and y of `len` bytes each.
+            match key.split_first() {
+                Some((0x04, xy)) if xy.len() == 2 * len => {
+                    let (x, y) = xy.split_at(len);
+                    Ok(json!({"kty": "EC", "crv": crv, "x": b64(x), "y": b64(y)}))
+                }
+                _ => Err(malformed()),
+            }
+        }
+        ED25519 => Ok(json!({"kty": "OKP", "crv": "Ed25519", "x": b64(key)})),
+        _ => Err(unsupported()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwks::DEFAULT_ALGORITHMS;
+
+    // `openssl genpkey -algorithm ed25519 | openssl pkey -pubout`
+    const ED25519_PEM: &str = "-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
+-----END PUBLIC KEY-----";
+
+    fn load(keys: StaticKeys) -> Result<KeySet, ConfigError> {
+        keys.load(DEFAULT_ALGORITHMS, 1 << 20)
+    }
+
+    fn reason(result: Result<KeySet, ConfigError>) -> String {
+        match result {
+            Err(ConfigError::InvalidKeys { reason, .. }) => reason,
+            Err(other) => panic!("unexpected error {other:?}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn an_ed25519_pem_key_becomes_one_key_for_eddsa_only() {
+        let set = load(StaticKeys::pem(ED25519_PEM)).unwrap();
+        assert_eq!(set.len(), 1);
+        assert!(set.contains(None, Algorithm::EdDSA, &set_thumbprint(&set)));
+        let other = load(StaticKeys::pem(ED25519_PEM)).unwrap().verify(
+            Some("any"),
+            Algorithm::ES256,
+            b"x",
+            b"y",
+        );
+        assert_eq!(other, Err(crate::TokenError::AlgorithmMismatch));
+    }
+
+    fn set_thumbprint(set: &KeySet) -> [u8; 32] {
+        set.thumbprints().next().unwrap()
+    }
+
+    #[test]
+    fn hostile_pem_is_refused_with_a_reason() {
+        assert_eq!(
+            reason(load(StaticKeys::pem(""))),
+            "no PEM `PUBLIC KEY` block"
+        );
+        assert_eq!(
+            reason(load(StaticKeys::pem(
+                "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"
+            ))),
+            "a `PUBLIC KEY` block that is not a valid public key"
+        );
+        assert_eq!(
+            reason(load(StaticKeys::pem(
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"
+            ))),
+            "a private key was given: give its public key"
+        );
+        // An EdDSA key under an allow-list without EdDSA: nothing usable.
+        assert_eq!(
+            reason(StaticKeys::pem(ED25519_PEM).load(&[Algorithm::RS256], 1 << 20)),
+            "no usable signing key for the allowed algorithms"
+        );
+    }
+
+    #[test]
+    fn jwks_text_and_files_are_judged_like_fetched_sets() {
+        assert_eq!(
+            reason(load(StaticKeys::jwks("[]"))),
+            "not a JSON Web Key Set"
+        );
+        assert_eq!(
+            reason(load(StaticKeys::jwks(
+                r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#
+            ))),
+            "no usable signing key for the allowed algorithms"
+        );
+        let missing = StaticKeys::jwks_file("/nonexistent/bearer-policy/jwks.json");
+        assert_eq!(reason(load(missing)), "cannot be read: entity not found");
+        let dir = std::env::temp_dir().join(format!("bearer-policy-static-{}", std::process::id()));
+        std::fs::write(&dir, "x".repeat(100)).unwrap();
+        assert_eq!(
+            reason(StaticKeys::pem_file(&dir).load(DEFAULT_ALGORITHMS, 10)),
+            "larger than 10 bytes"
+        );
+        std::fs::remove_file(&dir).unwrap();
+    }
+}

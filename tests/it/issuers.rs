@@ -1,0 +1,262 @@
+//! Several trusted issuers, each a real `TestIssuer` on loopback: routing by
+//! `iss` to that issuer's keys alone, refusal of unconfigured issuers without
+//! any request, independent failure and rotation, per-issuer audiences.
+
+use std::time::Duration;
+
+use bearer_policy::testing::TestIssuer;
+use bearer_policy::{
+    Algorithm, ConfigError, Denied, Error, Issuer, Model, Policy, TokenError, Validator,
+    ValidatorBuilder,
+};
+
+const AUDIENCE: &str = "https://api.example.com";
+
+/// Requests each issuer has served (discovery and JWKS).
+fn requests(issuer: &TestIssuer) -> usize {
+    issuer.discovery_requests() + issuer.jwks_requests()
+}
+
+/// A validator trusting `first`, then each of `more`, with short timeouts.
+fn trusting(first: &TestIssuer, more: &[&TestIssuer]) -> ValidatorBuilder {
+    more.iter().fold(
+        Validator::builder()
+            .issuer(first.issuer())
+            .audience(AUDIENCE)
+            .connect_timeout(Duration::from_millis(500))
+            .timeout(Duration::from_secs(1))
+            .retry_after_failure(Duration::from_millis(300))
+            .unknown_kid_refetch_interval(Duration::ZERO),
+        |builder, issuer| builder.add_issuer(Issuer::new(issuer.issuer())),
+    )
+}
+
+fn token(issuer: &TestIssuer) -> String {
+    issuer.token().for_global_api(AUDIENCE).sign()
+}
+
+#[tokio::test]
+async fn each_issuers_tokens_are_accepted_and_say_which_issuer_signed_them() {
+    let (a, b) = (TestIssuer::start().await, TestIssuer::start().await);
+    let validator = trusting(&a, &[&b]).build().unwrap();
+    assert_eq!(
+        validator.issuers().collect::<Vec<_>>(),
+        [a.issuer(), b.issuer()]
+    );
+    for issuer in [&a, &b] {
+        let auth = validator.validate(&token(issuer)).await.unwrap();
+        assert_eq!(auth.issuer(), issuer.issuer());
+        Policy::new(Model::GlobalApi).check(&auth, None).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_token_from_an_issuer_not_configured_costs_no_request_at_all() {
+    let (a, b) = (TestIssuer::start().await, TestIssuer::start().await);
+    let stranger = TestIssuer::start().await;
+    let validator = trusting(&a, &[&b]).build().unwrap();
+    validator.ready().await.unwrap();
+    a.reset_counters();
+    b.reset_counters();
+    // Signed by a key no trusted issuer has, so only `iss` can refuse it early.
+    for _ in 0..5 {
+        assert_eq!(
+            validator.validate(&token(&stranger)).await.unwrap_err(),
+            Error::InvalidToken(TokenError::WrongIssuer)
+        );
+    }
+    assert_eq!(requests(&a) + requests(&b) + requests(&stranger), 0);
+    // Before `ready`, too: a cold validator asks nobody about a stranger's token.
+    let cold = trusting(&a, &[&b]).build().unwrap();
+    assert_eq!(
+        cold.validate(&token(&stranger)).await.unwrap_err(),
+        Error::InvalidToken(TokenError::WrongIssuer)
+    );
+    assert_eq!(requests(&a) + requests(&b) + requests(&stranger), 0);
+}
+
+#[tokio::test]
+async fn a_token_is_verified_with_its_own_issuers_keys_only() {
+    let (a, b) = (TestIssuer::start().await, TestIssuer::start().await);
+    let validator = trusting(&a, &[&b]).build().unwrap();
+    validator.ready().await.unwrap();
+    // B signs a token claiming to come from A, under a kid only B publishes.
+    let kid = b.rotate();
+    assert!(!a.kids().contains(&kid));
+    let forged = b.token().for_global_api(AUDIENCE).issuer(a.issuer()).sign();
+    assert_eq!(
+        validator.validate(&forged).await.unwrap_err(),
+        Error::InvalidToken(TokenError::UnknownKey)
+    );
+    // ...and under A's kid: A's key does not verify B's signature.
+    let forged = b
+        .token()
+        .for_global_api(AUDIENCE)
+        .issuer(a.issuer())
+        .kid(a.current_kid())
+        .sign();
+    assert_eq!(
+        validator.validate(&forged).await.unwrap_err(),
+        Error::InvalidToken(TokenError::InvalidSignature)
+    );
+}
+
+#[tokio::test]
+async fn an_issuer_that_is_down_affects_only_its_own_tokens() {
+    let (a, b) = (TestIssuer::start().await, TestIssuer::start().await);
+    let (token_a, token_b) = (token(&a), token(&b));
+    b.stop().await;
+    let validator = trusting(&a, &[&b]).build().unwrap();
+
+    let outcomes = validator.ready_each().await;
+    assert_eq!(outcomes.len(), 2);
+    assert_eq!(outcomes[0], (a.issuer(), Ok(())));
+    assert_eq!(outcomes[1].0, b.issuer());
+    assert!(matches!(outcomes[1].1, Err(ConfigError::Fetch { .. })));
+    assert!(
+        validator.ready().await.is_err(),
+        "not every issuer is ready"
+    );
+
+    assert_eq!(
+        validator.validate(&token_a).await.unwrap().issuer(),
+        a.issuer()
+    );
+    let error = validator.validate(&token_b).await.unwrap_err();
+    assert_eq!(error.status(), 503, "{error:?}");
+    assert!(matches!(error, Error::KeysUnavailable { .. }));
+
+    // B comes back: after its own back-off, its tokens pass; A never noticed.
+    b.restart().await;
+    let mut outcome = validator.validate(&token_b).await;
+    for _ in 0..20 {
+        if outcome.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        outcome = validator.validate(&token_b).await;
+    }
+    assert_eq!(outcome.unwrap().issuer(), b.issuer());
+    validator.ready().await.unwrap();
+}
+
+#[tokio::test]
+async fn one_issuer_rotating_fetches_only_its_own_keys() {
+    let a = TestIssuer::start().await;
+    let b = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let validator = trusting(&a, &[&b]).build().unwrap();
+    validator.ready().await.unwrap();
+    a.reset_counters();
+    b.reset_counters();
+    b.rotate();
+    assert_eq!(
+        validator.validate(&token(&b)).await.unwrap().issuer(),
+        b.issuer()
+    );
+    assert_eq!(b.jwks_requests(), 1, "B refetched its key set once");
+    assert_eq!(requests(&a), 0, "A was not asked");
+    validator.validate(&token(&a)).await.unwrap();
+    assert_eq!(requests(&a), 0, "A's keys were still current");
+}
+
+#[tokio::test]
+async fn an_issuer_may_name_its_own_audience() {
+    let (a, b) = (TestIssuer::start().await, TestIssuer::start().await);
+    let partner = "https://partner-api.example.com";
+    let validator = Validator::builder()
+        .issuer(a.issuer())
+        .audience(AUDIENCE)
+        .add_issuer(Issuer::new(b.issuer()).audience(partner))
+        .build()
+        .unwrap();
+    let policy = Policy::new(Model::GlobalApi);
+    let b_for_default = b.token().for_global_api(AUDIENCE).sign();
+    let auth = validator.validate(&b_for_default).await.unwrap();
+    assert_eq!(policy.check(&auth, None), Err(Denied::WrongAudience));
+    let b_for_partner = b.token().for_global_api(partner).sign();
+    let auth = validator.validate(&b_for_partner).await.unwrap();
+    policy.check(&auth, None).unwrap();
+    // A's tokens keep the default audience.
+    let auth = validator.validate(&token(&a)).await.unwrap();
+    policy.check(&auth, None).unwrap();
+    let a_for_partner = a.token().for_global_api(partner).sign();
+    let auth = validator.validate(&a_for_partner).await.unwrap();
+    assert_eq!(policy.check(&auth, None), Err(Denied::WrongAudience));
+}
+
+#[test]
+fn the_issuer_list_is_checked_when_the_validator_is_built() {
+    let duplicate = Validator::builder()
+        .issuer("https://a.example/oidc")
+        .add_issuer(Issuer::new("https://a.example/oidc"))
+        .build();
+    assert_eq!(
+        duplicate.err(),
+        Some(ConfigError::DuplicateIssuer(
+            "https://a.example/oidc".into()
+        ))
+    );
+    assert!(matches!(
+        Validator::builder()
+            .issuer("https://a.example/oidc")
+            .add_issuer(Issuer::new("not a url"))
+            .build(),
+        Err(ConfigError::InvalidUrl { what: "issuer", .. })
+    ));
+    assert!(matches!(
+        Validator::builder()
+            .add_issuer(Issuer::new("https://a.example").jwks_uri("ftp://a.example/keys"))
+            .build(),
+        Err(ConfigError::InvalidUrl { what: "JWKS", .. })
+    ));
+    // Issuers added alone are enough; a JWKS URI for no issuer is not.
+    let only_added = Validator::builder()
+        .add_issuer(Issuer::new("https://a.example/oidc"))
+        .add_issuer(Issuer::new("https://b.example/oidc"))
+        .build()
+        .unwrap();
+    assert_eq!(only_added.issuer(), "https://a.example/oidc");
+    assert_eq!(only_added.issuers().count(), 2);
+    assert_eq!(
+        Validator::builder()
+            .jwks_uri("https://a.example/keys")
+            .add_issuer(Issuer::new("https://b.example/oidc"))
+            .build()
+            .err(),
+        Some(ConfigError::MissingIssuer)
+    );
+}
+
+#[tokio::test]
+async fn many_issuers_route_through_the_lookup_table() {
+    // More issuers than are compared one by one: routing uses a map.
+    let issuers = es256_issuers(12).await;
+    let validator = issuers
+        .iter()
+        .skip(1)
+        .fold(
+            Validator::builder().issuer(issuers[0].issuer()),
+            |builder, issuer| builder.add_issuer(Issuer::new(issuer.issuer())),
+        )
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    for issuer in [&issuers[0], &issuers[7], &issuers[11]] {
+        let auth = validator.validate(&token(issuer)).await.unwrap();
+        assert_eq!(auth.issuer(), issuer.issuer());
+    }
+    let stranger = TestIssuer::start().await;
+    assert_eq!(
+        validator.validate(&token(&stranger)).await.unwrap_err(),
+        Error::InvalidToken(TokenError::WrongIssuer)
+    );
+}
+
+/// `n` issuers with ES256 keys (quick to generate).
+async fn es256_issuers(n: usize) -> Vec<TestIssuer> {
+    let mut issuers = Vec::with_capacity(n);
+    for _ in 0..n {
+        issuers.push(TestIssuer::with_algorithms(&[Algorithm::ES256]).await);
+    }
+    issuers
+}

@@ -1,0 +1,246 @@
+//! Keys without discovery: a JWKS document or PEM public keys given to the
+//! builder verify tokens with no request at all, under the same algorithm
+//! rules as fetched keys, and are replaced only by `reload_keys`.
+
+use bearer_policy::testing::TestIssuer;
+use bearer_policy::{Algorithm, ConfigError, Error, Issuer, StaticKeys, TokenError, Validator};
+use serde_json::json;
+
+use crate::common::hmac_token;
+
+const AUDIENCE: &str = "https://api.example.com";
+
+fn requests(issuer: &TestIssuer) -> usize {
+    issuer.discovery_requests() + issuer.jwks_requests()
+}
+
+fn token(issuer: &TestIssuer) -> String {
+    issuer.token().for_global_api(AUDIENCE).sign()
+}
+
+fn with_keys(issuer: &TestIssuer, keys: StaticKeys) -> Validator {
+    Validator::builder()
+        .issuer(issuer.issuer())
+        .audience(AUDIENCE)
+        .keys(keys)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_jwks_document_verifies_tokens_with_the_issuer_stopped() {
+    let issuer = TestIssuer::start().await;
+    let jwks = issuer.jwks_json().to_string();
+    let token = token(&issuer);
+    issuer.stop().await;
+    let validator = with_keys(&issuer, StaticKeys::jwks(jwks));
+    validator.ready().await.unwrap();
+    assert_eq!(
+        validator.validate(&token).await.unwrap().issuer(),
+        issuer.issuer()
+    );
+    // An unknown kid is a 401 at once: there is nothing to refetch.
+    let unknown = issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .kid("elsewhere")
+        .sign();
+    assert_eq!(
+        validator.validate(&unknown).await.unwrap_err(),
+        Error::InvalidToken(TokenError::UnknownKey)
+    );
+    assert_eq!(requests(&issuer), 0);
+}
+
+#[tokio::test]
+async fn pem_public_keys_of_each_type_verify_tokens_whatever_their_kid() {
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ] {
+        let issuer = TestIssuer::with_algorithms(&[alg]).await;
+        let pem = issuer.public_key_pem(&issuer.current_kid()).unwrap();
+        let validator = with_keys(&issuer, StaticKeys::pem(pem));
+        let with_kid = token(&issuer);
+        let without_kid = issuer.token().for_global_api(AUDIENCE).no_kid().sign();
+        for token in [with_kid, without_kid] {
+            assert_eq!(
+                validator.validate(&token).await.unwrap().issuer(),
+                issuer.issuer(),
+                "{alg:?}"
+            );
+        }
+        // Another issuer's key of the same type does not verify.
+        let other = TestIssuer::with_algorithms(&[alg]).await;
+        let forged = other
+            .token()
+            .for_global_api(AUDIENCE)
+            .issuer(issuer.issuer())
+            .sign();
+        assert_eq!(
+            validator.validate(&forged).await.unwrap_err(),
+            Error::InvalidToken(TokenError::InvalidSignature),
+            "{alg:?}"
+        );
+        assert_eq!(requests(&issuer) + requests(&other), 0);
+    }
+}
+
+#[tokio::test]
+async fn static_keys_obey_the_algorithm_rules_of_fetched_keys() {
+    let issuer = TestIssuer::start().await;
+    let pem = issuer.public_key_pem(&issuer.current_kid()).unwrap();
+    let validator = with_keys(&issuer, StaticKeys::pem(pem.clone()));
+    // The PEM bytes as an HMAC secret (algorithm confusion), and `none`.
+    let payload = issuer.token().for_global_api(AUDIENCE).payload();
+    let header = json!({"alg": "HS256", "kid": issuer.current_kid()});
+    let confused = hmac_token(256, &header, &payload, pem.as_bytes());
+    assert_eq!(
+        validator.validate(&confused).await.unwrap_err(),
+        Error::InvalidToken(TokenError::AlgorithmNotAllowed)
+    );
+    let none = issuer.sign_raw(
+        &issuer.current_kid(),
+        br#"{"alg":"none"}"#,
+        payload.to_string().as_bytes(),
+    );
+    assert_eq!(
+        validator.validate(&none).await.unwrap_err(),
+        Error::InvalidToken(TokenError::AlgorithmNotAllowed)
+    );
+    // An allow-list without RS256 leaves an RSA key nothing to verify: refused at build.
+    let refused = Validator::builder()
+        .issuer(issuer.issuer())
+        .algorithms([Algorithm::ES256])
+        .keys(StaticKeys::pem(pem))
+        .build();
+    assert!(
+        matches!(refused, Err(ConfigError::InvalidKeys { .. })),
+        "{refused:?}"
+    );
+    // A published symmetric key is no key at all.
+    let oct = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "h"}]}).to_string();
+    let refused = Validator::builder()
+        .issuer(issuer.issuer())
+        .keys(StaticKeys::jwks(oct))
+        .build();
+    assert!(
+        matches!(refused, Err(ConfigError::InvalidKeys { .. })),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn key_files_are_read_once_at_build() {
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let dir = std::env::temp_dir().join(format!("bearer-policy-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (jwks_path, pem_path) = (dir.join("jwks.json"), dir.join("key.pem"));
+    std::fs::write(&jwks_path, issuer.jwks_json().to_string()).unwrap();
+    std::fs::write(
+        &pem_path,
+        issuer.public_key_pem(&issuer.current_kid()).unwrap(),
+    )
+    .unwrap();
+    let from_jwks = with_keys(&issuer, StaticKeys::jwks_file(&jwks_path));
+    let from_pem = with_keys(&issuer, StaticKeys::pem_file(&pem_path));
+    // Files changed or gone after build change nothing.
+    std::fs::remove_dir_all(&dir).unwrap();
+    for validator in [from_jwks, from_pem] {
+        validator.validate(&token(&issuer)).await.unwrap();
+    }
+    let missing = Validator::builder()
+        .issuer(issuer.issuer())
+        .keys(StaticKeys::jwks_file(dir.join("jwks.json")))
+        .build();
+    match missing {
+        Err(ConfigError::InvalidKeys { origin, reason }) => {
+            assert!(origin.ends_with("jwks.json"), "{origin}");
+            assert_eq!(reason, "cannot be read: entity not found");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reload_keys_replaces_static_keys_and_keeps_them_on_error() {
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let validator = with_keys(&issuer, StaticKeys::jwks(issuer.jwks_json().to_string()));
+    let old = token(&issuer);
+    validator.validate(&old).await.unwrap();
+
+    let old_kid = issuer.current_kid();
+    issuer.rotate();
+    issuer.remove_key(&old_kid);
+    let new = token(&issuer);
+    assert_eq!(
+        validator.validate(&new).await.unwrap_err(),
+        Error::InvalidToken(TokenError::UnknownKey)
+    );
+    // Bad keys are refused and the old ones stay.
+    assert!(matches!(
+        validator.reload_keys(&issuer.issuer(), StaticKeys::jwks("{}")),
+        Err(ConfigError::InvalidKeys { .. })
+    ));
+    validator.validate(&old).await.unwrap();
+
+    validator
+        .reload_keys(
+            &issuer.issuer(),
+            StaticKeys::jwks(issuer.jwks_json().to_string()),
+        )
+        .unwrap();
+    validator.validate(&new).await.unwrap();
+    // The cached old token's key left the set: it is verified afresh, and refused.
+    assert_eq!(
+        validator.validate(&old).await.unwrap_err(),
+        Error::InvalidToken(TokenError::UnknownKey)
+    );
+    assert_eq!(requests(&issuer), 0);
+
+    assert_eq!(
+        validator.reload_keys("https://elsewhere.example", StaticKeys::jwks("{}")),
+        Err(ConfigError::UnknownIssuer(
+            "https://elsewhere.example".into()
+        ))
+    );
+    let fetched = issuer.validator(AUDIENCE);
+    assert_eq!(
+        fetched.reload_keys(
+            &issuer.issuer(),
+            StaticKeys::jwks(issuer.jwks_json().to_string())
+        ),
+        Err(ConfigError::NotStatic(issuer.issuer()))
+    );
+}
+
+#[tokio::test]
+async fn static_and_fetched_issuers_mix_and_a_static_issuer_need_not_be_a_url() {
+    let fetched = TestIssuer::start().await;
+    let offline = TestIssuer::with_algorithms(&[Algorithm::EdDSA]).await;
+    let pem = offline.public_key_pem(&offline.current_kid()).unwrap();
+    let validator = Validator::builder()
+        .issuer(fetched.issuer())
+        .audience(AUDIENCE)
+        .add_issuer(Issuer::new("internal-batch-signer").keys(StaticKeys::pem(pem)))
+        .build()
+        .unwrap();
+    validator.validate(&token(&fetched)).await.unwrap();
+    let internal = offline
+        .token()
+        .for_global_api(AUDIENCE)
+        .issuer("internal-batch-signer")
+        .sign();
+    assert_eq!(
+        validator.validate(&internal).await.unwrap().issuer(),
+        "internal-batch-signer"
+    );
+    assert_eq!(requests(&offline), 0);
+    // Without static keys an issuer must be a URL (it is where discovery starts).
+    assert!(matches!(
+        Validator::builder().issuer("internal-batch-signer").build(),
+        Err(ConfigError::InvalidUrl { .. })
+    ));
+}
