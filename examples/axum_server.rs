@@ -10,8 +10,11 @@
 //! cargo run --example axum_server -- --print-policies
 //! ```
 //!
-//! Environment: `PORT` (default 3000; 0 picks a free port), `POLICY_ISSUER`,
-//! `POLICY_AUDIENCE`, `POLICY_JWKS_URI` (optional, skips discovery), `RUST_LOG`.
+//! Environment: `PORT` (default 3000; 0 picks a free port), `POLICY_ISSUER`
+//! (one issuer URL, or several separated by commas: the server starts when at
+//! least one is ready, and the others' tokens get 503 until they answer),
+//! `POLICY_AUDIENCE` (for every issuer), `POLICY_JWKS_URI` (optional, with a
+//! single issuer: skips discovery), `RUST_LOG`.
 //!
 //! `#[requires]` gives each handler's `auth` the type `handler::Authorized`,
 //! a `FromRequestParts` extractor: axum runs it before the body extractor, so

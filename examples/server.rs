@@ -9,8 +9,11 @@
 //! cargo run --example server -- --print-policies
 //! ```
 //!
-//! Environment: `PORT` (default 3000; 0 picks a free port), `POLICY_ISSUER`,
-//! `POLICY_AUDIENCE`, `POLICY_JWKS_URI` (optional, skips discovery), `RUST_LOG`.
+//! Environment: `PORT` (default 3000; 0 picks a free port), `POLICY_ISSUER`
+//! (one issuer URL, or several separated by commas: the server starts when at
+//! least one is ready, and the others' tokens get 503 until they answer),
+//! `POLICY_AUDIENCE` (for every issuer), `POLICY_JWKS_URI` (optional, with a
+//! single issuer: skips discovery), `RUST_LOG`.
 //!
 //! The same API on axum is `examples/axum_server.rs`; what does not depend on
 //! the framework (configuration, the development issuer and its printed

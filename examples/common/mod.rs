@@ -121,11 +121,17 @@ enum Issuer {
     External,
 }
 
+/// `POLICY_ISSUER` (one issuer URL, or several separated by commas, all for
+/// the one `POLICY_AUDIENCE`), or the development issuer when it is unset.
 async fn configure() -> Result<(Validator, Issuer), String> {
-    let issuer = std::env::var("POLICY_ISSUER")
-        .ok()
-        .filter(|s| !s.is_empty());
-    let Some(issuer) = issuer else {
+    let issuers: Vec<String> = std::env::var("POLICY_ISSUER")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let Some((first, more)) = issuers.split_first() else {
         let dev = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::ES256]).await;
         let validator = dev.validator(DEV_AUDIENCE);
         return Ok((validator, Issuer::Development(dev)));
@@ -134,17 +140,36 @@ async fn configure() -> Result<(Validator, Issuer), String> {
         "POLICY_AUDIENCE must be set to your API resource indicator when POLICY_ISSUER is set"
             .to_owned()
     })?;
-    let mut builder = Validator::builder().issuer(issuer).audience(audience);
+    let mut builder = Validator::builder().issuer(first).audience(audience);
+    for url in more {
+        builder = builder.add_issuer(bearer_policy::Issuer::new(url));
+    }
     if let Ok(jwks) = std::env::var("POLICY_JWKS_URI") {
+        if !more.is_empty() {
+            return Err("POLICY_JWKS_URI needs a single POLICY_ISSUER: with several, each issuer's keys are discovered".into());
+        }
         builder = builder.jwks_uri(jwks);
     }
     let validator = builder
         .build()
         .map_err(|e| format!("invalid configuration: {e}"))?;
-    validator
-        .ready()
-        .await
-        .map_err(|e| format!("cannot use the issuer: {e}"))?;
+    // Serve as soon as one issuer is ready; the others keep retrying on
+    // demand, their tokens getting 503 until their issuer answers.
+    let outcomes = validator.ready_each().await;
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter_map(|(url, outcome)| outcome.as_ref().err().map(|e| format!("{url}: {e}")))
+        .collect();
+    if failures.len() == outcomes.len() {
+        return Err(match outcomes.as_slice() {
+            // One issuer: the message it has always had.
+            [(_, Err(e))] => format!("cannot use the issuer: {e}"),
+            _ => format!("cannot use any issuer: {}", failures.join("; ")),
+        });
+    }
+    for failure in &failures {
+        tracing::warn!("issuer not ready, serving the others: {failure}");
+    }
     Ok((validator, Issuer::External))
 }
 

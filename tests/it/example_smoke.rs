@@ -157,7 +157,14 @@ struct RunningServer {
 }
 
 fn start_server(example: &'static str) -> RunningServer {
-    let mut child = ChildGuard(server_command(example).spawn().expect("the example starts"));
+    start_server_with(example, &[])
+}
+
+/// [`start_server`] with these environment variables set.
+fn start_server_with(example: &'static str, env: &[(&str, String)]) -> RunningServer {
+    let mut command = server_command(example);
+    command.envs(env.iter().map(|(k, v)| (k, v)));
+    let mut child = ChildGuard(command.spawn().expect("the example starts"));
     let stdout = child.0.stdout.take().unwrap();
     // Keep stderr drained so that the server never blocks on a full pipe.
     let _stderr = drain(child.0.stderr.take().unwrap());
@@ -620,5 +627,80 @@ fn a_bad_configuration_exits_2_with_a_message() {
                 finished.stdout
             );
         }
+    }
+}
+
+#[test]
+fn example_servers_trust_a_comma_separated_issuer_list_and_serve_while_one_is_down() {
+    use bearer_policy::testing::TestIssuer;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (up, down, stranger) = runtime.block_on(async {
+        let issuers = (
+            TestIssuer::start().await,
+            TestIssuer::start().await,
+            TestIssuer::start().await,
+        );
+        issuers.1.stop().await;
+        issuers
+    });
+    let token = |issuer: &TestIssuer| {
+        bearer(
+            &issuer
+                .token()
+                .for_global_api("https://api.example.com")
+                .scopes(["api:read"])
+                .sign(),
+        )
+    };
+    let list = format!(" {} ,{}", up.issuer(), down.issuer());
+    for example in EXAMPLES {
+        let server = start_server_with(
+            example,
+            &[
+                ("POLICY_ISSUER", list.clone()),
+                ("POLICY_AUDIENCE", "https://api.example.com".into()),
+            ],
+        );
+        let get = |issuer: &TestIssuer| {
+            server.request(
+                "GET",
+                "/api/protected",
+                &[("Authorization", &token(issuer))],
+            )
+        };
+        let allowed = get(&up);
+        assert_eq!(allowed.status, 200, "{allowed:?}");
+        let unavailable = get(&down);
+        assert_eq!(unavailable.status, 503, "{unavailable:?}");
+        assert!(
+            unavailable.header("retry-after").is_some(),
+            "{unavailable:?}"
+        );
+        let refused = get(&stranger);
+        assert_eq!(refused.status, 401, "{refused:?}");
+        assert_eq!(refused.json()["code"], "wrong_issuer", "{refused:?}");
+    }
+
+    // No issuer at all ready: exit 2, naming each.
+    runtime.block_on(up.stop());
+    for example in EXAMPLES {
+        let mut command = server_command(example);
+        command
+            .env("POLICY_ISSUER", &list)
+            .env("POLICY_AUDIENCE", "https://api.example.com");
+        let finished = run_to_completion(command);
+        assert_eq!(
+            finished.status.code(),
+            Some(2),
+            "{example}: {}",
+            finished.stderr
+        );
+        assert!(
+            finished.stderr.contains("cannot use any issuer")
+                && finished.stderr.contains(&up.issuer())
+                && finished.stderr.contains(&down.issuer()),
+            "{example}: {}",
+            finished.stderr
+        );
     }
 }
