@@ -54,6 +54,11 @@ show("axum in process: authenticated ÷ no-auth throughput", ratio(axum_no_auth,
 without_kid = median("large_key_set", "forged_without_kid")
 with_kid = median("large_key_set", "forged_with_kid")
 show("1,500 published keys: forged token without kid ÷ with kid (time)", ratio(without_kid, with_kid))
+hit = median("typed_claims", "cache_hit")
+hit_and_claims = median("typed_claims", "cache_hit_and_claims")
+show("cache hit + claims::<T>() ÷ cache hit alone (time)", ratio(hit_and_claims, hit))
+show("cache hit + claims::<T>() ÷ RS256 raw jsonwebtoken::decode (time)",
+     ratio(hit_and_claims, median("RS256", "raw_decode")))
 for alg in ("RS256", "ES256", "EdDSA"):
     peer = median(f"check/{alg}", "jwt_authorizer")
     if peer is None:

@@ -4,6 +4,8 @@
 //!
 //! - [`AuthInfo`] authenticates; `Option<AuthInfo>` yields `None` without an
 //!   `Authorization` header (a bad token is still refused).
+//! - [`Claims<T>`] authenticates and deserialises the token's payload into
+//!   your own type, for claims this crate does not model (`roles`, `email`).
 //! - [`Authorized<D>`](crate::Authorized), the type `#[requires]` gives a
 //!   handler's `auth` parameter (`handler::Authorized`), authenticates and
 //!   checks the declared policies. axum runs it with the other
@@ -48,7 +50,7 @@ use http::request::Parts;
 
 use crate::auth_info::AuthInfo;
 use crate::authorized::{Authorized, Declared};
-use crate::error::{Denied, Error};
+use crate::error::{Denied, Error, TokenError};
 use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
 use crate::policy::{OrgSource, PolicySet};
 use crate::request::{self, Capture};
@@ -153,6 +155,59 @@ where
                 .map_err(|denied| Rejected::by(&validator, Error::Denied(denied)))?;
         }
         Ok(auth.into())
+    }
+}
+
+/// The token's claims as your own type: the whole payload deserialised into
+/// `T` (with serde), for claims this crate does not model.
+///
+/// It authenticates as [`AuthInfo`] does, and checks no policy: put it beside
+/// a `#[requires]` handler's `auth`, or on a route behind the tower layer.
+/// Authentication is shared with the other extractors through the
+/// verified-token cache, so a second extractor costs a cache hit and the
+/// deserialisation (measured in `BENCHMARKS.md`). A payload that does not fit
+/// `T` is refused with 401 `invalid_claim` (the serde error is logged at
+/// `debug`, never sent); make a claim that may be absent an `Option`.
+///
+/// ```
+/// use axum::{routing::get, Json, Router};
+/// use policy_core::{axum::Claims, Validator};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Staff {
+///     email: String,
+///     #[serde(default)]
+///     roles: Vec<String>,
+/// }
+///
+/// async fn me(Claims(staff): Claims<Staff>) -> Json<Vec<String>> {
+///     Json(staff.roles)
+/// }
+///
+/// fn app(validator: Validator) -> Router {
+///     Router::new().route("/me", get(me)).with_state(validator)
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Claims<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Claims<T>
+where
+    T: serde::de::DeserializeOwned,
+    Validator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejected;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejected> {
+        let auth = <AuthInfo as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        auth.claims::<T>().map(Claims).map_err(|e| {
+            tracing::debug!(error = %e, "the token's claims do not fit the extractor's type");
+            Rejected::by(
+                &Validator::from_ref(state),
+                TokenError::UnexpectedClaims.into(),
+            )
+        })
     }
 }
 

@@ -131,7 +131,7 @@ pub enum TokenError {
     /// `nbf` is in the future (beyond the leeway).
     #[error("the token is not valid yet")]
     NotYetValid,
-    /// `iss` is not the configured issuer.
+    /// `iss` is none of the configured issuers.
     #[error("the token was issued by another issuer")]
     WrongIssuer,
     /// A required claim is absent.
@@ -140,6 +140,10 @@ pub enum TokenError {
     /// A claim has the wrong JSON type or an impossible value.
     #[error("the claim `{0}` is invalid")]
     InvalidClaim(&'static str),
+    /// The claims do not fit the type the API reads them into (the axum
+    /// `Claims<T>` extractor): a claim it needs is absent or of another type.
+    #[error("the token's claims do not have the form this API expects")]
+    UnexpectedClaims,
 }
 
 /// Why a valid token does not satisfy a [`Policy`](crate::Policy) (HTTP 403).
@@ -210,7 +214,7 @@ impl TokenError {
             TokenError::NotYetValid => "token_not_yet_valid",
             TokenError::WrongIssuer => "wrong_issuer",
             TokenError::MissingClaim(_) => "missing_claim",
-            TokenError::InvalidClaim(_) => "invalid_claim",
+            TokenError::InvalidClaim(_) | TokenError::UnexpectedClaims => "invalid_claim",
         }
     }
 }

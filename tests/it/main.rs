@@ -25,5 +25,6 @@ mod requires;
 mod static_keys;
 mod token_cache;
 mod tower;
+mod typed_claims;
 mod ui;
 mod validation;
