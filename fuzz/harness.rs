@@ -318,6 +318,27 @@ pub fn jwks_document(data: &[u8]) {
     }
 }
 
+/// Parses `data` as PEM public keys given to the builder (`StaticKeys::pem`).
+///
+/// Oracle: accepted text holds at least as many `PUBLIC KEY` blocks as there
+/// are usable keys, at least one, and no private key block.
+pub fn pem_keys(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Some(usable) = policy_core::__fuzz::parse_pem(text) {
+        let blocks = text.matches("-----BEGIN PUBLIC KEY-----").count();
+        assert!(
+            usable >= 1 && usable <= blocks,
+            "{usable} usable of {blocks} blocks"
+        );
+        assert!(
+            !text.contains("PRIVATE KEY-----"),
+            "accepted text with a private key"
+        );
+    }
+}
+
 /// Parses `data` as the discovery document of [`DISCOVERY_ISSUER`].
 ///
 /// Oracle: an accepted document names exactly that issuer and an `http(s)`

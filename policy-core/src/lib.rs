@@ -212,6 +212,15 @@ pub mod __fuzz {
             .map(|set| set.len())
     }
 
+    /// Parses PEM text as static keys with the default algorithm allow-list;
+    /// the number of usable keys, or `None` if the text is refused.
+    pub fn parse_pem(text: &str) -> Option<usize> {
+        crate::StaticKeys::pem(text)
+            .load(crate::jwks::DEFAULT_ALGORITHMS, usize::MAX)
+            .ok()
+            .map(|set| set.len())
+    }
+
     /// Parses an OpenID discovery document that must name `issuer`; its
     /// `jwks_uri`, or `None` if the document is refused.
     pub fn parse_discovery(document: &[u8], issuer: &str) -> Option<String> {

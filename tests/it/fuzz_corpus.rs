@@ -24,6 +24,7 @@ const TARGETS: &[&str] = &[
     "validate_token",
     "validate_signed",
     "jwks_document",
+    "pem_keys",
     "discovery_document",
     "jwt_json",
 ];
@@ -123,6 +124,11 @@ fn validate_signed_corpus_replays() {
 #[test]
 fn jwks_document_corpus_replays() {
     replay("jwks_document", harness::jwks_document);
+}
+
+#[test]
+fn pem_keys_corpus_replays() {
+    replay("pem_keys", harness::pem_keys);
 }
 
 #[test]
@@ -448,6 +454,16 @@ fn generate_seed_corpus() {
         }
         write("jwks_document", "not_json", "<html>502 Bad Gateway</html>");
         write("jwks_document", "dup_keys_member", format!(r#"{{"keys":[],"keys":[{es_jwk}]}}"#));
+
+        // --- PEM public keys (the committed seeds also hold keys of types we
+        // refuse, made with `openssl genpkey`: X25519, secp256k1, RSA-1024) ---
+        let pems: Vec<String> = kids.iter().filter_map(|kid| issuer.public_key_pem(kid)).collect();
+        for (kid, pem) in kids.iter().zip(&pems) {
+            write("pem_keys", &format!("single_{kid}"), pem.clone());
+        }
+        write("pem_keys", "bundle_all", pems.concat());
+        write("pem_keys", "bad_base64", "-----BEGIN PUBLIC KEY-----\nnot base64!\n-----END PUBLIC KEY-----\n");
+        write("pem_keys", "private_label", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
 
         // --- discovery documents ---
         let response = reqwest::Client::builder()

@@ -24,7 +24,7 @@ async fn me(Claims(staff): Claims<Staff>) -> Json<Value> {
     Json(json!({ "email": staff.email, "roles": staff.roles }))
 }
 
-#[requires(model = global_api, scopes("admin:read"))]
+#[requires(model = global_api, scopes("reports:read"))]
 async fn admin(auth: AuthInfo, Claims(staff): Claims<Staff>) -> Result<Json<Value>, Rejected> {
     Ok(Json(json!({ "sub": auth.sub(), "email": staff.email })))
 }
@@ -107,7 +107,7 @@ async fn claims_arrive_in_the_handlers_own_type_and_a_misfit_is_a_401() {
         .token()
         .for_global_api(API)
         .subject("ada")
-        .scopes(["admin:read"])
+        .scopes(["reports:read"])
         .claim("email", "ada@example.com")
         .sign();
     let response = get("/admin", Some(admin)).await.unwrap();
