@@ -170,7 +170,7 @@ where
 /// `debug`, never sent); make a claim that may be absent an `Option`.
 ///
 /// ```
-/// use axum::{routing::get, Json, Router};
+/// use axum::{routing::get, Router};
 /// use policy_core::{axum::Claims, Validator};
 ///
 /// #[derive(serde::Deserialize)]
@@ -180,8 +180,8 @@ where
 ///     roles: Vec<String>,
 /// }
 ///
-/// async fn me(Claims(staff): Claims<Staff>) -> Json<Vec<String>> {
-///     Json(staff.roles)
+/// async fn me(Claims(staff): Claims<Staff>) -> String {
+///     format!("{}: {}", staff.email, staff.roles.join(" "))
 /// }
 ///
 /// fn app(validator: Validator) -> Router {

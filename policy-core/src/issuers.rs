@@ -27,7 +27,7 @@ const LINEAR_ROUTING_MAX: usize = 8;
 /// own audience; the validator's other settings apply to all.
 ///
 /// ```
-/// use bearer_policy::{Issuer, Validator};
+/// use policy_core::{Issuer, Validator};
 ///
 /// let validator = Validator::builder()
 ///     .issuer("https://my-tenant.logto.app/oidc")
@@ -40,7 +40,7 @@ const LINEAR_ROUTING_MAX: usize = 8;
 ///     .audience("https://api.example.com")
 ///     .build()?;
 /// assert_eq!(validator.issuers().count(), 3);
-/// # Ok::<(), bearer_policy::ConfigError>(())
+/// # Ok::<(), policy_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Issuer {

@@ -32,7 +32,7 @@ const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 /// [`MAX_JWKS_KEYS`](crate::MAX_JWKS_KEYS) keys.
 ///
 /// ```
-/// use bearer_policy::{StaticKeys, Validator};
+/// use policy_core::{StaticKeys, Validator};
 ///
 /// let pem = "-----BEGIN PUBLIC KEY-----
 /// MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
@@ -42,7 +42,7 @@ const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 ///     .audience("https://api.internal.example")
 ///     .keys(StaticKeys::pem(pem))
 ///     .build()?;
-/// # Ok::<(), bearer_policy::ConfigError>(())
+/// # Ok::<(), policy_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct StaticKeys {

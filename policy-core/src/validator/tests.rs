@@ -1,0 +1,117 @@
+//! Unit tests of the validator: algorithm and `typ` rules, token shape, builder checks.
+
+use super::*;
+use crate::error::RequestError;
+
+#[test]
+fn none_and_hmac_are_never_allowed() {
+    for name in [
+        "none", "None", "NONE", "nOnE", "HS256", "HS384", "HS512", "", "RS256 ",
+    ] {
+        assert_eq!(
+            allowed_algorithm(name, DEFAULT_ALGORITHMS),
+            Err(TokenError::AlgorithmNotAllowed),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        allowed_algorithm("ES256", DEFAULT_ALGORITHMS),
+        Ok(Algorithm::ES256)
+    );
+    assert_eq!(
+        allowed_algorithm("ES256", &[Algorithm::RS256]),
+        Err(TokenError::AlgorithmNotAllowed)
+    );
+}
+
+#[test]
+fn typ_compares_case_insensitively_with_or_without_application() {
+    for (header, required) in [
+        ("at+jwt", "at+jwt"),
+        ("application/at+jwt", "at+jwt"),
+        ("AT+JWT", "application/at+jwt"),
+        ("Application/At+Jwt", "APPLICATION/at+jwt"),
+    ] {
+        assert!(media_type_eq(header, required), "{header} vs {required}");
+    }
+    assert!(!media_type_eq("JWT", "at+jwt"));
+    assert!(!media_type_eq("", "at+jwt"));
+    assert!(!media_type_eq("application/", "at+jwt"));
+}
+
+#[test]
+fn tokens_must_have_three_segments() {
+    for token in ["a", "a.b", "a.b.c.d", ".b.c", "a..c"] {
+        assert!(split(token).is_err(), "{token}");
+    }
+    assert!(
+        split("a.b.").is_ok(),
+        "an empty signature fails later, as a bad signature"
+    );
+}
+
+#[test]
+fn builder_refuses_bad_configuration() {
+    assert_eq!(
+        Validator::builder().build().err(),
+        Some(ConfigError::MissingIssuer)
+    );
+    assert!(matches!(
+        Validator::builder().issuer("not a url").build(),
+        Err(ConfigError::InvalidUrl { .. })
+    ));
+    assert!(matches!(
+        Validator::builder()
+            .issuer("https://i")
+            .algorithms([Algorithm::HS256])
+            .build(),
+        Err(ConfigError::InvalidAlgorithms(_))
+    ));
+    assert!(matches!(
+        Validator::builder()
+            .issuer("https://i")
+            .algorithms([])
+            .build(),
+        Err(ConfigError::InvalidAlgorithms(_))
+    ));
+    assert!(matches!(
+        Validator::builder()
+            .issuer("https://i")
+            .jwks_uri("nope")
+            .build(),
+        Err(ConfigError::InvalidUrl { .. })
+    ));
+}
+
+#[tokio::test]
+async fn validate_applies_the_bearer_limits_to_tokens_from_anywhere() {
+    // Unreachable issuer: each refusal below happens before any key is needed.
+    let validator = Validator::builder()
+        .issuer("https://issuer.invalid/oidc")
+        .max_token_len(64)
+        .build()
+        .unwrap();
+    let refused = |token: String| {
+        let validator = validator.clone();
+        async move { validator.validate(&token).await.unwrap_err() }
+    };
+    assert_eq!(
+        refused("a".repeat(1 << 20)).await,
+        Error::InvalidRequest(RequestError::TokenTooLong { limit: 64 })
+    );
+    assert_eq!(
+        refused("a.b c".into()).await,
+        Error::InvalidRequest(RequestError::InvalidTokenCharacters)
+    );
+    assert_eq!(
+        refused(String::new()).await,
+        Error::InvalidRequest(RequestError::EmptyToken)
+    );
+    // Within the limits, the token itself is judged.
+    assert_eq!(
+        refused("a.b".into()).await,
+        Error::InvalidToken(TokenError::Malformed(
+            "a JWT has three dot-separated segments"
+        ))
+    );
+}
