@@ -144,10 +144,16 @@ impl TrustedIssuers {
         settings: &StoreSettings,
     ) -> Result<TrustedIssuer, ConfigError> {
         let source = match (&issuer.keys, issuer.jwks_uri) {
-            (Some(keys), _) if !issuer.url.is_empty() => KeySource::Static {
+            (Some(keys), Some(_)) => {
+                return Err(ConfigError::InvalidKeys {
+                    origin: keys.describe(),
+                    reason: "given together with a JWKS URI: give one or the other".into(),
+                });
+            }
+            (Some(keys), None) if !issuer.url.is_empty() => KeySource::Static {
                 describe: keys.describe(),
             },
-            (Some(_), _) => return Err(ConfigError::MissingIssuer),
+            (Some(_), None) => return Err(ConfigError::MissingIssuer),
             (None, Some(uri)) => {
                 fetch::check_url(&issuer.url, "issuer")?;
                 fetch::check_url(&uri, "JWKS")?;

@@ -66,7 +66,8 @@ impl StaticKeys {
         }
     }
 
-    /// A JWKS document in a file, read once when the validator is built.
+    /// A JWKS document in a file, read once when the validator is built (at
+    /// most [`max_response_bytes`](crate::ValidatorBuilder::max_response_bytes)).
     pub fn jwks_file(path: impl Into<PathBuf>) -> Self {
         StaticKeys {
             source: Source::JwksFile(path.into()),
@@ -86,7 +87,8 @@ impl StaticKeys {
         }
     }
 
-    /// PEM public keys in a file, read once when the validator is built.
+    /// PEM public keys in a file, read once when the validator is built (at
+    /// most [`max_response_bytes`](crate::ValidatorBuilder::max_response_bytes)).
     pub fn pem_file(path: impl Into<PathBuf>) -> Self {
         StaticKeys {
             source: Source::PemFile(path.into()),

@@ -120,6 +120,16 @@ async fn static_keys_obey_the_algorithm_rules_of_fetched_keys() {
         matches!(refused, Err(ConfigError::InvalidKeys { .. })),
         "{refused:?}"
     );
+    // Keys and a JWKS URI for one issuer: which would win is a guess, so neither.
+    let both = Validator::builder()
+        .issuer(issuer.issuer())
+        .jwks_uri(issuer.jwks_uri())
+        .keys(StaticKeys::jwks(issuer.jwks_json().to_string()))
+        .build();
+    assert!(
+        matches!(both, Err(ConfigError::InvalidKeys { .. })),
+        "{both:?}"
+    );
     // A published symmetric key is no key at all.
     let oct = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "h"}]}).to_string();
     let refused = Validator::builder()
