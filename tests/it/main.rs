@@ -19,6 +19,7 @@ mod fuzz_corpus;
 mod issuer_faults;
 mod key_rotation;
 mod key_sets;
+mod openapi;
 mod properties;
 mod requires;
 mod token_cache;
