@@ -8,6 +8,7 @@
 //! POLICY_AUDIENCE=https://api.example.com \
 //!     cargo run --example axum_server         # real tokens from your Logto tenant
 //! cargo run --example axum_server -- --print-policies
+//! curl http://127.0.0.1:3000/openapi.json     # every route, with the scopes its handler requires
 //! ```
 //!
 //! Environment: `PORT` (default 3000; 0 picks a free port), `POLICY_ISSUER`
@@ -20,8 +21,11 @@
 //! a `FromRequestParts` extractor: axum runs it before the body extractor, so
 //! a caller without permission gets 401/403 and the body is never read.
 //!
+//! Each handler carries `#[utoipa::path]` for `GET /openapi.json`; its
+//! security requirements come from `#[requires]` alone.
+//!
 //! What does not depend on the framework is shared with the warp example in
-//! `examples/common/`. The routers differ only where the frameworks do: axum
+//! `examples/common/` (the OpenAPI document too). The routers differ only where the frameworks do: axum
 //! answers HEAD on a GET route (warp: 405), names the allowed methods in a
 //! 405's `Allow` header, matches no trailing slash (`/health/` is 404; warp
 //! ignores it), and hands `Path` the percent-decoded segment (warp: the raw
@@ -31,6 +35,7 @@
 mod common;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use axum::extract::{FromRequest, Path, Request};
 use axum::http::StatusCode;
@@ -42,14 +47,34 @@ use bearer_policy::tower::BearerLayer;
 use bearer_policy::{AuthInfo, Validator, requires};
 use common::{MAX_BODY, billing_policy, invalid_body, parse_json_object};
 use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
+
+/// The operations of `GET /openapi.json`; `common::openapi` adds the rest.
+#[derive(OpenApi)]
+#[openapi(paths(health, protected, create_product, invite_member, org_data, billing))]
+struct ApiDoc;
 
 /// `GET /api/protected`: a global API permission.
+#[utoipa::path(get, path = "/api/protected", responses(
+    (status = 200, description = "The caller, as its token says"),
+    (status = 401, description = "No valid bearer token"),
+    (status = 403, description = "The token does not grant the permission"),
+))]
 #[requires(model = global_api, scopes("api:read"))]
 async fn protected(auth: AuthInfo) -> Result<Json<Value>, Rejected> {
     Ok(Json(json!({ "auth": auth })))
 }
 
 /// `POST /api/products`: echoes the product it was sent.
+#[utoipa::path(post, path = "/api/products",
+    request_body(content = Option<Value>, description = "A JSON object (empty: `{}`)"),
+    responses(
+        (status = 200, description = "The caller and the product"),
+        (status = 400, description = "The body is not a JSON object of at most 64 KiB"),
+        (status = 401, description = "No valid bearer token"),
+        (status = 403, description = "The token does not grant the permission"),
+    ),
+)]
 #[requires(model = global_api, scopes("api:write"))]
 async fn create_product(
     auth: AuthInfo,
@@ -58,8 +83,18 @@ async fn create_product(
     Ok(Json(json!({ "auth": auth, "product": product })))
 }
 
-/// `POST /orgs/{org_id}/members/invite`: an organization permission. The
-/// policy reads the organization where the handler binds it, `Path(org_id)`.
+/// `POST /orgs/{org_id}/members/invite`: an organization permission.
+// The policy reads the organization where the handler binds it, `Path(org_id)`.
+#[utoipa::path(post, path = "/orgs/{org_id}/members/invite",
+    request_body(content = Option<Value>, description = "A JSON object (empty: `{}`)"),
+    params(("org_id" = String, Path, description = "The organization")),
+    responses(
+        (status = 200, description = "The member was invited"),
+        (status = 400, description = "The body is not a JSON object of at most 64 KiB"),
+        (status = 401, description = "No valid bearer token"),
+        (status = 403, description = "The token does not grant the permission in this organization"),
+    ),
+)]
 #[requires(model = org_permission, scopes("invite:member"), org_from = path)]
 async fn invite_member(
     Path(org_id): Path<String>,
@@ -71,18 +106,38 @@ async fn invite_member(
 }
 
 /// `GET /orgs/{org_id}/data`: an API resource within an organization.
+#[utoipa::path(get, path = "/orgs/{org_id}/data",
+    params(("org_id" = String, Path, description = "The organization")),
+    responses(
+        (status = 200, description = "The organization's data"),
+        (status = 401, description = "No valid bearer token"),
+        (status = 403, description = "The token does not grant the permission in this organization"),
+    ),
+)]
 #[requires(model = org_resource, scopes("api:read"), org_from = path)]
 async fn org_data(Path(org_id): Path<String>, auth: AuthInfo) -> Result<Json<Value>, Rejected> {
     tracing::debug!(%org_id, "organization data read");
     Ok(Json(json!({ "auth": auth })))
 }
 
-/// `GET /billing`: no attribute; the route's `BearerLayer` authorized the
-/// request, and this `AuthInfo` is the one it left in the request.
+/// `GET /billing`: an organization permission, organization from a header.
+// No attribute: the route's `BearerLayer` authorized the request, and this
+// `AuthInfo` is the one it left in the request; `common::openapi` names this
+// operation for `billing_policy()`.
+#[utoipa::path(get, path = "/billing",
+    params(("X-Organization-Id" = String, Header, description = "The organization")),
+    responses(
+        (status = 200, description = "The organization's billing"),
+        (status = 401, description = "No valid bearer token"),
+        (status = 403, description = "The token does not grant the permission in this organization"),
+    ),
+)]
 async fn billing(auth: AuthInfo) -> Json<Value> {
     Json(json!({ "auth": auth }))
 }
 
+/// `GET /health`: public.
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "The server is up")))]
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
@@ -113,13 +168,14 @@ impl IntoResponse for BadBody {
     }
 }
 
-fn app(validator: Validator) -> Router {
+fn app(validator: Validator, openapi: Arc<utoipa::openapi::OpenApi>) -> Router {
     // The same protection as `#[requires]`, without the macro. `route_layer`
     // runs it only for a matched route and method: an unknown path stays 404,
     // a wrong method 405, whatever the credentials.
     let billing_layer = BearerLayer::new(validator.clone()).require(billing_policy());
     Router::new()
         .route("/health", get(health))
+        .route("/openapi.json", get(move || async move { Json(openapi) }))
         .route("/api/protected", get(protected))
         .route("/api/products", post(create_product))
         .route("/orgs/{org_id}/members/invite", post(invite_member))
@@ -131,6 +187,9 @@ fn app(validator: Validator) -> Router {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    common::run(|validator, listener| async move { axum::serve(listener, app(validator)).await })
-        .await
+    common::run(|validator, listener| async move {
+        let openapi = common::openapi::document(ApiDoc::openapi(), &validator).await;
+        axum::serve(listener, app(validator, openapi)).await
+    })
+    .await
 }

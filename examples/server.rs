@@ -7,6 +7,7 @@
 //! POLICY_AUDIENCE=https://api.example.com \
 //!     cargo run --example server              # real tokens from your Logto tenant
 //! cargo run --example server -- --print-policies
+//! curl http://127.0.0.1:3000/openapi.json     # every route, with the scopes its handler requires
 //! ```
 //!
 //! Environment: `PORT` (default 3000; 0 picks a free port), `POLICY_ISSUER`
@@ -17,26 +18,55 @@
 //!
 //! The same API on axum is `examples/axum_server.rs`; what does not depend on
 //! the framework (configuration, the development issuer and its printed
-//! `curl` commands, `--print-policies`) is in `examples/common/`.
+//! `curl` commands, `--print-policies`, the OpenAPI document) is in
+//! `examples/common/`.
+//!
+//! Each handler carries `#[utoipa::path]` for `GET /openapi.json`; its
+//! security requirements come from `#[requires]` alone (`PolicySecurity`
+//! matches them by operation id, the function's name).
 
 mod common;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover};
 use bearer_policy::{AuthInfo, Validator, requires};
 use common::{MAX_BODY, billing_policy, invalid_body, parse_json_object};
 use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
 use warp::{Filter, Rejection, Reply};
 
+/// The operations of `GET /openapi.json`; `common::openapi` adds the rest.
+#[derive(OpenApi)]
+#[openapi(paths(health, protected, create_product, invite_member, org_data, billing))]
+struct ApiDoc;
+
+/// `GET /health`: public.
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "The server is up")))]
+fn health() -> impl Reply {
+    warp::reply::json(&json!({ "status": "ok" }))
+}
+
 /// `GET /api/protected`: a global API permission.
+#[utoipa::path(get, path = "/api/protected", responses(
+    (status = 200, description = "The caller, as its token says"),
+    (status = 401, description = "No valid bearer token"),
+    (status = 403, description = "The token does not grant the permission"),
+))]
 #[requires(model = global_api, scopes("api:read"))]
 async fn protected(auth: AuthInfo) -> Result<impl Reply, Rejection> {
     Ok(warp::reply::json(&json!({ "auth": auth })))
 }
 
 /// `POST /api/products`: echoes the product it was sent.
+#[utoipa::path(post, path = "/api/products", request_body(content = Option<Value>, description = "A JSON object (empty: `{}`)"), responses(
+    (status = 200, description = "The caller and the product"),
+    (status = 400, description = "The body is not a JSON object of at most 64 KiB"),
+    (status = 401, description = "No valid bearer token"),
+    (status = 403, description = "The token does not grant the permission"),
+))]
 #[requires(model = global_api, scopes("api:write"))]
 async fn create_product(
     auth: AuthInfo,
@@ -48,6 +78,15 @@ async fn create_product(
 }
 
 /// `POST /orgs/{org_id}/members/invite`: an organization permission.
+#[utoipa::path(post, path = "/orgs/{org_id}/members/invite", request_body(content = Option<Value>, description = "A JSON object (empty: `{}`)"),
+    params(("org_id" = String, Path, description = "The organization")),
+    responses(
+        (status = 200, description = "The member was invited"),
+        (status = 400, description = "The body is not a JSON object of at most 64 KiB"),
+        (status = 401, description = "No valid bearer token"),
+        (status = 403, description = "The token does not grant the permission in this organization"),
+    ),
+)]
 #[requires(model = org_permission, scopes("invite:member"), org_from = path)]
 async fn invite_member(
     org_id: String,
@@ -59,10 +98,33 @@ async fn invite_member(
 }
 
 /// `GET /orgs/{org_id}/data`: an API resource within an organization.
+#[utoipa::path(get, path = "/orgs/{org_id}/data",
+    params(("org_id" = String, Path, description = "The organization")),
+    responses(
+        (status = 200, description = "The organization's data"),
+        (status = 401, description = "No valid bearer token"),
+        (status = 403, description = "The token does not grant the permission in this organization"),
+    ),
+)]
 #[requires(model = org_resource, scopes("api:read"), org_from = path)]
 async fn org_data(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
     tracing::debug!(%org_id, "organization data read");
     Ok(warp::reply::json(&json!({ "auth": auth })))
+}
+
+/// `GET /billing`: an organization permission, organization from a header.
+// Protected without the macro, by `authorize` with `billing_policy()`;
+// `common::openapi` names this operation for it.
+#[utoipa::path(get, path = "/billing",
+    params(("X-Organization-Id" = String, Header, description = "The organization")),
+    responses(
+        (status = 200, description = "The organization's billing"),
+        (status = 401, description = "No valid bearer token"),
+        (status = 403, description = "The token does not grant the permission in this organization"),
+    ),
+)]
+fn billing(auth: AuthInfo) -> impl Reply {
+    warp::reply::json(&json!({ "auth": auth }))
 }
 
 /// An optional JSON object body: empty means `{}`; anything but an object, or
@@ -113,12 +175,16 @@ async fn handle_rejection(rejection: Rejection) -> Result<warp::reply::Response,
     Err(rejection)
 }
 
-fn routes(validator: Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+fn routes(
+    validator: Validator,
+    openapi: Arc<utoipa::openapi::OpenApi>,
+) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     let v = validator;
     // Path before method in every route: an unknown path stays 404, not 405.
-    let health = warp::path!("health")
+    let health = warp::path!("health").and(warp::get()).map(health);
+    let openapi = warp::path!("openapi.json")
         .and(warp::get())
-        .map(|| warp::reply::json(&json!({ "status": "ok" })));
+        .map(move || warp::reply::json(&*openapi));
     let protected = warp::path!("api" / "protected")
         .and(warp::get())
         .and(authorize(v.clone(), &protected::POLICY))
@@ -146,8 +212,9 @@ fn routes(validator: Validator) -> impl Filter<Extract = (impl Reply,), Error = 
     let billing = warp::path!("billing")
         .and(warp::get())
         .and(authorize(v.clone(), billing_policy()))
-        .map(|auth: AuthInfo| warp::reply::json(&json!({ "auth": auth })));
+        .map(billing);
     health
+        .or(openapi)
         .or(protected)
         .or(products)
         .or(invite)
@@ -160,7 +227,8 @@ fn routes(validator: Validator) -> impl Filter<Extract = (impl Reply,), Error = 
 #[tokio::main]
 async fn main() -> ExitCode {
     common::run(|validator, listener| async move {
-        warp::serve(routes(validator))
+        let openapi = common::openapi::document(ApiDoc::openapi(), &validator).await;
+        warp::serve(routes(validator, openapi))
             .incoming(listener)
             .run()
             .await;

@@ -137,6 +137,10 @@
 //!   putting the [`AuthInfo`] in the request's extensions. axum applications
 //!   need no layer: the extractors do it.
 //!
+//! - `utoipa`: `utoipa::PolicySecurity`, a `utoipa::Modify` that puts the
+//!   scopes of every `#[requires]` handler in your utoipa 6 OpenAPI document,
+//!   with the issuer's security schemes (see the README).
+//!
 //! Every item that needs a feature says so in these docs.
 //!
 #![cfg_attr(

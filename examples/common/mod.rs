@@ -4,6 +4,8 @@
 //! the macro-free billing policy and the body rules. Each server keeps its
 //! own handlers, routes and body reading; this module never sees a request.
 
+pub mod openapi;
+
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -215,6 +217,7 @@ fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
         auth(&org)
     );
     println!("  curl -i {base}/health");
+    println!("  curl -s {base}/openapi.json   # every route with the scopes it requires");
     println!("Denied:");
     println!("  no token (401):        curl -i {base}/api/protected");
     println!(

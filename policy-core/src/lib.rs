@@ -1,6 +1,7 @@
 //! The runtime of [`bearer-policy`](https://docs.rs/bearer-policy): bearer extraction, JWKS
 //! fetching and caching, access-token validation, the three permission models,
-//! and the front ends: warp filters, axum extractors, a tower layer.
+//! and the front ends: warp filters, axum extractors, a tower layer; and the
+//! declared permissions in a utoipa OpenAPI document.
 //!
 //! Most users depend on the `bearer-policy` crate, which re-exports everything here
 //! together with the `#[requires]` attribute.
@@ -34,6 +35,9 @@ pub mod testing;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+pub mod utoipa;
 #[cfg(feature = "warp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "warp")))]
 pub mod warp;

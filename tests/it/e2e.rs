@@ -5,14 +5,17 @@
 //! loops over [`FrontEnd::ALL`]; a failure names the front end.
 
 mod axum_app;
+mod openapi;
 mod table;
 mod warp_app;
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
+use bearer_policy::utoipa::PolicySecurity;
 use bearer_policy::{Algorithm, Model, OrgSource, Policy, Validator, ValidatorBuilder};
 use reqwest::header::{ALLOW, AUTHORIZATION, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde_json::json;
@@ -35,6 +38,23 @@ fn audit_policy() -> Policy {
         .organization(OrgSource::Header("X-Tenant-Id".into()))
 }
 
+/// `GET /openapi.json` of both apps: their operations, the security of the
+/// handlers declared in `module` (this binary declares many others), and
+/// `/audit`'s macro-free policy named by its operation.
+fn openapi_document(
+    operations: utoipa::openapi::OpenApi,
+    validator: &Validator,
+    module: &str,
+) -> Arc<utoipa::openapi::OpenApi> {
+    let mut document = operations;
+    let report = PolicySecurity::from_validator(validator)
+        .module(module)
+        .operation("audit", audit_policy())
+        .apply(&mut document);
+    assert!(report.is_complete(), "{report}");
+    Arc::new(document)
+}
+
 // ===== fixtures =====
 
 /// The web framework serving the routes; every test runs against each.
@@ -46,6 +66,14 @@ enum FrontEnd {
 
 impl FrontEnd {
     const ALL: [FrontEnd; 2] = [FrontEnd::Warp, FrontEnd::Axum];
+
+    /// The module that declares this front end's handlers.
+    fn handlers_module(self) -> &'static str {
+        match self {
+            FrontEnd::Warp => warp_app::MODULE,
+            FrontEnd::Axum => axum_app::MODULE,
+        }
+    }
 }
 
 impl fmt::Display for FrontEnd {

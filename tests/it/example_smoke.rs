@@ -596,6 +596,122 @@ fn print_policies_lists_every_protected_handler_as_json_and_exits_0() {
     }
 }
 
+/// `--print-policies` of `example`: its declarations, as JSON.
+fn print_policies(example: &str) -> Vec<Value> {
+    let mut command = server_command(example);
+    command.arg("--print-policies");
+    let finished = run_to_completion(command);
+    assert!(finished.status.success(), "{example}: {}", finished.stderr);
+    let inventory: Value = serde_json::from_str(&finished.stdout).unwrap();
+    inventory.as_array().expect("a JSON array").clone()
+}
+
+#[test]
+fn example_servers_serve_every_route_and_its_declared_scopes_as_public_openapi_3_1() {
+    let routes = [
+        ("GET", "/.well-known/oauth-protected-resource"),
+        ("GET", "/api/protected"),
+        ("GET", "/billing"),
+        ("GET", "/health"),
+        ("GET", "/openapi.json"),
+        ("GET", "/orgs/{org_id}/data"),
+        ("POST", "/api/products"),
+        ("POST", "/orgs/{org_id}/members/invite"),
+    ];
+    for example in EXAMPLES {
+        let declarations = print_policies(example);
+        let server = start_server(example);
+        // No token: the document is public.
+        let response = server.request("GET", "/openapi.json", &[]);
+        assert_eq!(response.status, 200, "{response:?}");
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/json"),
+            "{response:?}"
+        );
+        let text = String::from_utf8(response.body.clone()).unwrap();
+        let spec = oas3::from_json(&text).unwrap_or_else(|e| panic!("{example}: {e}\n{text}"));
+        let version = spec.validate_version().unwrap();
+        assert_eq!((version.major, version.minor), (3, 1), "{example}");
+
+        let mut served: Vec<(String, String)> = spec
+            .operations()
+            .map(|(path, method, _)| (method.to_string(), path))
+            .collect();
+        served.sort();
+        let expected: Vec<(String, String)> = routes
+            .iter()
+            .map(|(method, path)| (method.to_string(), path.to_string()))
+            .collect();
+        assert_eq!(served, expected, "{example}");
+
+        let operation = |id: &str| {
+            spec.operations()
+                .map(|(_, _, operation)| operation)
+                .find(|operation| operation.operation_id.as_deref() == Some(id))
+                .unwrap_or_else(|| panic!("{example}: no operation `{id}`\n{text}"))
+        };
+        // Every declaration, `#[requires]` or macro-free, on its operation:
+        // each requirement object (OpenAPI's "or") holds the scopes it checks.
+        for declaration in &declarations {
+            let function = declaration["function"].as_str().unwrap();
+            let id = match function.strip_prefix(&format!("{example}::")) {
+                Some(name) => name,
+                None if function.starts_with("GET /billing") => "billing",
+                None => panic!("{example}: unexpected declaration {function}"),
+            };
+            let requirements: Vec<Vec<&str>> = operation(id)
+                .security
+                .iter()
+                .map(|r| r.0.values().flatten().map(String::as_str).collect())
+                .collect();
+            assert!(!requirements.is_empty(), "{example} {id}: no requirement");
+            for policy in declaration["policies"].as_array().unwrap() {
+                let scopes = |key: &str| -> Vec<&str> {
+                    policy[key]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| s.as_str().unwrap())
+                        .collect()
+                };
+                let (all, any) = (scopes("scopes"), scopes("anyScopes"));
+                assert!(!all.is_empty() || !any.is_empty(), "{example} {id}");
+                for requirement in &requirements {
+                    assert!(
+                        all.iter().all(|s| requirement.contains(s))
+                            && (any.is_empty() || any.iter().any(|s| requirement.contains(s))),
+                        "{example} {id}: {requirement:?} does not cover {policy}"
+                    );
+                }
+            }
+        }
+        // The public routes stay public: no requirement, none global.
+        for id in ["health", "openapi", "protected_resource_metadata"] {
+            assert!(operation(id).security.is_empty(), "{example} {id}");
+        }
+        assert!(spec.security.is_empty(), "{example}");
+        // The development issuer publishes its endpoints: an OAuth 2.0 scheme.
+        let document: Value = serde_json::from_str(&text).unwrap();
+        let oauth2 = &document["components"]["securitySchemes"]["oauth2"];
+        assert_eq!(oauth2["type"], "oauth2", "{example}: {oauth2}");
+        let flow = &oauth2["flows"]["authorizationCode"];
+        assert!(
+            flow["tokenUrl"].as_str().unwrap().ends_with("/token"),
+            "{example}: {oauth2}"
+        );
+        assert_eq!(
+            flow["scopes"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["api:read", "api:write"],
+            "{example}: {oauth2}"
+        );
+    }
+}
+
 #[test]
 fn a_bad_configuration_exits_2_with_a_message() {
     for example in EXAMPLES {

@@ -20,6 +20,7 @@ mod issuer_faults;
 mod issuers;
 mod key_rotation;
 mod key_sets;
+mod openapi;
 mod properties;
 mod requires;
 mod static_keys;

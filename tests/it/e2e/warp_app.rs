@@ -1,22 +1,42 @@
 //! The end-to-end server on warp: `#[requires]` handlers behind `authorize`
 //! and `authorize_path`, the macro-free `/audit` behind `authorize` with a
-//! run-time policy, our rejections answered by `recover`. `axum_app` serves
-//! the same routes and bodies.
+//! run-time policy, our rejections answered by `recover`, and the public
+//! `/openapi.json` that documents them. `axum_app` serves the same routes and
+//! bodies.
 
 use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover};
 use bearer_policy::{AuthInfo, Validator, requires};
 use serde_json::{Value, json};
+use utoipa::OpenApi;
 use warp::{Filter, Rejection, Reply};
 
-use super::audit_policy;
+use super::{audit_policy, openapi_document};
+
+/// The operations of `/openapi.json`.
+#[derive(OpenApi)]
+#[openapi(paths(
+    read_api,
+    create_product,
+    invite_member,
+    org_data,
+    billing,
+    reports,
+    audit
+))]
+struct ApiDoc;
+
+/// Where this app's handlers are declared, for `PolicySecurity::module`.
+pub const MODULE: &str = module_path!();
 
 /// `GET /api/protected`: a global API permission.
+#[utoipa::path(get, path = "/api/protected")]
 #[requires(model = global_api, scopes("api:read"))]
 async fn read_api(auth: AuthInfo) -> Result<impl Reply, Rejection> {
     Ok(warp::reply::json(&json!({ "auth": auth })))
 }
 
 /// `POST /api/products`: echoes the JSON body it was sent.
+#[utoipa::path(post, path = "/api/products", request_body = Value)]
 #[requires(model = global_api, scopes("api:write"))]
 async fn create_product(auth: AuthInfo, product: Value) -> Result<impl Reply, Rejection> {
     Ok(warp::reply::json(
@@ -25,6 +45,7 @@ async fn create_product(auth: AuthInfo, product: Value) -> Result<impl Reply, Re
 }
 
 /// `POST /orgs/{org_id}/members/invite`: an organization permission.
+#[utoipa::path(post, path = "/orgs/{org_id}/members/invite", request_body = Value, params(("org_id" = String, Path)))]
 #[requires(model = org_permission, scopes("invite:member"), org_from = path)]
 async fn invite_member(
     org_id: String,
@@ -35,12 +56,14 @@ async fn invite_member(
 }
 
 /// `GET /orgs/{org_id}/data`: an API resource within an organization.
+#[utoipa::path(get, path = "/orgs/{org_id}/data", params(("org_id" = String, Path)))]
 #[requires(model = org_resource, scopes("api:read"), org_from = path)]
 async fn org_data(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
     Ok(warp::reply::json(&json!({ "auth": auth, "org": org_id })))
 }
 
 /// `GET /billing`: an organization permission, organization from a header.
+#[utoipa::path(get, path = "/billing", params(("X-Organization-Id" = String, Header)))]
 #[requires(model = org_permission, scopes("manage:billing"), org_from = header("X-Organization-Id"))]
 async fn billing(auth: AuthInfo) -> Result<impl Reply, Rejection> {
     Ok(warp::reply::json(&json!({ "auth": auth })))
@@ -48,9 +71,16 @@ async fn billing(auth: AuthInfo) -> Result<impl Reply, Rejection> {
 
 /// `GET /reports`: an API resource within an organization, organization from
 /// the query string.
+#[utoipa::path(get, path = "/reports", params(("organization_id" = String, Query)))]
 #[requires(model = org_resource, scopes("reports:read"), org_from = query("organization_id"))]
 async fn reports(auth: AuthInfo) -> Result<impl Reply, Rejection> {
     Ok(warp::reply::json(&json!({ "auth": auth })))
+}
+
+/// `GET /audit`: no attribute; `authorize` checked `audit_policy`.
+#[utoipa::path(get, path = "/audit", params(("X-Tenant-Id" = String, Header)))]
+fn audit(auth: AuthInfo) -> impl Reply {
+    warp::reply::json(&json!({ "auth": auth }))
 }
 
 pub fn routes(v: Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
@@ -89,7 +119,11 @@ pub fn routes(v: Validator) -> impl Filter<Extract = (impl Reply,), Error = Reje
     let audit = warp::path!("audit")
         .and(warp::get())
         .and(authorize(v.clone(), audit_policy()))
-        .map(|auth: AuthInfo| warp::reply::json(&json!({ "auth": auth })));
+        .map(audit);
+    let document = openapi_document(ApiDoc::openapi(), &v, MODULE);
+    let openapi = warp::path!("openapi.json")
+        .and(warp::get())
+        .map(move || warp::reply::json(&*document));
     protected
         .or(products)
         .or(invite)
@@ -97,6 +131,7 @@ pub fn routes(v: Validator) -> impl Filter<Extract = (impl Reply,), Error = Reje
         .or(billing_route)
         .or(reports_route)
         .or(audit)
+        .or(openapi)
         .or(protected_resource_metadata(&v))
         .recover(recover)
 }

@@ -1,0 +1,62 @@
+//! `GET /openapi.json` of both example servers: the operations each server
+//! declares with `#[utoipa::path]`, the public routes the library serves, and
+//! the permissions its handlers declare with `#[requires]`, added by
+//! `PolicySecurity` without writing a scope twice.
+
+use std::sync::Arc;
+
+use bearer_policy::Validator;
+use bearer_policy::utoipa::PolicySecurity;
+use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::{Info, OpenApi, Response};
+
+use super::billing_policy;
+
+/// The server's document: `operations` (its `#[derive(OpenApi)]`) with the
+/// public routes and the security of every protected one.
+pub async fn document(mut operations: OpenApi, validator: &Validator) -> Arc<OpenApi> {
+    // Discovery publishes the issuer's OAuth 2.0 endpoints; should it fail,
+    // the document describes a JWT bearer token instead.
+    if let Err(e) = validator.ready().await {
+        tracing::warn!("OpenAPI document without the issuer's endpoints: {e}");
+    }
+    operations.info = Info::new("bearer-policy example API", env!("CARGO_PKG_VERSION"));
+    add_public_routes(&mut operations);
+    let report = PolicySecurity::from_validator(validator)
+        // `GET /billing` is protected without the macro: one call names its operation.
+        .operation("billing", billing_policy())
+        .apply(&mut operations);
+    if !report.is_complete() {
+        tracing::warn!("OpenAPI document: {report}");
+    }
+    Arc::new(operations)
+}
+
+/// The routes the library serves, which no handler of ours documents.
+fn add_public_routes(doc: &mut OpenApi) {
+    let get = |id: &str, summary: &str, response: &str| {
+        Operation::builder()
+            .operation_id(Some(id))
+            .summary(Some(summary))
+            .response("200", Response::new(response))
+            .build()
+    };
+    doc.paths.add_path_operation(
+        "/openapi.json",
+        vec![HttpMethod::Get],
+        get(
+            "openapi",
+            "This OpenAPI document",
+            "The OpenAPI 3.1 document, as JSON",
+        ),
+    );
+    doc.paths.add_path_operation(
+        "/.well-known/oauth-protected-resource",
+        vec![HttpMethod::Get],
+        get(
+            "protected_resource_metadata",
+            "OAuth 2.0 Protected Resource Metadata (RFC 9728)",
+            "The resource, its authorization servers and its scopes",
+        ),
+    );
+}

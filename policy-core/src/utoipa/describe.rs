@@ -1,0 +1,108 @@
+//! The paragraph appended to a secured operation's description: the model
+//! of each policy, the token it needs, and where the organization comes from.
+
+use utoipa::openapi::path::Operation;
+
+use crate::policy::{Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy};
+
+/// Appends the paragraph on `policies` to the operation's description, once:
+/// applied again, the description is unchanged.
+pub(super) fn append(operation: &mut Operation, policies: &[Policy], audience: Option<&str>) {
+    if policies.is_empty() {
+        return;
+    }
+    let paragraph = paragraph(policies, audience);
+    operation.description = Some(match operation.description.take() {
+        Some(text) if text.contains(&paragraph) => text,
+        Some(text) if !text.trim().is_empty() => format!("{}\n\n{paragraph}", text.trim_end()),
+        _ => paragraph,
+    });
+}
+
+fn paragraph(policies: &[Policy], audience: Option<&str>) -> String {
+    let rules = if policies.len() == 1 {
+        "this rule"
+    } else {
+        "each of these rules"
+    };
+    let mut text = format!("**Authorization**: a bearer token that meets {rules}:\n");
+    for policy in policies {
+        text.push_str("\n- ");
+        text.push_str(&sentence(policy, audience));
+    }
+    text
+}
+
+/// One policy, e.g. "model `org_permission`: an organization token for the
+/// organization named by the path parameter `org_id`, with the organization
+/// permission `invite:member`."
+fn sentence(policy: &Policy, audience: Option<&str>) -> String {
+    let resource = match policy.audience_override().or(audience) {
+        Some(audience) => format!("the API resource `{audience}`"),
+        None => "the API resource".to_owned(),
+    };
+    let organization = || match policy.organization_source() {
+        Some(OrgSource::PathParam(name)) => format!("the path parameter `{name}`"),
+        Some(OrgSource::Header(name)) => format!("the header `{name}`"),
+        Some(OrgSource::Query(name)) => format!("the query parameter `{name}`"),
+        None => "the route's path".to_owned(),
+    };
+    let (token, noun) = match policy.model() {
+        Model::GlobalApi => (
+            format!("an access token for {resource}, not issued within an organization"),
+            "scope",
+        ),
+        Model::OrgPermission => (
+            format!(
+                "an organization token (audience `{ORGANIZATION_AUDIENCE_PREFIX}<id>`) for \
+                 the organization named by {}",
+                organization()
+            ),
+            "organization permission",
+        ),
+        Model::OrgResource => (
+            format!(
+                "an access token for {resource}, issued within the organization \
+                 (`organization_id`) named by {}",
+                organization()
+            ),
+            "scope",
+        ),
+    };
+    format!(
+        "model `{}`: {token}{}.",
+        policy.model().as_str(),
+        scopes(policy, noun)
+    )
+}
+
+/// ", with the scopes `a` and `b` and one of the scopes `c` or `d`", or
+/// nothing for a policy without scopes.
+fn scopes(policy: &Policy, noun: &str) -> String {
+    let all = policy.required_scopes();
+    let any = policy.any_of_scopes();
+    let mut text = String::new();
+    if !all.is_empty() {
+        let plural = if all.len() == 1 { "" } else { "s" };
+        text.push_str(&format!(", with the {noun}{plural} {}", listed(all, "and")));
+    }
+    if !any.is_empty() {
+        text.push_str(if all.is_empty() { ", with" } else { " and" });
+        text.push_str(&format!(" one of the {noun}s {}", listed(any, "or")));
+    }
+    text
+}
+
+/// `` `a`, `b` and `c` ``.
+fn listed<S: AsRef<str>>(items: &[S], conjunction: &str) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|item| format!("`{}`", item.as_ref()))
+        .collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            format!("{} {conjunction} {last}", rest.join(", "))
+        }
+        _ => quoted.concat(),
+    }
+}
