@@ -15,10 +15,12 @@ use super::billing_policy;
 /// The server's document: `operations` (its `#[derive(OpenApi)]`) with the
 /// public routes and the security of every protected one.
 pub async fn document(mut operations: OpenApi, validator: &Validator) -> Arc<OpenApi> {
-    // Discovery publishes the issuer's OAuth 2.0 endpoints; should it fail,
-    // the document describes a JWT bearer token instead.
-    if let Err(e) = validator.ready().await {
-        tracing::warn!("OpenAPI document without the issuer's endpoints: {e}");
+    // Discovery publishes each issuer's OAuth 2.0 endpoints; an issuer whose
+    // discovery fails is described as a JWT bearer token instead.
+    for (issuer, ready) in validator.ready_each().await {
+        if let Err(e) = ready {
+            tracing::warn!("OpenAPI document without the endpoints of {issuer}: {e}");
+        }
     }
     operations.info = Info::new("bearer-policy example API", env!("CARGO_PKG_VERSION"));
     add_public_routes(&mut operations);
