@@ -1,5 +1,8 @@
 //! Permission rules: which model, which scopes, which audience and which
-//! organization a request must match, and the check that decides it.
+//! organization a request must match, the check function for what scopes
+//! cannot say (`check_fn`), and the decision.
+
+mod check_fn;
 
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
@@ -8,6 +11,10 @@ use serde::Serialize;
 
 use crate::auth_info::AuthInfo;
 use crate::error::Denied;
+
+pub use check_fn::CheckOutcome;
+#[doc(hidden)]
+pub use check_fn::{Check, CheckFn, check_name_of};
 
 /// The audience prefix Logto uses for organization tokens.
 pub const ORGANIZATION_AUDIENCE_PREFIX: &str = "urn:logto:organization:";
@@ -69,8 +76,8 @@ impl OrgSource {
 pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
 
 /// A permission rule: a model, the scopes that are all required, the scopes
-/// of which any one suffices, the audience, and where the organization comes
-/// from.
+/// of which any one suffices, the audience, where the organization comes
+/// from, and a check function for what scopes cannot say.
 ///
 /// Build one at run time with the builder methods, or let `#[requires]` build
 /// one at compile time. [`check`](Policy::check) decides a request for an
@@ -100,6 +107,9 @@ pub struct Policy {
     audience: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     organization: Option<OrgSource>,
+    /// Serialised as the check's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<Check>,
 }
 
 impl Policy {
@@ -112,6 +122,7 @@ impl Policy {
             any_scopes: Cow::Borrowed(&[]),
             audience: None,
             organization: None,
+            check: None,
         }
     }
 
@@ -132,6 +143,31 @@ impl Policy {
                 None => None,
             },
             organization,
+            check: None,
+        }
+    }
+
+    /// A policy from parts known at compile time, with a check function:
+    /// what `#[requires(check = path)]` emits.
+    #[doc(hidden)]
+    pub const fn from_static_checked(
+        model: Model,
+        scopes: &'static [Cow<'static, str>],
+        any_scopes: &'static [Cow<'static, str>],
+        audience: Option<&'static str>,
+        organization: Option<OrgSource>,
+        check: Check,
+    ) -> Self {
+        Policy {
+            model,
+            scopes: Cow::Borrowed(scopes),
+            any_scopes: Cow::Borrowed(any_scopes),
+            audience: match audience {
+                Some(a) => Some(Cow::Borrowed(a)),
+                None => None,
+            },
+            organization,
+            check: Some(check),
         }
     }
 
@@ -173,6 +209,48 @@ impl Policy {
         self
     }
 
+    /// Adds a check function for a rule that scopes cannot express (a role
+    /// claim, an email domain, a tenant flag): the same rule as
+    /// `#[requires(check = path)]`, here with a closure that may capture
+    /// configuration. `name` stands for it in the inventory, in `Debug`
+    /// output and in the logs; the client never sees it.
+    ///
+    /// The function returns `bool` (`false` refuses with 403 `check_failed`)
+    /// or `Result<(), Denied>` to choose the denial (see
+    /// [`Denied::check_failed`]). It runs only once the audience, the
+    /// organization and the scopes hold, of this policy and of every policy
+    /// checked with it, so it may rely on them; it runs on every request the
+    /// policy decides, synchronously: keep it cheap, and never block in it.
+    ///
+    /// Called again, it adds a check: both must hold, in the order added,
+    /// under the name `first && second`.
+    ///
+    /// ```
+    /// use policy_core::{AuthInfo, Model, Policy};
+    ///
+    /// let domain = String::from("@example.com"); // from configuration
+    /// let staff_only = Policy::new(Model::GlobalApi)
+    ///     .scopes(["reports:read"])
+    ///     .check_with("staff_email", move |auth: &AuthInfo| {
+    ///         auth.claim("email")
+    ///             .and_then(|email| email.as_str().map(|e| e.ends_with(&domain)))
+    ///             .unwrap_or(false)
+    ///     });
+    /// assert_eq!(staff_only.check_name(), Some("staff_email"));
+    /// ```
+    pub fn check_with<F, R>(mut self, name: impl Into<Cow<'static, str>>, check: F) -> Self
+    where
+        F: Fn(&AuthInfo) -> R + Send + Sync + 'static,
+        R: CheckOutcome,
+    {
+        let check = Check::shared(name.into(), check);
+        self.check = Some(match self.check.take() {
+            Some(first) => first.and(check),
+            None => check,
+        });
+        self
+    }
+
     /// The permission model.
     pub fn model(&self) -> Model {
         self.model
@@ -198,22 +276,57 @@ impl Policy {
         self.organization.as_ref()
     }
 
+    /// The name of the check function, if the policy has one: the name given
+    /// to [`check_with`](Policy::check_with), or for `#[requires(check =
+    /// path)]` the function's path as the compiler names it
+    /// (`my_crate::rules::is_staff`), wherever a `use` brought it from.
+    pub fn check_name(&self) -> Option<&str> {
+        self.check.as_ref().map(Check::name)
+    }
+
     /// Decides whether `auth` may make a request for organization `org_id`
     /// (`None` when the request names none), whatever the policy's
     /// [organization source](Policy::organization_source): the caller names
     /// the organization. [`PolicySet::check_request`] reads it from the source.
     ///
-    /// Checks, in order: the audience, the organization, then the scopes, so
+    /// Checks, in order: the audience, the organization, the scopes, so
     /// that a token meant for another resource or organization is refused as
-    /// such rather than for its scopes. An empty organization id is no
-    /// organization ([`Denied::MissingOrganization`]), from whatever source.
+    /// such rather than for its scopes, and last the check function, if any
+    /// ([`check_with`](Policy::check_with)), which may thus rely on the rest.
+    /// An empty organization id is no organization
+    /// ([`Denied::MissingOrganization`]), from whatever source.
     ///
     /// Every denial is logged as a `tracing` event at `debug` level with its
-    /// code, reason and model (never the token): the response already tells
-    /// the client why, and a client hammering a route must not flood the logs.
+    /// code, reason and model (and the check's name when the check refused;
+    /// never the token): the response already tells the client why, and a
+    /// client hammering a route must not flood the logs.
     pub fn check(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+        self.check_claims(auth, org_id)?;
+        self.run_check(auth)
+    }
+
+    /// Everything but the check function, the denial logged.
+    fn check_claims(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
         self.decide(auth, org_id)
             .map_err(|denied| self.logged(auth, denied))
+    }
+
+    /// The check function, if any, the denial logged with its name.
+    fn run_check(&self, auth: &AuthInfo) -> Result<(), Denied> {
+        let Some(check) = &self.check else {
+            return Ok(());
+        };
+        check.run(auth).map_err(|denied| {
+            tracing::debug!(
+                code = denied.code(),
+                reason = %denied,
+                model = self.model.as_str(),
+                check = check.name(),
+                sub = auth.sub().unwrap_or(""),
+                "request denied"
+            );
+            denied
+        })
     }
 
     /// Logs a denial of this policy (see [`check`](Policy::check)).
@@ -354,7 +467,10 @@ pub trait PolicySet: Send + Sync {
     /// way. To name the organization yourself whatever the source, call
     /// [`Policy::check`].
     ///
-    /// Policies are checked in order and the first denial is returned.
+    /// Policies are checked in order and the first denial is returned. Check
+    /// functions ([`Policy::check_with`], `#[requires(check = ...)]`) run
+    /// last: only once every policy of the set has passed its audience,
+    /// organization and scope checks.
     ///
     /// ```
     /// use policy_core::{AuthInfo, Denied, Model, OrgSource, Policy, PolicySet};
@@ -374,22 +490,41 @@ pub trait PolicySet: Send + Sync {
     /// }
     /// ```
     fn check_request(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
-        self.policies().iter().try_for_each(|policy| {
-            let org_id = match &policy.organization {
+        check_policies(self.policies().iter(), auth, |_| path_org_id)
+    }
+}
+
+/// Decides `policies` for `auth`: first the audience, organization and
+/// scopes of each (see [`PolicySet::check_request`] for where each reads its
+/// organization), then the check function of each, so that a check runs only
+/// for a request every policy otherwise allows. `path_org_id` gives the id of
+/// a path parameter by name (`None`: a policy without organization source).
+pub(crate) fn check_policies<'a, 'p, I>(
+    mut policies: I,
+    auth: &'a AuthInfo,
+    path_org_id: impl Fn(Option<&str>) -> Option<&'a str>,
+) -> Result<(), Denied>
+where
+    I: Iterator<Item = &'p Policy> + Clone,
+{
+    for policy in policies.clone() {
+        let org_id =
+            match &policy.organization {
                 Some(OrgSource::Header(_) | OrgSource::Query(_)) => policy
                     .request_organization(auth)
                     .map_err(|denied| policy.logged(auth, denied))?,
                 Some(OrgSource::PathParam(name)) => {
-                    if path_org_id.is_none() && policy.model.needs_organization() {
+                    let org_id = path_org_id(Some(name));
+                    if org_id.is_none() && policy.model.needs_organization() {
                         warn_unwired_path_parameter(name);
                     }
-                    path_org_id
+                    org_id
                 }
-                None => path_org_id,
+                None => path_org_id(None),
             };
-            policy.check(auth, org_id)
-        })
+        policy.check_claims(auth, org_id)?;
     }
+    policies.try_for_each(|policy| policy.run_check(auth))
 }
 
 /// Warns, once per parameter name, that a policy reading its organization

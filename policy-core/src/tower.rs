@@ -86,7 +86,7 @@ use tower_service::Service;
 
 use crate::auth_info::AuthInfo;
 use crate::error::Error;
-use crate::policy::{Policy, PolicySet};
+use crate::policy::{Policy, PolicySet, check_policies};
 use crate::request::{self, Capture, Rejected};
 use crate::validator::Validator;
 
@@ -279,11 +279,11 @@ impl Shared {
         )
         .await
         .map_err(refuse)?;
-        for set in &self.policies {
-            // No path: tower has no routes, so path policies fail closed.
-            set.check_request(&auth, None)
-                .map_err(|denied| refuse(Error::Denied(denied)))?;
-        }
+        // Every set's policies at once, so that check functions run last. No
+        // path: tower has no routes, so path policies fail closed.
+        let policies = self.policies.iter().flat_map(|set| set.policies());
+        check_policies(policies, &auth, |_| None)
+            .map_err(|denied| refuse(Error::Denied(denied)))?;
         Ok(auth)
     }
 

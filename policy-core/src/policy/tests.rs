@@ -340,3 +340,272 @@ fn policies_serialise_for_the_inventory() {
             "organization": {"from": "path_param", "name": "org_id"}})
     );
 }
+
+// ---- check functions ----
+
+fn is_staff(auth: &AuthInfo) -> bool {
+    auth.sub() == Some("staff")
+}
+
+/// What the macro builds for `check = is_staff`.
+static STAFF_ONLY: Policy = Policy::from_static_checked(
+    Model::GlobalApi,
+    &[Cow::Borrowed("api:read")],
+    &[],
+    None,
+    None,
+    Check::item("is_staff", check_name_of(&is_staff), |auth| {
+        CheckFn::call_check(&is_staff, auth)
+    }),
+);
+
+/// A token of `sub` for the API, with `scopes`.
+fn user(sub: &str, scopes: &[&str]) -> AuthInfo {
+    let mut claims = crate::claims::tests::sample_claims();
+    claims.sub = Some(sub.to_owned());
+    claims.scopes = scopes.iter().map(|s| s.to_string()).collect();
+    claims.audience = vec![API.to_owned()];
+    claims.configured_audience = Some(API.into());
+    AuthInfo::new(std::sync::Arc::new(claims))
+}
+
+#[test]
+fn a_check_returning_false_is_check_failed_without_a_reason() {
+    assert_eq!(
+        STAFF_ONLY.check(&user("staff", &["api:read"]), None),
+        Ok(())
+    );
+    let denied = STAFF_ONLY
+        .check(&user("guest", &["api:read"]), None)
+        .unwrap_err();
+    assert_eq!(denied, Denied::CheckFailed { reason: None });
+    assert_eq!(denied.code(), "check_failed");
+    assert_eq!(
+        denied.to_string(),
+        "The request does not meet an access rule of this resource"
+    );
+}
+
+#[test]
+fn a_check_returning_a_denial_chooses_it() {
+    let verified =
+        Policy::new(Model::GlobalApi).check_with("verified", |auth: &AuthInfo| match auth.sub() {
+            Some("staff") => Ok(()),
+            Some("partner") => Err(Denied::MissingOrganization),
+            _ => Err(Denied::check_failed("verify your email address first")),
+        });
+    assert_eq!(verified.check(&user("staff", &[]), None), Ok(()));
+    assert_eq!(
+        verified.check(&user("partner", &[]), None),
+        Err(Denied::MissingOrganization)
+    );
+    let denied = verified.check(&user("guest", &[]), None).unwrap_err();
+    assert_eq!(denied.code(), "check_failed");
+    assert_eq!(denied.to_string(), "verify your email address first");
+}
+
+#[test]
+fn the_check_runs_only_once_audience_organization_and_scopes_hold() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = {
+        let calls = Arc::clone(&calls);
+        move |_: &AuthInfo| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            false
+        }
+    };
+    let policy = Policy::new(Model::OrgResource)
+        .scopes(["api:read"])
+        .check_with("counted", counted);
+    let token = |aud: &str, scopes: &[&str], org: Option<&str>| {
+        AuthInfo::for_tests(&[aud], scopes, org, Some(API))
+    };
+    for (case, auth, org, denied) in [
+        (
+            "wrong audience",
+            token("https://other", &["api:read"], Some("acme")),
+            Some("acme"),
+            Denied::WrongAudience,
+        ),
+        (
+            "no organization",
+            token(API, &["api:read"], Some("acme")),
+            None,
+            Denied::MissingOrganization,
+        ),
+        (
+            "other organization",
+            token(API, &["api:read"], Some("acme")),
+            Some("globex"),
+            Denied::OrganizationMismatch,
+        ),
+        (
+            "missing scope",
+            token(API, &[], Some("acme")),
+            Some("acme"),
+            Denied::MissingScopes {
+                missing: vec!["api:read".into()],
+            },
+        ),
+    ] {
+        assert_eq!(policy.check(&auth, org), Err(denied), "{case}");
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "the check ran for a refused request"
+    );
+    let allowed_but_for_the_check = token(API, &["api:read"], Some("acme"));
+    assert_eq!(
+        policy.check(&allowed_but_for_the_check, Some("acme")),
+        Err(Denied::CheckFailed { reason: None })
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn checks_of_a_set_run_after_every_policy_of_the_set() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = |calls: &Arc<AtomicUsize>| {
+        let calls = Arc::clone(calls);
+        move |_: &AuthInfo| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+    };
+    let set = [
+        Policy::new(Model::GlobalApi).check_with("first", counted(&calls)),
+        Policy::new(Model::GlobalApi)
+            .scopes(["api:write"])
+            .check_with("second", counted(&calls)),
+    ];
+    // The second policy's scope refuses: neither check runs, the first included.
+    assert_eq!(
+        set.check_request(&user("staff", &["api:read"]), None),
+        Err(Denied::MissingScopes {
+            missing: vec!["api:write".into()]
+        })
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        set.check_request(&user("staff", &["api:write"]), None),
+        Ok(())
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // The same through the path-parameter lookup the macro and axum use.
+    assert_eq!(
+        check_policies(set.iter(), &user("staff", &["api:read"]), |_| None),
+        Err(Denied::MissingScopes {
+            missing: vec!["api:write".into()]
+        })
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn check_with_twice_requires_both_in_order() {
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = |name: &'static str, result: bool| {
+        let order = std::sync::Arc::clone(&order);
+        move |_: &AuthInfo| {
+            order.lock().unwrap().push(name);
+            result
+        }
+    };
+    let both = Policy::new(Model::GlobalApi)
+        .check_with("staff", record("staff", true))
+        .check_with("in_eu", record("in_eu", false));
+    assert_eq!(both.check_name(), Some("staff && in_eu"));
+    assert_eq!(
+        both.check(&user("staff", &[]), None),
+        Err(Denied::CheckFailed { reason: None })
+    );
+    assert_eq!(*order.lock().unwrap(), ["staff", "in_eu"]);
+    let first_fails = Policy::new(Model::GlobalApi)
+        .check_with("staff", record("staff", false))
+        .check_with("in_eu", record("in_eu", true));
+    order.lock().unwrap().clear();
+    assert!(first_fails.check(&user("staff", &[]), None).is_err());
+    assert_eq!(*order.lock().unwrap(), ["staff"]);
+}
+
+#[test]
+fn a_check_is_named_by_its_function_path_or_given_name() {
+    assert_eq!(
+        STAFF_ONLY.check_name(),
+        Some("policy_core::policy::tests::is_staff")
+    );
+    // A constant holding a function pointer: its type names no function.
+    const POINTER: fn(&AuthInfo) -> bool = is_staff;
+    let pointer = Policy::from_static_checked(
+        Model::GlobalApi,
+        &[],
+        &[],
+        None,
+        None,
+        Check::item("rules::POINTER", check_name_of(&POINTER), |auth| {
+            CheckFn::call_check(&POINTER, auth)
+        }),
+    );
+    assert_eq!(pointer.check_name(), Some("rules::POINTER"));
+    let given = Policy::new(Model::GlobalApi).check_with(String::from("tenant_flag"), is_staff);
+    assert_eq!(given.check_name(), Some("tenant_flag"));
+    assert_eq!(Policy::new(Model::GlobalApi).check_name(), None);
+    assert_eq!(
+        format!("{given:?}"),
+        "Policy { model: GlobalApi, scopes: [], any_scopes: [], audience: None, \
+         organization: None, check: Some(Check(\"tenant_flag\")) }"
+    );
+}
+
+#[test]
+fn the_check_serialises_as_its_name_and_only_when_there_is_one() {
+    assert_eq!(
+        serde_json::to_value(&STAFF_ONLY).unwrap(),
+        serde_json::json!({"model": "global_api", "scopes": ["api:read"], "anyScopes": [],
+            "check": "policy_core::policy::tests::is_staff"})
+    );
+    let plain = serde_json::to_value(Policy::new(Model::GlobalApi)).unwrap();
+    assert!(plain.get("check").is_none(), "{plain}");
+}
+
+#[test]
+fn policies_with_checks_are_equal_when_the_check_is_the_same() {
+    assert_eq!(STAFF_ONLY.clone(), STAFF_ONLY);
+    let shared = Policy::new(Model::GlobalApi).check_with("staff", is_staff);
+    assert_eq!(shared.clone(), shared);
+    // Built apart, two closures may capture different things: not equal.
+    assert_ne!(
+        Policy::new(Model::GlobalApi).check_with("staff", is_staff),
+        shared
+    );
+    assert_ne!(Policy::new(Model::GlobalApi), shared);
+    let mut same_parts = Policy::new(Model::GlobalApi).scopes(["api:read"]);
+    assert_ne!(same_parts, STAFF_ONLY);
+    same_parts = same_parts.check_with("is_staff", is_staff);
+    assert_ne!(same_parts, STAFF_ONLY);
+}
+
+#[test]
+fn a_check_denial_is_logged_at_debug_with_the_check_name() {
+    let guest = user("guest", &["api:read"]);
+    assert_eq!(
+        logged_at(tracing::Level::INFO, || {
+            let _ = STAFF_ONLY.check(&guest, None);
+        }),
+        ""
+    );
+    let debug = logged_at(tracing::Level::DEBUG, || {
+        let _ = STAFF_ONLY.check(&guest, None);
+    });
+    assert!(debug.contains("request denied"), "{debug}");
+    assert!(debug.contains("code=\"check_failed\""), "{debug}");
+    assert!(
+        debug.contains("check=\"policy_core::policy::tests::is_staff\""),
+        "{debug}"
+    );
+}
