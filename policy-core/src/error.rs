@@ -179,12 +179,16 @@ pub enum Denied {
     OrganizationTokenNotAllowed,
     /// The policy's check function refused the request (`check = ...` in
     /// `#[requires]`, [`Policy::check_with`](crate::Policy::check_with)): it
-    /// returned `false`, or this denial from [`Denied::check_failed`].
+    /// returned `false` (`reason: None`), or this denial with a reason, made
+    /// with [`Denied::check_failed`].
     ///
     /// The message is the `reason` when there is one, and the response shows
-    /// it to the client; without one it names nothing about the rule.
+    /// it to the client; without one it names nothing about the rule (the
+    /// check's name goes to the `debug` log, not to the client). Like the
+    /// other denials that no scope would fix, the challenge is
+    /// `error="insufficient_scope"` with an `error_description` and no
+    /// `scope`.
     #[error("{}", .reason.as_deref().unwrap_or(CHECK_FAILED))]
-    #[non_exhaustive]
     CheckFailed {
         /// The check function's own reason, shown to the client.
         reason: Option<Cow<'static, str>>,

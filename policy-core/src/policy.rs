@@ -96,7 +96,21 @@ pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
 ///     .scopes(["invite:member"])
 ///     .organization(OrgSource::Header("X-Organization-Id".into()));
 /// assert!(invite.organization_source().is_some());
+///
+/// // A rule scopes cannot express, checked last.
+/// let staff = Policy::new(Model::GlobalApi)
+///     .scopes(["reports:read"])
+///     .check_with("is_staff", |auth: &policy_core::AuthInfo| {
+///         auth.claim("role").is_some_and(|role| role == "staff")
+///     });
+/// assert_eq!(staff.check_name(), Some("is_staff"));
 /// ```
+///
+/// `Debug` and the JSON of the inventory show a check function by its name
+/// (`"check": "my_crate::rules::is_staff"`). Two policies are equal when all
+/// their parts are, the check being the same function (or, built with
+/// [`check_with`](Policy::check_with), the same closure: a clone) under the
+/// same name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Policy {
@@ -237,6 +251,14 @@ impl Policy {
     ///             .unwrap_or(false)
     ///     });
     /// assert_eq!(staff_only.check_name(), Some("staff_email"));
+    /// ```
+    ///
+    /// A closure of another type is a compile error:
+    ///
+    /// ```compile_fail
+    /// # use policy_core::{AuthInfo, Model, Policy};
+    /// // error: `String` is not what a check function returns
+    /// Policy::new(Model::GlobalApi).check_with("role", |auth: &AuthInfo| auth.sub().unwrap_or("").to_owned());
     /// ```
     pub fn check_with<F, R>(mut self, name: impl Into<Cow<'static, str>>, check: F) -> Self
     where

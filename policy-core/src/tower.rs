@@ -142,8 +142,10 @@ impl BearerLayer {
 
     /// Also requires `policies` (a `#[requires]` handler's `POLICY`, a
     /// [`Policy`] built at run time, an array of them: any [`PolicySet`]),
-    /// checked with [`PolicySet::check_request`] after authentication. Called
-    /// again, it adds a set: all must hold.
+    /// checked as [`PolicySet::check_request`] does after authentication.
+    /// Called again, it adds a set: all must hold, and check functions
+    /// ([`Policy::check_with`]) run once every set's audience, organization
+    /// and scopes hold.
     ///
     /// A policy whose organization comes from a path parameter refuses every
     /// request (403 `missing_organization`): tower has no path parameters.

@@ -117,6 +117,20 @@ fn counted(auth: AuthInfo) -> Result<(), Denied> {
     Ok(())
 }
 
+/// A check function: the caller's `sub` is `user-1`, the test issuer's default.
+fn is_user_one(auth: &AuthInfo) -> bool {
+    auth.sub() == Some("user-1")
+}
+
+static CHECKED_BODY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[requires(model = global_api, scopes("api:read"), check = is_user_one)]
+fn checked(auth: AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    CHECKED_BODY_RUNS.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
 #[requires(model = org_resource, scopes("api:read"), org_from = path)]
 async fn warp_handler(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
     let _ = auth;
@@ -616,6 +630,42 @@ async fn body_runs_only_when_the_policy_holds() {
 }
 
 #[tokio::test]
+async fn a_direct_call_runs_the_check_function_too_and_the_body_only_when_it_holds() {
+    let issuer = TestIssuer::start().await;
+    let validator = issuer.validator(API);
+    let token = |sub: &str, scopes: &[&str]| {
+        issuer
+            .token()
+            .for_global_api(API)
+            .subject(sub)
+            .scopes(scopes.iter().copied())
+            .sign()
+    };
+    let before = CHECKED_BODY_RUNS.load(Ordering::SeqCst);
+    let mut outcomes = Outcomes::default();
+    for (sub, scopes) in [
+        ("user-1", &["api:read"][..]),
+        ("user-2", &["api:read"][..]),
+        ("user-1", &[][..]),
+    ] {
+        let auth = validator.validate(&token(sub, scopes)).await.unwrap();
+        let expected = checked::POLICY.check(&auth, None);
+        assert_eq!(checked(auth.into()), expected, "{sub} {scopes:?}");
+        outcomes.record(&expected);
+    }
+    outcomes.assert_both();
+    assert_eq!(CHECKED_BODY_RUNS.load(Ordering::SeqCst) - before, 1);
+    let other = validator
+        .validate(&token("user-2", &["api:read"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        checked(other.into()),
+        Err(Denied::CheckFailed { reason: None })
+    );
+}
+
+#[tokio::test]
 async fn the_body_gets_back_the_auth_info_it_was_called_with() {
     let callers = callers().await;
     let reader = named(&callers, "global, api:read");
@@ -719,9 +769,14 @@ fn declared_lists_every_annotated_function_with_its_policies() {
         "axum_tuple",
         "axum_struct",
         "axum_struct_renamed",
+        "checked",
     ] {
         assert_eq!(find(name).policies().len(), 1, "{name}");
     }
+    assert_eq!(
+        find("checked").policies()[0].check_name(),
+        Some("it::requires::is_user_one")
+    );
     assert_eq!(
         find("org_resource_path").policies(),
         std::slice::from_ref(&org_resource_path::POLICY)
