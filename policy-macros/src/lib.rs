@@ -257,7 +257,7 @@ use unreadable::UnreadableFn;
 /// pub async fn update(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
 ///     Ok(format!("updated in {org_id}"))
 /// }
-/// # let _ = reports::POLICY.check_name();
+/// # fn main() {}
 /// ```
 ///
 /// - **When it runs**: last, once the audience, the organization and the
