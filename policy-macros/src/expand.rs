@@ -330,8 +330,15 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
         // Stacked policies reading different parameters: each path policy
         // finds its own by name, and check functions still run last.
         _ => {
-            let pairs = params.iter().map(|(binding, _)| {
-                let name = policy_param_name(plan, binding);
+            let mut named: Vec<(String, &Ident)> = Vec::new();
+            for policy in &plan.policies {
+                if let Some(org @ OrgPlan::Param { binding, .. }) = &policy.org
+                    && !named.iter().any(|(known, _)| *known == org.name())
+                {
+                    named.push((org.name(), binding));
+                }
+            }
+            let pairs = named.iter().map(|(name, binding)| {
                 let local = local(binding);
                 quote!((#name, &*#local))
             });
@@ -352,17 +359,6 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
             }
         }
     }
-}
-
-/// The parameter name the policies record for the handler's `binding`.
-fn policy_param_name(plan: &Plan, binding: &Ident) -> String {
-    plan.policies
-        .iter()
-        .find_map(|policy| match &policy.org {
-            Some(org @ OrgPlan::Param { binding: b, .. }) if b == binding => Some(org.name()),
-            _ => None,
-        })
-        .unwrap_or_default()
 }
 
 /// `mod <name> { pub static POLICY: ... }`, with the function's visibility.
