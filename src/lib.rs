@@ -7,8 +7,10 @@
 //!   issuer's JWKS (fetched, cached, refreshed and rotated for you), the
 //!   issuer, the lifetime, and the header. It yields an [`AuthInfo`].
 //! - [`Policy`] decides whether that [`AuthInfo`] may make a request under
-//!   one of three [`Model`]s, with the scopes it requires and the
-//!   organization of the request; a refusal is a typed [`Denied`].
+//!   one of three [`Model`]s, with the scopes it requires, the
+//!   organization of the request, and a check function for what scopes
+//!   cannot express ([`Policy::check_with`], `check = path` in
+//!   `#[requires]`); a refusal is a typed [`Denied`].
 //! - [`#[requires]`](requires) declares a policy on a handler, checked at
 //!   compile time, and emits the policy as a value (`handler::POLICY`) that a
 //!   route can check before it reads the body. The handler's `AuthInfo`

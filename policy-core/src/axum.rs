@@ -52,7 +52,7 @@ use crate::auth_info::AuthInfo;
 use crate::authorized::{Authorized, Declared};
 use crate::error::{Denied, Error, TokenError};
 use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
-use crate::policy::{OrgSource, PolicySet};
+use crate::policy::{OrgSource, check_policies};
 use crate::request::{self, Capture};
 use crate::validator::Validator;
 
@@ -141,19 +141,16 @@ where
             true => RawPathParams::from_request_parts(parts, state).await.ok(),
             false => None,
         };
-        for policy in policies {
-            let org_id = match policy.organization_source() {
-                Some(OrgSource::PathParam(name)) => path
-                    .iter()
-                    .flat_map(|params| params.iter())
-                    .find(|(key, _)| key == name)
-                    .map(|(_, value)| value),
-                _ => None,
-            };
-            policy
-                .check_request(&auth, org_id)
-                .map_err(|denied| Rejected::by(&validator, Error::Denied(denied)))?;
-        }
+        // Each path policy reads the capture of its own parameter's name.
+        let path_org_id = |name: Option<&str>| {
+            let name = name?;
+            path.iter()
+                .flat_map(|params| params.iter())
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value)
+        };
+        check_policies(policies.iter(), &auth, path_org_id)
+            .map_err(|denied| Rejected::by(&validator, Error::Denied(denied)))?;
         Ok(auth.into())
     }
 }

@@ -181,9 +181,57 @@ pub enum Denied {
     /// A token carrying `organization_id` was presented to a global API.
     #[error("Organization tokens are not accepted by this resource")]
     OrganizationTokenNotAllowed,
+    /// The policy's check function refused the request (`check = ...` in
+    /// `#[requires]`, [`Policy::check_with`](crate::Policy::check_with)): it
+    /// returned `false` (`reason: None`), or this denial with a reason, made
+    /// with [`Denied::check_failed`].
+    ///
+    /// The message is the `reason` when there is one, and the response shows
+    /// it to the client; without one it names nothing about the rule (the
+    /// check's name goes to the `debug` log, not to the client). Like the
+    /// other denials that no scope would fix, the challenge is
+    /// `error="insufficient_scope"` with an `error_description` and no
+    /// `scope`.
+    #[error("{}", .reason.as_deref().unwrap_or(CHECK_FAILED))]
+    CheckFailed {
+        /// The check function's own reason, shown to the client.
+        reason: Option<Cow<'static, str>>,
+    },
 }
 
+/// The message of a check that refused without a reason of its own.
+const CHECK_FAILED: &str = "The request does not meet an access rule of this resource";
+
 impl Denied {
+    /// The denial a check function returns to refuse with a reason of its
+    /// own: 403 `check_failed`, with `reason` as the message of the response
+    /// (the JSON body's `error` and the challenge's `error_description`).
+    ///
+    /// The client reads the reason: write what the caller may know ("only
+    /// staff may delete products"), never a secret, a claim of someone else,
+    /// or configuration (the allowed domains, a tenant list). Characters that
+    /// a header cannot carry are dropped from the challenge, not from the body.
+    ///
+    /// ```
+    /// use policy_core::{AuthInfo, Denied};
+    ///
+    /// fn verified_email(auth: &AuthInfo) -> Result<(), Denied> {
+    ///     match auth.claim("email_verified") {
+    ///         Some(serde_json::Value::Bool(true)) => Ok(()),
+    ///         _ => Err(Denied::check_failed("verify your email address first")),
+    ///     }
+    /// }
+    /// assert_eq!(
+    ///     Denied::check_failed("verify your email address first").to_string(),
+    ///     "verify your email address first"
+    /// );
+    /// ```
+    pub fn check_failed(reason: impl Into<Cow<'static, str>>) -> Denied {
+        Denied::CheckFailed {
+            reason: Some(reason.into()),
+        }
+    }
+
     /// The stable machine-readable code of this denial.
     pub fn code(&self) -> &'static str {
         match self {
@@ -194,6 +242,7 @@ impl Denied {
             Denied::MissingOrganization => "missing_organization",
             Denied::AmbiguousOrganization => "ambiguous_organization",
             Denied::OrganizationTokenNotAllowed => "organization_token_not_allowed",
+            Denied::CheckFailed { .. } => "check_failed",
         }
     }
 }
@@ -441,6 +490,38 @@ mod tests {
         assert!(
             malformed.starts_with("Bearer error=\"invalid_request\""),
             "{malformed}"
+        );
+    }
+
+    #[test]
+    fn a_failed_check_is_a_403_like_the_other_denials_that_are_not_about_scopes() {
+        let failed = Error::Denied(Denied::CheckFailed { reason: None });
+        assert_eq!(failed.status(), 403);
+        assert_eq!(failed.code(), "check_failed");
+        // No `scope` attribute: no scope would help. The description names
+        // nothing about the rule.
+        assert_eq!(
+            failed.www_authenticate(None).as_deref(),
+            Some(
+                "Bearer error=\"insufficient_scope\", error_description=\"The request does not \
+                 meet an access rule of this resource\""
+            )
+        );
+        assert_eq!(
+            Error::Denied(Denied::WrongAudience)
+                .www_authenticate(None)
+                .map(|c| c.split(',').next().map(str::to_owned)),
+            failed
+                .www_authenticate(None)
+                .map(|c| c.split(',').next().map(str::to_owned)),
+        );
+        // A reason of the check's own is its message, made safe for the header.
+        let reason = Error::Denied(Denied::check_failed("only \"staff\"\nmay delete"));
+        assert_eq!(reason.code(), "check_failed");
+        assert_eq!(reason.to_string(), "only \"staff\"\nmay delete");
+        assert_eq!(
+            reason.www_authenticate(None).as_deref(),
+            Some("Bearer error=\"insufficient_scope\", error_description=\"only staffmay delete\"")
         );
     }
 

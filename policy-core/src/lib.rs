@@ -52,7 +52,7 @@ pub use crate::issuers::Issuer;
 pub use crate::jwks::{MAX_JWKS_KEYS, MAX_KEYS_TRIED_WITHOUT_KID};
 pub use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
 pub use crate::policy::{
-    Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList,
+    CheckOutcome, Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList,
 };
 pub use crate::request::{Rejected, error_response};
 pub use crate::static_keys::StaticKeys;
@@ -104,9 +104,28 @@ macro_rules! scopes {
 pub mod __private {
     pub use crate::authorized::{CaptureCell, Declared};
     pub use crate::declaration::Declaration;
+    pub use crate::policy::{Check, CheckFn, check_name_of};
     pub use crate::{AuthInfo, Authorized, Denied, Model, OrgSource, Policy, PolicySet};
     pub use inventory;
     pub use std::borrow::Cow;
+
+    /// Checks `policies`, each path policy against the id of its own
+    /// parameter in `params` (by name): for a handler whose stacked policies
+    /// read different path parameters. Check functions run last, as in
+    /// [`PolicySet::check_request`].
+    pub fn check_path_params<'a>(
+        policies: &[Policy],
+        auth: &'a AuthInfo,
+        params: &[(&str, &'a str)],
+    ) -> Result<(), Denied> {
+        crate::policy::check_policies(policies.iter(), auth, |name| {
+            let name = name?;
+            params
+                .iter()
+                .find(|(param, _)| *param == name)
+                .map(|(_, id)| *id)
+        })
+    }
 
     use std::fmt::Display;
     use std::ops::Deref;

@@ -1,5 +1,8 @@
 //! Permission rules: which model, which scopes, which audience and which
-//! organization a request must match, and the check that decides it.
+//! organization a request must match, the check function for what scopes
+//! cannot say (`check_fn`), and the decision.
+
+mod check_fn;
 
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
@@ -8,6 +11,10 @@ use serde::Serialize;
 
 use crate::auth_info::AuthInfo;
 use crate::error::Denied;
+
+pub use check_fn::CheckOutcome;
+#[doc(hidden)]
+pub use check_fn::{Check, CheckFn, check_name_of};
 
 /// The audience prefix Logto uses for organization tokens.
 pub const ORGANIZATION_AUDIENCE_PREFIX: &str = "urn:logto:organization:";
@@ -69,8 +76,8 @@ impl OrgSource {
 pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
 
 /// A permission rule: a model, the scopes that are all required, the scopes
-/// of which any one suffices, the audience, and where the organization comes
-/// from.
+/// of which any one suffices, the audience, where the organization comes
+/// from, and a check function for what scopes cannot say.
 ///
 /// Build one at run time with the builder methods, or let `#[requires]` build
 /// one at compile time. [`check`](Policy::check) decides a request for an
@@ -89,7 +96,21 @@ pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
 ///     .scopes(["invite:member"])
 ///     .organization(OrgSource::Header("X-Organization-Id".into()));
 /// assert!(invite.organization_source().is_some());
+///
+/// // A rule scopes cannot express, checked last.
+/// let staff = Policy::new(Model::GlobalApi)
+///     .scopes(["reports:read"])
+///     .check_with("is_staff", |auth: &policy_core::AuthInfo| {
+///         auth.claim("role").is_some_and(|role| role == "staff")
+///     });
+/// assert_eq!(staff.check_name(), Some("is_staff"));
 /// ```
+///
+/// `Debug` and the JSON of the inventory show a check function by its name
+/// (`"check": "my_crate::rules::is_staff"`). Two policies are equal when all
+/// their parts are, the check being the same function (or, built with
+/// [`check_with`](Policy::check_with), the same closure: a clone) under the
+/// same name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Policy {
@@ -100,6 +121,9 @@ pub struct Policy {
     audience: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     organization: Option<OrgSource>,
+    /// Serialised as the check's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<Check>,
 }
 
 impl Policy {
@@ -112,6 +136,7 @@ impl Policy {
             any_scopes: Cow::Borrowed(&[]),
             audience: None,
             organization: None,
+            check: None,
         }
     }
 
@@ -132,6 +157,31 @@ impl Policy {
                 None => None,
             },
             organization,
+            check: None,
+        }
+    }
+
+    /// A policy from parts known at compile time, with a check function:
+    /// what `#[requires(check = path)]` emits.
+    #[doc(hidden)]
+    pub const fn from_static_checked(
+        model: Model,
+        scopes: &'static [Cow<'static, str>],
+        any_scopes: &'static [Cow<'static, str>],
+        audience: Option<&'static str>,
+        organization: Option<OrgSource>,
+        check: Check,
+    ) -> Self {
+        Policy {
+            model,
+            scopes: Cow::Borrowed(scopes),
+            any_scopes: Cow::Borrowed(any_scopes),
+            audience: match audience {
+                Some(a) => Some(Cow::Borrowed(a)),
+                None => None,
+            },
+            organization,
+            check: Some(check),
         }
     }
 
@@ -173,6 +223,56 @@ impl Policy {
         self
     }
 
+    /// Adds a check function for a rule that scopes cannot express (a role
+    /// claim, an email domain, a tenant flag): the same rule as
+    /// `#[requires(check = path)]`, here with a closure that may capture
+    /// configuration. `name` stands for it in the inventory, in `Debug`
+    /// output and in the logs; the client never sees it.
+    ///
+    /// The function returns `bool` (`false` refuses with 403 `check_failed`)
+    /// or `Result<(), Denied>` to choose the denial (see
+    /// [`Denied::check_failed`]). It runs only once the audience, the
+    /// organization and the scopes hold, of this policy and of every policy
+    /// checked with it, so it may rely on them; it runs on every request the
+    /// policy decides, synchronously: keep it cheap, and never block in it.
+    ///
+    /// Called again, it adds a check: both must hold, in the order added,
+    /// under the name `first && second`.
+    ///
+    /// ```
+    /// use policy_core::{AuthInfo, Model, Policy};
+    ///
+    /// let domain = String::from("@example.com"); // from configuration
+    /// let staff_only = Policy::new(Model::GlobalApi)
+    ///     .scopes(["reports:read"])
+    ///     .check_with("staff_email", move |auth: &AuthInfo| {
+    ///         auth.claim("email")
+    ///             .and_then(|email| email.as_str().map(|e| e.ends_with(&domain)))
+    ///             .unwrap_or(false)
+    ///     });
+    /// assert_eq!(staff_only.check_name(), Some("staff_email"));
+    /// ```
+    ///
+    /// A closure of another type is a compile error:
+    ///
+    /// ```compile_fail
+    /// # use policy_core::{AuthInfo, Model, Policy};
+    /// // error: `String` is not what a check function returns
+    /// Policy::new(Model::GlobalApi).check_with("role", |auth: &AuthInfo| auth.sub().unwrap_or("").to_owned());
+    /// ```
+    pub fn check_with<F, R>(mut self, name: impl Into<Cow<'static, str>>, check: F) -> Self
+    where
+        F: Fn(&AuthInfo) -> R + Send + Sync + 'static,
+        R: CheckOutcome,
+    {
+        let check = Check::shared(name.into(), check);
+        self.check = Some(match self.check.take() {
+            Some(first) => first.and(check),
+            None => check,
+        });
+        self
+    }
+
     /// The permission model.
     pub fn model(&self) -> Model {
         self.model
@@ -198,22 +298,57 @@ impl Policy {
         self.organization.as_ref()
     }
 
+    /// The name of the check function, if the policy has one: the name given
+    /// to [`check_with`](Policy::check_with), or for `#[requires(check =
+    /// path)]` the function's path as the compiler names it
+    /// (`my_crate::rules::is_staff`), wherever a `use` brought it from.
+    pub fn check_name(&self) -> Option<&str> {
+        self.check.as_ref().map(Check::name)
+    }
+
     /// Decides whether `auth` may make a request for organization `org_id`
     /// (`None` when the request names none), whatever the policy's
     /// [organization source](Policy::organization_source): the caller names
     /// the organization. [`PolicySet::check_request`] reads it from the source.
     ///
-    /// Checks, in order: the audience, the organization, then the scopes, so
+    /// Checks, in order: the audience, the organization, the scopes, so
     /// that a token meant for another resource or organization is refused as
-    /// such rather than for its scopes. An empty organization id is no
-    /// organization ([`Denied::MissingOrganization`]), from whatever source.
+    /// such rather than for its scopes, and last the check function, if any
+    /// ([`check_with`](Policy::check_with)), which may thus rely on the rest.
+    /// An empty organization id is no organization
+    /// ([`Denied::MissingOrganization`]), from whatever source.
     ///
     /// Every denial is logged as a `tracing` event at `debug` level with its
-    /// code, reason and model (never the token): the response already tells
-    /// the client why, and a client hammering a route must not flood the logs.
+    /// code, reason and model (and the check's name when the check refused;
+    /// never the token): the response already tells the client why, and a
+    /// client hammering a route must not flood the logs.
     pub fn check(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+        self.check_claims(auth, org_id)?;
+        self.run_check(auth)
+    }
+
+    /// Everything but the check function, the denial logged.
+    fn check_claims(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
         self.decide(auth, org_id)
             .map_err(|denied| self.logged(auth, denied))
+    }
+
+    /// The check function, if any, the denial logged with its name.
+    fn run_check(&self, auth: &AuthInfo) -> Result<(), Denied> {
+        let Some(check) = &self.check else {
+            return Ok(());
+        };
+        check.run(auth).map_err(|denied| {
+            tracing::debug!(
+                code = denied.code(),
+                reason = %denied,
+                model = self.model.as_str(),
+                check = check.name(),
+                sub = auth.sub().unwrap_or(""),
+                "request denied"
+            );
+            denied
+        })
     }
 
     /// Logs a denial of this policy (see [`check`](Policy::check)).
@@ -354,7 +489,10 @@ pub trait PolicySet: Send + Sync {
     /// way. To name the organization yourself whatever the source, call
     /// [`Policy::check`].
     ///
-    /// Policies are checked in order and the first denial is returned.
+    /// Policies are checked in order and the first denial is returned. Check
+    /// functions ([`Policy::check_with`], `#[requires(check = ...)]`) run
+    /// last: only once every policy of the set has passed its audience,
+    /// organization and scope checks.
     ///
     /// ```
     /// use policy_core::{AuthInfo, Denied, Model, OrgSource, Policy, PolicySet};
@@ -374,22 +512,41 @@ pub trait PolicySet: Send + Sync {
     /// }
     /// ```
     fn check_request(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
-        self.policies().iter().try_for_each(|policy| {
-            let org_id = match &policy.organization {
+        check_policies(self.policies().iter(), auth, |_| path_org_id)
+    }
+}
+
+/// Decides `policies` for `auth`: first the audience, organization and
+/// scopes of each (see [`PolicySet::check_request`] for where each reads its
+/// organization), then the check function of each, so that a check runs only
+/// for a request every policy otherwise allows. `path_org_id` gives the id of
+/// a path parameter by name (`None`: a policy without organization source).
+pub(crate) fn check_policies<'a, 'p, I>(
+    mut policies: I,
+    auth: &'a AuthInfo,
+    path_org_id: impl Fn(Option<&str>) -> Option<&'a str>,
+) -> Result<(), Denied>
+where
+    I: Iterator<Item = &'p Policy> + Clone,
+{
+    for policy in policies.clone() {
+        let org_id =
+            match &policy.organization {
                 Some(OrgSource::Header(_) | OrgSource::Query(_)) => policy
                     .request_organization(auth)
                     .map_err(|denied| policy.logged(auth, denied))?,
                 Some(OrgSource::PathParam(name)) => {
-                    if path_org_id.is_none() && policy.model.needs_organization() {
+                    let org_id = path_org_id(Some(name));
+                    if org_id.is_none() && policy.model.needs_organization() {
                         warn_unwired_path_parameter(name);
                     }
-                    path_org_id
+                    org_id
                 }
-                None => path_org_id,
+                None => path_org_id(None),
             };
-            policy.check(auth, org_id)
-        })
+        policy.check_claims(auth, org_id)?;
     }
+    policies.try_for_each(|policy| policy.run_check(auth))
 }
 
 /// Warns, once per parameter name, that a policy reading its organization
@@ -449,344 +606,4 @@ impl<T: PolicySet + ?Sized> PolicySet for std::sync::Arc<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const API: &str = "https://api.example.com";
-
-    fn auth(audience: &[&str], scopes: &[&str], org: Option<&str>) -> AuthInfo {
-        AuthInfo::for_tests(audience, scopes, org, Some(API))
-    }
-
-    #[test]
-    fn global_api_allow_deny_matrix() {
-        let policy = Policy::new(Model::GlobalApi).scopes(["api:read"]);
-        assert_eq!(
-            policy.check(&auth(&[API], &["api:read"], None), None),
-            Ok(())
-        );
-        assert_eq!(
-            policy.check(&auth(&["https://other"], &["api:read"], None), None),
-            Err(Denied::WrongAudience)
-        );
-        assert_eq!(
-            policy.check(&auth(&[API], &["api:write"], None), None),
-            Err(Denied::MissingScopes {
-                missing: vec!["api:read".into()]
-            })
-        );
-        assert_eq!(
-            policy.check(&auth(&[API], &["api:read"], Some("org-1")), None),
-            Err(Denied::OrganizationTokenNotAllowed)
-        );
-        // The audience is one of several.
-        assert_eq!(
-            policy.check(&auth(&["x", API], &["api:read"], None), None),
-            Ok(())
-        );
-    }
-
-    #[test]
-    fn org_permission_allow_deny_matrix() {
-        let policy = Policy::new(Model::OrgPermission).scopes(["invite:member"]);
-        let org_token = auth(&["urn:logto:organization:acme"], &["invite:member"], None);
-        assert_eq!(policy.check(&org_token, Some("acme")), Ok(()));
-        assert_eq!(
-            policy.check(&org_token, Some("other")),
-            Err(Denied::OrganizationMismatch)
-        );
-        assert_eq!(
-            policy.check(&org_token, None),
-            Err(Denied::MissingOrganization)
-        );
-        // Prefix tricks do not match: the id is compared exactly.
-        assert_eq!(
-            policy.check(&org_token, Some("acm")),
-            Err(Denied::OrganizationMismatch)
-        );
-        assert_eq!(
-            policy.check(&auth(&[API], &["invite:member"], None), Some("acme")),
-            Err(Denied::WrongAudience)
-        );
-        assert_eq!(
-            policy.check(
-                &auth(&["urn:logto:organization:acme"], &[], None),
-                Some("acme")
-            ),
-            Err(Denied::MissingScopes {
-                missing: vec!["invite:member".into()]
-            })
-        );
-    }
-
-    #[test]
-    fn org_resource_allow_deny_matrix() {
-        let policy = Policy::new(Model::OrgResource).scopes(["api:read"]);
-        let token = auth(&[API], &["api:read"], Some("acme"));
-        assert_eq!(policy.check(&token, Some("acme")), Ok(()));
-        assert_eq!(
-            policy.check(&token, Some("other")),
-            Err(Denied::OrganizationMismatch)
-        );
-        assert_eq!(policy.check(&token, None), Err(Denied::MissingOrganization));
-        assert_eq!(
-            policy.check(&auth(&[API], &["api:read"], None), Some("acme")),
-            Err(Denied::OrganizationMismatch)
-        );
-        assert_eq!(
-            policy.check(
-                &auth(&["https://other"], &["api:read"], Some("acme")),
-                Some("acme")
-            ),
-            Err(Denied::WrongAudience)
-        );
-        // Unicode look-alikes are different organizations: no normalisation.
-        assert_eq!(
-            policy.check(&token, Some("acme\u{200b}")),
-            Err(Denied::OrganizationMismatch)
-        );
-        assert_eq!(
-            policy.check(&auth(&[API], &["api:read"], Some("аcme")), Some("acme")),
-            Err(Denied::OrganizationMismatch)
-        );
-    }
-
-    #[test]
-    fn any_scopes_need_one_of_them() {
-        let policy = Policy::new(Model::GlobalApi).any_scopes(["admin", "support"]);
-        assert_eq!(
-            policy.check(&auth(&[API], &["support"], None), None),
-            Ok(())
-        );
-        assert_eq!(
-            policy.check(&auth(&[API], &["api:read"], None), None),
-            Err(Denied::NoneOfScopes {
-                any_of: vec!["admin".into(), "support".into()]
-            })
-        );
-    }
-
-    #[test]
-    fn missing_scopes_are_all_listed() {
-        let policy = Policy::new(Model::GlobalApi).scopes(["a", "b", "c"]);
-        assert_eq!(
-            policy.check(&auth(&[API], &["b"], None), None),
-            Err(Denied::MissingScopes {
-                missing: vec!["a".into(), "c".into()]
-            })
-        );
-    }
-
-    #[test]
-    fn policy_audience_overrides_the_configured_one() {
-        let policy = Policy::new(Model::GlobalApi).audience("https://billing");
-        assert_eq!(
-            policy.check(&auth(&["https://billing"], &[], None), None),
-            Ok(())
-        );
-        assert_eq!(
-            policy.check(&auth(&[API], &[], None), None),
-            Err(Denied::WrongAudience)
-        );
-        let unconfigured = AuthInfo::for_tests(&[API], &[], None, None);
-        assert_eq!(
-            Policy::new(Model::GlobalApi).check(&unconfigured, None),
-            Err(Denied::NoAudienceConfigured)
-        );
-    }
-
-    #[test]
-    fn header_and_query_sources_read_the_captured_request() {
-        use crate::auth_info::RequestContext;
-        let header = Policy::new(Model::OrgResource)
-            .organization(OrgSource::Header("X-Organization-Id".into()));
-        let query = Policy::new(Model::OrgResource)
-            .organization(OrgSource::Query("organization_id".into()));
-        let token = auth(&[API], &[], Some("acme"));
-        assert_eq!(
-            header.check_request(&token, None),
-            Err(Denied::MissingOrganization)
-        );
-        let with_header = token
-            .clone()
-            .with_request(RequestContext::new().with_header("x-organization-id", "acme"));
-        assert_eq!(header.check_request(&with_header, None), Ok(()));
-        assert_eq!(
-            query.check_request(&with_header, None),
-            Err(Denied::MissingOrganization)
-        );
-        let with_query =
-            token.with_request(RequestContext::new().with_query("organization_id", "other"));
-        assert_eq!(
-            query.check_request(&with_query, None),
-            Err(Denied::OrganizationMismatch)
-        );
-    }
-
-    #[test]
-    fn check_request_reads_each_organization_from_its_own_source() {
-        use crate::auth_info::RequestContext;
-        let set = [
-            Policy::new(Model::OrgPermission)
-                .organization(OrgSource::Header("X-Organization-Id".into())),
-            Policy::new(Model::OrgResource).organization(OrgSource::PathParam("org_id".into())),
-        ];
-        // One token that satisfies both models for `acme`.
-        let token = auth(&["urn:logto:organization:acme", API], &[], Some("acme"));
-        let header = |org: &str| {
-            token
-                .clone()
-                .with_request(RequestContext::new().with_header("x-organization-id", org))
-        };
-        assert_eq!(set.check_request(&header("acme"), Some("acme")), Ok(()));
-        assert_eq!(
-            set.check_request(&header("acme"), Some("other")),
-            Err(Denied::OrganizationMismatch)
-        );
-        assert_eq!(
-            set.check_request(&header("other"), Some("acme")),
-            Err(Denied::OrganizationMismatch)
-        );
-        // The path's id never stands in for a missing header.
-        assert_eq!(
-            set.check_request(&token, Some("acme")),
-            Err(Denied::MissingOrganization)
-        );
-        assert_eq!(
-            set.check_request(&header("acme"), None),
-            Err(Denied::MissingOrganization)
-        );
-    }
-
-    #[test]
-    fn an_empty_organization_id_is_no_organization_from_every_source() {
-        use crate::auth_info::RequestContext;
-        let org_token = auth(&["urn:logto:organization:"], &[], None);
-        let resource_token = auth(&[API], &[], Some(""));
-        for (model, token) in [
-            (Model::OrgPermission, &org_token),
-            (Model::OrgResource, &resource_token),
-        ] {
-            let path = Policy::new(model).organization(OrgSource::PathParam("org_id".into()));
-            assert_eq!(
-                path.check_request(token, Some("")),
-                Err(Denied::MissingOrganization),
-                "{model}"
-            );
-            assert_eq!(
-                path.check(token, Some("")),
-                Err(Denied::MissingOrganization)
-            );
-            let header = Policy::new(model).organization(OrgSource::Header("X-Org".into()));
-            let empty_header = (*token)
-                .clone()
-                .with_request(RequestContext::new().with_header("x-org", ""));
-            assert_eq!(
-                header.check_request(&empty_header, None),
-                Err(Denied::MissingOrganization),
-                "{model}"
-            );
-            let query = Policy::new(model).organization(OrgSource::Query("org".into()));
-            let empty_query = (*token)
-                .clone()
-                .with_request(RequestContext::new().with_query("org", ""));
-            assert_eq!(
-                query.check_request(&empty_query, None),
-                Err(Denied::MissingOrganization),
-                "{model}"
-            );
-        }
-    }
-
-    /// What `f` logs at `level` and above, as text.
-    fn logged_at(level: tracing::Level, f: impl FnOnce()) -> String {
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Buffer(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Buffer {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, f);
-        let text = buffer.0.lock().unwrap().clone();
-        String::from_utf8(text).unwrap()
-    }
-
-    #[test]
-    fn denials_are_logged_at_debug_not_info() {
-        let policy = Policy::new(Model::GlobalApi).scopes(["api:write"]);
-        let reader = auth(&[API], &["api:read"], None);
-        let deny = || {
-            for _ in 0..100 {
-                assert!(policy.check(&reader, None).is_err());
-            }
-        };
-        assert_eq!(logged_at(tracing::Level::INFO, deny), "");
-        let debug = logged_at(tracing::Level::DEBUG, deny);
-        assert_eq!(debug.matches("request denied").count(), 100, "{debug}");
-        assert!(debug.contains("insufficient_scope"), "{debug}");
-    }
-
-    #[test]
-    fn a_path_policy_checked_without_a_path_warns_the_operator_once() {
-        let policy = Policy::new(Model::OrgResource)
-            .organization(OrgSource::PathParam("tenant_id_never_bound".into()));
-        let token = auth(&[API], &[], Some("acme"));
-        let logs = logged_at(tracing::Level::WARN, || {
-            for _ in 0..10 {
-                assert_eq!(
-                    policy.check_request(&token, None),
-                    Err(Denied::MissingOrganization)
-                );
-            }
-        });
-        assert_eq!(logs.matches("tenant_id_never_bound").count(), 1, "{logs}");
-        // With the path segment there is nothing to warn about.
-        let bound = Policy::new(Model::OrgResource)
-            .organization(OrgSource::PathParam("tenant_id_bound".into()));
-        let logs = logged_at(tracing::Level::WARN, || {
-            assert_eq!(bound.check_request(&token, Some("acme")), Ok(()));
-        });
-        assert_eq!(logs, "");
-    }
-
-    #[test]
-    fn stacked_policies_must_all_hold() {
-        let set = [
-            Policy::new(Model::GlobalApi).scopes(["a"]),
-            Policy::new(Model::GlobalApi).scopes(["b"]),
-        ];
-        assert_eq!(
-            set.check_request(&auth(&[API], &["a", "b"], None), None),
-            Ok(())
-        );
-        assert!(
-            set.check_request(&auth(&[API], &["a"], None), None)
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn policies_serialise_for_the_inventory() {
-        let policy = Policy::new(Model::OrgPermission)
-            .scopes(["invite:member"])
-            .organization(OrgSource::PathParam("org_id".into()));
-        assert_eq!(
-            serde_json::to_value(&policy).unwrap(),
-            serde_json::json!({"model": "org_permission", "scopes": ["invite:member"], "anyScopes": [],
-                "organization": {"from": "path_param", "name": "org_id"}})
-        );
-    }
-}
+mod tests;

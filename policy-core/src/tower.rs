@@ -86,7 +86,7 @@ use tower_service::Service;
 
 use crate::auth_info::AuthInfo;
 use crate::error::Error;
-use crate::policy::{Policy, PolicySet};
+use crate::policy::{Policy, PolicySet, check_policies};
 use crate::request::{self, Capture, Rejected};
 use crate::validator::Validator;
 
@@ -142,8 +142,10 @@ impl BearerLayer {
 
     /// Also requires `policies` (a `#[requires]` handler's `POLICY`, a
     /// [`Policy`] built at run time, an array of them: any [`PolicySet`]),
-    /// checked with [`PolicySet::check_request`] after authentication. Called
-    /// again, it adds a set: all must hold.
+    /// checked as [`PolicySet::check_request`] does after authentication.
+    /// Called again, it adds a set: all must hold, and check functions
+    /// ([`Policy::check_with`]) run once every set's audience, organization
+    /// and scopes hold.
     ///
     /// A policy whose organization comes from a path parameter refuses every
     /// request (403 `missing_organization`): tower has no path parameters.
@@ -279,11 +281,11 @@ impl Shared {
         )
         .await
         .map_err(refuse)?;
-        for set in &self.policies {
-            // No path: tower has no routes, so path policies fail closed.
-            set.check_request(&auth, None)
-                .map_err(|denied| refuse(Error::Denied(denied)))?;
-        }
+        // Every set's policies at once, so that check functions run last. No
+        // path: tower has no routes, so path policies fail closed.
+        let policies = self.policies.iter().flat_map(|set| set.policies());
+        check_policies(policies, &auth, |_| None)
+            .map_err(|denied| refuse(Error::Denied(denied)))?;
         Ok(auth)
     }
 

@@ -6,14 +6,14 @@
 //! of that argument kind. A mistake in one argument therefore never hides the
 //! others: every error is collected and reported at once. Rules that concern
 //! only the argument text (scope syntax, duplicate scopes, the audience URI,
-//! header names) are enforced here; rules that relate the arguments to each
+//! header names, a check that is a path) are enforced here; rules that relate the arguments to each
 //! other or to the function signature live in `check`.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, LitStr, Meta, Path, Token};
+use syn::{Attribute, Expr, Ident, LitStr, Meta, Path, Token};
 
 use crate::diagnostics::{Errors, expected_here, nearest, path_text, unknown_argument};
 
@@ -115,6 +115,9 @@ pub(crate) struct Args {
     pub(crate) any_scopes: Option<ScopeList>,
     pub(crate) audience: Option<LitStr>,
     pub(crate) org_from: Option<OrgFromArg>,
+    /// `check = path::to::function`: the policy's check function. Its
+    /// signature is checked by rustc, on this path, in the generated code.
+    pub(crate) check: Option<Path>,
     /// `crate = path`: where the `bearer-policy` crate is, for crates that re-export it.
     pub(crate) krate: Option<Path>,
 }
@@ -128,6 +131,7 @@ impl Args {
             any_scopes: None,
             audience: None,
             org_from: None,
+            check: None,
             krate: None,
         }
     }
@@ -159,6 +163,8 @@ impl Args {
                     };
                     set_once(&mut args.org_from, arg, &key)
                 }),
+                "check" => parse_value::<CheckArg>(&key, rest)
+                    .and_then(|value| set_once(&mut args.check, value.0, &key)),
                 "crate" => parse_value::<CrateArg>(&key, rest)
                     .and_then(|value| set_once(&mut args.krate, value.0, &key)),
                 _ => Err(unknown_argument(&key)),
@@ -580,6 +586,63 @@ fn check_header_name(lit: &LitStr) -> syn::Result<()> {
     Ok(())
 }
 
+/// `= path::to::function`: the path of a function, generic arguments
+/// included (`has_role::<Admin>`); what it names is for rustc to check.
+struct CheckArg(Path);
+
+const CHECK_EXAMPLE: &str = "check = is_staff";
+
+impl Parse for CheckArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let eq = expect_eq(input, CHECK_EXAMPLE)?;
+        if input.is_empty() {
+            return Err(syn::Error::new(
+                eq.span,
+                format!("expected the path of a function: `{CHECK_EXAMPLE}`"),
+            ));
+        }
+        let value: Expr = input.parse().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                format!(
+                    "expected the path of a function taking `&AuthInfo`, such as `{CHECK_EXAMPLE}` \
+                     or `check = crate::rules::is_staff`"
+                ),
+            )
+        })?;
+        let span = value.span();
+        let problem = match value {
+            Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
+                return Ok(CheckArg(path.path));
+            }
+            Expr::Path(_) => "a qualified path (`<T as Trait>::f`) is not supported: \
+                 write a path to a function, e.g. `check = Rules::is_staff`"
+                .to_owned(),
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) => format!(
+                "write the function's path without quotes: `check = {}`",
+                lit.value()
+            ),
+            Expr::Call(call) => match &*call.func {
+                Expr::Path(path) => format!(
+                    "write the function's path, not a call: `check = {}`; \
+                     it is called with the caller's `&AuthInfo`",
+                    path_text(&path.path)
+                ),
+                _ => "expected the path of a function, not a call".to_owned(),
+            },
+            Expr::Closure(_) => "a closure cannot be written in an attribute: define \
+                 `fn is_staff(auth: &AuthInfo) -> bool { ... }` and write `check = is_staff` \
+                 (or build the policy with `Policy::check_with`, which takes a closure)"
+                .to_owned(),
+            _ => format!("expected the path of a function taking `&AuthInfo`: `{CHECK_EXAMPLE}`"),
+        };
+        Err(syn::Error::new(span, problem))
+    }
+}
+
 /// `= path::to::policy` (a string holding the path is accepted too, as serde does).
 struct CrateArg(Path);
 
@@ -613,6 +676,7 @@ fn parse_value<T: Parse>(key: &Ident, rest: TokenStream) -> syn::Result<T> {
             "model" => "model = org_resource",
             "audience" => "audience = \"https://api.example.com\"",
             "org_from" => "org_from = path",
+            "check" => CHECK_EXAMPLE,
             _ => "crate = my_crate::bearer_policy",
         };
         return Err(syn::Error::new(
@@ -627,6 +691,9 @@ fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {
     if slot.is_some() {
         let hint = match key.to_string().as_str() {
             "scopes" | "any_scopes" => format!("; merge the lists into one `{key}(...)`"),
+            "check" => "; a policy has one check function: write one that calls both, \
+                        or stack another `#[requires]` with the second"
+                .to_owned(),
             _ => "; give it once".to_owned(),
         };
         return Err(syn::Error::new(

@@ -65,6 +65,8 @@ pub(crate) struct PolicyPlan {
     pub(crate) any_scopes: Vec<Scope>,
     pub(crate) audience: Option<LitStr>,
     pub(crate) org: Option<OrgPlan>,
+    /// The check function's path, as written.
+    pub(crate) check: Option<Path>,
 }
 
 /// Where a policy's organization comes from, resolved against the signature.
@@ -346,6 +348,7 @@ fn check_args(args: Args, function: Option<&ItemFn>) -> syn::Result<PolicyPlan> 
         any_scopes: args.any_scopes.map(|list| list.scopes).unwrap_or_default(),
         audience: args.audience,
         org,
+        check: args.check,
     })
 }
 

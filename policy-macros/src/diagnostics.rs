@@ -15,6 +15,7 @@ const ARGUMENTS: &[&str] = &[
     "any_scopes",
     "audience",
     "org_from",
+    "check",
     "crate",
 ];
 
@@ -31,6 +32,10 @@ const ALIASES: &[(&str, &str)] = &[
     ("any_of", "any_scopes"),
     ("one_of", "any_scopes"),
     ("permissions", "scopes"),
+    ("predicate", "check"),
+    ("rule", "check"),
+    ("guard", "check"),
+    ("check_fn", "check"),
 ];
 
 /// The error for an argument name that `#[requires]` does not know, with the
@@ -44,7 +49,7 @@ pub(crate) fn unknown_argument(key: &Ident) -> syn::Error {
     let message = match alias.or_else(|| nearest(&name, ARGUMENTS)) {
         Some(near) => format!("unknown argument `{name}`; did you mean `{near}`?"),
         None => format!(
-            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `audience`, `org_from` or `crate`"
+            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `audience`, `org_from`, `check` or `crate`"
         ),
     };
     syn::Error::new(key.span(), message)
@@ -228,7 +233,7 @@ mod tests {
         );
         assert_eq!(
             message("xyzzy"),
-            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `audience`, `org_from` or `crate`"
+            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `audience`, `org_from`, `check` or `crate`"
         );
     }
 

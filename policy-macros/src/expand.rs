@@ -18,7 +18,7 @@ use syn::{
 
 use crate::args::{Model, Scope};
 use crate::check::{OrgPlan, Plan, PolicyPlan};
-use crate::diagnostics::method_refused;
+use crate::diagnostics::{method_refused, path_text};
 use crate::unreadable::UnreadableFn;
 
 /// The function with its check, followed by `mod <name> { POLICY }`, the
@@ -327,19 +327,24 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
                 #private::PolicySet::check_request(&#name::POLICY, &#auth, #org)#question;
             }
         }
-        // Two parameters take two policies, so `POLICY` is an array here.
+        // Stacked policies reading different parameters: each path policy
+        // finds its own by name, and check functions still run last.
         _ => {
-            let each = plan.policies.iter().enumerate().map(|(i, policy)| {
-                let index = syn::Index::from(i);
-                let org = match &policy.org {
-                    Some(OrgPlan::Param { binding, .. }) => path_org_id(Some(binding)),
-                    Some(OrgPlan::Header(_) | OrgPlan::Query(_)) | None => path_org_id(None),
-                };
-                quote! {
-                    #private::PolicySet::check_request(&#name::POLICY[#index], &#auth, #org)#question;
+            let mut named: Vec<(String, &Ident)> = Vec::new();
+            for policy in &plan.policies {
+                if let Some(org @ OrgPlan::Param { binding, .. }) = &policy.org
+                    && !named.iter().any(|(known, _)| *known == org.name())
+                {
+                    named.push((org.name(), binding));
                 }
+            }
+            let pairs = named.iter().map(|(name, binding)| {
+                let local = local(binding);
+                quote!((#name, &*#local))
             });
-            quote!(#(#each)*)
+            quote! {
+                #private::check_path_params(&#name::POLICY, &#auth, &[#(#pairs),*])#question;
+            }
         }
     };
 
@@ -377,10 +382,14 @@ fn policy_module(
     };
     // Relative paths to scope constants are written for the function's
     // scope; the module sees that scope through `use super::*`.
-    let needs_parent_scope = policies
-        .iter()
-        .flat_map(|policy| policy.scopes.iter().chain(&policy.any_scopes))
-        .any(|scope| matches!(scope, Scope::Const(path) if is_relative(path)));
+    let needs_parent_scope = policies.iter().any(|policy| {
+        let relative_scope = policy
+            .scopes
+            .iter()
+            .chain(&policy.any_scopes)
+            .any(|scope| matches!(scope, Scope::Const(path) if is_relative(path)));
+        relative_scope || policy.check.as_ref().is_some_and(is_relative)
+    });
     let use_parent = needs_parent_scope.then(|| {
         quote!(
             use super::*;
@@ -464,13 +473,56 @@ fn policy_value(policy: &PolicyPlan, private: &TokenStream) -> TokenStream {
             quote!(::core::option::Option::Some(#private::OrgSource::#variant(#private::Cow::Borrowed(#name))))
         }
     };
+    match &policy.check {
+        None => quote! {
+            #private::Policy::from_static(
+                #private::Model::#model,
+                #scopes,
+                #any_scopes,
+                #audience,
+                #organization,
+            )
+        },
+        Some(path) => {
+            let check = check_value(path, private);
+            quote! {
+                #private::Policy::from_static_checked(
+                    #private::Model::#model,
+                    #scopes,
+                    #any_scopes,
+                    #audience,
+                    #organization,
+                    #check,
+                )
+            }
+        }
+    }
+}
+
+/// `Check::item(...)` for `check = path`: its name, and a function of the
+/// one type a policy stores that calls it through `CheckFn`.
+///
+/// The call is spanned on the path, so that a function of another signature
+/// (or no function at all) is one error there, in `CheckFn`'s words. The
+/// wrapper's name cannot be the user's (a check named `check`), and its
+/// parameter is hygienic (a check named `auth`).
+fn check_value(path: &Path, private: &TokenStream) -> TokenStream {
+    let span = path.span();
+    let function = from_module(path);
+    let written = path_text(path);
+    let auth = Ident::new("auth", Span::mixed_site());
+    let call_check = respan(quote!(#private::CheckFn::call_check), span);
+    let call = quote_spanned!(span=> #call_check(&#function, #auth));
     quote! {
-        #private::Policy::from_static(
-            #private::Model::#model,
-            #scopes,
-            #any_scopes,
-            #audience,
-            #organization,
+        #private::Check::item(
+            #written,
+            #private::check_name_of(&#function),
+            {
+                fn __bearer_policy_check(#auth: &#private::AuthInfo) -> ::core::result::Result<(), #private::Denied> {
+                    #call
+                }
+                __bearer_policy_check
+            },
         )
     }
 }
@@ -533,6 +585,9 @@ fn describe(policy: &PolicyPlan) -> String {
             lit.value()
         )),
         None => {}
+    }
+    if let Some(check) = &policy.check {
+        parts.push(format!("check function `{}`", path_text(check)));
     }
     format!("{}.", parts.join("; "))
 }

@@ -42,6 +42,7 @@ use unreadable::UnreadableFn;
 ///     any_scopes(SCOPE, ...),    // optional: at least one of these is required
 ///     audience = "URI",          // optional: overrides the validator's audience
 ///     org_from = path | path(PARAMETER) | header("NAME") | query("NAME"),
+///     check = path::to::function, // optional: a rule beyond scopes, run last
 ///     crate = PATH,              // optional: where `bearer_policy` is, default `::bearer_policy`
 /// )]
 ///
@@ -94,6 +95,10 @@ use unreadable::UnreadableFn;
 ///     Header and query values are read from the request that
 ///     `bearer_policy::warp::authenticate` captured with the `AuthInfo`. In tests,
 ///     attach one with `AuthInfo::with_request`.
+/// - **`check = path`**: a check function, for a rule that scopes cannot
+///   express (a role claim, an email domain, a tenant flag): the path of a
+///   function `fn(&AuthInfo) -> bool`, or `fn(&AuthInfo) -> Result<(), Denied>`
+///   to choose the denial (see [below](#check-functions)). Default: none.
 /// - **`crate = path`**: for crates that re-export `bearer_policy`, the path to it
 ///   (`crate = my_api::bearer_policy`). A string holding the path is accepted too.
 ///
@@ -218,12 +223,74 @@ use unreadable::UnreadableFn;
 /// # let _: &[bearer_policy::Policy; 2] = &invite::POLICY;
 /// ```
 ///
+/// # Check functions
+///
+/// `check = path` names a function the policy calls with the caller's
+/// `&AuthInfo`, for what scopes cannot say. It returns `bool`, `false`
+/// refusing with 403 `check_failed`, or `Result<(), Denied>` to refuse with a
+/// denial of its own choosing, such as `Denied::check_failed("reason")`,
+/// whose reason the client reads.
+///
+/// ```
+/// use bearer_policy::{requires, AuthInfo, Denied};
+/// use warp::{Rejection, Reply};
+///
+/// /// The caller's `role` claim is `staff`.
+/// fn is_staff(auth: &AuthInfo) -> bool {
+///     auth.claim("role").is_some_and(|role| role == "staff")
+/// }
+///
+/// /// A verified email, or a reason the caller can act on.
+/// fn verified_email(auth: &AuthInfo) -> Result<(), Denied> {
+///     match auth.claim("email_verified") {
+///         Some(serde_json::Value::Bool(true)) => Ok(()),
+///         _ => Err(Denied::check_failed("verify your email address first")),
+///     }
+/// }
+///
+/// #[requires(model = global_api, scopes("reports:read"), check = is_staff)]
+/// pub async fn reports(auth: AuthInfo) -> Result<impl Reply, Rejection> {
+///     Ok("reports")
+/// }
+///
+/// #[requires(model = org_resource, scopes("api:write"), org_from = path, check = verified_email)]
+/// pub async fn update(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
+///     Ok(format!("updated in {org_id}"))
+/// }
+/// # fn main() {}
+/// ```
+///
+/// - **When it runs**: last, once the audience, the organization and the
+///   scopes hold, of its policy and of every policy stacked with it, so it
+///   may rely on them; a caller they refuse never reaches it. Like the rest
+///   of the policy it runs before the request body is read (axum's
+///   extractor, warp's `authorize`, the tower layer), on every request,
+///   verified-token cache hits included, and again in the handler's own
+///   check: keep it cheap and free of side effects, and never block in it
+///   (it is synchronous; do I/O before the route, not in the check).
+/// - **The path**: any path to a function the module of the handler sees
+///   (`is_staff`, `rules::is_staff`, `crate::rules::is_staff`,
+///   `super::is_staff`, `Rules::is_staff`, `has_role::<Admin>`). The
+///   inventory names it where it is defined (`my_crate::rules::is_staff`),
+///   whatever `use` brought it into scope.
+/// - **Once per attribute**: a policy has one check function; for two rules,
+///   write one function that calls both, or stack another `#[requires]`
+///   with the second (each attribute may have its own).
+/// - **A wrong signature** is one error, on the path: a function taking
+///   `AuthInfo` by value or two arguments, returning anything else than
+///   `bool` or `Result<(), Denied>`, an `async fn`, or a path to something
+///   that is not a function.
+///
+/// Without the macro, `Policy::check_with("name", closure)` sets the same
+/// rule, with a closure that may capture configuration (an allowed domain).
+///
 /// # Inventory
 ///
 /// Every annotated function is registered with its policies, so that
 /// `bearer_policy::declared()` lists each protected handler (as
 /// `my_crate::module::handler`) for audits, generated documentation, or a
-/// test that fails when a route has no policy.
+/// test that fails when a route has no policy. A policy with a check
+/// function lists it by name (`"check": "my_crate::rules::is_staff"`).
 ///
 /// # Examples
 ///
@@ -285,7 +352,8 @@ use unreadable::UnreadableFn;
 /// `org_from` missing or superfluous for the model, a missing organization
 /// parameter (or a `Path` field bound to its name from another field), a
 /// missing or repeated `AuthInfo` parameter, a function that does not return
-/// a `Result`, an audience that is not an absolute URI, and an attribute on
+/// a `Result`, an audience that is not an absolute URI, a `check` that is not
+/// the path of a function of the right signature, and an attribute on
 /// something that is not a function.
 ///
 /// A function whose syntax the attribute cannot read (a half-typed body
@@ -310,8 +378,8 @@ use unreadable::UnreadableFn;
 /// - Methods (functions taking `self`) are refused; inside an `impl` block
 ///   the policy module could not be emitted either.
 /// - The policy module sees the function's module through `use super::*`:
-///   scope constants declared inside a function body are not visible to it;
-///   declare them at module level.
+///   scope constants and check functions declared inside a function body are
+///   not visible to it; declare them at module level.
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     requires_impl(args.into(), item.into()).into()

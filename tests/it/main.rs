@@ -12,6 +12,7 @@
 
 mod attacks;
 mod axum;
+mod check_fn;
 mod common;
 mod e2e;
 mod example_smoke;

@@ -117,6 +117,28 @@ fn counted(auth: AuthInfo) -> Result<(), Denied> {
     Ok(())
 }
 
+/// A check function: the caller's `sub` is `user-1`, the test issuer's default.
+fn is_user_one(auth: &AuthInfo) -> bool {
+    auth.sub() == Some("user-1")
+}
+
+static CHECKED_BODY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[requires(model = global_api, scopes("api:read"), check = is_user_one)]
+fn checked(auth: AuthInfo) -> Result<(), Denied> {
+    let _ = auth;
+    CHECKED_BODY_RUNS.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Two path parameters, a check on the first policy.
+#[requires(model = org_resource, scopes("api:read"), org_from = path, check = is_user_one)]
+#[requires(model = org_permission, org_from = path(team_org))]
+fn two_paths_checked(org_id: String, team_org: &str, auth: AuthInfo) -> Result<(), Denied> {
+    let _ = (org_id, team_org, auth);
+    Ok(())
+}
+
 #[requires(model = org_resource, scopes("api:read"), org_from = path)]
 async fn warp_handler(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
     let _ = auth;
@@ -616,6 +638,85 @@ async fn body_runs_only_when_the_policy_holds() {
 }
 
 #[tokio::test]
+async fn a_direct_call_runs_the_check_function_too_and_the_body_only_when_it_holds() {
+    let issuer = TestIssuer::start().await;
+    let validator = issuer.validator(API);
+    let token = |sub: &str, scopes: &[&str]| {
+        issuer
+            .token()
+            .for_global_api(API)
+            .subject(sub)
+            .scopes(scopes.iter().copied())
+            .sign()
+    };
+    let before = CHECKED_BODY_RUNS.load(Ordering::SeqCst);
+    let mut outcomes = Outcomes::default();
+    for (sub, scopes) in [
+        ("user-1", &["api:read"][..]),
+        ("user-2", &["api:read"][..]),
+        ("user-1", &[][..]),
+    ] {
+        let auth = validator.validate(&token(sub, scopes)).await.unwrap();
+        let expected = checked::POLICY.check(&auth, None);
+        assert_eq!(checked(auth.into()), expected, "{sub} {scopes:?}");
+        outcomes.record(&expected);
+    }
+    outcomes.assert_both();
+    assert_eq!(CHECKED_BODY_RUNS.load(Ordering::SeqCst) - before, 1);
+    let other = validator
+        .validate(&token("user-2", &["api:read"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        checked(other.into()),
+        Err(Denied::CheckFailed { reason: None })
+    );
+}
+
+#[tokio::test]
+async fn stacked_policies_on_two_path_parameters_run_the_check_after_both() {
+    use bearer_policy::{Model, OrgSource};
+    let [with_check, team] = &two_paths_checked::POLICY;
+    assert_eq!(with_check.check_name(), Some("it::requires::is_user_one"));
+    let without_check = Policy::new(Model::OrgResource)
+        .scopes(["api:read"])
+        .organization(OrgSource::PathParam("org_id".into()));
+    // Tokens for both models at once, as `user-1` (whom the check allows) or not.
+    let issuer = TestIssuer::start().await;
+    let validator = issuer.validator(API);
+    let mut callers = callers().await;
+    for (label, sub) in [
+        ("both models, user-1", "user-1"),
+        ("both models, user-2", "user-2"),
+    ] {
+        let token = issuer
+            .token()
+            .for_org_resource(API, "org-1")
+            .for_organization("org-1")
+            .scopes(["api:read"])
+            .subject(sub)
+            .sign();
+        callers.push((label, validator.validate(&token).await.unwrap()));
+    }
+    let mut outcomes = Outcomes::default();
+    for (label, auth) in callers {
+        for org in ORGS {
+            for team_org in ORGS {
+                // Both policies' claims first, then the check.
+                let expected = without_check
+                    .check(&auth, Some(org))
+                    .and_then(|()| team.check(&auth, Some(team_org)))
+                    .and_then(|()| with_check.check(&auth, Some(org)));
+                let actual = two_paths_checked(org.to_owned(), team_org, auth.clone().into());
+                assert_eq!(actual, expected, "{label}, {org}, {team_org}");
+                outcomes.record(&expected);
+            }
+        }
+    }
+    outcomes.assert_both();
+}
+
+#[tokio::test]
 async fn the_body_gets_back_the_auth_info_it_was_called_with() {
     let callers = callers().await;
     let reader = named(&callers, "global, api:read");
@@ -719,9 +820,14 @@ fn declared_lists_every_annotated_function_with_its_policies() {
         "axum_tuple",
         "axum_struct",
         "axum_struct_renamed",
+        "checked",
     ] {
         assert_eq!(find(name).policies().len(), 1, "{name}");
     }
+    assert_eq!(
+        find("checked").policies()[0].check_name(),
+        Some("it::requires::is_user_one")
+    );
     assert_eq!(
         find("org_resource_path").policies(),
         std::slice::from_ref(&org_resource_path::POLICY)

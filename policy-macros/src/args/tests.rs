@@ -220,3 +220,69 @@ fn take_stacked_removes_only_requires_attributes() {
         Model::OrgResource
     );
 }
+
+#[test]
+fn check_takes_the_path_of_a_function_as_written() {
+    for (tokens, written) in [
+        (quote!(check = is_staff), "is_staff"),
+        (quote!(check = rules::is_staff), "rules::is_staff"),
+        (
+            quote!(check = crate::rules::is_staff),
+            "crate::rules::is_staff",
+        ),
+        (quote!(check = ::other::is_staff), "::other::is_staff"),
+        (quote!(check = super::is_staff), "super::is_staff"),
+        (quote!(check = Rules::is_staff), "Rules::is_staff"),
+    ] {
+        let args = parse(quote!(model = global_api, #tokens)).unwrap();
+        assert_eq!(path_text(&args.check.unwrap()), written);
+    }
+    // Generic arguments are kept for rustc.
+    let args = parse(quote!(model = global_api, check = has_role::<Admin>)).unwrap();
+    let path = args.check.unwrap();
+    assert_eq!(quote!(#path).to_string(), "has_role :: < Admin >");
+    assert!(parse(quote!(model = global_api)).unwrap().check.is_none());
+}
+
+#[test]
+fn check_that_is_not_a_path_says_what_to_write() {
+    let message = error(quote!(check = "is_staff"));
+    assert_eq!(
+        message,
+        "write the function's path without quotes: `check = is_staff`"
+    );
+    let message = error(quote!(check = rules::is_staff(auth)));
+    assert!(
+        message.starts_with("write the function's path, not a call: `check = rules::is_staff`"),
+        "{message}"
+    );
+    let message = error(quote!(check = |auth: &AuthInfo| auth.sub().is_some()));
+    assert!(
+        message.starts_with("a closure cannot be written in an attribute"),
+        "{message}"
+    );
+    assert!(message.contains("Policy::check_with"), "{message}");
+    let message = error(quote!(check = <Rules as Check>::is_staff));
+    assert!(message.contains("qualified path"), "{message}");
+    assert!(error(quote!(check = 42)).contains("expected the path of a function"));
+    assert!(error(quote!(check = )).contains("expected the path of a function"));
+    assert_eq!(
+        error(quote!(check)),
+        "`check` needs a value: `check = is_staff`"
+    );
+    assert!(error(quote!(check is_staff)).contains("expected `=`: write `check = is_staff`"));
+    assert!(error(quote!(check = is_staff extra)).contains("unexpected token"));
+}
+
+#[test]
+fn check_is_given_once_per_attribute() {
+    let message = error(quote!(model = global_api, check = a, check = b));
+    assert!(
+        message.starts_with("duplicate argument `check`"),
+        "{message}"
+    );
+    assert!(message.contains("stack another `#[requires]`"), "{message}");
+    // Misnamed, it is still found.
+    assert!(error(quote!(predicate = a)).contains("did you mean `check`?"));
+    assert!(error(quote!(chek = a)).contains("did you mean `check`?"));
+}

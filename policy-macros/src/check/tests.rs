@@ -486,6 +486,40 @@ fn without_a_function_parameters_are_taken_at_their_word() {
 }
 
 #[test]
+fn each_policy_carries_its_own_check_with_or_without_the_function() {
+    let function: ItemFn = syn::parse_quote!(
+        fn h(auth: AuthInfo) -> Result<(), E> {
+            Ok(())
+        }
+    );
+    let stacked = || {
+        vec![
+            Args::parse(
+                quote!(model = global_api, check = rules::is_staff),
+                Span::call_site(),
+            ),
+            Args::parse(quote!(model = global_api), Span::call_site()),
+        ]
+    };
+    let checks = |policies: &[PolicyPlan]| -> Vec<Option<String>> {
+        policies
+            .iter()
+            .map(|policy| policy.check.as_ref().map(path_text))
+            .collect()
+    };
+    let plan = check(&function, stacked()).unwrap();
+    assert_eq!(
+        checks(&plan.policies),
+        [Some("rules::is_staff".to_owned()), None]
+    );
+    let (_, policies) = check_without_function(stacked()).unwrap();
+    assert_eq!(
+        checks(&policies),
+        [Some("rules::is_staff".to_owned()), None]
+    );
+}
+
+#[test]
 fn signature_and_argument_errors_are_reported_together() {
     let message = error(
         quote!(model = org_resource),

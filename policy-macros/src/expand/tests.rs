@@ -283,7 +283,7 @@ fn stacked_attributes_with_different_sources_are_checked_at_once() {
 }
 
 #[test]
-fn stacked_attributes_with_different_path_parameters_are_checked_one_by_one() {
+fn stacked_attributes_with_different_path_parameters_are_checked_at_once_by_name() {
     let code = expanded(
         quote!(model = org_resource, org_from = path),
         quote! {
@@ -293,11 +293,115 @@ fn stacked_attributes_with_different_path_parameters_are_checked_one_by_one() {
             fn h(org_id: u64, team_id: String, auth: AuthInfo) -> Result<(), E> { Ok(()) }
         },
     );
-    assert!(code.contains("PolicySet :: check_request (& h :: POLICY [0] , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
-    assert!(code.contains("PolicySet :: check_request (& h :: POLICY [1] , & auth , :: core :: option :: Option :: Some (& * team_id)) ?"), "{code}");
-    assert!(code.contains("PolicySet :: check_request (& h :: POLICY [2] , & auth , :: core :: option :: Option :: None) ?"), "{code}");
-    assert!(code.contains("PolicySet :: check_request (& h :: POLICY [3] , & auth , :: core :: option :: Option :: None) ?"), "{code}");
-    assert_eq!(code.matches("check_request").count(), 4, "{code}");
+    // One call, so that check functions run after every policy's claims.
+    assert!(
+        code.contains(
+            ":: bearer_policy :: __private :: check_path_params (& h :: POLICY , & auth , \
+             & [(\"org_id\" , & * org_id) , (\"team_id\" , & * team_id)]) ?"
+        ),
+        "{code}"
+    );
+    assert!(!code.contains("check_request"), "{code}");
+}
+
+#[test]
+fn a_check_function_is_called_through_check_fn_in_a_wrapper_of_one_type() {
+    let code = expanded(
+        quote!(
+            model = global_api,
+            scopes("api:read"),
+            check = rules::is_staff
+        ),
+        quote!(
+            fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(
+        code.contains(
+            "pub static POLICY : :: bearer_policy :: __private :: Policy = \
+             :: bearer_policy :: __private :: Policy :: from_static_checked (\
+             :: bearer_policy :: __private :: Model :: GlobalApi , \
+             & [:: bearer_policy :: __private :: Cow :: Borrowed (\"api:read\")] , & [] , \
+             :: core :: option :: Option :: None , :: core :: option :: Option :: None , \
+             :: bearer_policy :: __private :: Check :: item (\"rules::is_staff\" , \
+             :: bearer_policy :: __private :: check_name_of (& rules :: is_staff) , \
+             { fn __bearer_policy_check (auth : & :: bearer_policy :: __private :: AuthInfo) \
+             -> :: core :: result :: Result < () , :: bearer_policy :: __private :: Denied > \
+             { :: bearer_policy :: __private :: CheckFn :: call_check (& rules :: is_staff , auth) } \
+             __bearer_policy_check } ,) ,) ;"
+        ),
+        "{code}"
+    );
+    // The module sees the handler's names, where `rules` is.
+    assert!(code.contains("use super :: * ;"), "{code}");
+    // The handler checks it as any policy: through `check_request`.
+    assert!(
+        code.contains("PolicySet :: check_request (& h :: POLICY , & auth ,"),
+        "{code}"
+    );
+}
+
+#[test]
+fn a_check_path_is_seen_from_the_module_and_named_as_written() {
+    for (written, from_module, relative) in [
+        (quote!(self::is_staff), "super :: is_staff", true),
+        (
+            quote!(super::rules::is_staff),
+            "super :: super :: rules :: is_staff",
+            true,
+        ),
+        (
+            quote!(crate::rules::is_staff),
+            "crate :: rules :: is_staff",
+            false,
+        ),
+        (quote!(::other::is_staff), ":: other :: is_staff", false),
+        (quote!(is_staff), "is_staff", true),
+        (quote!(has_role::<Admin>), "has_role :: < Admin >", true),
+    ] {
+        let code = expanded(
+            quote!(model = global_api, check = #written),
+            quote!(
+                fn h(auth: &AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(
+            code.contains(&format!("check_name_of (& {from_module})")),
+            "{written}: {code}"
+        );
+        assert!(
+            code.contains(&format!("call_check (& {from_module} , auth)")),
+            "{written}: {code}"
+        );
+        assert_eq!(
+            code.contains("use super :: * ;"),
+            relative,
+            "{written}: {code}"
+        );
+    }
+}
+
+#[test]
+fn each_stacked_attribute_keeps_its_own_check() {
+    let code = expanded(
+        quote!(model = global_api, check = is_staff),
+        quote! {
+            #[requires(model = org_permission, org_from = header("X-Org"), check = in_tenant)]
+            #[requires(model = global_api)]
+            fn h(auth: AuthInfo) -> Result<(), E> { Ok(()) }
+        },
+    );
+    assert_eq!(code.matches("from_static_checked").count(), 2, "{code}");
+    assert_eq!(code.matches("Policy :: from_static (").count(), 1, "{code}");
+    let staff = code.find("Check :: item (\"is_staff\"").expect("is_staff");
+    let tenant = code
+        .find("Check :: item (\"in_tenant\"")
+        .expect("in_tenant");
+    assert!(staff < tenant, "in attribute order: {code}");
 }
 
 #[test]
@@ -510,6 +614,16 @@ fn descriptions_read_as_sentences() {
         describe(&plan.policies[0]),
         "Model `org_resource`; requires scopes `a`, `b`; requires one of `Roles::X`; \
          audience `https://a`; organization from query parameter `org`."
+    );
+    let args = Args::parse(
+        quote!(model = global_api, check = crate::rules::is_staff),
+        Span::call_site(),
+    )
+    .unwrap();
+    let plan = crate::check::check(&function, vec![Ok(args)]).unwrap();
+    assert_eq!(
+        describe(&plan.policies[0]),
+        "Model `global_api`; check function `crate::rules::is_staff`."
     );
 }
 
