@@ -70,10 +70,23 @@ fn sentence(policy: &Policy, audience: Option<&str>) -> String {
         ),
     };
     format!(
-        "model `{}`: {token}{}.",
+        "model `{}`: {token}{}{}.",
         policy.model().as_str(),
-        scopes(policy, noun)
+        scopes(policy, noun),
+        check(policy)
     )
+}
+
+/// ", and passing the check `is_staff`" for a policy with a check function,
+/// named by its last path segment (the module path is the server's own).
+fn check(policy: &Policy) -> String {
+    match policy.check_name() {
+        Some(name) => {
+            let short = name.rsplit("::").next().unwrap_or(name);
+            format!(", and passing the check `{short}`")
+        }
+        None => String::new(),
+    }
 }
 
 /// ", with the scopes `a` and `b` and one of the scopes `c` or `d`", or

@@ -3,6 +3,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{Info, OpenApi, Paths};
 
 use super::*;
+use crate::auth_info::AuthInfo;
 use crate::policy::{Model, OrgSource};
 use crate::testing::TestIssuer;
 
@@ -231,6 +232,24 @@ fn the_description_names_the_model_audience_scopes_and_organization_source() {
         ),
         "{global}"
     );
+}
+
+#[test]
+fn the_description_names_a_check_function_by_its_own_name() {
+    let mut doc = document(&[(HttpMethod::Get, "/staff", "staff")]);
+    let policy = global(&["api:read"]).check_with("my_api::rules::is_staff", |_: &AuthInfo| true);
+    PolicySecurity::new()
+        .operation("staff", policy)
+        .apply(&mut doc);
+    let json = to_json(&doc);
+    let description = json["paths"]["/staff"]["get"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        description.contains("with the scope `api:read`, and passing the check `is_staff`."),
+        "{description}"
+    );
+    assert!(!description.contains("my_api::rules"), "{description}");
 }
 
 #[test]
