@@ -76,8 +76,8 @@ impl StaticKeys {
 
     /// PEM `PUBLIC KEY` blocks (X.509 SubjectPublicKeyInfo, what
     /// `openssl pkey -pubout` writes): RSA, EC P-256 or P-384, or Ed25519, one
-    /// or more. Other PEM blocks are ignored, except private keys, which are
-    /// refused. A PEM key has no `kid`, so any token's `kid` may use it: a
+    /// or more. Other PEM blocks are ignored, except private keys (of any
+    /// kind, encrypted or not), which are refused. A PEM key has no `kid`, so any token's `kid` may use it: a
     /// token is tried against at most
     /// [`MAX_KEYS_TRIED_WITHOUT_KID`](crate::MAX_KEYS_TRIED_WITHOUT_KID) keys
     /// of its algorithm, in the order given.
@@ -153,6 +153,18 @@ fn pem_key_set(
     text: &[u8],
     algorithms: &[Algorithm],
 ) -> Result<Result<KeySet, KeySetError>, String> {
+    // Any private key block, encrypted or of a kind the PEM parser skips
+    // (`ENCRYPTED PRIVATE KEY`, `OPENSSH PRIVATE KEY`), is a mistake to report.
+    // Like the PEM parser, a `-----BEGIN ` anywhere in a line opens a block.
+    let begins_private = |line: &[u8]| {
+        line.windows(11)
+            .position(|w| w == b"-----BEGIN ")
+            .and_then(|at| line.get(at..))
+            .is_some_and(|label| label.windows(11).any(|w| w == b"PRIVATE KEY"))
+    };
+    if text.split(|&b| b == b'\n').any(begins_private) {
+        return Err("a private key was given: give its public key".into());
+    }
     let mut jwks = Vec::new();
     for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(text) {
         let (kind, der) = section.map_err(|_| "malformed PEM".to_owned())?;
@@ -265,12 +277,18 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
             ))),
             "a `PUBLIC KEY` block that is not a valid public key"
         );
-        assert_eq!(
-            reason(load(StaticKeys::pem(
-                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"
-            ))),
-            "a private key was given: give its public key"
-        );
+        for label in [
+            "PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+            "OPENSSH PRIVATE KEY",
+        ] {
+            let block = format!("-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n");
+            assert_eq!(
+                reason(load(StaticKeys::pem(format!("{ED25519_PEM}\n{block}")))),
+                "a private key was given: give its public key",
+                "{label}"
+            );
+        }
         // An EdDSA key under an allow-list without EdDSA: nothing usable.
         assert_eq!(
             reason(StaticKeys::pem(ED25519_PEM).load(&[Algorithm::RS256], 1 << 20)),
