@@ -188,7 +188,7 @@ fn app(validator: Validator, openapi: Arc<utoipa::openapi::OpenApi>) -> Router {
 #[tokio::main]
 async fn main() -> ExitCode {
     common::run(|validator, listener| async move {
-        let openapi = common::openapi::document(ApiDoc::openapi(), &validator).await;
+        let openapi = common::openapi::document(ApiDoc::openapi(), &validator);
         axum::serve(listener, app(validator, openapi)).await
     })
     .await

@@ -227,7 +227,7 @@ fn routes(
 #[tokio::main]
 async fn main() -> ExitCode {
     common::run(|validator, listener| async move {
-        let openapi = common::openapi::document(ApiDoc::openapi(), &validator).await;
+        let openapi = common::openapi::document(ApiDoc::openapi(), &validator);
         warp::serve(routes(validator, openapi))
             .incoming(listener)
             .run()

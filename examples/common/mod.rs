@@ -94,7 +94,7 @@ where
     let addr = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
-    if let Issuer::Development(dev) = &issuer {
+    if let KeySource::Development(dev) = &issuer {
         print_dev_commands(dev, addr);
     }
     println!("listening on http://{addr}");
@@ -118,14 +118,15 @@ fn inventory() -> Value {
     Value::Array(declared)
 }
 
-enum Issuer {
+/// Where the tokens come from: the embedded development issuer, or `POLICY_ISSUER`.
+enum KeySource {
     Development(TestIssuer),
     External,
 }
 
 /// `POLICY_ISSUER` (one issuer URL, or several separated by commas, all for
 /// the one `POLICY_AUDIENCE`), or the development issuer when it is unset.
-async fn configure() -> Result<(Validator, Issuer), String> {
+async fn configure() -> Result<(Validator, KeySource), String> {
     let issuers: Vec<String> = std::env::var("POLICY_ISSUER")
         .unwrap_or_default()
         .split(',')
@@ -136,7 +137,12 @@ async fn configure() -> Result<(Validator, Issuer), String> {
     let Some((first, more)) = issuers.split_first() else {
         let dev = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::ES256]).await;
         let validator = dev.validator(DEV_AUDIENCE);
-        return Ok((validator, Issuer::Development(dev)));
+        // On loopback, at once: the OpenAPI document then has its endpoints.
+        validator
+            .ready()
+            .await
+            .map_err(|e| format!("the development issuer: {e}"))?;
+        return Ok((validator, KeySource::Development(dev)));
     };
     let audience = std::env::var("POLICY_AUDIENCE").map_err(|_| {
         "POLICY_AUDIENCE must be set to your API resource indicator when POLICY_ISSUER is set"
@@ -172,7 +178,7 @@ async fn configure() -> Result<(Validator, Issuer), String> {
     for failure in &failures {
         tracing::warn!("issuer not ready, serving the others: {failure}");
     }
-    Ok((validator, Issuer::External))
+    Ok((validator, KeySource::External))
 }
 
 fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {

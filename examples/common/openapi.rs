@@ -14,14 +14,10 @@ use super::billing_policy;
 
 /// The server's document: `operations` (its `#[derive(OpenApi)]`) with the
 /// public routes and the security of every protected one.
-pub async fn document(mut operations: OpenApi, validator: &Validator) -> Arc<OpenApi> {
-    // Discovery publishes each issuer's OAuth 2.0 endpoints; an issuer whose
-    // discovery fails is described as a JWT bearer token instead.
-    for (issuer, ready) in validator.ready_each().await {
-        if let Err(e) = ready {
-            tracing::warn!("OpenAPI document without the endpoints of {issuer}: {e}");
-        }
-    }
+pub fn document(mut operations: OpenApi, validator: &Validator) -> Arc<OpenApi> {
+    // `run` made the issuers ready (or found them down): an issuer whose
+    // discovery has run is an OAuth 2.0 scheme with its endpoints, the others
+    // a JWT bearer token. The document is built once, at start-up.
     operations.info = Info::new("bearer-policy example API", env!("CARGO_PKG_VERSION"));
     add_public_routes(&mut operations);
     let report = PolicySecurity::from_validator(validator)

@@ -163,7 +163,7 @@ where
 /// Authentication is shared with the other extractors through the
 /// verified-token cache, so a second extractor costs a cache hit and the
 /// deserialisation (measured in `BENCHMARKS.md`). A payload that does not fit
-/// `T` is refused with 401 `invalid_claim` (the serde error is logged at
+/// `T` is refused with 401 `unexpected_claims` (the serde error is logged at
 /// `debug`, never sent); make a claim that may be absent an `Option`.
 ///
 /// ```

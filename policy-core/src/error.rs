@@ -263,7 +263,8 @@ impl TokenError {
             TokenError::NotYetValid => "token_not_yet_valid",
             TokenError::WrongIssuer => "wrong_issuer",
             TokenError::MissingClaim(_) => "missing_claim",
-            TokenError::InvalidClaim(_) | TokenError::UnexpectedClaims => "invalid_claim",
+            TokenError::InvalidClaim(_) => "invalid_claim",
+            TokenError::UnexpectedClaims => "unexpected_claims",
         }
     }
 }
@@ -368,7 +369,9 @@ pub enum ConfigError {
         /// The URL as given.
         url: String,
     },
-    /// The builder was given neither an issuer for discovery nor a JWKS URI.
+    /// No issuer is configured; or keys or a JWKS URI were given for the
+    /// builder's [`issuer`](crate::ValidatorBuilder::issuer) without one; or
+    /// an issuer with static keys is the empty string.
     #[error("no issuer configured")]
     MissingIssuer,
     /// The discovery document names another issuer than the one configured.

@@ -70,9 +70,14 @@ impl Issuer {
         self
     }
 
-    /// The audience that policies without their own require of this issuer's
-    /// tokens, instead of the validator's
-    /// [`audience`](crate::ValidatorBuilder::audience).
+    /// The audience that `global_api` and `org_resource` policies without an
+    /// audience of their own require of this issuer's tokens, instead of the
+    /// validator's [`audience`](crate::ValidatorBuilder::audience).
+    ///
+    /// It does not confine the issuer: a policy that names its own audience,
+    /// and every `org_permission` policy, accept any trusted issuer's tokens.
+    /// To keep a route to one issuer, give it a check function on
+    /// [`AuthInfo::issuer`](crate::AuthInfo::issuer).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
         self

@@ -44,6 +44,8 @@ pub(crate) struct KeySet {
     any_kid: bool,
     /// How many entries of the document were skipped as unusable.
     pub skipped: usize,
+    /// How many of those carried private parameters.
+    pub private_keys: usize,
 }
 
 /// Why a key set document was refused.
@@ -90,11 +92,17 @@ impl KeySet {
             }
         }
         report.ambiguous_kids = set.ambiguous_kids();
+        set.private_keys = report.private_keys;
         report.warn_if_needed();
         if set.keys.is_empty() {
             return Err(KeySetError::NoUsableKeys);
         }
         Ok(set)
+    }
+
+    /// Whether every token is tried as if it had no `kid` (see [`matching_any_kid`](Self::matching_any_kid)).
+    pub fn matches_any_kid(&self) -> bool {
+        self.any_kid
     }
 
     /// This set, with every token tried as if it had no `kid`: for keys that
@@ -149,6 +157,14 @@ impl KeySet {
     #[cfg(test)]
     pub fn thumbprints(&self) -> impl Iterator<Item = [u8; 32]> + '_ {
         self.keys.iter().map(|k| k.thumbprint)
+    }
+
+    /// How many usable keys may verify `alg`.
+    pub fn count_for(&self, alg: Algorithm) -> usize {
+        self.keys
+            .iter()
+            .filter(|k| k.for_algorithm(alg).is_some())
+            .count()
     }
 
     /// Number of usable keys.

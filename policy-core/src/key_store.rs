@@ -113,12 +113,16 @@ impl KeyStore {
 
     /// Replaces given keys (see [`Validator::reload_keys`](crate::Validator::reload_keys)).
     pub fn replace(&self, keys: KeySet) {
+        // Under the state lock, so that two reloads never publish two sets
+        // under one generation (a cached token's generation must name one set).
+        let state = self.lock_state();
         let generation = self.current.load().generation + 1;
         let snapshot = Arc::new(Snapshot { keys, generation });
         self.current.store(Arc::clone(&snapshot));
         if let Some(on_change) = &self.on_change {
             on_change(&snapshot.keys);
         }
+        drop(state);
         tracing::info!(source = %self.describe_source(), keys = snapshot.keys.len(), "replaced static keys");
     }
 
@@ -284,6 +288,9 @@ impl KeyStore {
     }
 
     fn spawn_refresh(self: &Arc<Self>) {
+        if self.is_static() {
+            return; // never due (see `new`); this only guards the invariant
+        }
         let started = {
             let mut state = self.lock_state();
             if state.in_flight.is_some() {

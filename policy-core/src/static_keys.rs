@@ -14,7 +14,7 @@ use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
 
 use crate::algorithm::Algorithm;
 use crate::error::ConfigError;
-use crate::jwks::{KeySet, KeySetError};
+use crate::jwks::{KeySet, KeySetError, MAX_KEYS_TRIED_WITHOUT_KID};
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
@@ -121,14 +121,35 @@ impl StaticKeys {
             Source::Pem(text) => pem_key_set(text.as_bytes(), algorithms).map_err(invalid)?,
             Source::PemFile(path) => pem_key_set(&read(path)?, algorithms).map_err(invalid)?,
         };
-        keys.map_err(|e| {
+        let keys = keys.map_err(|e| {
             invalid(match e {
                 KeySetError::NotJson => "not a JSON Web Key Set".into(),
                 KeySetError::NoUsableKeys => {
                     "no usable signing key for the allowed algorithms".into()
                 }
             })
-        })
+        })?;
+        // Given keys are the operator's own: what a fetched set only warns
+        // about is refused here, before it can be deployed.
+        if keys.private_keys > 0 {
+            return Err(invalid(
+                "the key set holds a private key: give only public keys".into(),
+            ));
+        }
+        if keys.matches_any_kid() {
+            // PEM keys have no `kid`: a token is tried against the first few only.
+            if let Some(alg) = algorithms
+                .iter()
+                .find(|&&alg| keys.count_for(alg) > MAX_KEYS_TRIED_WITHOUT_KID)
+            {
+                return Err(invalid(format!(
+                    "more than {MAX_KEYS_TRIED_WITHOUT_KID} PEM keys verify {alg}, and a token \
+                     is tried against the first {MAX_KEYS_TRIED_WITHOUT_KID} only: give a JWKS \
+                     with a `kid` per key"
+                )));
+            }
+        }
+        Ok(keys)
     }
 }
 
@@ -293,6 +314,45 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
         assert_eq!(
             reason(StaticKeys::pem(ED25519_PEM).load(&[Algorithm::RS256], 1 << 20)),
             "no usable signing key for the allowed algorithms"
+        );
+    }
+
+    #[test]
+    fn given_keys_are_refused_where_a_fetched_set_would_only_warn() {
+        let jwk = |d: Option<&str>| {
+            let mut key = json!({"kty": "OKP", "crv": "Ed25519", "kid": "a",
+                "x": "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE"});
+            if let Some(d) = d {
+                key["d"] = json!(d);
+            }
+            key
+        };
+        let private = json!({"keys": [jwk(None), jwk(Some("AQAB"))]}).to_string();
+        assert_eq!(
+            reason(load(StaticKeys::jwks(private))),
+            "the key set holds a private key: give only public keys"
+        );
+        assert!(load(StaticKeys::jwks(json!({"keys": [jwk(None)]}).to_string())).is_ok());
+    }
+
+    #[test]
+    fn more_pem_keys_of_one_algorithm_than_a_token_is_tried_against_are_refused() {
+        let pem = |seed: u8| {
+            let der = [
+                &[
+                    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+                ][..],
+                &[seed; 32][..],
+            ]
+            .concat();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+            format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----\n")
+        };
+        let four: String = (1..=4).map(pem).collect();
+        assert_eq!(load(StaticKeys::pem(four.clone())).unwrap().len(), 4);
+        let five = four + &pem(5);
+        assert!(
+            reason(load(StaticKeys::pem(five))).starts_with("more than 4 PEM keys verify EdDSA"),
         );
     }
 

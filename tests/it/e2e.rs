@@ -11,11 +11,9 @@ mod warp_app;
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::utoipa::PolicySecurity;
 use bearer_policy::{Algorithm, Model, OrgSource, Policy, Validator, ValidatorBuilder};
 use reqwest::header::{ALLOW, AUTHORIZATION, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde_json::json;
@@ -36,23 +34,6 @@ fn audit_policy() -> Policy {
     Policy::new(Model::OrgPermission)
         .scopes(["audit:read"])
         .organization(OrgSource::Header("X-Tenant-Id".into()))
-}
-
-/// `GET /openapi.json` of both apps: their operations, the security of the
-/// handlers declared in `module` (this binary declares many others), and
-/// `/audit`'s macro-free policy named by its operation.
-fn openapi_document(
-    operations: utoipa::openapi::OpenApi,
-    validator: &Validator,
-    module: &str,
-) -> Arc<utoipa::openapi::OpenApi> {
-    let mut document = operations;
-    let report = PolicySecurity::from_validator(validator)
-        .module(module)
-        .operation("audit", audit_policy())
-        .apply(&mut document);
-    assert!(report.is_complete(), "{report}");
-    Arc::new(document)
 }
 
 // ===== fixtures =====

@@ -260,3 +260,37 @@ async fn es256_issuers(n: usize) -> Vec<TestIssuer> {
     }
     issuers
 }
+
+#[tokio::test]
+async fn oauth_endpoints_come_from_discovery_once_it_has_run() {
+    let issuer = TestIssuer::start().await;
+    let other = TestIssuer::start().await;
+    let validator = trusting(&issuer, &[&other]).build().unwrap();
+    let before = validator.oauth_endpoints();
+    assert_eq!(before.len(), 2, "one entry per issuer, in order");
+    assert_eq!(before[0].issuer, issuer.issuer());
+    assert_eq!(before[1].issuer, other.issuer());
+    assert_eq!(before[0].token_endpoint, None, "no discovery has run yet");
+    validator.ready().await.unwrap();
+    let after = &validator.oauth_endpoints()[0];
+    assert_eq!(
+        validator.oauth_endpoints()[1].token_endpoint.as_deref(),
+        Some(format!("{}/token", other.issuer()).as_str())
+    );
+    assert_eq!(
+        after.authorization_endpoint.as_deref(),
+        Some(format!("{}/auth", issuer.issuer()).as_str())
+    );
+    assert_eq!(
+        after.token_endpoint.as_deref(),
+        Some(format!("{}/token", issuer.issuer()).as_str())
+    );
+    // With a JWKS URI there is no discovery, so no endpoints are known.
+    let direct = Validator::builder()
+        .issuer(issuer.issuer())
+        .jwks_uri(issuer.jwks_uri())
+        .build()
+        .unwrap();
+    direct.ready().await.unwrap();
+    assert_eq!(direct.oauth_endpoints()[0].token_endpoint, None);
+}

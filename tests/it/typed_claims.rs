@@ -1,6 +1,6 @@
 //! The axum `Claims<T>` extractor over real HTTP: the payload in the
 //! handler's own type, alone or beside a `#[requires]` handler's `auth`, and
-//! a payload that does not fit refused as 401 `invalid_claim` without the
+//! a payload that does not fit refused as 401 `unexpected_claims` without the
 //! serde message.
 
 use axum::routing::get;
@@ -90,7 +90,7 @@ async fn claims_arrive_in_the_handlers_own_type_and_a_misfit_is_a_401() {
             "{challenge}"
         );
         let body = json_of(response).await;
-        assert_eq!(body["code"], "invalid_claim", "{body}");
+        assert_eq!(body["code"], "unexpected_claims", "{body}");
         let text = body.to_string();
         assert!(
             !text.contains("missing field") && !text.contains("invalid type"),
@@ -100,7 +100,11 @@ async fn claims_arrive_in_the_handlers_own_type_and_a_misfit_is_a_401() {
     let response = get("/me", None).await.unwrap();
     assert_eq!(response.status(), 401);
 
-    // Beside `#[requires]`: the policy still decides first.
+    // Beside `#[requires]`: the policy decides first (`auth` comes first), so
+    // a token that lacks both the scope and `email` is a 403, not a 401.
+    let neither = issuer.token().for_global_api(API).sign();
+    let response = get("/admin", Some(neither)).await.unwrap();
+    assert_eq!(response.status(), 403);
     let response = get("/admin", Some(staff)).await.unwrap();
     assert_eq!(response.status(), 403);
     let admin = issuer

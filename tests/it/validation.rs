@@ -890,31 +890,3 @@ async fn discovery_naming_another_issuer_fails_ready_and_validate_with_503() {
     // No JWKS was fetched from a mismatching discovery document.
     assert_eq!(issuer.jwks_requests(), 0);
 }
-
-#[tokio::test]
-async fn oauth_endpoints_come_from_discovery_once_it_has_run() {
-    let issuer = TestIssuer::start().await;
-    let validator = issuer.validator(AUDIENCE);
-    let before = validator.oauth_endpoints();
-    assert_eq!(before.len(), 1);
-    assert_eq!(before[0].issuer, issuer.issuer());
-    assert_eq!(before[0].token_endpoint, None, "no discovery has run yet");
-    validator.ready().await.unwrap();
-    let after = &validator.oauth_endpoints()[0];
-    assert_eq!(
-        after.authorization_endpoint.as_deref(),
-        Some(format!("{}/auth", issuer.issuer()).as_str())
-    );
-    assert_eq!(
-        after.token_endpoint.as_deref(),
-        Some(format!("{}/token", issuer.issuer()).as_str())
-    );
-    // With a JWKS URI there is no discovery, so no endpoints are known.
-    let direct = Validator::builder()
-        .issuer(issuer.issuer())
-        .jwks_uri(issuer.jwks_uri())
-        .build()
-        .unwrap();
-    direct.ready().await.unwrap();
-    assert_eq!(direct.oauth_endpoints()[0].token_endpoint, None);
-}

@@ -11,12 +11,26 @@ pub(super) fn append(operation: &mut Operation, policies: &[Policy], audience: O
     if policies.is_empty() {
         return;
     }
-    let paragraph = paragraph(policies, audience);
+    push_once(operation, paragraph(policies, audience));
+}
+
+/// Appends `paragraph` to the description unless it is there already.
+fn push_once(operation: &mut Operation, paragraph: String) {
     operation.description = Some(match operation.description.take() {
         Some(text) if text.contains(&paragraph) => text,
         Some(text) if !text.trim().is_empty() => format!("{}\n\n{paragraph}", text.trim_end()),
         _ => paragraph,
     });
+}
+
+/// Appends, once, that any valid token of a trusted issuer will do.
+pub(super) fn append_authenticated(operation: &mut Operation) {
+    push_once(
+        operation,
+        "**Authorization**: a valid bearer token from a trusted issuer; no audience, scope \
+         or organization is checked."
+            .to_owned(),
+    );
 }
 
 fn paragraph(policies: &[Policy], audience: Option<&str>) -> String {
@@ -78,15 +92,18 @@ fn sentence(policy: &Policy, audience: Option<&str>) -> String {
 }
 
 /// ", and passing the check `is_staff`" for a policy with a check function,
-/// named by its last path segment (the module path is the server's own).
+/// each named by its last path segment (the module path is the server's own);
+/// several (`a && b`, from `check_with` twice) are listed.
 fn check(policy: &Policy) -> String {
-    match policy.check_name() {
-        Some(name) => {
-            let short = name.rsplit("::").next().unwrap_or(name);
-            format!(", and passing the check `{short}`")
-        }
-        None => String::new(),
-    }
+    let Some(name) = policy.check_name() else {
+        return String::new();
+    };
+    let checks: Vec<&str> = name
+        .split(" && ")
+        .map(|check| check.rsplit("::").next().unwrap_or(check))
+        .collect();
+    let plural = if checks.len() == 1 { "" } else { "s" };
+    format!(", and passing the check{plural} {}", listed(&checks, "and"))
 }
 
 /// ", with the scopes `a` and `b` and one of the scopes `c` or `d`", or

@@ -89,7 +89,10 @@ use self::schemes::{Issuer, Schemes};
 ///   a handler requires all go in one requirement object; a scope of which
 ///   any one suffices gives one requirement object per alternative, which
 ///   OpenAPI reads as "or"; so does a token from each of several issuers.
-///   Stacked `#[requires]` (all must hold) share one requirement object. An
+///   Stacked `#[requires]` (all must hold) share one requirement object,
+///   under the API token's scheme when an API policy is stacked with an
+///   organization one (a request carries one token, which must hold both
+///   kinds of scope). An
 ///   operation of no policy gets no requirement, and no global requirement is
 ///   added, so public routes stay public.
 /// - **Descriptions**: each secured operation's description gets a paragraph
@@ -132,6 +135,7 @@ pub struct PolicySecurity {
     modules: Vec<String>,
     operations: Vec<(String, Vec<Policy>)>,
     handler_operations: Vec<(String, String)>,
+    authenticated: Vec<String>,
 }
 
 impl PolicySecurity {
@@ -155,6 +159,7 @@ impl PolicySecurity {
             modules: Vec::new(),
             operations: Vec::new(),
             handler_operations: Vec::new(),
+            authenticated: Vec::new(),
         }
     }
 
@@ -193,6 +198,16 @@ impl PolicySecurity {
         self
     }
 
+    /// Marks the operation with this id as needing a valid token and nothing
+    /// more: for a route that only authenticates (axum's `AuthInfo` or
+    /// `Claims<T>` without `#[requires]`, warp's `authenticate`, a
+    /// `BearerLayer` without `require`), which would otherwise look public.
+    /// Its requirement lists no scope.
+    pub fn authenticated(mut self, operation_id: impl Into<String>) -> Self {
+        self.authenticated.push(operation_id.into());
+        self
+    }
+
     /// Matches the declared handler `function` with the operation of this id
     /// instead of the one named like the function: for a handler whose
     /// `#[utoipa::path(operation_id = …)]` renames it, and for handlers that
@@ -228,6 +243,13 @@ impl PolicySecurity {
                     continue;
                 };
                 target.found = true;
+                if target.policies.is_empty() {
+                    // Only authenticated: a token, whatever its scopes.
+                    operation.security = Some(requirements.any_token());
+                    describe::append_authenticated(operation);
+                    report.secured.push(id);
+                    continue;
+                }
                 let route = format!("{} {path}", method.to_ascii_uppercase());
                 operation.security = Some(requirements.of(&target.policies, &route));
                 describe::append(operation, &target.policies, self.audience.as_deref());
@@ -291,6 +313,13 @@ impl PolicySecurity {
             let target = targets.entry(operation_id.clone()).or_default();
             target.policies.extend(policies.iter().cloned());
             target.named_by.push(operation_id.clone());
+        }
+        for operation_id in &self.authenticated {
+            targets
+                .entry(operation_id.clone())
+                .or_default()
+                .named_by
+                .push(operation_id.clone());
         }
         targets
     }

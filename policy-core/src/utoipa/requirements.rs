@@ -1,7 +1,8 @@
 //! From policies to OpenAPI security requirements: the scopes that are all
 //! required in one requirement object, one object per alternative where any
 //! one scope of a list suffices and per issuer scheme (OpenAPI's "or"), and
-//! organization permissions under their own scheme.
+//! organization permissions under their own scheme (or, stacked with an API
+//! policy, beside the API scopes: a request carries one token).
 
 use std::collections::BTreeMap;
 
@@ -61,7 +62,24 @@ fn alternatives(policies: &[Policy]) -> Vec<Alternative> {
             alternatives = expanded;
         }
     }
-    alternatives
+    // `a` and one of `a` or `b` is just `a`: a way that asks for more than
+    // another way is no way of its own.
+    let covers = |small: &Alternative, large: &Alternative| {
+        let within = |s: &Option<Vec<String>>, l: &Option<Vec<String>>| match (s, l) {
+            (None, _) => true,
+            (Some(s), Some(l)) => s.iter().all(|scope| l.contains(scope)),
+            (Some(_), None) => false,
+        };
+        small != large
+            && within(&small.api, &large.api)
+            && within(&small.organization, &large.organization)
+    };
+    let minimal: Vec<Alternative> = alternatives
+        .iter()
+        .filter(|a| !alternatives.iter().any(|other| covers(other, a)))
+        .cloned()
+        .collect();
+    minimal
 }
 
 /// Builds the requirements of operations, remembering which scopes each
@@ -84,11 +102,32 @@ impl Requirements {
         }
     }
 
+    /// The requirements of a route that takes any valid API access token:
+    /// each API scheme, with no scope.
+    pub(super) fn any_token(&self) -> Vec<SecurityRequirement> {
+        self.api_schemes
+            .iter()
+            .map(|scheme| SecurityRequirement::new(scheme, Vec::<String>::new()))
+            .collect()
+    }
+
     /// The security requirements of an operation at `route` (`GET /path`)
     /// that must satisfy every one of `policies`.
     pub(super) fn of(&mut self, policies: &[Policy], route: &str) -> Vec<SecurityRequirement> {
         let mut requirements = Vec::new();
-        for alternative in alternatives(policies) {
+        for mut alternative in alternatives(policies) {
+            // One request carries one token: stacked API and organization
+            // policies ask that token for both kinds of scope, under the API
+            // token's scheme (two schemes in one object would mean two tokens).
+            if let Some(api) = alternative.api.as_mut()
+                && let Some(organization) = alternative.organization.take()
+            {
+                for scope in organization {
+                    if !api.contains(&scope) {
+                        api.push(scope);
+                    }
+                }
+            }
             for scope in alternative.api.iter().flatten() {
                 let routes = self.api_scopes.entry(scope.clone()).or_default();
                 if !routes.iter().any(|known| known == route) {
@@ -103,15 +142,11 @@ impl Requirements {
                 None => requirements.extend(
                     organization.map(|(scheme, scopes)| SecurityRequirement::new(scheme, scopes)),
                 ),
-                Some(api) => {
-                    for scheme in &self.api_schemes {
-                        let mut requirement = SecurityRequirement::new(scheme, api.clone());
-                        if let Some((org_scheme, org_scopes)) = &organization {
-                            requirement = requirement.add(*org_scheme, org_scopes.clone());
-                        }
-                        requirements.push(requirement);
-                    }
-                }
+                Some(api) => requirements.extend(
+                    self.api_schemes
+                        .iter()
+                        .map(|scheme| SecurityRequirement::new(scheme, api.clone())),
+                ),
             }
         }
         requirements

@@ -83,12 +83,12 @@ fn an_alternative_already_required_is_not_listed_twice() {
     PolicySecurity::new().operation("x", policy).apply(&mut doc);
     assert_eq!(
         to_json(&doc)["paths"]["/x"]["get"]["security"],
-        json!([{ "bearer": ["a"] }, { "bearer": ["a", "b"] }])
+        json!([{ "bearer": ["a"] }])
     );
 }
 
 #[test]
-fn stacked_policies_share_one_requirement_object_and_organization_permissions_their_own_scheme() {
+fn stacked_policies_ask_the_one_token_for_every_scope_in_one_requirement_object() {
     let mut doc = document(&[(HttpMethod::Post, "/orgs/{org_id}/invite", "invite")]);
     let set = [
         Policy::new(Model::OrgResource)
@@ -105,14 +105,12 @@ fn stacked_policies_share_one_requirement_object_and_organization_permissions_th
     let json = to_json(&doc);
     assert_eq!(
         json["paths"]["/orgs/{org_id}/invite"]["post"]["security"],
-        json!([{
-            "bearer": ["api:read", "api:write"],
-            "organization_token": ["invite:member"],
-        }])
+        json!([{ "bearer": ["api:read", "api:write", "invite:member"] }])
     );
-    let scheme = &json["components"]["securitySchemes"]["organization_token"];
-    assert_eq!(scheme["type"], "http");
-    assert_eq!(scheme["bearerFormat"], "JWT");
+    // No operation needs a second, organization token: no such scheme.
+    let schemes = &json["components"]["securitySchemes"];
+    assert!(schemes.get("organization_token").is_none(), "{schemes}");
+    assert_eq!(schemes["bearer"]["bearerFormat"], "JWT");
 }
 
 #[test]
@@ -250,6 +248,51 @@ fn the_description_names_a_check_function_by_its_own_name() {
         "{description}"
     );
     assert!(!description.contains("my_api::rules"), "{description}");
+
+    let mut doc = document(&[(HttpMethod::Get, "/staff", "staff")]);
+    let two = global(&["api:read"])
+        .check_with("my_api::rules::is_staff", |_: &AuthInfo| true)
+        .check_with("my_api::rules::in_office_hours", |_: &AuthInfo| true);
+    PolicySecurity::new()
+        .operation("staff", two)
+        .apply(&mut doc);
+    let json = to_json(&doc);
+    let description = json["paths"]["/staff"]["get"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        description.contains("passing the checks `is_staff` and `in_office_hours`."),
+        "{description}"
+    );
+}
+
+#[test]
+fn an_authenticate_only_route_asks_for_a_token_without_scopes() {
+    let mut doc = document(&[
+        (HttpMethod::Get, "/me", "me"),
+        (HttpMethod::Get, "/health", "health"),
+    ]);
+    let security = PolicySecurity::new().authenticated("me");
+    let report = security.apply(&mut doc);
+    assert!(report.is_complete(), "{report}");
+    security.apply(&mut doc);
+    let json = to_json(&doc);
+    let me = &json["paths"]["/me"]["get"];
+    assert_eq!(me["security"], json!([{ "bearer": [] }]));
+    let description = me["description"].as_str().unwrap();
+    assert_eq!(
+        description
+            .matches("no audience, scope or organization is checked")
+            .count(),
+        1,
+        "{description}"
+    );
+    assert!(json["paths"]["/health"]["get"].get("security").is_none());
+    // An id that names no operation is reported, as for `operation`.
+    let report = PolicySecurity::new()
+        .authenticated("nowhere")
+        .apply(&mut doc);
+    assert_eq!(report.unknown_operations, ["nowhere"]);
 }
 
 #[test]

@@ -115,3 +115,31 @@ async fn validate_applies_the_bearer_limits_to_tokens_from_anywhere() {
         ))
     );
 }
+
+#[tokio::test]
+async fn new_keys_of_one_issuer_drop_only_that_issuers_cached_tokens() {
+    use crate::testing::TestIssuer;
+    use crate::token_cache::PresentedToken;
+    let (a, b) = (TestIssuer::start().await, TestIssuer::start().await);
+    let given = |issuer: &TestIssuer| StaticKeys::jwks(issuer.jwks_json().to_string());
+    let validator = Validator::builder()
+        .issuer(a.issuer())
+        .keys(given(&a))
+        .add_issuer(Issuer::new(b.issuer()).keys(given(&b)))
+        .build()
+        .unwrap();
+    let (token_a, token_b) = (a.token().sign(), b.token().sign());
+    validator.validate(&token_a).await.unwrap();
+    validator.validate(&token_b).await.unwrap();
+    let cache = validator.inner.cache.as_ref().unwrap();
+    assert!(cache.get(PresentedToken(&token_a)).is_some());
+
+    // B moves to a new key: its cached token's key left B's set. A's token
+    // was signed by a key B never had, and must not be judged by B's keys.
+    let old = b.current_kid();
+    b.rotate();
+    b.remove_key(&old);
+    validator.reload_keys(&b.issuer(), given(&b)).unwrap();
+    assert!(cache.get(PresentedToken(&token_b)).is_none());
+    assert!(cache.get(PresentedToken(&token_a)).is_some());
+}

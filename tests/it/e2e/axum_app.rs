@@ -14,7 +14,8 @@ use bearer_policy::{AuthInfo, Validator, requires};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
-use super::{audit_policy, openapi_document};
+use super::audit_policy;
+use super::openapi::document as openapi_document;
 
 /// The operations of `/openapi.json`.
 #[derive(OpenApi)]

@@ -2,11 +2,31 @@
 //! maintained model of it (`oas3`) reads it, and every handler's declared
 //! scopes on its operation, as `declared()` lists them in this process.
 
-use bearer_policy::{Policy, declared};
+use std::sync::Arc;
+
+use bearer_policy::utoipa::PolicySecurity;
+use bearer_policy::{Policy, Validator, declared};
 use reqwest::header::CONTENT_TYPE;
 use serde_json::json;
 
-use super::{FrontEnd, setup};
+use super::{FrontEnd, audit_policy, setup};
+
+/// `GET /openapi.json` of both apps: their operations, the security of the
+/// handlers declared in `module` (this binary declares many others), and
+/// `/audit`'s macro-free policy named by its operation.
+pub(super) fn document(
+    operations: utoipa::openapi::OpenApi,
+    validator: &Validator,
+    module: &str,
+) -> Arc<utoipa::openapi::OpenApi> {
+    let mut document = operations;
+    let report = PolicySecurity::from_validator(validator)
+        .module(module)
+        .operation("audit", audit_policy())
+        .apply(&mut document);
+    assert!(report.is_complete(), "{report}");
+    Arc::new(document)
+}
 
 /// The scopes of each requirement object of `operation`, all schemes together.
 fn requirement_scopes(operation: &oas3::spec::Operation) -> Vec<Vec<String>> {

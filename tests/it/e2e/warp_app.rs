@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use utoipa::OpenApi;
 use warp::{Filter, Rejection, Reply};
 
-use super::{audit_policy, openapi_document};
+use super::audit_policy;
+use super::openapi::document as openapi_document;
 
 /// The operations of `/openapi.json`.
 #[derive(OpenApi)]
