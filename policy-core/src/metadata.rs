@@ -37,9 +37,37 @@ impl ResourceMetadata {
         scopes.dedup();
         ResourceMetadata {
             resource: validator.audience().unwrap_or_default().to_owned(),
-            authorization_servers: validator.issuers().map(str::to_owned).collect(),
+            // Issuers with static keys may be no server at all: not advertised.
+            authorization_servers: validator.fetching_issuers().map(str::to_owned).collect(),
             scopes_supported: scopes,
             bearer_methods_supported: vec!["header".to_owned()],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Issuer, StaticKeys};
+
+    #[test]
+    fn only_issuers_whose_keys_are_fetched_are_advertised() {
+        let pem = "-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
+-----END PUBLIC KEY-----";
+        let validator = Validator::builder()
+            .issuer("https://auth.example.com/oidc")
+            .add_issuer(Issuer::new("internal-signer").keys(StaticKeys::pem(pem)))
+            .add_issuer(
+                Issuer::new("https://partner.example").jwks_uri("https://partner.example/keys"),
+            )
+            .audience("https://api.example.com")
+            .build()
+            .unwrap();
+        let metadata = ResourceMetadata::from_declared(&validator);
+        assert_eq!(
+            metadata.authorization_servers,
+            ["https://auth.example.com/oidc", "https://partner.example"]
+        );
     }
 }

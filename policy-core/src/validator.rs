@@ -89,6 +89,16 @@ impl Validator {
         self.inner.issuers.iter().map(|t| t.url.as_str())
     }
 
+    /// The trusted issuers whose keys are fetched (discovery or a JWKS URI),
+    /// not given as [`StaticKeys`]: the authorization servers clients can use.
+    pub(crate) fn fetching_issuers(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner
+            .issuers
+            .iter()
+            .filter(|t| !t.store.is_static())
+            .map(|t| t.url.as_str())
+    }
+
     /// The configured default audience (API resource indicator), if any.
     pub fn audience(&self) -> Option<&str> {
         self.inner.audience.as_deref()
@@ -115,6 +125,11 @@ impl Validator {
                     authorization_endpoint: discovery
                         .and_then(|d| d.authorization_endpoint.clone()),
                     token_endpoint: discovery.and_then(|d| d.token_endpoint.clone()),
+                    audience: trusted
+                        .audience
+                        .as_deref()
+                        .or(self.audience())
+                        .map(str::to_owned),
                 }
             })
             .collect()
@@ -342,6 +357,9 @@ pub struct OAuthEndpoints {
     pub authorization_endpoint: Option<String>,
     /// `token_endpoint`, if discovery published a valid URL.
     pub token_endpoint: Option<String>,
+    /// The audience that policies without their own require of this
+    /// issuer's tokens: its own ([`Issuer::audience`]), else the validator's.
+    pub audience: Option<String>,
 }
 
 /// RFC 7515 §4.1.9 `typ`: case-insensitive, `application/` optional on either side.

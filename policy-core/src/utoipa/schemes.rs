@@ -19,6 +19,8 @@ pub(super) struct Issuer {
     issuer: String,
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
+    /// What policies without their own audience require of its tokens.
+    audience: Option<String>,
 }
 
 impl From<OAuthEndpoints> for Issuer {
@@ -27,6 +29,7 @@ impl From<OAuthEndpoints> for Issuer {
             issuer: endpoints.issuer,
             authorization_endpoint: endpoints.authorization_endpoint,
             token_endpoint: endpoints.token_endpoint,
+            audience: endpoints.audience,
         }
     }
 }
@@ -90,7 +93,7 @@ impl<'a> Schemes<'a> {
             let description = format!(
                 "Access tokens from `{}`{}.",
                 issuer.issuer,
-                self.for_resource()
+                for_resource(issuer.audience.as_deref().or(self.audience))
             );
             components.add_security_scheme(
                 oauth_scheme_name(oauth),
@@ -103,7 +106,10 @@ impl<'a> Schemes<'a> {
             } else {
                 format!(" from {}", code_list(&plain))
             };
-            let description = format!("An access token (JWT){from}{}.", self.for_resource());
+            let description = format!(
+                "An access token (JWT){from}{}.",
+                for_resource(self.audience)
+            );
             components.add_security_scheme(PolicySecurity::BEARER_SCHEME, jwt_bearer(description));
         }
         if requirements.organization_used {
@@ -124,12 +130,13 @@ impl<'a> Schemes<'a> {
                 .add_security_scheme(PolicySecurity::ORGANIZATION_SCHEME, jwt_bearer(description));
         }
     }
+}
 
-    fn for_resource(&self) -> String {
-        self.audience
-            .map(|audience| format!(" for the API resource `{audience}`"))
-            .unwrap_or_default()
-    }
+/// " for the API resource `…`", or nothing without an audience.
+fn for_resource(audience: Option<&str>) -> String {
+    audience
+        .map(|audience| format!(" for the API resource `{audience}`"))
+        .unwrap_or_default()
 }
 
 /// `oauth2` for the first issuer with a flow, `oauth2_<n>` for the n-th.
@@ -170,6 +177,7 @@ impl Issuer {
             issuer: issuer.to_owned(),
             authorization_endpoint,
             token_endpoint,
+            audience: None,
         }
     }
 }

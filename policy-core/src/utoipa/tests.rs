@@ -524,3 +524,37 @@ fn handler_paths_end_on_a_segment_boundary() {
     assert_eq!(function_name("my_api::users::list"), "list");
     assert_eq!(function_name("list"), "list");
 }
+
+#[tokio::test]
+async fn each_issuers_scheme_names_the_audience_its_tokens_must_carry() {
+    let (own, partner) = (TestIssuer::start().await, TestIssuer::start().await);
+    let partner_api = "https://partner-api.example.com";
+    let validator = Validator::builder()
+        .issuer(own.issuer())
+        .audience(API)
+        .add_issuer(crate::Issuer::new(partner.issuer()).audience(partner_api))
+        .build()
+        .unwrap();
+    validator.ready().await.unwrap();
+    let mut doc = document(&[(HttpMethod::Get, "/items", "list_items")]);
+    PolicySecurity::from_validator(&validator)
+        .operation("list_items", global(&["api:read"]))
+        .apply(&mut doc);
+    let json = to_json(&doc);
+    let schemes = &json["components"]["securitySchemes"];
+    let description = |name: &str| schemes[name]["description"].as_str().unwrap().to_owned();
+    assert_eq!(
+        description("oauth2"),
+        format!(
+            "Access tokens from `{}` for the API resource `{API}`.",
+            own.issuer()
+        )
+    );
+    assert_eq!(
+        description("oauth2_2"),
+        format!(
+            "Access tokens from `{}` for the API resource `{partner_api}`.",
+            partner.issuer()
+        )
+    );
+}
