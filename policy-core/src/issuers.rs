@@ -99,11 +99,14 @@ impl Issuer {
 /// One trusted issuer, built.
 pub(crate) struct TrustedIssuer {
     pub url: String,
+    /// What policies without an audience of their own require of its
+    /// tokens: its own, else the validator's.
     pub audience: Option<Arc<str>>,
     pub store: Arc<KeyStore>,
 }
 
-/// What each issuer's key store shares with the others.
+/// What every trusted issuer shares: its key store's settings, the token
+/// cache, and the validator's audience.
 pub(crate) struct StoreSettings {
     /// The configuration of a store, but for its source.
     pub config: Box<dyn Fn(KeySource) -> KeyStoreConfig>,
@@ -111,6 +114,8 @@ pub(crate) struct StoreSettings {
     /// The verified-token cache, whose entries of an issuer are dropped when
     /// their key leaves that issuer's set.
     pub cache: Option<Arc<TokenCache>>,
+    /// The validator's audience, for issuers that name none of their own.
+    pub audience: Option<Arc<str>>,
 }
 
 /// The trusted issuers, in the order configured (never empty).
@@ -191,7 +196,10 @@ impl TrustedIssuers {
         let store = KeyStore::new(config, settings.client.clone(), given, on_change);
         Ok(TrustedIssuer {
             url: issuer.url,
-            audience: issuer.audience.map(Arc::from),
+            audience: issuer
+                .audience
+                .map(Arc::from)
+                .or_else(|| settings.audience.clone()),
             store: Arc::new(store),
         })
     }

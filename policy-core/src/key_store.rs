@@ -116,14 +116,22 @@ impl KeyStore {
         // Under the state lock, so that two reloads never publish two sets
         // under one generation (a cached token's generation must name one set).
         let state = self.lock_state();
+        let snapshot = self.publish(keys);
+        drop(state);
+        tracing::info!(source = %self.describe_source(), keys = snapshot.keys.len(), "replaced static keys");
+    }
+
+    /// Makes `keys` the current set under the next generation, and tells the
+    /// cache. Callers serialise it: fetches through `in_flight`, reloads
+    /// through the state lock.
+    fn publish(&self, keys: KeySet) -> Arc<Snapshot> {
         let generation = self.current.load().generation + 1;
         let snapshot = Arc::new(Snapshot { keys, generation });
         self.current.store(Arc::clone(&snapshot));
         if let Some(on_change) = &self.on_change {
             on_change(&snapshot.keys);
         }
-        drop(state);
-        tracing::info!(source = %self.describe_source(), keys = snapshot.keys.len(), "replaced static keys");
+        snapshot
     }
 
     /// The issuer's discovery document, once fetched.
@@ -342,12 +350,7 @@ impl KeyStore {
         match outcome {
             Ok((uri, keys, max_age)) => {
                 let (count, skipped) = (keys.len(), keys.skipped);
-                let generation = self.current.load().generation + 1;
-                let snapshot = Arc::new(Snapshot { keys, generation });
-                self.current.store(Arc::clone(&snapshot));
-                if let Some(on_change) = &self.on_change {
-                    on_change(&snapshot.keys);
-                }
+                self.publish(keys);
                 let refresh = max_age
                     .unwrap_or(self.config.default_refresh)
                     .clamp(self.config.min_refresh, self.config.max_refresh);

@@ -125,11 +125,7 @@ impl Validator {
                     authorization_endpoint: discovery
                         .and_then(|d| d.authorization_endpoint.clone()),
                     token_endpoint: discovery.and_then(|d| d.token_endpoint.clone()),
-                    audience: trusted
-                        .audience
-                        .as_deref()
-                        .or(self.audience())
-                        .map(str::to_owned),
+                    audience: trusted.audience.as_deref().map(str::to_owned),
                 }
             })
             .collect()
@@ -342,7 +338,7 @@ impl Validator {
             key_generation: generation,
             issuer_index,
             payload: payload.into_boxed_slice(),
-            configured_audience: trusted.audience.clone().or_else(|| inner.audience.clone()),
+            configured_audience: trusted.audience.clone(),
         }))
     }
 }
@@ -709,18 +705,20 @@ impl ValidatorBuilder {
             max_response_bytes: self.max_response_bytes,
             fetch_timeout: self.timeout,
         };
+        let audience: Option<Arc<str>> = self.audience.map(Arc::from);
         let issuers = TrustedIssuers::build(
             issuers,
             &StoreSettings {
                 config: Box::new(store_config),
                 client,
                 cache: cache.clone(),
+                audience: audience.clone(),
             },
         )?;
         Ok(Validator {
             inner: Arc::new(Inner {
                 issuers,
-                audience: self.audience.map(Arc::from),
+                audience,
                 algorithms: self.algorithms,
                 leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
                 required_type: self.required_type,

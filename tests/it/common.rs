@@ -128,3 +128,8 @@ pub fn is_token68(text: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
+
+/// Requests an issuer has served: discovery and JWKS.
+pub fn issuer_requests(issuer: &bearer_policy::testing::TestIssuer) -> usize {
+    issuer.discovery_requests() + issuer.jwks_requests()
+}

@@ -10,12 +10,9 @@ use bearer_policy::{
     ValidatorBuilder,
 };
 
-const AUDIENCE: &str = "https://api.example.com";
+use crate::common::issuer_requests;
 
-/// Requests each issuer has served (discovery and JWKS).
-fn requests(issuer: &TestIssuer) -> usize {
-    issuer.discovery_requests() + issuer.jwks_requests()
-}
+const AUDIENCE: &str = "https://api.example.com";
 
 /// A validator trusting `first`, then each of `more`, with short timeouts.
 fn trusting(first: &TestIssuer, more: &[&TestIssuer]) -> ValidatorBuilder {
@@ -65,14 +62,20 @@ async fn a_token_from_an_issuer_not_configured_costs_no_request_at_all() {
             Error::InvalidToken(TokenError::WrongIssuer)
         );
     }
-    assert_eq!(requests(&a) + requests(&b) + requests(&stranger), 0);
+    assert_eq!(
+        issuer_requests(&a) + issuer_requests(&b) + issuer_requests(&stranger),
+        0
+    );
     // Before `ready`, too: a cold validator asks nobody about a stranger's token.
     let cold = trusting(&a, &[&b]).build().unwrap();
     assert_eq!(
         cold.validate(&token(&stranger)).await.unwrap_err(),
         Error::InvalidToken(TokenError::WrongIssuer)
     );
-    assert_eq!(requests(&a) + requests(&b) + requests(&stranger), 0);
+    assert_eq!(
+        issuer_requests(&a) + issuer_requests(&b) + issuer_requests(&stranger),
+        0
+    );
 }
 
 #[tokio::test]
@@ -154,9 +157,9 @@ async fn one_issuer_rotating_fetches_only_its_own_keys() {
         b.issuer()
     );
     assert_eq!(b.jwks_requests(), 1, "B refetched its key set once");
-    assert_eq!(requests(&a), 0, "A was not asked");
+    assert_eq!(issuer_requests(&a), 0, "A was not asked");
     validator.validate(&token(&a)).await.unwrap();
-    assert_eq!(requests(&a), 0, "A's keys were still current");
+    assert_eq!(issuer_requests(&a), 0, "A's keys were still current");
 }
 
 #[tokio::test]

@@ -6,13 +6,9 @@ use bearer_policy::testing::TestIssuer;
 use bearer_policy::{Algorithm, ConfigError, Error, Issuer, StaticKeys, TokenError, Validator};
 use serde_json::json;
 
-use crate::common::hmac_token;
+use crate::common::{hmac_token, issuer_requests};
 
 const AUDIENCE: &str = "https://api.example.com";
-
-fn requests(issuer: &TestIssuer) -> usize {
-    issuer.discovery_requests() + issuer.jwks_requests()
-}
 
 fn token(issuer: &TestIssuer) -> String {
     issuer.token().for_global_api(AUDIENCE).sign()
@@ -36,7 +32,7 @@ async fn a_jwks_document_verifies_tokens_with_the_issuer_stopped() {
     let validator = with_keys(&issuer, StaticKeys::jwks(jwks.clone()));
     validator.ready().await.unwrap();
     validator.validate(&token).await.unwrap();
-    assert_eq!(requests(&issuer), 0);
+    assert_eq!(issuer_requests(&issuer), 0);
     // ...and once it is gone, nothing changes.
     issuer.stop().await;
     let validator = with_keys(&issuer, StaticKeys::jwks(jwks));
@@ -89,7 +85,7 @@ async fn pem_public_keys_of_each_type_verify_tokens_whatever_their_kid() {
             Error::InvalidToken(TokenError::InvalidSignature),
             "{alg:?}"
         );
-        assert_eq!(requests(&issuer) + requests(&other), 0);
+        assert_eq!(issuer_requests(&issuer) + issuer_requests(&other), 0);
     }
 }
 
@@ -213,7 +209,7 @@ async fn reload_keys_replaces_static_keys_and_keeps_them_on_error() {
         validator.validate(&old).await.unwrap_err(),
         Error::InvalidToken(TokenError::UnknownKey)
     );
-    assert_eq!(requests(&issuer), 0);
+    assert_eq!(issuer_requests(&issuer), 0);
 
     assert_eq!(
         validator.reload_keys("https://elsewhere.example", StaticKeys::jwks("{}")),
@@ -252,7 +248,7 @@ async fn static_and_fetched_issuers_mix_and_a_static_issuer_need_not_be_a_url() 
         validator.validate(&internal).await.unwrap().issuer(),
         "internal-batch-signer"
     );
-    assert_eq!(requests(&offline), 0);
+    assert_eq!(issuer_requests(&offline), 0);
     // Without static keys an issuer must be a URL (it is where discovery starts).
     assert!(matches!(
         Validator::builder().issuer("internal-batch-signer").build(),

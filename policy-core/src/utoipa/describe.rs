@@ -8,9 +8,6 @@ use crate::policy::{Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy};
 /// Appends the paragraph on `policies` to the operation's description, once:
 /// applied again, the description is unchanged.
 pub(super) fn append(operation: &mut Operation, policies: &[Policy], audience: Option<&str>) {
-    if policies.is_empty() {
-        return;
-    }
     push_once(operation, paragraph(policies, audience));
 }
 

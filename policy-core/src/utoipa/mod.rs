@@ -247,12 +247,11 @@ impl PolicySecurity {
                     // Only authenticated: a token, whatever its scopes.
                     operation.security = Some(requirements.any_token());
                     describe::append_authenticated(operation);
-                    report.secured.push(id);
-                    continue;
+                } else {
+                    let route = format!("{} {path}", method.to_ascii_uppercase());
+                    operation.security = Some(requirements.of(&target.policies, &route));
+                    describe::append(operation, &target.policies, self.audience.as_deref());
                 }
-                let route = format!("{} {path}", method.to_ascii_uppercase());
-                operation.security = Some(requirements.of(&target.policies, &route));
-                describe::append(operation, &target.policies, self.audience.as_deref());
                 report.secured.push(id);
             }
         }
