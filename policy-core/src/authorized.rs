@@ -1,55 +1,38 @@
-//! `Authorized<D>`: the `AuthInfo` of a handler that `#[requires]` protects,
-//! typed by the handler's declaration `D`. In axum it is the extractor that
-//! authenticates and checks the declared policies before any body extractor
-//! runs; with warp, `authorize` yields it; in a direct call it converts from
-//! an `AuthInfo` with `.into()`.
+//! `Authorized<H>`: the `AuthInfo` of a handler that `#[requires]` protects,
+//! typed by the handler `H`. In axum it is the extractor that authenticates
+//! and decides the declared policies before any body extractor runs; warp's
+//! filters yield it; in a direct call it converts from an `AuthInfo` with
+//! `.into()`.
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::OnceLock;
 
 use crate::auth_info::AuthInfo;
+use crate::error::Denied;
 use crate::policy::Policy;
-use crate::request::Capture;
+use crate::request::{PathParams, Requirements, RequirementsCell, decide};
 
-/// The policies a `#[requires]` declaration holds a handler to. Implemented
-/// by the marker type that the attribute generates beside the handler's
-/// `POLICY` (`org_data::Requires`); not meant to be implemented by hand.
-pub trait Declared: 'static {
+/// A handler that `#[requires]` protects, as a type: the `Handler` marker
+/// that the attribute generates beside the handler's `POLICY`
+/// (`org_data::Handler`). Not meant to be implemented by hand.
+pub trait DeclaredHandler: 'static {
     /// The declared policies, all of which must hold.
     fn policies() -> &'static [Policy];
 
-    /// Where the front end keeps what these policies read from a request
-    /// (their header and query sources), worked out on the first request:
-    /// one `static` per declaration, so later requests allocate nothing.
-    fn capture() -> &'static CaptureCell;
+    /// Where the front end keeps the [`Requirements`] of these policies,
+    /// built on the first request: one `static` per handler, so that later
+    /// requests allocate nothing.
+    fn requirements() -> &'static RequirementsCell;
 }
 
-/// What one declaration's policies read from a request, computed once. The
-/// `static` that [`Declared::capture`] returns.
-pub struct CaptureCell(OnceLock<Capture>);
-
-impl CaptureCell {
-    /// An empty cell, for a `static`.
-    pub const fn new() -> Self {
-        CaptureCell(OnceLock::new())
-    }
-
-    /// The capture of `policies`' own header and query sources.
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
-    pub(crate) fn get(&self, policies: &[Policy]) -> &Capture {
-        self.0.get_or_init(|| Capture::of(policies))
-    }
+/// The [`Requirements`] of handler `H`, built once.
+#[cfg_attr(not(any(feature = "axum", feature = "warp")), allow(dead_code))]
+pub(crate) fn requirements_of<H: DeclaredHandler>() -> &'static Requirements {
+    H::requirements().get(H::policies())
 }
 
-impl Default for CaptureCell {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// An [`AuthInfo`] whose request the policies of declaration `D` allow.
+/// An [`AuthInfo`] whose request the policies of handler `H` allow.
 ///
 /// `#[requires]` gives the handler's `auth: AuthInfo` parameter this type
 /// (as `handler::Authorized`), and the handler's body still sees `auth` as
@@ -57,24 +40,24 @@ impl Default for CaptureCell {
 ///
 /// - **axum** (feature `axum`): an extractor; the protection is in the
 ///   handler's signature, decided before any body extractor runs.
-/// - **warp**: [`warp::authorize`](crate::warp::authorize) yields it when
-///   the handler takes it.
+/// - **warp**: `authorize`, `authorize_path` and `authenticate` yield it
+///   when the handler takes it.
 /// - **A direct call**, as in a unit test, converts its `AuthInfo` with
-///   `.into()`: `org_data(org_id, auth.into())`. The handler still checks its
-///   policies, so a direct call is as protected as a routed one.
-pub struct Authorized<D> {
+///   `.into()`: `org_data(org_id, auth.into())`. The handler still decides
+///   its policies, so a direct call is as protected as a routed one.
+pub struct Authorized<H> {
     auth: AuthInfo,
-    declaration: PhantomData<fn() -> D>,
+    handler: PhantomData<fn() -> H>,
 }
 
-impl<D> Authorized<D> {
+impl<H> Authorized<H> {
     /// The `AuthInfo` itself.
     pub fn into_inner(self) -> AuthInfo {
         self.auth
     }
 }
 
-impl<D> Deref for Authorized<D> {
+impl<H> Deref for Authorized<H> {
     type Target = AuthInfo;
 
     fn deref(&self) -> &AuthInfo {
@@ -82,29 +65,58 @@ impl<D> Deref for Authorized<D> {
     }
 }
 
-impl<D> From<AuthInfo> for Authorized<D> {
+impl<H> From<AuthInfo> for Authorized<H> {
     fn from(auth: AuthInfo) -> Self {
         Authorized {
             auth,
-            declaration: PhantomData,
+            handler: PhantomData,
         }
     }
 }
 
-impl<D> From<Authorized<D>> for AuthInfo {
-    fn from(authorized: Authorized<D>) -> Self {
+impl<H> From<Authorized<H>> for AuthInfo {
+    fn from(authorized: Authorized<H>) -> Self {
         authorized.auth
     }
 }
 
-impl<D> Clone for Authorized<D> {
+impl<H> Clone for Authorized<H> {
     fn clone(&self) -> Self {
         self.auth.clone().into()
     }
 }
 
-impl<D> fmt::Debug for Authorized<D> {
+impl<H> fmt::Debug for Authorized<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Authorized").field(&self.auth).finish()
+    }
+}
+
+/// What a filter that only authenticates (warp's `authenticate`) hands the
+/// next filter or handler: an [`AuthInfo`], or the [`Authorized`] of a
+/// `#[requires]` handler.
+///
+/// An `Authorized` decides its handler's policies on the way when none reads
+/// a path parameter (which the filter cannot see), so that a caller without
+/// permission is refused before the body is read; the handler decides them
+/// again in its body in any case.
+pub trait FromAuthInfo: Sized + Send + 'static {
+    /// `auth`, converted, or the denial of its handler's policies.
+    fn from_auth_info(auth: AuthInfo) -> Result<Self, Denied>;
+}
+
+impl FromAuthInfo for AuthInfo {
+    fn from_auth_info(auth: AuthInfo) -> Result<Self, Denied> {
+        Ok(auth)
+    }
+}
+
+impl<H: DeclaredHandler> FromAuthInfo for Authorized<H> {
+    fn from_auth_info(auth: AuthInfo) -> Result<Self, Denied> {
+        let requirements = requirements_of::<H>();
+        if !requirements.reads_path() {
+            decide(requirements.policies(), &auth, PathParams::None)?;
+        }
+        Ok(auth.into())
     }
 }

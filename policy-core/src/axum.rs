@@ -14,8 +14,9 @@
 //!   the handler is the whole protection:
 //!
 //! ```
+//! # extern crate policy_core as bearer_policy;
 //! use axum::{routing::get, Router};
-//! use policy_core::{AuthInfo, Validator};
+//! use bearer_policy::{AuthInfo, Validator};
 //!
 //! // With the `bearer-policy` crate: `#[requires(model = org_resource,
 //! // scopes("api:read"), org_from = path)]` on this handler, and its
@@ -28,16 +29,17 @@
 //! fn app(validator: Validator) -> Router {
 //!     Router::new()
 //!         .route("/me", get(whoami))
-//!         .merge(policy_core::axum::protected_resource_metadata(&validator))
+//!         .merge(bearer_policy::axum::protected_resource_metadata(&validator))
 //!         .with_state(validator)
 //! }
 //! ```
+//! # extern crate policy_core as bearer_policy;
 //!
 //! A policy whose organization comes from a path parameter reads the route's
 //! capture of that name (`{org_id}`), percent-decoded as axum's `Path` hands it
 //! to the handler, so the policy decides on the value the handler uses. Every
 //! refusal is a [`Rejected`], answered with the status, `WWW-Authenticate`
-//! challenge, `Retry-After` and JSON body of [`error_response`](crate::error_response).
+//! challenge, `Retry-After` and JSON body of [`Rejected::response`].
 
 use std::sync::Arc;
 
@@ -45,29 +47,21 @@ use axum::Router;
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts, RawPathParams};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use http::header::AUTHORIZATION;
 use http::request::Parts;
 
 use crate::auth_info::AuthInfo;
-use crate::authorized::{Authorized, Declared};
-use crate::error::{Denied, Error, TokenError};
+use crate::authorized::{Authorized, DeclaredHandler, requirements_of};
+use crate::error::TokenError;
 use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
-use crate::policy::{OrgSource, check_policies};
-use crate::request::{self, Capture};
+use crate::rejected::json_response;
+use crate::request::{PathParams, RequestHead, Requirements};
 use crate::validator::Validator;
 
-pub use crate::request::Rejected;
+pub use crate::rejected::Rejected;
 
 impl IntoResponse for Rejected {
     fn into_response(self) -> Response {
         self.response()
-    }
-}
-
-impl From<Denied> for Rejected {
-    /// Lets axum handlers annotated with `#[requires]` return `Result<_, Rejected>`.
-    fn from(denied: Denied) -> Self {
-        Rejected::from(Error::Denied(denied))
     }
 }
 
@@ -89,14 +83,9 @@ where
             return Ok(auth.clone());
         }
         let validator = Validator::from_ref(state);
-        request::authenticate(
-            &validator,
-            Capture::declared(),
-            &parts.headers,
-            parts.uri.query(),
-        )
-        .await
-        .map_err(|e| Rejected::by(&validator, e))
+        authenticated()
+            .authorize(&validator, &RequestHead::from_parts(parts))
+            .await
     }
 }
 
@@ -108,18 +97,25 @@ where
     type Rejection = Rejected;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Rejected> {
-        if !parts.headers.contains_key(AUTHORIZATION) {
-            return Ok(None);
+        if let Some(auth) = parts.extensions.get::<AuthInfo>() {
+            return Ok(Some(auth.clone()));
         }
-        <AuthInfo as FromRequestParts<S>>::from_request_parts(parts, state)
+        let validator = Validator::from_ref(state);
+        authenticated()
+            .authorize_optional(&validator, &RequestHead::from_parts(parts))
             .await
-            .map(Some)
     }
 }
 
-impl<S, D> FromRequestParts<S> for Authorized<D>
+/// The requirements of a route that only authenticates, built once.
+fn authenticated() -> &'static Requirements {
+    static AUTHENTICATED: std::sync::OnceLock<Requirements> = std::sync::OnceLock::new();
+    AUTHENTICATED.get_or_init(Requirements::authenticated)
+}
+
+impl<S, H> FromRequestParts<S> for Authorized<H>
 where
-    D: Declared,
+    H: DeclaredHandler,
     Validator: FromRef<S>,
     S: Send + Sync,
 {
@@ -127,30 +123,16 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejected> {
         let validator = Validator::from_ref(state);
-        let policies = D::policies();
-        // Only what these policies read: nothing at all for most routes.
-        let capture = D::capture().get(policies);
-        let auth = request::authenticate(&validator, capture, &parts.headers, parts.uri.query())
-            .await
-            .map_err(|e| Rejected::by(&validator, e))?;
-        let reads_path = policies
-            .iter()
-            .any(|p| matches!(p.organization_source(), Some(OrgSource::PathParam(_))));
-        // A route without the capture fails closed below (`missing_organization`).
-        let path = match reads_path {
+        let requirements = requirements_of::<H>();
+        // The route's captures by name, looked up only for policies that read
+        // one; a route without the capture fails closed (`missing_organization`).
+        let raw = match requirements.reads_path() {
             true => RawPathParams::from_request_parts(parts, state).await.ok(),
             false => None,
         };
-        // Each path policy reads the capture of its own parameter's name.
-        let path_org_id = |name: Option<&str>| {
-            let name = name?;
-            path.iter()
-                .flat_map(|params| params.iter())
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| value)
-        };
-        check_policies(policies.iter(), &auth, path_org_id)
-            .map_err(|denied| Rejected::by(&validator, Error::Denied(denied)))?;
+        let named: Vec<(&str, &str)> = raw.iter().flat_map(|params| params.iter()).collect();
+        let request = RequestHead::from_parts(parts).with_path_params(PathParams::Named(&named));
+        let auth = requirements.authorize(&validator, &request).await?;
         Ok(auth.into())
     }
 }
@@ -167,8 +149,9 @@ where
 /// `debug`, never sent); make a claim that may be absent an `Option`.
 ///
 /// ```
+/// # extern crate policy_core as bearer_policy;
 /// use axum::{routing::get, Router};
-/// use policy_core::{axum::Claims, Validator};
+/// use bearer_policy::{axum::Claims, Validator};
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Staff {
@@ -220,7 +203,7 @@ where
         PROTECTED_RESOURCE_METADATA_PATH,
         get(move || {
             let metadata = Arc::clone(&metadata);
-            async move { request::json_response::<axum::body::Body>(&*metadata) }
+            async move { json_response::<axum::body::Body>(&*metadata) }
         }),
     )
 }

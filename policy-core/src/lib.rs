@@ -20,7 +20,9 @@ mod issuers;
 mod jwks;
 mod key_store;
 mod metadata;
+mod org_fields;
 mod policy;
+mod rejected;
 mod request;
 mod static_keys;
 mod token_cache;
@@ -44,7 +46,7 @@ pub mod warp;
 
 pub use crate::algorithm::{Algorithm, UnknownAlgorithm};
 pub use crate::auth_info::{AuthInfo, RequestContext};
-pub use crate::authorized::Authorized;
+pub use crate::authorized::{Authorized, DeclaredHandler, FromAuthInfo};
 pub use crate::bearer::{BearerConfig, DEFAULT_MAX_TOKEN_LEN, extract_bearer};
 pub use crate::declaration::{Declaration, declared};
 pub use crate::error::{ConfigError, Denied, Error, RequestError, Result, TokenError};
@@ -54,7 +56,8 @@ pub use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
 pub use crate::policy::{
     CheckOutcome, Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList,
 };
-pub use crate::request::{Rejected, error_response};
+pub use crate::rejected::{Rejected, error_response};
+pub use crate::request::{PathParams, RequestHead, Requirements, decide};
 pub use crate::static_keys::StaticKeys;
 pub use crate::validator::{OAuthEndpoints, Validator, ValidatorBuilder};
 
@@ -102,30 +105,15 @@ macro_rules! scopes {
 /// Support for the code that `#[requires]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::authorized::{CaptureCell, Declared};
     pub use crate::declaration::Declaration;
     pub use crate::policy::{Check, CheckFn, check_name_of};
-    pub use crate::{AuthInfo, Authorized, Denied, Model, OrgSource, Policy, PolicySet};
+    pub use crate::{
+        AuthInfo, Authorized, DeclaredHandler, Denied, Model, OrgSource, PathParams, Policy,
+        PolicySet, decide,
+    };
+    pub use crate::request::RequirementsCell;
     pub use inventory;
     pub use std::borrow::Cow;
-
-    /// Checks `policies`, each path policy against the id of its own
-    /// parameter in `params` (by name): for a handler whose stacked policies
-    /// read different path parameters. Check functions run last, as in
-    /// [`PolicySet::check_request`].
-    pub fn check_path_params<'a>(
-        policies: &[Policy],
-        auth: &'a AuthInfo,
-        params: &[(&str, &'a str)],
-    ) -> Result<(), Denied> {
-        crate::policy::check_policies(policies.iter(), auth, |name| {
-            let name = name?;
-            params
-                .iter()
-                .find(|(param, _)| *param == name)
-                .map(|(_, id)| *id)
-        })
-    }
 
     use std::fmt::Display;
     use std::ops::Deref;

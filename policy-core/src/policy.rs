@@ -5,7 +5,6 @@
 mod check_fn;
 
 use std::borrow::Cow;
-use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
 
@@ -140,13 +139,17 @@ impl Policy {
         }
     }
 
-    /// A policy from parts known at compile time (what `#[requires]` emits).
+    /// A policy from parts known at compile time: what `#[requires]` emits,
+    /// its check function included. A `static` of your own can call it with
+    /// `None` for `check`; or build the policy at run time in a
+    /// `std::sync::LazyLock` with the builder methods.
     pub const fn from_static(
         model: Model,
         scopes: &'static [Cow<'static, str>],
         any_scopes: &'static [Cow<'static, str>],
         audience: Option<&'static str>,
         organization: Option<OrgSource>,
+        check: Option<Check>,
     ) -> Self {
         Policy {
             model,
@@ -157,31 +160,7 @@ impl Policy {
                 None => None,
             },
             organization,
-            check: None,
-        }
-    }
-
-    /// A policy from parts known at compile time, with a check function:
-    /// what `#[requires(check = path)]` emits.
-    #[doc(hidden)]
-    pub const fn from_static_checked(
-        model: Model,
-        scopes: &'static [Cow<'static, str>],
-        any_scopes: &'static [Cow<'static, str>],
-        audience: Option<&'static str>,
-        organization: Option<OrgSource>,
-        check: Check,
-    ) -> Self {
-        Policy {
-            model,
-            scopes: Cow::Borrowed(scopes),
-            any_scopes: Cow::Borrowed(any_scopes),
-            audience: match audience {
-                Some(a) => Some(Cow::Borrowed(a)),
-                None => None,
-            },
-            organization,
-            check: Some(check),
+            check,
         }
     }
 
@@ -328,13 +307,13 @@ impl Policy {
     }
 
     /// Everything but the check function, the denial logged.
-    fn check_claims(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+    pub(crate) fn check_claims(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
         self.decide(auth, org_id)
             .map_err(|denied| self.logged(auth, denied))
     }
 
     /// The check function, if any, the denial logged with its name.
-    fn run_check(&self, auth: &AuthInfo) -> Result<(), Denied> {
+    pub(crate) fn run_check(&self, auth: &AuthInfo) -> Result<(), Denied> {
         let Some(check) = &self.check else {
             return Ok(());
         };
@@ -352,7 +331,7 @@ impl Policy {
     }
 
     /// Logs a denial of this policy (see [`check`](Policy::check)).
-    fn logged(&self, auth: &AuthInfo, denied: Denied) -> Denied {
+    pub(crate) fn logged(&self, auth: &AuthInfo, denied: Denied) -> Denied {
         tracing::debug!(
             code = denied.code(),
             reason = %denied,
@@ -512,60 +491,7 @@ pub trait PolicySet: Send + Sync {
     /// }
     /// ```
     fn check_request(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
-        check_policies(self.policies().iter(), auth, |_| path_org_id)
-    }
-}
-
-/// Decides `policies` for `auth`: first the audience, organization and
-/// scopes of each (see [`PolicySet::check_request`] for where each reads its
-/// organization), then the check function of each, so that a check runs only
-/// for a request every policy otherwise allows. `path_org_id` gives the id of
-/// a path parameter by name (`None`: a policy without organization source).
-pub(crate) fn check_policies<'a, 'p, I>(
-    mut policies: I,
-    auth: &'a AuthInfo,
-    path_org_id: impl Fn(Option<&str>) -> Option<&'a str>,
-) -> Result<(), Denied>
-where
-    I: Iterator<Item = &'p Policy> + Clone,
-{
-    for policy in policies.clone() {
-        let org_id =
-            match &policy.organization {
-                Some(OrgSource::Header(_) | OrgSource::Query(_)) => policy
-                    .request_organization(auth)
-                    .map_err(|denied| policy.logged(auth, denied))?,
-                Some(OrgSource::PathParam(name)) => {
-                    let org_id = path_org_id(Some(name));
-                    if org_id.is_none() && policy.model.needs_organization() {
-                        warn_unwired_path_parameter(name);
-                    }
-                    org_id
-                }
-                None => path_org_id(None),
-            };
-        policy.check_claims(auth, org_id)?;
-    }
-    policies.try_for_each(|policy| policy.run_check(auth))
-}
-
-/// Warns, once per parameter name, that a policy reading its organization
-/// from a path parameter was checked without one: its route never passes the
-/// path segment (warp's `authorize` instead of `authorize_path`, an axum route
-/// without that capture, the tower layer), so it refuses every request. The
-/// operator must fix the route; the client cannot.
-fn warn_unwired_path_parameter(name: &str) {
-    // Bounded: names come from the program's policies, not from requests.
-    static WARNED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let mut warned = WARNED.lock().unwrap_or_else(PoisonError::into_inner);
-    if warned.len() < 64 && !warned.iter().any(|known| known == name) {
-        warned.push(name.to_owned());
-        tracing::warn!(
-            parameter = name,
-            "a policy reads the organization from a path parameter, but its route passes none: \
-             every request is refused (warp: use `authorize_path`; axum: name the route's \
-             capture like the parameter; tower has no path parameters)"
-        );
+        crate::request::decide(self.policies(), auth, path_org_id.into())
     }
 }
 

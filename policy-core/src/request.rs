@@ -1,232 +1,347 @@
-//! The request layer every front end shares, on the `http` crate's types:
-//! the bearer token from every `Authorization` value, the organization
-//! sources that policies read (headers, query parameters) captured with the
-//! token, and the response a refusal deserves. warp, axum and tower only
-//! adapt their own request and response types to it.
+//! The one authorize path, on the `http` crate's types: a request's head
+//! ([`RequestHead`]) and a route's [`Requirements`] in, an [`AuthInfo`] or a
+//! [`Rejected`] out. warp, axum and tower each make one call to
+//! [`Requirements::authorize`] and only adapt their own request and response
+//! types; [`decide`] is the decision itself, which
+//! [`PolicySet::check_request`](crate::PolicySet::check_request) and the
+//! check `#[requires]` puts in a handler's body go through too.
 
-// Without a front end (the `testing` or no feature), only the response and
-// the generated `CaptureCell` use this module.
+// Without a front end (the `testing` or no feature), only the decision and
+// the generated `RequirementsCell` use this module.
 #![cfg_attr(
     not(any(feature = "warp", feature = "axum", feature = "tower")),
     allow(dead_code)
 )]
 
-use std::sync::{Arc, OnceLock};
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use http::Response;
 use http::header::{self, HeaderMap, HeaderValue};
-use serde::Serialize;
+use http::{Method, Uri};
 
-use crate::auth_info::{AuthInfo, RequestContext};
-use crate::declaration::declared;
-use crate::error::Error;
-use crate::policy::{OrgSource, Policy};
+use crate::auth_info::AuthInfo;
+use crate::error::{Denied, Error};
+use crate::org_fields::OrgFields;
+use crate::policy::{OrgSource, Policy, PolicySet};
+use crate::rejected::Rejected;
 use crate::validator::Validator;
 
-/// The header and query names that policies read organizations from,
-/// captured with the token so that checks need no second look at the request.
-#[derive(Clone, Default)]
-pub struct Capture {
-    headers: Arc<[String]>,
-    query: Arc<[String]>,
+/// What every front end can give about a request before its body: the
+/// method, the path and query, the headers, and the route's path parameters.
+#[derive(Clone, Copy)]
+pub struct RequestHead<'a> {
+    method: &'a Method,
+    path: &'a str,
+    query: Option<&'a str>,
+    headers: &'a HeaderMap,
+    path_params: PathParams<'a>,
 }
 
-impl Capture {
-    fn from_sources<'a>(sources: impl Iterator<Item = &'a OrgSource>) -> Self {
-        let (mut headers, mut query) = (Vec::new(), Vec::new());
-        for source in sources {
-            match source {
-                OrgSource::Header(name)
-                    if !headers
-                        .iter()
-                        .any(|h: &String| h.eq_ignore_ascii_case(name)) =>
-                {
-                    headers.push(name.to_string())
-                }
-                OrgSource::Query(name) if !query.contains(&name.to_string()) => {
-                    query.push(name.to_string())
-                }
-                _ => {}
-            }
-        }
-        Capture {
-            headers: headers.into(),
-            query: query.into(),
+impl<'a> RequestHead<'a> {
+    /// The head of a request for `uri`, without path parameters.
+    pub fn new(method: &'a Method, uri: &'a Uri, headers: &'a HeaderMap) -> Self {
+        Self::from_path(method, uri.path(), uri.query(), headers)
+    }
+
+    /// The head of a request from its path and query string (`None`: no
+    /// `?`), for front ends that hold no [`Uri`].
+    pub fn from_path(
+        method: &'a Method,
+        path: &'a str,
+        query: Option<&'a str>,
+        headers: &'a HeaderMap,
+    ) -> Self {
+        RequestHead {
+            method,
+            path,
+            query,
+            headers,
+            path_params: PathParams::None,
         }
     }
 
-    /// What the program's `#[requires]` declarations read, computed once.
-    pub fn declared() -> &'static Capture {
-        static DECLARED: OnceLock<Capture> = OnceLock::new();
-        DECLARED.get_or_init(|| Capture::for_policies(&[]))
+    /// The head of `parts`, without path parameters.
+    pub fn from_parts(parts: &'a http::request::Parts) -> Self {
+        Self::new(&parts.method, &parts.uri, &parts.headers)
     }
 
-    /// What the declared policies and these `extra` ones read.
-    pub fn for_policies(extra: &[Policy]) -> Self {
-        Self::from_sources(
-            declared()
-                .into_iter()
-                .flat_map(|d| d.policies())
-                .chain(extra)
-                .filter_map(Policy::organization_source),
-        )
+    /// With the route's path parameters.
+    pub fn with_path_params(mut self, path_params: PathParams<'a>) -> Self {
+        self.path_params = path_params;
+        self
     }
 
-    /// What these `policies` alone read.
-    pub fn of(policies: &[Policy]) -> Self {
-        Self::from_sources(policies.iter().filter_map(Policy::organization_source))
+    /// The request method.
+    pub fn method(&self) -> &'a Method {
+        self.method
     }
 
-    fn context(&self, headers: &HeaderMap, query: Option<&str>) -> Option<RequestContext> {
-        if self.headers.is_empty() && self.query.is_empty() {
-            return None;
-        }
-        let mut context = RequestContext::new();
-        for name in self.headers.iter() {
-            // Every value, so that a request naming two organizations is refused, not
-            // decided by whichever comes first. A value that is not visible ASCII
-            // cannot be an organization id, and is kept as such (it matches nothing).
-            for value in headers.get_all(name.as_str()) {
-                let value = value.to_str().unwrap_or("\u{fffd}");
-                context = context.with_header(name.clone(), value);
-            }
-        }
-        if let Some(query) = query {
-            for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-                if self.query.iter().any(|q| *q == key) {
-                    context = context.with_query(key, value);
-                }
-            }
-        }
-        Some(context)
+    /// The request path, without the query.
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+
+    /// The raw query string, if the request has one.
+    pub fn query(&self) -> Option<&'a str> {
+        self.query
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &'a HeaderMap {
+        self.headers
+    }
+
+    /// The route's path parameters.
+    pub fn path_params(&self) -> PathParams<'a> {
+        self.path_params
     }
 }
 
-/// Extracts the bearer token from every `Authorization` value of `headers`,
-/// validates it, and captures what `capture` names from the headers and the
-/// `query` string (percent-decoded; bytes that are not UTF-8 become U+FFFD,
-/// so such a value matches no organization id).
-pub(crate) async fn authenticate(
-    validator: &Validator,
-    capture: &Capture,
-    headers: &HeaderMap,
-    query: Option<&str>,
-) -> Result<AuthInfo, Error> {
-    let values = headers
-        .get_all(header::AUTHORIZATION)
-        .iter()
-        .map(HeaderValue::as_bytes);
-    let auth = validator.authenticate(values).await?;
-    Ok(match capture.context(headers, query) {
-        Some(context) => auth.with_request(context),
-        None => auth,
-    })
+/// A route's path parameters, as its front end knows them: where policies
+/// whose organization comes from [`OrgSource::PathParam`] read it.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum PathParams<'a> {
+    /// None: the route has no parameters (tower), or passes none (warp's
+    /// `authorize`). Path policies refuse with [`Denied::MissingOrganization`].
+    #[default]
+    None,
+    /// One value without a name (warp's `authorize_path`,
+    /// `check_request(auth, Some(id))`, a handler with one organization
+    /// parameter): every path policy reads it, and so does every policy
+    /// without an organization source.
+    Unnamed(&'a str),
+    /// Values by parameter name (axum's captures, a handler's parameters):
+    /// each path policy reads the value of its own name.
+    Named(&'a [(&'a str, &'a str)]),
 }
 
-/// A refused request: the reason, and the RFC 9728 metadata URL to advertise
-/// in its challenge. Every front end answers it with [`error_response`]:
-/// warp finds it in a `Rejection`, axum turns it into a response, the tower
-/// layer answers it itself.
-#[derive(Debug, Clone)]
-pub struct Rejected {
-    error: Error,
-    resource_metadata: Option<Arc<str>>,
-}
-
-impl Rejected {
-    /// A refusal by `validator`, whose configuration says which metadata URL to advertise.
-    pub(crate) fn by(validator: &Validator, error: Error) -> Self {
-        Rejected {
-            error,
-            resource_metadata: validator.resource_metadata().cloned(),
-        }
-    }
-
-    /// The reason.
-    pub fn error(&self) -> &Error {
-        &self.error
-    }
-
-    /// The response this refusal deserves, with any body type that holds a
-    /// `String`: see [`error_response`].
-    pub fn response<B: From<String>>(&self) -> Response<B> {
-        error_response(&self.error, self.resource_metadata.as_deref())
-    }
-}
-
-impl From<Error> for Rejected {
-    /// A refusal without a metadata URL (a handler's own denial).
-    fn from(error: Error) -> Self {
-        Rejected {
-            error,
-            resource_metadata: None,
+impl<'a> PathParams<'a> {
+    /// The organization id for a policy whose source is the path parameter
+    /// `name`, or (`name` `None`) a policy without a source.
+    pub fn organization(&self, name: Option<&str>) -> Option<&'a str> {
+        match (self, name) {
+            (PathParams::Unnamed(value), _) => Some(value),
+            (PathParams::Named(params), Some(name)) => params
+                .iter()
+                .find(|(param, _)| *param == name)
+                .map(|(_, value)| *value),
+            (PathParams::Named(_), None) | (PathParams::None, _) => None,
         }
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: String,
-    code: &'a str,
+impl<'a> From<Option<&'a str>> for PathParams<'a> {
+    fn from(value: Option<&'a str>) -> Self {
+        value.map_or(PathParams::None, PathParams::Unnamed)
+    }
 }
 
-/// The response for an [`Error`]: its status, its RFC 6750 challenge (with
-/// `resource_metadata` when given), `Retry-After` on 503, and a JSON body
-/// `{"error": "<message>", "code": "<stable code>"}`. The body type is the
-/// front end's (warp's, axum's, `http_body_util::Full`…).
+/// What a route requires of a request: a valid token, the policy sets that
+/// must all hold (none: authentication only), and the request fields those
+/// policies read. Built once per route; cheap to clone.
+#[derive(Clone)]
+pub struct Requirements {
+    inner: Arc<RequirementsInner>,
+}
+
+struct RequirementsInner {
+    /// Shared, never cloned per request: a run-time `Policy` owns its scope lists.
+    sets: Vec<Arc<dyn PolicySet>>,
+    fields: OrgFields,
+    /// Whether a policy reads its organization from a path parameter: the
+    /// front end looks the route's parameters up only then.
+    reads_path: bool,
+}
+
+impl Requirements {
+    /// A valid token and nothing more. The [`AuthInfo`] still carries the
+    /// header and query fields that the program's `#[requires]` declarations
+    /// read, so that a handler's own check can decide them.
+    pub fn authenticated() -> Self {
+        static AUTHENTICATED: OnceLock<Requirements> = OnceLock::new();
+        AUTHENTICATED
+            .get_or_init(|| Requirements::build(Vec::new(), OrgFields::declared().clone()))
+            .clone()
+    }
+
+    /// A valid token and `policies` (a `#[requires]` handler's `POLICY`, a
+    /// [`Policy`] built at run time, an array of them: any [`PolicySet`]).
+    pub fn new(policies: impl PolicySet + 'static) -> Self {
+        Self::authenticated().and(policies)
+    }
+
+    /// These requirements and `policies` too: all must hold, and check
+    /// functions ([`Policy::check_with`]) run once every set's audience,
+    /// organization and scopes hold.
+    pub fn and(self, policies: impl PolicySet + 'static) -> Self {
+        let mut sets = self.inner.sets.clone();
+        sets.push(Arc::new(policies));
+        let all: Vec<Policy> = sets
+            .iter()
+            .flat_map(|set| set.policies().iter().cloned())
+            .collect();
+        Self::build(sets, OrgFields::declared_and(&all))
+    }
+
+    /// The policies of one `#[requires]` declaration, capturing only the
+    /// fields they read: what a handler's `Authorized` extractor decides.
+    pub(crate) fn declared(policies: &'static [Policy]) -> Self {
+        Self::build(vec![Arc::new(policies)], OrgFields::of(policies))
+    }
+
+    fn build(sets: Vec<Arc<dyn PolicySet>>, fields: OrgFields) -> Self {
+        let reads_path = sets.iter().flat_map(|set| set.policies()).any(|policy| {
+            matches!(policy.organization_source(), Some(OrgSource::PathParam(_)))
+        });
+        Requirements {
+            inner: Arc::new(RequirementsInner {
+                sets,
+                fields,
+                reads_path,
+            }),
+        }
+    }
+
+    /// Every policy, set after set.
+    pub fn policies(&self) -> impl Iterator<Item = &Policy> + Clone {
+        self.inner.sets.iter().flat_map(|set| set.policies())
+    }
+
+    /// Whether a policy reads its organization from a path parameter (the
+    /// front end passes the route's parameters only then).
+    pub fn reads_path(&self) -> bool {
+        self.inner.reads_path
+    }
+
+    /// The decision for one request: the bearer token from every
+    /// `Authorization` value, validated by `validator`, with the request's
+    /// header and query organization fields captured in the [`AuthInfo`];
+    /// then every policy [decided](decide) against it. A refusal carries the
+    /// validator's metadata URL for its challenge.
+    pub async fn authorize(
+        &self,
+        validator: &Validator,
+        request: &RequestHead<'_>,
+    ) -> Result<AuthInfo, Rejected> {
+        let refuse = |error| Rejected::by(validator, error);
+        let values = request
+            .headers
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .map(HeaderValue::as_bytes);
+        let auth = validator.authenticate(values).await.map_err(refuse)?;
+        let auth = match self.inner.fields.capture(request.headers, request.query) {
+            Some(context) => auth.with_request(context),
+            None => auth,
+        };
+        decide(self.policies(), &auth, request.path_params)
+            .map_err(|denied| refuse(Error::Denied(denied)))?;
+        Ok(auth)
+    }
+
+    /// Like [`authorize`](Requirements::authorize), for routes that serve
+    /// everyone but more to the authenticated: a request without an
+    /// `Authorization` header is `None`; a header with a bad token is still
+    /// refused, never silently downgraded.
+    pub async fn authorize_optional(
+        &self,
+        validator: &Validator,
+        request: &RequestHead<'_>,
+    ) -> Result<Option<AuthInfo>, Rejected> {
+        if !request.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(None);
+        }
+        self.authorize(validator, request).await.map(Some)
+    }
+}
+
+impl fmt::Debug for Requirements {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Requirements")
+            .field("policies", &self.policies().count())
+            .finish()
+    }
+}
+
+/// Where a `#[requires]` declaration keeps its [`Requirements`], built on
+/// the first request: one `static` per declaration, so that later requests
+/// allocate nothing.
+pub struct RequirementsCell(OnceLock<Requirements>);
+
+impl RequirementsCell {
+    /// An empty cell, for a `static`.
+    pub const fn new() -> Self {
+        RequirementsCell(OnceLock::new())
+    }
+
+    /// The requirements of `policies`, built once.
+    #[cfg_attr(not(any(feature = "axum", feature = "warp")), allow(dead_code))]
+    pub(crate) fn get(&self, policies: &'static [Policy]) -> &Requirements {
+        self.0.get_or_init(|| Requirements::declared(policies))
+    }
+}
+
+impl Default for RequirementsCell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The decision: whether `auth` may make the request, under every one of
+/// `policies`. Each policy is decided by [`Policy::check`] against the
+/// organization its own source names:
 ///
-/// ```
-/// use policy_core::{error_response, Error};
-/// let response: http::Response<String> = error_response(&Error::MissingAuthorization, None);
-/// assert_eq!(response.status(), 401);
-/// assert_eq!(response.headers()["www-authenticate"], "Bearer");
-/// assert_eq!(
-///     response.body(),
-///     r#"{"error":"Authorization header is missing","code":"missing_authorization"}"#
-/// );
-/// ```
-pub fn error_response<B: From<String>>(
-    error: &Error,
-    resource_metadata: Option<&str>,
-) -> Response<B> {
-    let body = ErrorBody {
-        error: error.to_string(),
-        code: error.code(),
-    };
-    // Serialising two strings cannot fail; an empty body would still carry the status.
-    let json = serde_json::to_string(&body).unwrap_or_default();
-    let mut response = Response::new(B::from(json));
-    *response.status_mut() = error.status();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    let challenge = error.www_authenticate(resource_metadata);
-    if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        headers.insert(header::WWW_AUTHENTICATE, value);
+/// - [`OrgSource::Header`] and [`OrgSource::Query`]: the request fields
+///   captured in `auth` ([`Policy::request_organization`]);
+/// - [`OrgSource::PathParam`], or no source: `path`'s value for it
+///   ([`PathParams::organization`]).
+///
+/// First the audience, organization and scopes of every policy, then the
+/// check function of each, so that a check runs only for a request every
+/// policy otherwise allows. The first denial is returned.
+pub fn decide<'p, I>(policies: I, auth: &AuthInfo, path: PathParams<'_>) -> Result<(), Denied>
+where
+    I: IntoIterator<Item = &'p Policy>,
+    I::IntoIter: Clone,
+{
+    let policies = policies.into_iter();
+    for policy in policies.clone() {
+        let org_id = match policy.organization_source() {
+            Some(OrgSource::Header(_) | OrgSource::Query(_)) => policy
+                .request_organization(auth)
+                .map_err(|denied| policy.logged(auth, denied))?,
+            Some(OrgSource::PathParam(name)) => {
+                let org_id = path.organization(Some(name));
+                if org_id.is_none() && policy.model().needs_organization() {
+                    warn_unwired_path_parameter(name);
+                }
+                org_id
+            }
+            None => path.organization(None),
+        };
+        policy.check_claims(auth, org_id)?;
     }
-    if let Some(retry_after) = error.retry_after() {
-        headers.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(retry_after.as_secs().max(1)),
+    policies.into_iter().try_for_each(|policy| policy.run_check(auth))
+}
+
+/// Warns, once per parameter name, that a policy reading its organization
+/// from a path parameter was decided without one: its route never passes the
+/// path segment (warp's `authorize` instead of `authorize_path`, an axum route
+/// without that capture, the tower layer), so it refuses every request. The
+/// operator must fix the route; the client cannot.
+fn warn_unwired_path_parameter(name: &str) {
+    // Bounded: names come from the program's policies, not from requests.
+    static WARNED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut warned = WARNED.lock().unwrap_or_else(PoisonError::into_inner);
+    if warned.len() < 64 && !warned.iter().any(|known| known == name) {
+        warned.push(name.to_owned());
+        tracing::warn!(
+            parameter = name,
+            "a policy reads the organization from a path parameter, but its route passes none: \
+             every request is refused (warp: use `authorize_path`; axum: name the route's \
+             capture like the parameter; tower has no path parameters)"
         );
     }
-    response
-}
-
-/// A JSON `200 OK` response with any body type that holds a `String`: the
-/// RFC 9728 metadata of the front ends that serve it.
-#[cfg(any(feature = "axum", feature = "warp"))]
-pub(crate) fn json_response<B: From<String>>(value: &impl Serialize) -> Response<B> {
-    let json = serde_json::to_string(value).unwrap_or_default();
-    // `Response::new` is `200 OK`.
-    let mut response = Response::new(B::from(json));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 #[cfg(test)]
@@ -234,61 +349,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_values_are_decoded_lossily_not_skipped() {
-        let capture = Capture {
-            headers: Arc::new([]),
-            query: Arc::new(["organization_id".to_owned(), "org".to_owned()]),
-        };
-        let context = capture
-            .context(
-                &HeaderMap::new(),
-                Some("organization_id=%FF%FEacme&page=2&org=a+b%20c"),
-            )
-            .unwrap();
-        assert_eq!(
-            context.queries("organization_id").collect::<Vec<_>>(),
-            ["\u{fffd}\u{fffd}acme"]
-        );
-        assert_eq!(context.queries("org").collect::<Vec<_>>(), ["a b c"]);
-        assert_eq!(context.queries("page").count(), 0, "not captured");
+    fn path_params_give_each_policy_its_own_value() {
+        let named = [("org_id", "acme"), ("team", "blue")];
+        let named = PathParams::Named(&named);
+        assert_eq!(named.organization(Some("team")), Some("blue"));
+        assert_eq!(named.organization(Some("other")), None);
+        assert_eq!(named.organization(None), None, "no source reads no name");
+        let unnamed = PathParams::Unnamed("acme");
+        assert_eq!(unnamed.organization(Some("anything")), Some("acme"));
+        assert_eq!(unnamed.organization(None), Some("acme"));
+        assert_eq!(PathParams::None.organization(Some("org_id")), None);
+        assert!(matches!(PathParams::from(None), PathParams::None));
     }
 
     #[test]
-    fn every_value_of_a_captured_header_is_kept() {
-        let capture = Capture {
-            headers: Arc::new(["X-Org".to_owned()]),
-            query: Arc::new([]),
-        };
-        let mut headers = HeaderMap::new();
-        headers.append("x-org", HeaderValue::from_static("a"));
-        headers.append("x-org", HeaderValue::from_static("b"));
-        headers.append("x-org", HeaderValue::from_bytes(b"\xff").unwrap());
-        let context = capture.context(&headers, None).unwrap();
-        assert_eq!(
-            context.headers("X-Org").collect::<Vec<_>>(),
-            ["a", "b", "\u{fffd}"]
-        );
-        assert!(Capture::default().context(&headers, None).is_none());
-    }
-
-    #[test]
-    fn a_refusal_answers_with_status_challenge_retry_after_and_json() {
-        let unavailable = Error::KeysUnavailable {
-            reason: "down".into(),
-            retry_after: std::time::Duration::from_millis(300),
-        };
-        let response: Response<String> = error_response(&unavailable, None);
-        assert_eq!(response.status(), 503);
-        assert_eq!(response.headers()["retry-after"], "1");
-        assert!(!response.headers().contains_key("www-authenticate"));
-        assert_eq!(response.headers()["content-type"], "application/json");
-        let denied: Response<String> = error_response(
-            &Error::MissingAuthorization,
-            Some("https://api.example.com/.well-known/oauth-protected-resource"),
-        );
-        assert_eq!(
-            denied.headers()["www-authenticate"],
-            "Bearer resource_metadata=\"https://api.example.com/.well-known/oauth-protected-resource\""
-        );
+    fn requirements_know_whether_they_read_the_path() {
+        use crate::policy::Model;
+        let header = Policy::new(Model::OrgPermission)
+            .organization(OrgSource::Header("X-Org".into()));
+        let path = Policy::new(Model::OrgResource)
+            .organization(OrgSource::PathParam("org_id".into()));
+        assert!(!Requirements::authenticated().reads_path());
+        assert!(!Requirements::new(header.clone()).reads_path());
+        let both = Requirements::new(header).and(path);
+        assert!(both.reads_path());
+        assert_eq!(both.policies().count(), 2);
     }
 }

@@ -12,21 +12,22 @@
 //! its extensions (`request.extensions().get::<AuthInfo>()`). On refusal the
 //! layer answers itself, with the status, `WWW-Authenticate` challenge
 //! (`resource_metadata` included when the validator has one),
-//! `Retry-After` and JSON body of [`error_response`](crate::error_response),
+//! `Retry-After` and JSON body of [`Rejected::response`](crate::Rejected::response),
 //! and the inner service never sees the request: its body is dropped unread,
 //! so a caller without permission costs no upload.
 //!
 //! ```
+//! # extern crate policy_core as bearer_policy;
 //! use bytes::Bytes;
 //! use http::{Request, Response};
 //! use http_body_util::Full;
-//! use policy_core::tower::BearerLayer;
-//! use policy_core::{AuthInfo, Model, Policy};
+//! use bearer_policy::tower::BearerLayer;
+//! use bearer_policy::{AuthInfo, Model, Policy};
 //! use tower::{Layer, ServiceExt, service_fn};
 //!
 //! # #[cfg(feature = "testing")]
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! # let issuer = policy_core::testing::TestIssuer::start().await;
+//! # let issuer = bearer_policy::testing::TestIssuer::start().await;
 //! # let validator = issuer.validator("https://api.example.com");
 //! let hello = service_fn(|request: Request<Full<Bytes>>| async move {
 //!     // The layer put it there: a request without it never gets here.
@@ -85,9 +86,9 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::auth_info::AuthInfo;
-use crate::error::Error;
-use crate::policy::{Policy, PolicySet, check_policies};
-use crate::request::{self, Capture, Rejected};
+use crate::policy::PolicySet;
+use crate::rejected::Rejected;
+use crate::request::{RequestHead, Requirements};
 use crate::validator::Validator;
 
 /// The body of a [`Bearer`] response: the inner service's (`Left`),
@@ -116,13 +117,8 @@ pub struct BearerLayer {
 #[derive(Clone)]
 struct Shared {
     validator: Validator,
-    /// Every set passed to `require`, all of which must hold. Shared, never
-    /// cloned per request: a run-time `Policy` owns its scope lists.
-    policies: Vec<Arc<dyn PolicySet>>,
-    /// The header and query names to capture with the token: those of the
-    /// program's `#[requires]` declarations (for handlers that check their
-    /// own) and those of `policies`.
-    capture: Capture,
+    /// Every set passed to `require`, all of which must hold.
+    requirements: Requirements,
 }
 
 impl BearerLayer {
@@ -134,8 +130,7 @@ impl BearerLayer {
         BearerLayer {
             shared: Arc::new(Shared {
                 validator,
-                policies: Vec::new(),
-                capture: Capture::declared().clone(),
+                requirements: Requirements::authenticated(),
             }),
         }
     }
@@ -152,19 +147,12 @@ impl BearerLayer {
     pub fn require(self, policies: impl PolicySet + 'static) -> Self {
         let Shared {
             validator,
-            policies: mut sets,
-            ..
+            requirements,
         } = Arc::unwrap_or_clone(self.shared);
-        sets.push(Arc::new(policies));
-        let all: Vec<Policy> = sets
-            .iter()
-            .flat_map(|set| set.policies().iter().cloned())
-            .collect();
         BearerLayer {
             shared: Arc::new(Shared {
                 validator,
-                capture: Capture::for_policies(&all),
-                policies: sets,
+                requirements: requirements.and(policies),
             }),
         }
     }
@@ -174,7 +162,7 @@ impl fmt::Debug for BearerLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BearerLayer")
             .field("validator", &self.shared.validator)
-            .field("policies", &self.shared.policy_count())
+            .field("requirements", &self.shared.requirements)
             .finish()
     }
 }
@@ -219,7 +207,7 @@ impl<S: fmt::Debug> fmt::Debug for Bearer<S> {
         f.debug_struct("Bearer")
             .field("inner", &self.inner)
             .field("validator", &self.shared.validator)
-            .field("policies", &self.shared.policy_count())
+            .field("requirements", &self.shared.requirements)
             .finish()
     }
 }
@@ -242,11 +230,11 @@ where
         // `poll_ready` (tower's clone-and-swap).
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        // Only the head goes to the check; the body waits beside it, unpolled.
+        // Only the head goes to the decision; the body waits beside it, unpolled.
         let (parts, body) = request.into_parts();
         ResponseFuture {
-            state: State::Checking {
-                check: Arc::clone(&self.shared).check(parts),
+            state: State::Deciding {
+                deciding: Arc::clone(&self.shared).decide(parts),
                 inner,
                 body,
             },
@@ -254,48 +242,30 @@ where
     }
 }
 
-/// The check of one request's head: the head back, with the caller's
+/// The decision on one request's head: the head back, with the caller's
 /// [`AuthInfo`] or the refusal.
 ///
 /// Boxed because `Validator::authenticate` is an `async fn`, whose future has
 /// no name to store; only this step is boxed (one allocation per request),
 /// not the inner service's future nor the request body, so neither needs to
 /// be `Send` or `'static` for the layer's sake.
-type Check = Pin<Box<dyn Future<Output = (Parts, Result<AuthInfo, Rejected>)> + Send>>;
+type Deciding = Pin<Box<dyn Future<Output = (Parts, Result<AuthInfo, Rejected>)> + Send>>;
 
 impl Shared {
-    fn check(self: Arc<Self>, parts: Parts) -> Check {
+    fn decide(self: Arc<Self>, parts: Parts) -> Deciding {
         Box::pin(async move {
-            let decision = self.decide(&parts).await;
+            // No path parameters: tower has no routes, so path policies fail closed.
+            let decision = self
+                .requirements
+                .authorize(&self.validator, &RequestHead::from_parts(&parts))
+                .await;
             (parts, decision)
         })
-    }
-
-    async fn decide(&self, parts: &Parts) -> Result<AuthInfo, Rejected> {
-        let refuse = |error| Rejected::by(&self.validator, error);
-        let auth = request::authenticate(
-            &self.validator,
-            &self.capture,
-            &parts.headers,
-            parts.uri.query(),
-        )
-        .await
-        .map_err(refuse)?;
-        // Every set's policies at once, so that check functions run last. No
-        // path: tower has no routes, so path policies fail closed.
-        let policies = self.policies.iter().flat_map(|set| set.policies());
-        check_policies(policies, &auth, |_| None)
-            .map_err(|denied| refuse(Error::Denied(denied)))?;
-        Ok(auth)
-    }
-
-    fn policy_count(&self) -> usize {
-        self.policies.iter().map(|set| set.policies().len()).sum()
     }
 }
 
 pin_project! {
-    /// The response future of [`Bearer`]: the check, then the inner
+    /// The response future of [`Bearer`]: the decision, then the inner
     /// service's future.
     pub struct ResponseFuture<S, ReqBody>
     where
@@ -313,8 +283,8 @@ pin_project! {
     where
         S: Service<Request<ReqBody>>,
     {
-        Checking {
-            check: Check,
+        Deciding {
+            deciding: Deciding,
             inner: S,
             body: ReqBody,
         },
@@ -334,8 +304,8 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         loop {
-            let check = match self.as_mut().project().state.project() {
-                StateProj::Checking { check, .. } => check,
+            let deciding = match self.as_mut().project().state.project() {
+                StateProj::Deciding { deciding, .. } => deciding,
                 StateProj::Calling { future } => {
                     return future
                         .poll(cx)
@@ -345,13 +315,13 @@ where
                 // ready, rather than a panic.
                 StateProj::Done => return Poll::Pending,
             };
-            let (mut parts, decision) = ready!(check.as_mut().poll(cx));
+            let (mut parts, decision) = ready!(deciding.as_mut().poll(cx));
             // Take the service and the body out; a refusal drops both here.
-            let StateProjReplace::Checking {
+            let StateProjReplace::Deciding {
                 mut inner, body, ..
             } = self.as_mut().project().state.project_replace(State::Done)
             else {
-                // Unreachable: the state was `Checking` just above.
+                // Unreachable: the state was `Deciding` just above.
                 return Poll::Pending;
             };
             match decision {
@@ -372,7 +342,7 @@ mod tests {
     use std::task::Waker;
 
     use super::*;
-    use crate::policy::Model;
+    use crate::policy::{Model, Policy};
 
     fn validator() -> Validator {
         // No I/O until a token needs a key: these requests carry none.
@@ -423,7 +393,7 @@ mod tests {
                 Policy::new(Model::GlobalApi).scopes(["api:write"]),
                 Policy::new(Model::GlobalApi),
             ]);
-        assert_eq!(layer.shared.policies.len(), 2);
+        assert_eq!(layer.shared.requirements.policies().count(), 3);
         assert!(format!("{layer:?}").contains("policies: 3"), "{layer:?}");
     }
 }

@@ -7,16 +7,17 @@
 //! that a caller without permission gets 403 before the server parses a body:
 //!
 //! ```
-//! use policy_core::warp::{authorize, recover};
-//! use policy_core::{Model, Policy, AuthInfo};
+//! # extern crate policy_core as bearer_policy;
+//! use bearer_policy::warp::{authorize, recover};
+//! use bearer_policy::{Model, Policy, AuthInfo};
 //! use warp::Filter;
 //!
 //! static WRITE: Policy = Policy::from_static(
-//!     Model::GlobalApi, &[std::borrow::Cow::Borrowed("api:write")], &[], None, None);
+//!     Model::GlobalApi, &[std::borrow::Cow::Borrowed("api:write")], &[], None, None, None);
 //!
 //! # #[cfg(feature = "testing")]
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! # let issuer = policy_core::testing::TestIssuer::start().await;
+//! # let issuer = bearer_policy::testing::TestIssuer::start().await;
 //! # let validator = issuer.validator("https://api.example.com");
 //! let route = warp::path!("api" / "products")
 //!     .and(warp::post())
@@ -41,40 +42,35 @@
 //! );
 //! # });
 //! ```
+//! # extern crate policy_core as bearer_policy;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use warp::http::{HeaderMap, header};
+use warp::http::{HeaderMap, Method};
+use warp::path::FullPath;
 use warp::reject::Reject;
 use warp::{Filter, Rejection};
 
 use crate::auth_info::AuthInfo;
+use crate::authorized::FromAuthInfo;
 use crate::error::{Denied, Error};
 use crate::policy::PolicySet;
-use crate::request::{self, Capture};
+use crate::request::{PathParams, RequestHead, Requirements};
 use crate::validator::Validator;
 
 pub use crate::metadata::ResourceMetadata;
 /// The rejection our filters produce: find it with
-/// `rejection.find::<bearer_policy::warp::Rejected>()` in your own `recover`,
-/// or let [`recover`] answer it.
-pub use crate::request::Rejected;
-
-impl Rejected {
-    /// The response this rejection deserves: status, `WWW-Authenticate`,
-    /// `Retry-After` for 503, and a JSON body `{"error": "...", "code": "..."}`.
-    pub fn to_response(&self) -> warp::reply::Response {
-        self.response()
-    }
-}
+/// `rejection.find::<bearer_policy::warp::Rejected>()` in your own `recover`
+/// and answer it with [`Rejected::response`], or let [`recover`] answer it.
+pub use crate::rejected::Rejected;
 
 impl Reject for Rejected {}
 
 impl From<Denied> for Rejection {
     /// Lets handlers annotated with `#[requires]` return `Result<_, Rejection>`.
     fn from(denied: Denied) -> Self {
-        warp::reject::custom(Rejected::from(Error::Denied(denied)))
+        warp::reject::custom(Rejected::from(denied))
     }
 }
 
@@ -84,35 +80,80 @@ impl From<Error> for Rejection {
     }
 }
 
-fn reject(validator: &Validator, error: Error) -> Rejection {
-    warp::reject::custom(Rejected::by(validator, error))
-}
-
-/// The response for an [`Error`], as warp's response type: see
-/// [`crate::error_response`].
-pub fn error_response(error: &Error, resource_metadata: Option<&str>) -> warp::reply::Response {
-    crate::request::error_response(error, resource_metadata)
-}
-
 /// Turns our rejections into responses; passes every other rejection (404,
 /// 405, your own) through untouched. Use it as `.recover(bearer_policy::warp::recover)`,
-/// or call [`Rejected::to_response`] from your own recover function.
+/// or answer [`Rejected`] with [`Rejected::response`] in your own recover function.
 pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, Rejection> {
     match rejection.find::<Rejected>() {
         // Denials were logged where they were decided (`Policy::check`).
-        Some(rejected) => Ok(rejected.to_response()),
+        Some(rejected) => Ok(rejected.response()),
         None => Err(rejection),
     }
 }
 
-fn request_parts() -> impl Filter<Extract = (HeaderMap, Option<String>), Error = Infallible> + Clone
-{
-    warp::header::headers_cloned().and(
-        warp::query::raw()
-            .map(Some)
-            .or(warp::any().map(|| None))
-            .unify(),
-    )
+/// A request's head as warp hands it over: owned, for the decision's future.
+struct Head {
+    method: Method,
+    path: FullPath,
+    query: Option<String>,
+    headers: HeaderMap,
+}
+
+impl Head {
+    fn request(&self) -> RequestHead<'_> {
+        RequestHead::from_path(
+            &self.method,
+            self.path.as_str(),
+            self.query.as_deref(),
+            &self.headers,
+        )
+    }
+}
+
+fn head() -> impl Filter<Extract = (Head,), Error = Infallible> + Clone {
+    let query = warp::query::raw()
+        .map(Some)
+        .or(warp::any().map(|| None))
+        .unify();
+    warp::method()
+        .and(warp::path::full())
+        .and(query)
+        .and(warp::header::headers_cloned())
+        .map(|method, path, query, headers| Head {
+            method,
+            path,
+            query,
+            headers,
+        })
+}
+
+/// What a filter decides with: one reference count per request.
+struct Gate {
+    validator: Validator,
+    requirements: Requirements,
+}
+
+impl Gate {
+    fn new(validator: Validator, requirements: Requirements) -> Arc<Self> {
+        Arc::new(Gate {
+            validator,
+            requirements,
+        })
+    }
+
+    async fn authorize(&self, request: RequestHead<'_>) -> Result<AuthInfo, Rejection> {
+        self.requirements
+            .authorize(&self.validator, &request)
+            .await
+            .map_err(warp::reject::custom)
+    }
+
+    fn denied(&self, denied: Denied) -> Rejection {
+        warp::reject::custom(crate::rejected::Rejected::by(
+            &self.validator,
+            Error::Denied(denied),
+        ))
+    }
 }
 
 /// Extracts the bearer token from all of the request's `Authorization`
@@ -125,12 +166,21 @@ fn request_parts() -> impl Filter<Extract = (HeaderMap, Option<String>), Error =
 /// The [`AuthInfo`] also carries the headers and query parameters that the
 /// program's `#[requires]` declarations read organizations from.
 ///
+/// It yields what the next filter or handler takes: an [`AuthInfo`], or the
+/// [`Authorized`](crate::Authorized) type of a `#[requires]` handler, so
+/// that `warp::path!("orgs" / String / "data").and(authenticate(v)).and_then(org_data)`
+/// composes. Such a handler's policies are decided here, before any body
+/// filter, when none reads a path parameter (which this filter cannot see),
+/// and in the handler's body in any case. A closure after it names its
+/// parameter type: `.map(|auth: AuthInfo| …)`.
+///
 /// ```
+/// # extern crate policy_core as bearer_policy;
 /// # #[cfg(feature = "testing")]
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use policy_core::{warp::{authenticate, recover}, AuthInfo};
+/// use bearer_policy::{warp::{authenticate, recover}, AuthInfo};
 /// use warp::Filter;
-/// let issuer = policy_core::testing::TestIssuer::start().await;
+/// let issuer = bearer_policy::testing::TestIssuer::start().await;
 /// let validator = issuer.validator("https://api.example.com");
 /// let whoami = warp::path("me")
 ///     .and(authenticate(validator))
@@ -142,16 +192,15 @@ fn request_parts() -> impl Filter<Extract = (HeaderMap, Option<String>), Error =
 /// assert_eq!(response.headers()["www-authenticate"], "Bearer");
 /// # });
 /// ```
-pub fn authenticate(
+pub fn authenticate<A: FromAuthInfo>(
     validator: Validator,
-) -> impl Filter<Extract = (AuthInfo,), Error = Rejection> + Clone {
-    let capture = Capture::declared().clone();
-    request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
-        let (validator, capture) = (validator.clone(), capture.clone());
+) -> impl Filter<Extract = (A,), Error = Rejection> + Clone {
+    let gate = Gate::new(validator, Requirements::authenticated());
+    head().and_then(move |head: Head| {
+        let gate = Arc::clone(&gate);
         async move {
-            request::authenticate(&validator, &capture, &headers, query.as_deref())
-                .await
-                .map_err(|e| reject(&validator, e))
+            let auth = gate.authorize(head.request()).await?;
+            A::from_auth_info(auth).map_err(|denied| gate.denied(denied))
         }
     })
 }
@@ -166,17 +215,14 @@ pub fn authenticate(
 pub fn optional(
     validator: Validator,
 ) -> impl Filter<Extract = (Option<AuthInfo>,), Error = Rejection> + Clone {
-    let capture = Capture::declared().clone();
-    request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
-        let (validator, capture) = (validator.clone(), capture.clone());
+    let gate = Gate::new(validator, Requirements::authenticated());
+    head().and_then(move |head: Head| {
+        let gate = Arc::clone(&gate);
         async move {
-            if !headers.contains_key(header::AUTHORIZATION) {
-                return Ok(None);
-            }
-            request::authenticate(&validator, &capture, &headers, query.as_deref())
+            gate.requirements
+                .authorize_optional(&gate.validator, &head.request())
                 .await
-                .map(Some)
-                .map_err(|e| reject(&validator, e))
+                .map_err(warp::reject::custom)
         }
     })
 }
@@ -198,21 +244,22 @@ pub fn optional(
 /// [`PolicySet`] too: pass it by value.
 ///
 /// ```
-/// use policy_core::{Model, OrgSource, Policy};
+/// # extern crate policy_core as bearer_policy;
+/// use bearer_policy::{Model, OrgSource, Policy};
 /// # #[cfg(feature = "testing")]
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// # let issuer = policy_core::testing::TestIssuer::start().await;
+/// # let issuer = bearer_policy::testing::TestIssuer::start().await;
 /// # let validator = issuer.validator("https://api.example.com");
 /// use warp::Filter;
 /// let billing = warp::path("billing")
-///     .and(policy_core::warp::authorize(
+///     .and(bearer_policy::warp::authorize(
 ///         validator,
 ///         Policy::new(Model::OrgPermission)
 ///             .scopes(["manage:billing"])
 ///             .organization(OrgSource::Header("X-Organization-Id".into())),
 ///     ))
-///     .map(|auth: policy_core::AuthInfo| "ok")
-///     .recover(policy_core::warp::recover);
+///     .map(|auth: bearer_policy::AuthInfo| "ok")
+///     .recover(bearer_policy::warp::recover);
 ///
 /// let token = issuer.token().for_organization("org-1").scopes(["manage:billing"]).sign();
 /// let ok = warp::test::request()
@@ -239,20 +286,10 @@ where
     P: PolicySet + 'static,
     A: From<AuthInfo> + Send + 'static,
 {
-    let capture = Capture::for_policies(policies.policies());
-    // Shared, not cloned per request: a run-time `Policy` owns its scope lists.
-    let policies = Arc::new(policies);
-    request_parts().and_then(move |headers: HeaderMap, query: Option<String>| {
-        let (validator, capture, policies) = (validator.clone(), capture.clone(), policies.clone());
-        async move {
-            let auth = request::authenticate(&validator, &capture, &headers, query.as_deref())
-                .await
-                .map_err(|e| reject(&validator, e))?;
-            policies
-                .check_request(&auth, None)
-                .map_err(|d| denied(&validator, d))?;
-            Ok::<_, Rejection>(A::from(auth))
-        }
+    let gate = Gate::new(validator, Requirements::new(policies));
+    head().and_then(move |head: Head| {
+        let gate = Arc::clone(&gate);
+        async move { gate.authorize(head.request()).await.map(A::from) }
     })
 }
 
@@ -264,18 +301,19 @@ where
 /// [`Authorized`](crate::Authorized) type, as with [`authorize`].
 ///
 /// ```
-/// use policy_core::{Model, OrgSource, Policy, AuthInfo};
+/// # extern crate policy_core as bearer_policy;
+/// use bearer_policy::{Model, OrgSource, Policy, AuthInfo};
 /// use warp::Filter;
 /// static READ: Policy = Policy::from_static(
 ///     Model::OrgResource, &[std::borrow::Cow::Borrowed("api:read")], &[], None,
-///     Some(OrgSource::PathParam(std::borrow::Cow::Borrowed("org_id"))));
+///     Some(OrgSource::PathParam(std::borrow::Cow::Borrowed("org_id"))), None);
 /// # #[cfg(feature = "testing")]
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// # let issuer = policy_core::testing::TestIssuer::start().await;
+/// # let issuer = bearer_policy::testing::TestIssuer::start().await;
 /// # let validator = issuer.validator("https://api.example.com");
-/// let route = policy_core::warp::authorize_path(warp::path!("orgs" / String / "data"), validator, &READ)
+/// let route = bearer_policy::warp::authorize_path(warp::path!("orgs" / String / "data"), validator, &READ)
 ///     .map(|org_id: String, _auth: AuthInfo| org_id)
-///     .recover(policy_core::warp::recover);
+///     .recover(bearer_policy::warp::recover);
 /// let token = issuer.token().for_org_resource("https://api.example.com", "acme").scopes(["api:read"]).sign();
 /// let call = |path: &'static str| warp::test::request().path(path).header("authorization", format!("Bearer {token}"));
 /// assert_eq!(call("/orgs/acme/data").reply(&route).await.status(), 200);
@@ -292,32 +330,19 @@ where
     P: PolicySet + 'static,
     A: From<AuthInfo> + Send + 'static,
 {
-    let capture = Capture::for_policies(policies.policies());
-    let policies = Arc::new(policies);
-    path.and(request_parts())
-        .and_then(
-            move |org_id: String, headers: HeaderMap, query: Option<String>| {
-                let (validator, capture, policies) =
-                    (validator.clone(), capture.clone(), policies.clone());
-                async move {
-                    let auth =
-                        request::authenticate(&validator, &capture, &headers, query.as_deref())
-                            .await
-                            .map_err(|e| reject(&validator, e))?;
-                    // Each policy reads its organization from its own source: the path for
-                    // path sources, the captured request for header and query sources.
-                    policies
-                        .check_request(&auth, Some(&org_id))
-                        .map_err(|d| denied(&validator, d))?;
-                    Ok::<_, Rejection>((org_id, A::from(auth)))
-                }
-            },
-        )
+    let gate = Gate::new(validator, Requirements::new(policies));
+    path.and(head())
+        .and_then(move |org_id: String, head: Head| {
+            let gate = Arc::clone(&gate);
+            async move {
+                let request = head
+                    .request()
+                    .with_path_params(PathParams::Unnamed(&org_id));
+                let auth = gate.authorize(request).await?;
+                Ok::<_, Rejection>((org_id, A::from(auth)))
+            }
+        })
         .untuple_one()
-}
-
-fn denied(validator: &Validator, denied: Denied) -> Rejection {
-    reject(validator, Error::Denied(denied))
 }
 
 /// Serves `GET /.well-known/oauth-protected-resource` (RFC 9728) so that OAuth
@@ -329,5 +354,5 @@ pub fn protected_resource_metadata(
     // Path before method, so that other methods on other paths stay 404, not 405.
     warp::path!(".well-known" / "oauth-protected-resource")
         .and(warp::get())
-        .map(move || -> warp::reply::Response { request::json_response(&*metadata) })
+        .map(move || -> warp::reply::Response { crate::rejected::json_response(&*metadata) })
 }

@@ -1,5 +1,5 @@
 //! Parsing of the `#[requires(...)]` arguments into [`Args`], a plain struct
-//! that `check` validates against the function and `expand` turns into code.
+//! that `valid` validates against the function and `expand` turns into code.
 //!
 //! The attribute's tokens are first split at top-level commas into
 //! `name rest` pairs, and each `rest` is parsed on its own by the `Parse` impl
@@ -7,7 +7,7 @@
 //! others: every error is collected and reported at once. Rules that concern
 //! only the argument text (scope syntax, duplicate scopes, the audience URI,
 //! header names, a check that is a path) are enforced here; rules that relate the arguments to each
-//! other or to the function signature live in `check`.
+//! other or to the function signature live in `valid`.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream, Parser};

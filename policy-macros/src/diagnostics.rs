@@ -1,5 +1,5 @@
 //! The helpers behind `#[requires]`'s compile errors, shared by `args`,
-//! `check` and `expand`: collecting every error so that all are reported at
+//! `valid` and `expand`: collecting every error so that all are reported at
 //! once ([`Errors`], [`both`], [`all`]), placing an error on the token at
 //! fault ([`expected_here`]), and suggesting what the user probably meant
 //! ([`nearest`], [`unknown_argument`]).

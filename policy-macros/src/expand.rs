@@ -1,5 +1,5 @@
-//! Code generation from a checked [`Plan`]: the function with its policy
-//! check and its `AuthInfo` parameter typed `<fn>::Authorized`, the module
+//! Code generation from a validated [`Plan`]: the function with its policy
+//! check and its `AuthInfo` parameter typed `handler::Authorized`, the module
 //! holding the policy and that type, and the inventory registration.
 //!
 //! Generated code reaches the runtime only through `<crate>::__private`
@@ -17,9 +17,9 @@ use syn::{
 };
 
 use crate::args::{Model, Scope};
-use crate::check::{OrgPlan, Plan, PolicyPlan};
+use crate::valid::{OrgPlan, Plan, PolicyPlan};
 use crate::diagnostics::{method_refused, path_text};
-use crate::unreadable::UnreadableFn;
+use crate::lenient_fn::LenientFn;
 
 /// The function with its check, followed by `mod <name> { POLICY }`, the
 /// compile-time check of scope constants, and the inventory registration.
@@ -62,7 +62,7 @@ pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStre
 /// What is emitted when the attribute is wrong: the errors, the function
 /// unchanged (its stacked `#[requires]` removed, their errors being
 /// reported here), and an empty policy module so that routes naming
-/// `<fn>::POLICY` do not add errors of their own.
+/// `handler::POLICY` do not add errors of their own.
 pub(crate) fn fallback(error: syn::Error, function: &ItemFn, krate: Option<&Path>) -> TokenStream {
     let errors = error.to_compile_error();
     let cfgs = cfg_attributes(&function.attrs);
@@ -85,15 +85,15 @@ pub(crate) fn fallback(error: syn::Error, function: &ItemFn, krate: Option<&Path
 /// What is emitted for a function that syn could not read: its tokens as
 /// written (its stacked `#[requires]` removed, as they were read here), and
 /// the policy module built from the arguments alone, so that routes naming
-/// `<fn>::POLICY` keep resolving and the user sees the one error that
+/// `handler::POLICY` keep resolving and the user sees the one error that
 /// matters rather than a cascade. That error fails the build: the function
 /// cannot be protected, as its body cannot be given the check.
-pub(crate) fn unreadable(
-    function: &UnreadableFn,
+pub(crate) fn lenient(
+    function: &LenientFn,
     policies: syn::Result<(Path, Vec<PolicyPlan>)>,
     krate: Option<&Path>,
 ) -> TokenStream {
-    let UnreadableFn {
+    let LenientFn {
         attrs,
         vis,
         name,
@@ -133,8 +133,8 @@ pub(crate) fn unreadable(
     }
 }
 
-/// `mod <name> { POLICY = [] }`, with `Requires` and `Authorized`, for
-/// routes naming `<fn>::POLICY` or `<fn>::Authorized` when the attribute is
+/// `mod <name> { POLICY = [] }`, with `Handler` and `Authorized`, for
+/// routes naming `handler::POLICY` or `handler::Authorized` when the attribute is
 /// wrong: they compile, and the errors are the attribute's.
 fn empty_policy_module(
     name: &Ident,
@@ -159,7 +159,7 @@ fn empty_policy_module(
     }
 }
 
-/// Gives an `AuthInfo` parameter taken by value the type `<fn>::Authorized`
+/// Gives an `AuthInfo` parameter taken by value the type `handler::Authorized`
 /// and returns the statement that converts it back, first in the body:
 ///
 /// ```text
@@ -209,14 +209,14 @@ fn authorized_parameter(
     }
 }
 
-/// `Requires`, the marker that implements `Declared` with `POLICY`, and
-/// `Authorized`, the handler's `AuthInfo` typed by it. Both are items of the
-/// policy module.
+/// `Handler`, the marker that stands for the handler as a type (it
+/// implements `DeclaredHandler` with `POLICY`), and `Authorized`, the
+/// handler's `AuthInfo` typed by it. Both are items of the policy module.
 fn declaration_items(name: &Ident, private: &TokenStream) -> TokenStream {
     let function = name.unraw().to_string();
-    let requires_doc = format!(
-        " The declaration that `#[requires]` makes on `{function}()`: its policies are \
-         [`POLICY`]. It types the handler's [`Authorized`]."
+    let handler_doc = format!(
+        " `{function}()` as a type, for the front ends: its policies are [`POLICY`]. \
+         It types the handler's [`Authorized`]."
     );
     let authorized_doc = format!(
         " The `AuthInfo` of `{function}()`, authorized by [`POLICY`]: the type that \
@@ -232,24 +232,24 @@ fn declaration_items(name: &Ident, private: &TokenStream) -> TokenStream {
     // Neither need be named: a handler may take `&AuthInfo`, or be called
     // only directly, and in a binary that would warn.
     quote! {
-        #[doc = #requires_doc]
+        #[doc = #handler_doc]
         #[allow(dead_code)]
-        pub struct Requires;
+        pub struct Handler;
 
-        impl #private::Declared for Requires {
+        impl #private::DeclaredHandler for Handler {
             fn policies() -> &'static [#private::Policy] {
                 #private::PolicySet::policies(&POLICY)
             }
 
-            fn capture() -> &'static #private::CaptureCell {
-                static CAPTURE: #private::CaptureCell = #private::CaptureCell::new();
-                &CAPTURE
+            fn requirements() -> &'static #private::RequirementsCell {
+                static REQUIREMENTS: #private::RequirementsCell = #private::RequirementsCell::new();
+                &REQUIREMENTS
             }
         }
 
         #[doc = #authorized_doc]
         #[allow(dead_code)]
-        pub type Authorized = #private::Authorized<Requires>;
+        pub type Authorized = #private::Authorized<Handler>;
     }
 }
 
@@ -343,7 +343,11 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
                 quote!((#name, &*#local))
             });
             quote! {
-                #private::check_path_params(&#name::POLICY, &#auth, &[#(#pairs),*])#question;
+                #private::decide(
+                    &#name::POLICY,
+                    &#auth,
+                    #private::PathParams::Named(&[#(#pairs),*]),
+                )#question;
             }
         }
     };
@@ -473,29 +477,22 @@ fn policy_value(policy: &PolicyPlan, private: &TokenStream) -> TokenStream {
             quote!(::core::option::Option::Some(#private::OrgSource::#variant(#private::Cow::Borrowed(#name))))
         }
     };
-    match &policy.check {
-        None => quote! {
-            #private::Policy::from_static(
-                #private::Model::#model,
-                #scopes,
-                #any_scopes,
-                #audience,
-                #organization,
-            )
-        },
+    let check = match &policy.check {
+        None => quote!(::core::option::Option::None),
         Some(path) => {
             let check = check_value(path, private);
-            quote! {
-                #private::Policy::from_static_checked(
-                    #private::Model::#model,
-                    #scopes,
-                    #any_scopes,
-                    #audience,
-                    #organization,
-                    #check,
-                )
-            }
+            quote!(::core::option::Option::Some(#check))
         }
+    };
+    quote! {
+        #private::Policy::from_static(
+            #private::Model::#model,
+            #scopes,
+            #any_scopes,
+            #audience,
+            #organization,
+            #check,
+        )
     }
 }
 

@@ -3,22 +3,23 @@
 //! an implementation detail whose generated code reaches the runtime only
 //! through `bearer_policy`'s hidden `__private` module.
 //!
-//! The attribute is parsed into a plain struct (`args`), checked against the
-//! function it annotates (`check`), and only then expanded (`expand`); the
-//! helpers behind the compile errors of all three live in `diagnostics`. An
-//! item that syn cannot read as a function is handled by `unreadable`.
+//! The attribute is parsed into a plain struct (`args`), validated against
+//! the function it annotates (`valid`), and only then expanded (`expand`);
+//! the helpers behind the compile errors of all three live in `diagnostics`.
+//! An item that syn cannot read as a function is read leniently
+//! (`lenient_fn`), just far enough to keep its policy module.
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
 use syn::ItemFn;
 
 mod args;
-mod check;
 mod diagnostics;
 mod expand;
-mod unreadable;
+mod lenient_fn;
+mod valid;
 
-use unreadable::UnreadableFn;
+use lenient_fn::LenientFn;
 
 /// Declares the permission a handler requires; the body runs only when the
 /// caller's access token satisfies it.
@@ -117,7 +118,7 @@ use unreadable::UnreadableFn;
 ///
 /// Its generics, visibility, attributes and docs are kept, and so is its
 /// signature but for one type: an `AuthInfo` taken by value becomes
-/// `<fn>::Authorized` (below), the same `AuthInfo` typed by the handler's
+/// `handler::Authorized` (below), the same `AuthInfo` typed by the handler's
 /// declaration, which the body still sees as an `AuthInfo` under its own
 /// name. A borrowed `&AuthInfo` stays as written.
 ///
@@ -142,10 +143,10 @@ use unreadable::UnreadableFn;
 /// ```text
 /// pub mod org_data {
 ///     pub static POLICY: bearer_policy::Policy = /* ... */;
-///     /// The declaration: `Declared::policies()` is `POLICY`.
-///     pub struct Requires;
+///     /// `org_data()` as a type: its `DeclaredHandler::policies()` are `POLICY`.
+///     pub struct Handler;
 ///     /// The handler's `AuthInfo`, authorized by `POLICY`.
-///     pub type Authorized = bearer_policy::Authorized<Requires>;
+///     pub type Authorized = bearer_policy::Authorized<Handler>;
 /// }
 /// ```
 ///
@@ -183,10 +184,30 @@ use unreadable::UnreadableFn;
 /// which extracts `(org_id, handler::Authorized)`. The check in the handler
 /// stays as a safety net.
 ///
+/// A route that composes `bearer_policy::warp::authenticate(v)` with the
+/// handler also works: `authenticate` yields the handler's `Authorized`,
+/// deciding `POLICY` before the body filters when no policy reads a path
+/// parameter, and the handler decides it in its body in any case:
+///
+/// ```
+/// # use bearer_policy::{requires, AuthInfo};
+/// # use warp::{Filter, Rejection, Reply};
+/// #[requires(model = org_resource, scopes("api:read"), org_from = path)]
+/// async fn org_data(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
+///     Ok(format!("data of {org_id}"))
+/// }
+///
+/// fn route(v: bearer_policy::Validator) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+///     warp::path!("orgs" / String / "data")
+///         .and(bearer_policy::warp::authenticate(v))
+///         .and_then(org_data)
+/// }
+/// ```
+///
 /// # Calling a handler directly
 ///
 /// A handler whose `AuthInfo` is taken by value takes `handler::Authorized`
-/// (that is, `bearer_policy::Authorized<handler::Requires>`). A direct call,
+/// (that is, `bearer_policy::Authorized<handler::Handler>`). A direct call,
 /// as in a unit test, converts its `AuthInfo` with `.into()`; the check in
 /// the body still runs, so a direct call is refused just as a routed one:
 ///
@@ -385,7 +406,7 @@ pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     requires_impl(args.into(), item.into()).into()
 }
 
-/// Parse, check, expand; on any error, the errors together with the item.
+/// Parse, validate, expand; on any error, the errors together with the item.
 fn requires_impl(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
@@ -393,14 +414,14 @@ fn requires_impl(
     let mut function: ItemFn = match syn::parse2(item.clone()) {
         Ok(function) => function,
         Err(error) => {
-            return match UnreadableFn::read(item.clone(), error) {
-                Some(function) => unreadable_impl(args, function),
-                None => unreadable::not_a_function(item),
+            return match LenientFn::read(item.clone(), error) {
+                Some(function) => lenient_impl(args, function),
+                None => lenient_fn::not_a_function(item),
             };
         }
     };
     let (stacked, krate) = gather(args, &mut function.attrs);
-    let plan = match check::check(&function, stacked) {
+    let plan = match valid::validate(&function, stacked) {
         Ok(plan) => plan,
         Err(error) => return expand::fallback(error, &function, krate.as_ref()),
     };
@@ -412,13 +433,13 @@ fn requires_impl(
 
 /// A function syn could not read: the policy module from the arguments
 /// alone, and an error saying why the function is not protected.
-fn unreadable_impl(
+fn lenient_impl(
     args: proc_macro2::TokenStream,
-    mut function: UnreadableFn,
+    mut function: LenientFn,
 ) -> proc_macro2::TokenStream {
     let (stacked, krate) = gather(args, &mut function.attrs);
-    let policies = check::check_without_function(stacked);
-    expand::unreadable(&function, policies, krate.as_ref())
+    let policies = valid::validate_without_function(stacked);
+    expand::lenient(&function, policies, krate.as_ref())
 }
 
 /// The arguments of this attribute and of those stacked below it (taken out

@@ -348,15 +348,15 @@ fn is_staff(auth: &AuthInfo) -> bool {
 }
 
 /// What the macro builds for `check = is_staff`.
-static STAFF_ONLY: Policy = Policy::from_static_checked(
+static STAFF_ONLY: Policy = Policy::from_static(
     Model::GlobalApi,
     &[Cow::Borrowed("api:read")],
     &[],
     None,
     None,
-    Check::item("is_staff", check_name_of(&is_staff), |auth| {
+    Some(Check::item("is_staff", check_name_of(&is_staff), |auth| {
         CheckFn::call_check(&is_staff, auth)
-    }),
+    })),
 );
 
 /// A token of `sub` for the API, with `scopes`.
@@ -498,7 +498,11 @@ fn checks_of_a_set_run_after_every_policy_of_the_set() {
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     // The same through the path-parameter lookup the macro and axum use.
     assert_eq!(
-        check_policies(set.iter(), &user("staff", &["api:read"]), |_| None),
+        crate::request::decide(
+            &set,
+            &user("staff", &["api:read"]),
+            crate::request::PathParams::Named(&[("org_id", "acme")])
+        ),
         Err(Denied::MissingScopes {
             missing: vec!["api:write".into()]
         })
@@ -541,15 +545,15 @@ fn a_check_is_named_by_its_function_path_or_given_name() {
     );
     // A constant holding a function pointer: its type names no function.
     const POINTER: fn(&AuthInfo) -> bool = is_staff;
-    let pointer = Policy::from_static_checked(
+    let pointer = Policy::from_static(
         Model::GlobalApi,
         &[],
         &[],
         None,
         None,
-        Check::item("rules::POINTER", check_name_of(&POINTER), |auth| {
+        Some(Check::item("rules::POINTER", check_name_of(&POINTER), |auth| {
             CheckFn::call_check(&POINTER, auth)
-        }),
+        })),
     );
     assert_eq!(pointer.check_name(), Some("rules::POINTER"));
     let given = Policy::new(Model::GlobalApi).check_with(String::from("tenant_flag"), is_staff);

@@ -131,19 +131,19 @@ fn the_module_declares_the_handler_and_its_authorized_type() {
     assert!(code.contains("pub (crate) mod h {"), "{code}");
     assert!(
         code.contains(
-            "# [allow (dead_code)] pub struct Requires ; \
-             impl my :: policy :: __private :: Declared for Requires { \
+            "# [allow (dead_code)] pub struct Handler ; \
+             impl my :: policy :: __private :: DeclaredHandler for Handler { \
              fn policies () -> & 'static [my :: policy :: __private :: Policy] { \
              my :: policy :: __private :: PolicySet :: policies (& POLICY) } \
-             fn capture () -> & 'static my :: policy :: __private :: CaptureCell { \
-             static CAPTURE : my :: policy :: __private :: CaptureCell = \
-             my :: policy :: __private :: CaptureCell :: new () ; & CAPTURE } }"
+             fn requirements () -> & 'static my :: policy :: __private :: RequirementsCell { \
+             static REQUIREMENTS : my :: policy :: __private :: RequirementsCell = \
+             my :: policy :: __private :: RequirementsCell :: new () ; & REQUIREMENTS } }"
         ),
         "{code}"
     );
     assert!(
         code.contains(
-            "# [allow (dead_code)] pub type Authorized = my :: policy :: __private :: Authorized < Requires > ;"
+            "# [allow (dead_code)] pub type Authorized = my :: policy :: __private :: Authorized < Handler > ;"
         ),
         "{code}"
     );
@@ -296,8 +296,9 @@ fn stacked_attributes_with_different_path_parameters_are_checked_at_once_by_name
     // One call, so that check functions run after every policy's claims.
     assert!(
         code.contains(
-            ":: bearer_policy :: __private :: check_path_params (& h :: POLICY , & auth , \
-             & [(\"org_id\" , & * org_id) , (\"team_id\" , & * team_id)]) ?"
+            ":: bearer_policy :: __private :: decide (& h :: POLICY , & auth , \
+             :: bearer_policy :: __private :: PathParams :: Named (\
+             & [(\"org_id\" , & * org_id) , (\"team_id\" , & * team_id)]) ,) ?"
         ),
         "{code}"
     );
@@ -321,16 +322,17 @@ fn a_check_function_is_called_through_check_fn_in_a_wrapper_of_one_type() {
     assert!(
         code.contains(
             "pub static POLICY : :: bearer_policy :: __private :: Policy = \
-             :: bearer_policy :: __private :: Policy :: from_static_checked (\
+             :: bearer_policy :: __private :: Policy :: from_static (\
              :: bearer_policy :: __private :: Model :: GlobalApi , \
              & [:: bearer_policy :: __private :: Cow :: Borrowed (\"api:read\")] , & [] , \
              :: core :: option :: Option :: None , :: core :: option :: Option :: None , \
+             :: core :: option :: Option :: Some (\
              :: bearer_policy :: __private :: Check :: item (\"rules::is_staff\" , \
              :: bearer_policy :: __private :: check_name_of (& rules :: is_staff) , \
              { fn __bearer_policy_check (auth : & :: bearer_policy :: __private :: AuthInfo) \
              -> :: core :: result :: Result < () , :: bearer_policy :: __private :: Denied > \
              { :: bearer_policy :: __private :: CheckFn :: call_check (& rules :: is_staff , auth) } \
-             __bearer_policy_check } ,) ,) ;"
+             __bearer_policy_check } ,)) ,) ;"
         ),
         "{code}"
     );
@@ -395,8 +397,8 @@ fn each_stacked_attribute_keeps_its_own_check() {
             fn h(auth: AuthInfo) -> Result<(), E> { Ok(()) }
         },
     );
-    assert_eq!(code.matches("from_static_checked").count(), 2, "{code}");
-    assert_eq!(code.matches("Policy :: from_static (").count(), 1, "{code}");
+    assert_eq!(code.matches("Option :: Some (:: bearer_policy :: __private :: Check :: item").count(), 2, "{code}");
+    assert_eq!(code.matches("Policy :: from_static (").count(), 3, "{code}");
     let staff = code.find("Check :: item (\"is_staff\"").expect("is_staff");
     let tenant = code
         .find("Check :: item (\"in_tenant\"")
@@ -482,12 +484,12 @@ fn errors_come_with_the_function_and_an_empty_module() {
     // Routes naming the type keep resolving; the function is not rewritten.
     assert!(
         code.contains(
-            "pub type Authorized = :: bearer_policy :: __private :: Authorized < Requires > ;"
+            "pub type Authorized = :: bearer_policy :: __private :: Authorized < Handler > ;"
         ),
         "{code}"
     );
     assert!(
-        code.contains("impl :: bearer_policy :: __private :: Declared for Requires"),
+        code.contains("impl :: bearer_policy :: __private :: DeclaredHandler for Handler"),
         "{code}"
     );
 }
@@ -533,7 +535,7 @@ fn a_function_syn_cannot_read_is_kept_with_its_policy_module_and_one_error() {
     // `org_data::Authorized` resolve.
     assert!(
         code.contains(
-            "pub type Authorized = :: bearer_policy :: __private :: Authorized < Requires > ;"
+            "pub type Authorized = :: bearer_policy :: __private :: Authorized < Handler > ;"
         ),
         "{code}"
     );
@@ -609,7 +611,7 @@ fn descriptions_read_as_sentences() {
             Ok(())
         }
     );
-    let plan = crate::check::check(&function, vec![Ok(args)]).unwrap();
+    let plan = crate::valid::validate(&function, vec![Ok(args)]).unwrap();
     assert_eq!(
         describe(&plan.policies[0]),
         "Model `org_resource`; requires scopes `a`, `b`; requires one of `Roles::X`; \
@@ -620,7 +622,7 @@ fn descriptions_read_as_sentences() {
         Span::call_site(),
     )
     .unwrap();
-    let plan = crate::check::check(&function, vec![Ok(args)]).unwrap();
+    let plan = crate::valid::validate(&function, vec![Ok(args)]).unwrap();
     assert_eq!(
         describe(&plan.policies[0]),
         "Model `global_api`; check function `crate::rules::is_staff`."

@@ -21,7 +21,7 @@ use syn::{
 use crate::args::{Args, Model, OrgFrom, Scope};
 use crate::diagnostics::{Errors, all, both, method_refused, path_text};
 
-/// A checked `#[requires]` expansion: the function's policies and the
+/// A validated `#[requires]` expansion: the function's policies and the
 /// parameters the generated check reads.
 #[derive(Debug)]
 pub(crate) struct Plan {
@@ -41,7 +41,7 @@ pub(crate) struct AuthPlan {
     /// The name the body and the check know it by: the user's identifier,
     /// with its span.
     pub(crate) binding: Ident,
-    /// Set when it is taken by value: its type becomes `<fn>::Authorized`,
+    /// Set when it is taken by value: its type becomes `handler::Authorized`,
     /// converted back to an `AuthInfo` at the top of the body.
     pub(crate) owned: Option<OwnedAuth>,
 }
@@ -98,7 +98,7 @@ impl OrgPlan {
 /// Checks every attribute stacked on `function` (outermost first; an `Err`
 /// is an attribute whose arguments did not parse) and the function itself.
 /// All problems are reported together.
-pub(crate) fn check(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::Result<Plan> {
+pub(crate) fn validate(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::Result<Plan> {
     // Errors are reported in source order: the attributes, then the signature.
     let krate = crate_path(&stacked);
     let policies = all(stacked
@@ -117,7 +117,7 @@ pub(crate) fn check(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::
 /// Checks the stacked attributes alone, for a function whose tokens syn
 /// could not read: the policies and the crate path, with every parameter
 /// source taken at its word (there is no signature to resolve it against).
-pub(crate) fn check_without_function(
+pub(crate) fn validate_without_function(
     stacked: Vec<syn::Result<Args>>,
 ) -> syn::Result<(Path, Vec<PolicyPlan>)> {
     let krate = crate_path(&stacked);

@@ -1,4 +1,4 @@
-//! Unit tests of `check`: the plan of each accepted form of the function,
+//! Unit tests of `valid`: the plan of each accepted form of the function,
 //! and the message of each refused one.
 
 use super::*;
@@ -6,7 +6,7 @@ use quote::quote;
 
 fn plan(args: proc_macro2::TokenStream, function: proc_macro2::TokenStream) -> syn::Result<Plan> {
     let function: ItemFn = syn::parse2(function).unwrap();
-    check(&function, vec![Args::parse(args, Span::call_site())])
+    validate(&function, vec![Args::parse(args, Span::call_site())])
 }
 
 /// The first policy's organization parameter: (the name the policy
@@ -453,13 +453,13 @@ fn stacked_attributes_must_agree_on_the_crate() {
             Span::call_site(),
         ),
     ];
-    let message = check(&function, stacked).unwrap_err().to_string();
+    let message = validate(&function, stacked).unwrap_err().to_string();
     assert!(message.contains("conflicting `crate` paths"), "{message}");
 }
 
 #[test]
 fn without_a_function_parameters_are_taken_at_their_word() {
-    let (krate, policies) = check_without_function(vec![
+    let (krate, policies) = validate_without_function(vec![
         Args::parse(
             quote!(model = org_resource, org_from = path(tenant)),
             Span::call_site(),
@@ -473,7 +473,7 @@ fn without_a_function_parameters_are_taken_at_their_word() {
         matches!(&policies[0].org, Some(OrgPlan::Param { binding, .. }) if binding == "tenant")
     );
     // The rules between the arguments still hold.
-    let message = check_without_function(vec![Args::parse(
+    let message = validate_without_function(vec![Args::parse(
         quote!(model = org_resource),
         Span::call_site(),
     )])
@@ -507,12 +507,12 @@ fn each_policy_carries_its_own_check_with_or_without_the_function() {
             .map(|policy| policy.check.as_ref().map(path_text))
             .collect()
     };
-    let plan = check(&function, stacked()).unwrap();
+    let plan = validate(&function, stacked()).unwrap();
     assert_eq!(
         checks(&plan.policies),
         [Some("rules::is_staff".to_owned()), None]
     );
-    let (_, policies) = check_without_function(stacked()).unwrap();
+    let (_, policies) = validate_without_function(stacked()).unwrap();
     assert_eq!(
         checks(&policies),
         [Some("rules::is_staff".to_owned()), None]

@@ -4,7 +4,7 @@
 //! struct, an `impl` block).
 //!
 //! The first is read just far enough to emit its policy module, so that
-//! routes naming `<fn>::POLICY` keep resolving while the one error that
+//! routes naming `handler::POLICY` keep resolving while the one error that
 //! matters is reported; the second is refused as not a function.
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
@@ -12,7 +12,7 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Attribute, Ident, Item, Signature, Visibility};
 
 /// A function that syn could not read, split where `#[requires]` needs it.
-pub(crate) struct UnreadableFn {
+pub(crate) struct LenientFn {
     /// The outer attributes, stacked `#[requires]` included until they are
     /// taken out.
     pub(crate) attrs: Vec<Attribute>,
@@ -27,10 +27,10 @@ pub(crate) struct UnreadableFn {
     pub(crate) error: syn::Error,
 }
 
-impl UnreadableFn {
+impl LenientFn {
     /// Reads `item`, which syn failed to parse as a function with `error`,
     /// as far as its name. `None` when it is not a function at all.
-    pub(crate) fn read(item: TokenStream, error: syn::Error) -> Option<UnreadableFn> {
+    pub(crate) fn read(item: TokenStream, error: syn::Error) -> Option<LenientFn> {
         // What syn reads as another kind of item is not a function; a
         // verbatim item is syntax syn only skims, which may be one.
         if syn::parse2::<Item>(item.clone()).is_ok_and(|item| !matches!(item, Item::Verbatim(_))) {
@@ -52,7 +52,7 @@ impl UnreadableFn {
             ),
             None => (name_after_fn(&rest)?, None),
         };
-        Some(UnreadableFn {
+        Some(LenientFn {
             attrs,
             vis,
             name,
@@ -116,10 +116,10 @@ mod tests {
     use super::*;
     use quote::{ToTokens, quote};
 
-    fn read(item: TokenStream) -> Option<UnreadableFn> {
+    fn read(item: TokenStream) -> Option<LenientFn> {
         let error = syn::parse2::<syn::ItemFn>(item.clone())
             .expect_err("the test item must not parse as a function");
-        UnreadableFn::read(item, error)
+        LenientFn::read(item, error)
     }
 
     #[test]
