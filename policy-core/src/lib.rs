@@ -107,11 +107,11 @@ macro_rules! scopes {
 pub mod __private {
     pub use crate::declaration::Declaration;
     pub use crate::policy::{Check, CheckFn, check_name_of};
+    pub use crate::request::RequirementsCell;
     pub use crate::{
         AuthInfo, Authorized, DeclaredHandler, Denied, Model, OrgSource, PathParams, Policy,
         PolicySet, decide,
     };
-    pub use crate::request::RequirementsCell;
     pub use inventory;
     pub use std::borrow::Cow;
 

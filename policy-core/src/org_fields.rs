@@ -75,7 +75,11 @@ impl OrgFields {
     /// organizations is refused rather than decided by whichever comes first.
     /// A header value that is not visible ASCII, or query bytes that are not
     /// UTF-8, become U+FFFD: such a value matches no organization id.
-    pub(crate) fn capture(&self, headers: &HeaderMap, query: Option<&str>) -> Option<RequestContext> {
+    pub(crate) fn capture(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+    ) -> Option<RequestContext> {
         if self.headers.is_empty() && self.query.is_empty() {
             return None;
         }

@@ -190,9 +190,10 @@ impl Requirements {
     }
 
     fn build(sets: Vec<Arc<dyn PolicySet>>, fields: OrgFields) -> Self {
-        let reads_path = sets.iter().flat_map(|set| set.policies()).any(|policy| {
-            matches!(policy.organization_source(), Some(OrgSource::PathParam(_)))
-        });
+        let reads_path = sets
+            .iter()
+            .flat_map(|set| set.policies())
+            .any(|policy| matches!(policy.organization_source(), Some(OrgSource::PathParam(_))));
         Requirements {
             inner: Arc::new(RequirementsInner {
                 sets,
@@ -306,22 +307,25 @@ where
 {
     let policies = policies.into_iter();
     for policy in policies.clone() {
-        let org_id = match policy.organization_source() {
-            Some(OrgSource::Header(_) | OrgSource::Query(_)) => policy
-                .request_organization(auth)
-                .map_err(|denied| policy.logged(auth, denied))?,
-            Some(OrgSource::PathParam(name)) => {
-                let org_id = path.organization(Some(name));
-                if org_id.is_none() && policy.model().needs_organization() {
-                    warn_unwired_path_parameter(name);
+        let org_id =
+            match policy.organization_source() {
+                Some(OrgSource::Header(_) | OrgSource::Query(_)) => policy
+                    .request_organization(auth)
+                    .map_err(|denied| policy.logged(auth, denied))?,
+                Some(OrgSource::PathParam(name)) => {
+                    let org_id = path.organization(Some(name));
+                    if org_id.is_none() && policy.model().needs_organization() {
+                        warn_unwired_path_parameter(name);
+                    }
+                    org_id
                 }
-                org_id
-            }
-            None => path.organization(None),
-        };
+                None => path.organization(None),
+            };
         policy.check_claims(auth, org_id)?;
     }
-    policies.into_iter().try_for_each(|policy| policy.run_check(auth))
+    policies
+        .into_iter()
+        .try_for_each(|policy| policy.run_check(auth))
 }
 
 /// Warns, once per parameter name, that a policy reading its organization
@@ -365,10 +369,10 @@ mod tests {
     #[test]
     fn requirements_know_whether_they_read_the_path() {
         use crate::policy::Model;
-        let header = Policy::new(Model::OrgPermission)
-            .organization(OrgSource::Header("X-Org".into()));
-        let path = Policy::new(Model::OrgResource)
-            .organization(OrgSource::PathParam("org_id".into()));
+        let header =
+            Policy::new(Model::OrgPermission).organization(OrgSource::Header("X-Org".into()));
+        let path =
+            Policy::new(Model::OrgResource).organization(OrgSource::PathParam("org_id".into()));
         assert!(!Requirements::authenticated().reads_path());
         assert!(!Requirements::new(header.clone()).reads_path());
         let both = Requirements::new(header).and(path);

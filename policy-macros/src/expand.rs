@@ -17,9 +17,9 @@ use syn::{
 };
 
 use crate::args::{Model, Scope};
-use crate::valid::{OrgPlan, Plan, PolicyPlan};
 use crate::diagnostics::{method_refused, path_text};
 use crate::lenient_fn::LenientFn;
+use crate::valid::{OrgPlan, Plan, PolicyPlan};
 
 /// The function with its check, followed by `mod <name> { POLICY }`, the
 /// compile-time check of scope constants, and the inventory registration.

@@ -880,10 +880,7 @@ fn declarations_serialise_to_json() {
 // ---- a handler composed after `warp::authenticate` ----
 
 #[requires(model = global_api, scopes("api:write"))]
-async fn composed_create(
-    auth: AuthInfo,
-    body: serde_json::Value,
-) -> Result<impl Reply, Rejection> {
+async fn composed_create(auth: AuthInfo, body: serde_json::Value) -> Result<impl Reply, Rejection> {
     let _ = auth;
     Ok(warp::reply::json(&body))
 }
@@ -944,7 +941,7 @@ async fn a_handler_after_authenticate_still_decides_its_policy() {
             .method("POST")
             .path("/products")
             .header("authorization", format!("Bearer {token}"))
-            .body(body.to_owned())
+            .body(body)
     };
     let refused = post(&reader, "{not json").reply(&routes).await;
     assert_eq!(refused.status(), 403, "decided before the body is parsed");
@@ -952,7 +949,10 @@ async fn a_handler_after_authenticate_still_decides_its_policy() {
         refused.headers()["www-authenticate"],
         "Bearer error=\"insufficient_scope\", scope=\"api:write\""
     );
-    assert_eq!(post(&writer, "{not json").reply(&routes).await.status(), 400);
+    assert_eq!(
+        post(&writer, "{not json").reply(&routes).await.status(),
+        400
+    );
     let created = post(&writer, r#"{"name":"x"}"#).reply(&routes).await;
     assert_eq!(created.status(), 200);
     assert_eq!(created.body(), r#"{"name":"x"}"#);

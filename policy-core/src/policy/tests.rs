@@ -551,9 +551,11 @@ fn a_check_is_named_by_its_function_path_or_given_name() {
         &[],
         None,
         None,
-        Some(Check::item("rules::POINTER", check_name_of(&POINTER), |auth| {
-            CheckFn::call_check(&POINTER, auth)
-        })),
+        Some(Check::item(
+            "rules::POINTER",
+            check_name_of(&POINTER),
+            |auth| CheckFn::call_check(&POINTER, auth),
+        )),
     );
     assert_eq!(pointer.check_name(), Some("rules::POINTER"));
     let given = Policy::new(Model::GlobalApi).check_with(String::from("tenant_flag"), is_staff);

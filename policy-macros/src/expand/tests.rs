@@ -397,7 +397,12 @@ fn each_stacked_attribute_keeps_its_own_check() {
             fn h(auth: AuthInfo) -> Result<(), E> { Ok(()) }
         },
     );
-    assert_eq!(code.matches("Option :: Some (:: bearer_policy :: __private :: Check :: item").count(), 2, "{code}");
+    assert_eq!(
+        code.matches("Option :: Some (:: bearer_policy :: __private :: Check :: item")
+            .count(),
+        2,
+        "{code}"
+    );
     assert_eq!(code.matches("Policy :: from_static (").count(), 3, "{code}");
     let staff = code.find("Check :: item (\"is_staff\"").expect("is_staff");
     let tenant = code
