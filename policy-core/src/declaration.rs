@@ -47,7 +47,8 @@ inventory::collect!(Declaration);
 /// Every policy declared with `#[requires]` in the program, sorted by function path.
 ///
 /// ```
-/// for declaration in policy_core::declared() {
+/// # extern crate policy_core as bearer_policy;
+/// for declaration in bearer_policy::declared() {
 ///     println!("{} requires {:?}", declaration.function(), declaration.policies());
 /// }
 /// ```

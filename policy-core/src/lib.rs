@@ -65,7 +65,8 @@ pub use crate::validator::{OAuthEndpoints, Validator, ValidatorBuilder};
 /// `#[requires(scopes(...))]` so that a misspelt scope is a compile error.
 ///
 /// ```
-/// policy_core::scopes! {
+/// # extern crate policy_core as bearer_policy;
+/// bearer_policy::scopes! {
 ///     /// Permissions of the products API.
 ///     pub Api {
 ///         READ = "api:read",
@@ -75,12 +76,13 @@ pub use crate::validator::{OAuthEndpoints, Validator, ValidatorBuilder};
 /// assert_eq!(Api::READ, "api:read");
 /// assert_eq!(Api::ALL, &["api:read", "api:write"]);
 /// ```
+/// # extern crate policy_core as bearer_policy;
 ///
 /// Scope text must be an RFC 6749 scope-token (visible ASCII except `"` and
 /// `\`, no whitespace), and no scope may repeat:
 ///
 /// ```compile_fail
-/// policy_core::scopes! { pub Api { READ = "api read" } }
+/// bearer_policy::scopes! { pub Api { READ = "api read" } }
 /// ```
 #[macro_export]
 macro_rules! scopes {

@@ -84,7 +84,8 @@ pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
 /// policy's own source.
 ///
 /// ```
-/// use policy_core::{Model, OrgSource, Policy};
+/// # extern crate policy_core as bearer_policy;
+/// use bearer_policy::{Model, OrgSource, Policy};
 ///
 /// let read = Policy::new(Model::GlobalApi)
 ///     .scopes(["api:read"])
@@ -99,7 +100,7 @@ pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
 /// // A rule scopes cannot express, checked last.
 /// let staff = Policy::new(Model::GlobalApi)
 ///     .scopes(["reports:read"])
-///     .check_with("is_staff", |auth: &policy_core::AuthInfo| {
+///     .check_with("is_staff", |auth: &bearer_policy::AuthInfo| {
 ///         auth.claim("role").is_some_and(|role| role == "staff")
 ///     });
 /// assert_eq!(staff.check_name(), Some("is_staff"));
@@ -219,7 +220,8 @@ impl Policy {
     /// under the name `first && second`.
     ///
     /// ```
-    /// use policy_core::{AuthInfo, Model, Policy};
+    /// # extern crate policy_core as bearer_policy;
+    /// use bearer_policy::{AuthInfo, Model, Policy};
     ///
     /// let domain = String::from("@example.com"); // from configuration
     /// let staff_only = Policy::new(Model::GlobalApi)
@@ -231,11 +233,12 @@ impl Policy {
     ///     });
     /// assert_eq!(staff_only.check_name(), Some("staff_email"));
     /// ```
+    /// # extern crate policy_core as bearer_policy;
     ///
     /// A closure of another type is a compile error:
     ///
     /// ```compile_fail
-    /// # use policy_core::{AuthInfo, Model, Policy};
+    /// # use bearer_policy::{AuthInfo, Model, Policy};
     /// // error: `String` is not what a check function returns
     /// Policy::new(Model::GlobalApi).check_with("role", |auth: &AuthInfo| auth.sub().unwrap_or("").to_owned());
     /// ```
@@ -474,7 +477,8 @@ pub trait PolicySet: Send + Sync {
     /// organization and scope checks.
     ///
     /// ```
-    /// use policy_core::{AuthInfo, Denied, Model, OrgSource, Policy, PolicySet};
+    /// # extern crate policy_core as bearer_policy;
+    /// use bearer_policy::{AuthInfo, Denied, Model, OrgSource, Policy, PolicySet};
     ///
     /// /// The caller must manage members of the organization in the header,
     /// /// and read the API within the organization in the path.
