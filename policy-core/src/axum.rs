@@ -83,7 +83,7 @@ where
             return Ok(auth.clone());
         }
         let validator = Validator::from_ref(state);
-        authenticated()
+        Requirements::authenticated_static()
             .authorize(&validator, &RequestHead::from_parts(parts))
             .await
     }
@@ -101,16 +101,10 @@ where
             return Ok(Some(auth.clone()));
         }
         let validator = Validator::from_ref(state);
-        authenticated()
+        Requirements::authenticated_static()
             .authorize_optional(&validator, &RequestHead::from_parts(parts))
             .await
     }
-}
-
-/// The requirements of a route that only authenticates, built once.
-fn authenticated() -> &'static Requirements {
-    static AUTHENTICATED: std::sync::OnceLock<Requirements> = std::sync::OnceLock::new();
-    AUTHENTICATED.get_or_init(Requirements::authenticated)
 }
 
 impl<S, H> FromRequestParts<S> for Authorized<H>

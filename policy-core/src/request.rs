@@ -158,10 +158,15 @@ impl Requirements {
     /// header and query fields that the program's `#[requires]` declarations
     /// read, so that a handler's own check can decide them.
     pub fn authenticated() -> Self {
+        Self::authenticated_static().clone()
+    }
+
+    /// [`authenticated`](Requirements::authenticated), built once, for front
+    /// ends that decide per request without a route of their own (axum's
+    /// `AuthInfo` extractor): no reference count per request.
+    pub(crate) fn authenticated_static() -> &'static Requirements {
         static AUTHENTICATED: OnceLock<Requirements> = OnceLock::new();
-        AUTHENTICATED
-            .get_or_init(|| Requirements::build(Vec::new(), OrgFields::declared().clone()))
-            .clone()
+        AUTHENTICATED.get_or_init(|| Requirements::build(Vec::new(), OrgFields::declared().clone()))
     }
 
     /// A valid token and `policies` (a `#[requires]` handler's `POLICY`, a
