@@ -3,6 +3,7 @@
 //! where a lenient parser would skip or pick one silently.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -158,9 +159,15 @@ pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
     if let Some(scope) = scope {
         c.scopes = split_scopes(&scope);
     }
-    for s in scp.into_iter().flatten() {
-        if !c.scopes.contains(&s) {
-            c.scopes.push(s);
+    if let Some(scp) = scp {
+        // A set, not `contains` on the list: the payload is parsed before the
+        // signature is checked, and thousands of entries in both claims would
+        // otherwise cost millions of comparisons for a forged token.
+        let mut seen: HashSet<String> = c.scopes.iter().cloned().collect();
+        for s in scp {
+            if seen.insert(s.clone()) {
+                c.scopes.push(s);
+            }
         }
     }
     Ok(c)
@@ -407,6 +414,19 @@ pub(crate) mod tests {
         assert_eq!(c.scopes, ["read", "write", "admin"]);
         assert_eq!(c.organization_id.as_deref(), Some("o"));
         assert_eq!(c.client_id.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn scp_entries_join_the_scopes_once_in_order_however_many() {
+        let scope: Vec<String> = (0..1400).map(|i| format!("s{i}")).collect();
+        // Half of `scp` repeats `scope`, and every `scp` entry comes twice.
+        let scp: Vec<String> = (700..2100)
+            .flat_map(|i| [format!("s{i}"), format!("s{i}")])
+            .collect();
+        let json = serde_json::json!({ "scope": scope.join(" "), "scp": scp }).to_string();
+        let c = parse_claims(json.as_bytes()).unwrap();
+        let expected: Vec<String> = (0..2100).map(|i| format!("s{i}")).collect();
+        assert_eq!(c.scopes, expected);
     }
 
     #[test]

@@ -1069,3 +1069,56 @@ async fn organization_named_twice_in_the_request_is_refused() {
         failures.join("\n")
     );
 }
+
+/// Payloads built to make the work before the signature check expensive, each
+/// near the 8 KiB token cap: 1,400 `scope` and 1,400 `scp` entries (merged
+/// into one list), an `aud` of 1,400 entries, a custom claim repeated 440
+/// times. `BENCHMARKS.md` compares their refusal with a plain forged token's
+/// of the same size (`pre_signature` bench).
+fn costly_payloads(iss: &str, exp: i64) -> Vec<(&'static str, String)> {
+    let scope = vec!["a"; 1400].join(" ");
+    let scp = vec!["b"; 1400].join(" ");
+    let aud: Vec<String> = (0..1400).map(|i| format!("{:x}", i % 16)).collect();
+    let repeated: String = (0..440).map(|i| format!(r#","x":{i}"#)).collect();
+    vec![
+        (
+            "scope and scp",
+            json!({ "iss": iss, "exp": exp, "scope": scope, "scp": scp }).to_string(),
+        ),
+        (
+            "aud array",
+            json!({ "iss": iss, "exp": exp, "aud": aud }).to_string(),
+        ),
+        (
+            "repeated claim",
+            format!(r#"{{"iss":"{iss}","exp":{exp}{repeated}}}"#),
+        ),
+    ]
+}
+
+/// No signature, trusted issuer or not: each costly payload is refused as
+/// any forgery is, by a validator that parses the payload before it picks a
+/// key.
+#[tokio::test]
+async fn payloads_built_to_cost_parsing_time_are_refused_like_any_forgery() {
+    let (issuer, validator) = setup().await;
+    let header = r#"{"alg":"RS256","kid":"rs256-1"}"#;
+    let exp = now() + 600;
+    let trusted = issuer.issuer();
+    for iss in [trusted.as_str(), "https://attacker.example"] {
+        for (name, payload) in costly_payloads(iss, exp) {
+            let token = unsigned(header, &payload, &b64url(&[7; 256]));
+            assert!(
+                token.len() <= bearer_policy::DEFAULT_MAX_TOKEN_LEN,
+                "{name}: {} bytes",
+                token.len()
+            );
+            let expected = if iss == trusted {
+                TokenError::InvalidSignature
+            } else {
+                TokenError::WrongIssuer
+            };
+            assert_eq!(refused(&validator, &token).await, expected, "{name}");
+        }
+    }
+}
