@@ -21,6 +21,7 @@ use common::{API, bearer, start_issuer};
 /// outside `#[test]` functions may unwrap and panic, as there.
 #[allow(
     dead_code,
+    unused_imports,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
