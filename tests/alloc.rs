@@ -12,14 +12,26 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use axum::extract::FromRequestParts;
-use bearer_policy::testing::TestIssuer;
-use bearer_policy::{Algorithm, AuthInfo, requires};
+use bearer_policy::{AuthInfo, requires};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+use common::{API, bearer, start_issuer};
+
+/// The fixtures of the `it` binary, of which this one uses a few; helpers
+/// outside `#[test]` functions may unwrap and panic, as there.
+#[allow(
+    dead_code,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#[path = "it/common/mod.rs"]
+mod common;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-const API: &str = "https://api.example.com";
 
 /// Only its extractor is measured; the handler itself is never called.
 #[allow(dead_code)]
@@ -38,7 +50,7 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_cache_hit_through_the_axum_extractor_allocates_nothing() {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let issuer = start_issuer().await;
     let validator = issuer.validator(API);
     let token = issuer
         .token()
@@ -47,7 +59,7 @@ async fn a_cache_hit_through_the_axum_extractor_allocates_nothing() {
         .sign();
     let (mut parts, ()) = axum::http::Request::builder()
         .uri("/read")
-        .header("authorization", format!("Bearer {token}"))
+        .header("authorization", bearer(&token))
         .body(())
         .expect("a request")
         .into_parts();
@@ -82,7 +94,7 @@ async fn a_cache_hit_through_the_axum_extractor_allocates_nothing() {
         .sign();
     let (mut first_time, ()) = axum::http::Request::builder()
         .uri("/read")
-        .header("authorization", format!("Bearer {fresh}"))
+        .header("authorization", bearer(&fresh))
         .body(())
         .expect("a request")
         .into_parts();

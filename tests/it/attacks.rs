@@ -5,9 +5,9 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use crate::common::{
-    B64URL_ALPHABET as B64, b64url, b64url_decode, b64url_decode_lax, is_token68, now,
-};
+use crate::common::http::is_token68;
+use crate::common::jws::{B64URL_ALPHABET as B64, b64url, b64url_decode, b64url_decode_lax, now};
+use crate::common::{API, App, Server, bearer};
 
 use bearer_policy::testing::TestIssuer;
 use bearer_policy::warp::{authorize, authorize_path, recover};
@@ -17,12 +17,10 @@ use bearer_policy::{
 use serde_json::{Value, json};
 use warp::Filter;
 
-const API: &str = "https://api.example.com";
-
 /// A token signed with HMAC (`alg` is `HS256`, `HS384` or `HS512`) under `secret`.
 fn hmac_token(alg: &str, header: &Value, payload: &Value, secret: &[u8]) -> String {
     let bits = alg.trim_start_matches("HS").parse().unwrap();
-    crate::common::hmac_token(bits, header, payload, secret)
+    crate::common::jws::hmac_token(bits, header, payload, secret)
 }
 
 // ===== helpers: issuer and validator =====
@@ -920,7 +918,7 @@ async fn organization_id_with_traversal_or_percent_encoding_in_the_route_is_refu
     let call = |path: String, token: &str| {
         warp::test::request()
             .path(&path)
-            .header("authorization", format!("Bearer {token}"))
+            .header("authorization", bearer(token))
             .reply(&routes)
     };
     for (suffix, token) in [("data", &resource_token), ("members", &org_token)] {
@@ -998,68 +996,58 @@ async fn organization_named_twice_in_the_request_is_refused() {
         .for_organization("acme")
         .scopes(["read:members"])
         .sign();
-    let bearer = format!("Bearer {token}");
+    let authorization = bearer(&token);
     // Controls: one value each.
     let ok = warp::test::request()
         .path("/header")
-        .header("authorization", &bearer)
+        .header("authorization", &authorization)
         .header("x-organization-id", "acme")
         .reply(&routes)
         .await;
     assert_eq!(ok.status(), 200);
     let ok = warp::test::request()
         .path("/query?org=acme")
-        .header("authorization", &bearer)
+        .header("authorization", &authorization)
         .reply(&routes)
         .await;
     assert_eq!(ok.status(), 200);
     let other = warp::test::request()
         .path("/query?org=other")
-        .header("authorization", &bearer)
+        .header("authorization", &authorization)
         .reply(&routes)
         .await;
     assert_eq!(other.status(), 403);
     let encoded = warp::test::request()
         .path("/query?org=%61cme")
-        .header("authorization", &bearer)
+        .header("authorization", &authorization)
         .reply(&routes)
         .await;
     // The query string is form-decoded: `%61cme` is `acme` there, by design.
     assert_eq!(encoded.status(), 200);
 
     // warp's test requests cannot repeat a header: serve on loopback.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(warp::serve(routes).incoming(listener).run());
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let one = client
-        .get(format!("{base}/header"))
-        .header("authorization", &bearer)
-        .header("x-organization-id", "acme")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(one.status(), 200);
+    let server = Server::start(App::warp(routes)).await;
+    let get = |path: &str| server.get(path).header("authorization", &authorization);
+    let one = server
+        .send(get("/header").header("x-organization-id", "acme"))
+        .await;
+    assert_eq!(one.status, 200, "{one:?}");
     let mut failures = Vec::new();
     for (first, second) in [("acme", "other"), ("other", "acme")] {
-        let response = client
-            .get(format!("{base}/header"))
-            .header("authorization", &bearer)
-            .header("x-organization-id", first)
-            .header("x-organization-id", second)
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 200 {
+        let response = server
+            .send(
+                get("/header")
+                    .header("x-organization-id", first)
+                    .header("x-organization-id", second),
+            )
+            .await;
+        if response.status == 200 {
             failures.push(format!("headers {first}, {second}: 200"));
         }
-        let response = client
-            .get(format!("{base}/query?org={first}&org={second}"))
-            .header("authorization", &bearer)
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 200 {
+        let response = server
+            .send(get(&format!("/query?org={first}&org={second}")))
+            .await;
+        if response.status == 200 {
             failures.push(format!("query org={first}&org={second}: 200"));
         }
     }

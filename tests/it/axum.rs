@@ -10,12 +10,12 @@ use axum::extract::{FromRequest, Path, Request};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bearer_policy::axum::Rejected;
-use bearer_policy::testing::TestIssuer;
-use bearer_policy::{Algorithm, AuthInfo, Validator, requires};
+use bearer_policy::{AuthInfo, Validator, requires};
 use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
-const API: &str = "https://api.example.com";
+use crate::common::table::{case, run};
+use crate::common::{API, App, Expect, Server, bearer, start_issuer};
 
 #[requires(model = global_api, scopes("api:read"))]
 async fn read(auth: AuthInfo) -> Result<Json<Value>, Rejected> {
@@ -107,69 +107,11 @@ fn app(validator: Validator) -> Router {
         .with_state(validator)
 }
 
-async fn serve(validator: Validator) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app(validator)).await });
-    format!("http://{addr}")
-}
-
-struct Case {
-    name: &'static str,
-    request: reqwest::RequestBuilder,
-    status: u16,
-    code: Option<&'static str>,
-    json: Option<(&'static str, Value)>,
-}
-
-async fn run(cases: Vec<Case>) {
-    for case in cases {
-        let response = case.request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let body: Value =
-            serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null);
-        assert_eq!(status, case.status, "{}: {body}", case.name);
-        if let Some(code) = case.code {
-            assert_eq!(body["code"], code, "{}: {body}", case.name);
-        }
-        if let Some((pointer, value)) = case.json {
-            assert_eq!(body.pointer(pointer), Some(&value), "{}: {body}", case.name);
-        }
-    }
-}
-
-fn case(name: &'static str, request: reqwest::RequestBuilder, status: u16) -> Case {
-    Case {
-        name,
-        request,
-        status,
-        code: None,
-        json: None,
-    }
-}
-
-impl Case {
-    fn code(mut self, code: &'static str) -> Case {
-        self.code = Some(code);
-        self
-    }
-
-    fn json(mut self, pointer: &'static str, value: Value) -> Case {
-        self.json = Some((pointer, value));
-        self
-    }
-}
-
 #[tokio::test]
 async fn requires_on_an_axum_handler_is_the_whole_protection() {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
-    let base = serve(issuer.validator(API)).await;
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let get = |path: &str, token: &str| {
-        client
-            .get(format!("{base}{path}"))
-            .header(AUTHORIZATION, format!("Bearer {token}"))
-    };
+    let issuer = start_issuer().await;
+    let server = Server::start(App::Axum(app(issuer.validator(API)))).await;
+    let get = |path: &str, token: &str| server.get(path).header(AUTHORIZATION, bearer(token));
     let reader = issuer
         .token()
         .for_global_api(API)
@@ -185,98 +127,112 @@ async fn requires_on_an_axum_handler_is_the_whole_protection() {
         .for_organization("acme")
         .scopes(["invite:member", "manage:billing"])
         .sign();
-    run(vec![
-        case("global, allowed", get("/read", &reader), 200).json("/sub", json!("user-1")),
-        case("no token", client.get(format!("{base}/read")), 401).code("missing_authorization"),
-        case("bad token", get("/read", "not.a.token"), 401).code("malformed_token"),
-        case(
-            "organization token on a global route",
-            get("/read", &acme),
-            403,
-        )
-        .code("organization_token_not_allowed"),
-        case(
-            "path binding, own organization",
-            get("/orgs/acme/data", &acme),
-            200,
-        )
-        .json("/org", json!("acme")),
-        case(
-            "path binding, other organization",
-            get("/orgs/globex/data", &acme),
-            403,
-        )
-        .code("organization_mismatch"),
-        case("tuple binding", get("/orgs/acme/items/7", &acme), 200).json("/item", json!(7)),
-        case(
-            "tuple binding, other organization",
-            get("/orgs/globex/items/7", &acme),
-            403,
-        )
-        .code("organization_mismatch"),
-        case("struct binding", get("/orgs/acme/teams/red", &members), 200)
-            .json("/team", json!("red")),
-        case(
-            "struct binding, other organization",
-            get("/orgs/globex/teams/red", &members),
-            403,
-        )
-        .code("organization_mismatch"),
-        case(
-            "an empty organization segment",
-            get("/orgs//data", &acme),
-            403,
-        )
-        .code("missing_organization"),
-        case(
-            "a route without the capture fails closed",
-            get("/unwired/acme", &acme),
-            403,
-        )
-        .code("missing_organization"),
-        case(
-            "header source",
-            get("/billing", &members).header("X-Organization-Id", "acme"),
-            200,
-        ),
-        case(
-            "header source, other organization",
-            get("/billing", &members).header("X-Organization-Id", "globex"),
-            403,
-        )
-        .code("organization_mismatch"),
-        case(
-            "header source, empty",
-            get("/billing", &members).header("X-Organization-Id", ""),
-            403,
-        )
-        .code("missing_organization"),
-        case(
-            "optional, no header",
-            client.get(format!("{base}/maybe")),
-            200,
-        )
-        .json("/sub", Value::Null),
-        case("optional, a token", get("/maybe", &reader), 200).json("/sub", json!("user-1")),
-        case(
-            "optional, a bad token is still refused",
-            get("/maybe", "not.a.token"),
-            401,
-        )
-        .code("malformed_token"),
-    ])
+    run(
+        &server,
+        vec![
+            case(
+                "global, allowed",
+                get("/read", &reader),
+                Expect::status(200).json("/sub", json!("user-1")),
+            ),
+            case(
+                "no token",
+                server.get("/read"),
+                Expect::status(401).code("missing_authorization"),
+            ),
+            case(
+                "bad token",
+                get("/read", "not.a.token"),
+                Expect::status(401).code("malformed_token"),
+            ),
+            case(
+                "organization token on a global route",
+                get("/read", &acme),
+                Expect::status(403).code("organization_token_not_allowed"),
+            ),
+            case(
+                "path binding, own organization",
+                get("/orgs/acme/data", &acme),
+                Expect::status(200).json("/org", json!("acme")),
+            ),
+            case(
+                "path binding, other organization",
+                get("/orgs/globex/data", &acme),
+                Expect::status(403).code("organization_mismatch"),
+            ),
+            case(
+                "tuple binding",
+                get("/orgs/acme/items/7", &acme),
+                Expect::status(200).json("/item", json!(7)),
+            ),
+            case(
+                "tuple binding, other organization",
+                get("/orgs/globex/items/7", &acme),
+                Expect::status(403).code("organization_mismatch"),
+            ),
+            case(
+                "struct binding",
+                get("/orgs/acme/teams/red", &members),
+                Expect::status(200).json("/team", json!("red")),
+            ),
+            case(
+                "struct binding, other organization",
+                get("/orgs/globex/teams/red", &members),
+                Expect::status(403).code("organization_mismatch"),
+            ),
+            case(
+                "an empty organization segment",
+                get("/orgs//data", &acme),
+                Expect::status(403).code("missing_organization"),
+            ),
+            case(
+                "a route without the capture fails closed",
+                get("/unwired/acme", &acme),
+                Expect::status(403).code("missing_organization"),
+            ),
+            case(
+                "header source",
+                get("/billing", &members).header("X-Organization-Id", "acme"),
+                Expect::status(200),
+            ),
+            case(
+                "header source, other organization",
+                get("/billing", &members).header("X-Organization-Id", "globex"),
+                Expect::status(403).code("organization_mismatch"),
+            ),
+            case(
+                "header source, empty",
+                get("/billing", &members).header("X-Organization-Id", ""),
+                Expect::status(403).code("missing_organization"),
+            ),
+            case(
+                "optional, no header",
+                server.get("/maybe"),
+                Expect::status(200).json("/sub", Value::Null),
+            ),
+            case(
+                "optional, a token",
+                get("/maybe", &reader),
+                Expect::status(200).json("/sub", json!("user-1")),
+            ),
+            case(
+                "optional, a bad token is still refused",
+                get("/maybe", "not.a.token"),
+                Expect::status(401).code("malformed_token"),
+            ),
+        ],
+    )
     .await;
 }
 
 #[tokio::test]
 async fn a_refused_caller_never_reaches_the_body_extractor() {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
-    let base = serve(issuer.validator(API)).await;
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let issuer = start_issuer().await;
+    let server = Server::start(App::Axum(app(issuer.validator(API)))).await;
     let post = |token: Option<&str>, body: &'static str| {
-        let request = client.post(format!("{base}/write")).body(body);
+        let request = server.post("/write").body(body);
         match token {
-            Some(token) => request.header(AUTHORIZATION, format!("Bearer {token}")),
+            Some(token) => request.header(AUTHORIZATION, bearer(token)),
             None => request,
         }
     };
@@ -290,29 +246,34 @@ async fn a_refused_caller_never_reaches_the_body_extractor() {
         .for_global_api(API)
         .scopes(["api:write"])
         .sign();
-    run(vec![
-        case("no token, malformed body", post(None, "{not json"), 401)
-            .code("missing_authorization"),
-        case(
-            "wrong scope, malformed body",
-            post(Some(&reader), "{not json"),
-            403,
-        )
-        .code("insufficient_scope"),
-    ])
+    run(
+        &server,
+        vec![
+            case(
+                "no token, malformed body",
+                post(None, "{not json"),
+                Expect::status(401).code("missing_authorization"),
+            ),
+            case(
+                "wrong scope, malformed body",
+                post(Some(&reader), "{not json"),
+                Expect::status(403).code("insufficient_scope"),
+            ),
+        ],
+    )
     .await;
     assert!(
         !BODY_READ.load(Ordering::SeqCst),
         "a refused request's body was read"
     );
-    run(vec![
-        case(
+    run(
+        &server,
+        vec![case(
             "allowed: the body is read and echoed",
             post(Some(&writer), r#"{"name":"lamp"}"#).header("content-type", "application/json"),
-            200,
-        )
-        .json("/product/name", json!("lamp")),
-    ])
+            Expect::status(200).json("/product/name", json!("lamp")),
+        )],
+    )
     .await;
     assert!(BODY_READ.load(Ordering::SeqCst));
 }

@@ -1,21 +1,22 @@
 //! Check functions over real HTTP on loopback, against a `TestIssuer`: the
-//! same routes on warp (`authorize`, `authorize_path`) and on axum (the
-//! handler's `Authorized` extractor), each protected by
-//! `#[requires(..., check = path)]`, and a macro-free
+//! same routes on every front end, warp (`authorize`, `authorize_path`),
+//! axum (the handler's `Authorized` extractor) and a bare tower service (a
+//! `BearerLayer` per route; on the path route, the handler's own check), each
+//! protected by `#[requires(..., check = path)]`, and a macro-free
 //! `Policy::check_with` closure behind warp's `authorize` and the tower
 //! `BearerLayer`. A check that says no is 403 `check_failed` (or the denial
 //! it returns), never reached by a caller the token, scopes or organization
 //! already refuse, and always decided before the request body is read.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::{Algorithm, AuthInfo, Denied, Model, Policy, Validator};
-use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use bearer_policy::{AuthInfo, Denied, Model, Policy, Validator};
+use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
-const API: &str = "https://api.example.com";
+use crate::common::{API, App, FrontEnd, Response, Server, bearer, start_issuer};
+
 const CHECK_FAILED_MESSAGE: &str = "The request does not meet an access rule of this resource";
 const UNVERIFIED: &str = "verify your email address first";
 
@@ -64,6 +65,7 @@ fn email_domain_policy(domain: &str) -> Policy {
 /// Set when a refused request's body would be read: never.
 static WARP_BODY_READ: AtomicBool = AtomicBool::new(false);
 static AXUM_BODY_READ: AtomicBool = AtomicBool::new(false);
+static TOWER_BODY_READ: AtomicBool = AtomicBool::new(false);
 
 mod warp_app {
     use bearer_policy::warp::{authorize, authorize_path, recover};
@@ -221,117 +223,162 @@ mod axum_app {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-enum FrontEnd {
-    Warp,
-    Axum,
-}
+mod tower_app {
+    // A `#[requires]` handler's `auth` parameter is `<handler>::Authorized`
+    // or a plain `AuthInfo`, depending on its signature: `.into()` serves both.
+    #![allow(clippy::useless_conversion)]
 
-impl FrontEnd {
-    const ALL: [FrontEnd; 2] = [FrontEnd::Warp, FrontEnd::Axum];
+    use bearer_policy::tower::BearerLayer;
+    use bearer_policy::{AuthInfo, Denied, Validator, requires};
+    use http::Method;
+    use serde_json::{Value, json};
+    use std::sync::atomic::Ordering;
 
-    fn body_read(self) -> &'static AtomicBool {
-        match self {
-            FrontEnd::Warp => &WARP_BODY_READ,
-            FrontEnd::Axum => &AXUM_BODY_READ,
-        }
+    use super::{email_domain_policy, is_staff, verified_email};
+    use crate::common::front_ends::TowerService;
+    use crate::common::tower_router::{auth_of, decided, json_body, org_of, route, router};
+
+    #[requires(model = global_api, scopes("reports:read"), check = is_staff)]
+    fn reports(auth: AuthInfo) -> Result<Value, Denied> {
+        Ok(json!({ "sub": auth.sub() }))
+    }
+
+    #[requires(model = global_api, scopes("api:write"), check = verified_email)]
+    fn create_product(auth: AuthInfo, product: Value) -> Result<Value, Denied> {
+        Ok(json!({ "sub": auth.sub(), "product": product }))
+    }
+
+    #[requires(model = org_resource, scopes("api:read"), org_from = path, check = is_staff)]
+    fn org_data(org_id: String, auth: AuthInfo) -> Result<Value, Denied> {
+        Ok(json!({ "org": org_id, "sub": auth.sub() }))
+    }
+
+    #[requires(model = global_api, check = is_staff)]
+    #[requires(model = global_api, scopes("admin"))]
+    fn stacked(auth: AuthInfo) -> Result<Value, Denied> {
+        Ok(json!({ "sub": auth.sub() }))
+    }
+
+    #[requires(model = global_api, scopes("api:read"), check = super::counted_staff)]
+    fn counted(auth: AuthInfo) -> Result<Value, Denied> {
+        Ok(json!({ "sub": auth.sub() }))
+    }
+
+    /// Each route behind its layer; `/orgs/{org_id}/data` behind one that
+    /// only authenticates, its handler deciding with the path's organization.
+    pub fn service(v: Validator) -> TowerService {
+        let requiring = || BearerLayer::new(v.clone());
+        router(vec![
+            (
+                Method::GET,
+                "/reports",
+                route(
+                    requiring().require(&reports::POLICY),
+                    |request| async move { decided(reports(auth_of(&request).into())) },
+                ),
+            ),
+            (
+                Method::POST,
+                "/products",
+                route(
+                    requiring().require(&create_product::POLICY),
+                    |request| async move {
+                        let auth = auth_of(&request);
+                        // Reaching the body is recorded: a refused caller never does.
+                        super::TOWER_BODY_READ.store(true, Ordering::SeqCst);
+                        match json_body(request).await {
+                            Ok(product) => decided(create_product(auth.into(), product)),
+                            Err(bad_body) => bad_body,
+                        }
+                    },
+                ),
+            ),
+            (
+                Method::GET,
+                "/orgs/{org_id}/data",
+                route(requiring(), |request| async move {
+                    decided(org_data(org_of(&request), auth_of(&request).into()))
+                }),
+            ),
+            (
+                Method::GET,
+                "/stacked",
+                route(
+                    requiring().require(&stacked::POLICY),
+                    |request| async move { decided(stacked(auth_of(&request).into())) },
+                ),
+            ),
+            (
+                Method::GET,
+                "/counted",
+                route(
+                    requiring().require(&counted::POLICY),
+                    |request| async move { decided(counted(auth_of(&request).into())) },
+                ),
+            ),
+            (
+                Method::GET,
+                "/domain",
+                route(
+                    requiring().require(email_domain_policy("example.com")),
+                    |request| async move { decided(Ok(json!({ "sub": auth_of(&request).sub() }))) },
+                ),
+            ),
+        ])
     }
 }
 
-/// `front_end` serving the routes on 127.0.0.1, trusting `validator`.
-async fn serve(front_end: FrontEnd, validator: Validator) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+/// This suite's routes on `front_end`: a new front end is one arm here.
+fn app(front_end: FrontEnd, validator: Validator) -> App {
     match front_end {
-        FrontEnd::Warp => {
-            let server = warp::serve(warp_app::routes(validator)).incoming(listener);
-            tokio::spawn(server.run());
-        }
-        FrontEnd::Axum => {
-            tokio::spawn(async move { axum::serve(listener, axum_app::app(validator)).await });
-        }
+        FrontEnd::Warp => App::warp(warp_app::routes(validator)),
+        FrontEnd::Axum => App::Axum(axum_app::app(validator)),
+        FrontEnd::Tower => App::Tower(tower_app::service(validator)),
     }
-    addr
 }
 
-/// A response, read whole.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    challenge: Option<String>,
-    body: Value,
+/// Whether `front_end` has read a request body since the suite started.
+fn body_read(front_end: FrontEnd) -> &'static AtomicBool {
+    match front_end {
+        FrontEnd::Warp => &WARP_BODY_READ,
+        FrontEnd::Axum => &AXUM_BODY_READ,
+        FrontEnd::Tower => &TOWER_BODY_READ,
+    }
 }
 
-struct Client {
-    base: String,
-    http: reqwest::Client,
+/// `front_end` serving the routes on 127.0.0.1, trusting `issuer`.
+async fn start(front_end: FrontEnd, issuer: &TestIssuer) -> Server {
+    Server::start(app(front_end, issuer.validator(API))).await
 }
 
-impl Client {
-    async fn start(front_end: FrontEnd, issuer: &TestIssuer) -> Client {
-        let addr = serve(front_end, issuer.validator(API)).await;
-        Client {
-            base: format!("http://{addr}"),
-            http: reqwest::Client::builder().no_proxy().build().unwrap(),
-        }
-    }
+async fn get(server: &Server, path: &str, token: &str) -> Response {
+    server
+        .send(server.get(path).header(AUTHORIZATION, bearer(token)))
+        .await
+}
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let challenge = response
-            .headers()
-            .get(WWW_AUTHENTICATE)
-            .map(|value| value.to_str().unwrap().to_owned());
-        let bytes = response.bytes().await.unwrap();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
-            status,
-            challenge,
-            body,
-        }
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Answer {
-        let request = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(AUTHORIZATION, format!("Bearer {token}"));
-        self.send(request).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: &'static str) -> Answer {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(AUTHORIZATION, format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(body);
-        self.send(request).await
-    }
+async fn post(server: &Server, path: &str, token: &str, body: &'static str) -> Response {
+    let request = server
+        .post(path)
+        .header(AUTHORIZATION, bearer(token))
+        .header("content-type", "application/json")
+        .body(body);
+    server.send(request).await
 }
 
 /// Asserts a 403 `check_failed` with `message`, and the challenge of the
 /// other denials that no scope would fix.
-fn assert_check_failed(case: &str, answer: &Answer, message: &str) {
+fn assert_check_failed(case: &str, answer: &Response, message: &str) {
     assert_eq!(answer.status, 403, "{case}: {answer:?}");
-    assert_eq!(answer.body["code"], "check_failed", "{case}: {answer:?}");
-    assert_eq!(answer.body["error"], message, "{case}: {answer:?}");
+    assert_eq!(answer.code(), "check_failed", "{case}: {answer:?}");
+    assert_eq!(answer.error_message(), message, "{case}: {answer:?}");
     let challenge = format!("Bearer error=\"insufficient_scope\", error_description=\"{message}\"");
-    assert_eq!(
-        answer.challenge.as_deref(),
-        Some(challenge.as_str()),
-        "{case}"
-    );
+    assert_eq!(answer.challenge(), challenge, "{case}");
 }
 
-fn assert_allowed(case: &str, answer: &Answer, sub: &str) {
+fn assert_allowed(case: &str, answer: &Response, sub: &str) {
     assert_eq!(answer.status, 200, "{case}: {answer:?}");
-    assert_eq!(answer.body["sub"], sub, "{case}: {answer:?}");
-}
-
-async fn start_issuer() -> TestIssuer {
-    TestIssuer::with_algorithms(&[Algorithm::ES256]).await
+    assert_eq!(answer.json()["sub"], sub, "{case}: {answer:?}");
 }
 
 // ---- the tests ----
@@ -357,29 +404,29 @@ async fn a_check_that_says_no_is_403_check_failed_on_every_front_end() {
         .scopes(["reports:read"])
         .sign();
     for front_end in FrontEnd::ALL {
-        let client = Client::start(front_end, &issuer).await;
+        let server = start(front_end, &issuer).await;
         let case = |name: &str| format!("{front_end:?}: {name}");
         assert_allowed(
             &case("staff"),
-            &client.get("/reports", &staff).await,
+            &get(&server, "/reports", &staff).await,
             "staff",
         );
         assert_check_failed(
             &case("another role"),
-            &client.get("/reports", &guest).await,
+            &get(&server, "/reports", &guest).await,
             CHECK_FAILED_MESSAGE,
         );
         assert_check_failed(
             &case("no role claim"),
-            &client.get("/reports", &no_role).await,
+            &get(&server, "/reports", &no_role).await,
             CHECK_FAILED_MESSAGE,
         );
-        let answer = client.get("/reports", &staff_without_scope).await;
+        let answer = get(&server, "/reports", &staff_without_scope).await;
         assert_eq!(answer.status, 403, "{}", case("missing scope"));
-        assert_eq!(answer.body["code"], "insufficient_scope", "{answer:?}");
+        assert_eq!(answer.code(), "insufficient_scope", "{answer:?}");
         assert_eq!(
-            answer.challenge.as_deref(),
-            Some("Bearer error=\"insufficient_scope\", scope=\"reports:read\""),
+            answer.challenge(),
+            "Bearer error=\"insufficient_scope\", scope=\"reports:read\"",
             "{}",
             case("missing scope: the scope is what is missing")
         );
@@ -399,26 +446,24 @@ async fn a_check_returning_its_own_denial_answers_with_it_before_the_body_is_rea
     };
     let (verified, unverified) = (writer(true), writer(false));
     for front_end in FrontEnd::ALL {
-        let client = Client::start(front_end, &issuer).await;
+        let server = start(front_end, &issuer).await;
         let case = |name: &str| format!("{front_end:?}: {name}");
         for body in ["{not json", r#"{"name":"lamp"}"#] {
             assert_check_failed(
                 &case(&format!("unverified, body {body}")),
-                &client.post("/products", &unverified, body).await,
+                &post(&server, "/products", &unverified, body).await,
                 UNVERIFIED,
             );
         }
         assert!(
-            !front_end.body_read().load(Ordering::SeqCst),
+            !body_read(front_end).load(Ordering::SeqCst),
             "{}",
             case("a refused request's body was read")
         );
-        let answer = client
-            .post("/products", &verified, r#"{"name":"lamp"}"#)
-            .await;
+        let answer = post(&server, "/products", &verified, r#"{"name":"lamp"}"#).await;
         assert_eq!(answer.status, 200, "{}: {answer:?}", case("verified"));
-        assert_eq!(answer.body["product"], json!({ "name": "lamp" }));
-        assert!(front_end.body_read().load(Ordering::SeqCst));
+        assert_eq!(answer.json()["product"], json!({ "name": "lamp" }));
+        assert!(body_read(front_end).load(Ordering::SeqCst));
     }
 }
 
@@ -447,7 +492,7 @@ async fn a_check_never_runs_for_a_caller_the_policy_already_refuses() {
         .claim("role", "staff")
         .sign();
     for front_end in FrontEnd::ALL {
-        let client = Client::start(front_end, &issuer).await;
+        let server = start(front_end, &issuer).await;
         let case = |name: &str| format!("{front_end:?}: {name}");
         let before = STAFF_CHECKS.load(Ordering::SeqCst);
         for (name, token, code) in [
@@ -464,8 +509,8 @@ async fn a_check_never_runs_for_a_caller_the_policy_already_refuses() {
             ),
             ("bad token", "not.a.token", "malformed_token"),
         ] {
-            let answer = client.get("/counted", token).await;
-            assert_eq!(answer.body["code"], code, "{}: {answer:?}", case(name));
+            let answer = get(&server, "/counted", token).await;
+            assert_eq!(answer.code(), code, "{}: {answer:?}", case(name));
         }
         assert_eq!(
             STAFF_CHECKS.load(Ordering::SeqCst),
@@ -475,7 +520,7 @@ async fn a_check_never_runs_for_a_caller_the_policy_already_refuses() {
         );
         assert_allowed(
             &case("allowed"),
-            &client.get("/counted", &staff(&["api:read"])).await,
+            &get(&server, "/counted", &staff(&["api:read"])).await,
             "staff",
         );
         // The route's check, and the handler's own as a safety net.
@@ -510,48 +555,42 @@ async fn organization_and_stacked_policies_are_decided_before_the_check() {
             .sign()
     };
     for front_end in FrontEnd::ALL {
-        let client = Client::start(front_end, &issuer).await;
+        let server = start(front_end, &issuer).await;
         let case = |name: &str| format!("{front_end:?}: {name}");
         assert_allowed(
             &case("staff of acme"),
-            &client
-                .get("/orgs/acme/data", &member("acme", "staff"))
-                .await,
+            &get(&server, "/orgs/acme/data", &member("acme", "staff")).await,
             "staff",
         );
-        let answer = client
-            .get("/orgs/globex/data", &member("acme", "guest"))
-            .await;
+        let answer = get(&server, "/orgs/globex/data", &member("acme", "guest")).await;
         assert_eq!(
-            answer.body["code"],
+            answer.code(),
             "organization_mismatch",
             "{}: {answer:?}",
             case("another organization, and not staff")
         );
         assert_check_failed(
             &case("a guest of acme"),
-            &client
-                .get("/orgs/acme/data", &member("acme", "guest"))
-                .await,
+            &get(&server, "/orgs/acme/data", &member("acme", "guest")).await,
             CHECK_FAILED_MESSAGE,
         );
         // The check is on the first policy, the scope on the second: the
         // scope is reported, whatever the order of the attributes.
-        let answer = client.get("/stacked", &global("guest", &[])).await;
+        let answer = get(&server, "/stacked", &global("guest", &[])).await;
         assert_eq!(
-            answer.body["code"],
+            answer.code(),
             "insufficient_scope",
             "{}: {answer:?}",
             case("stacked")
         );
         assert_check_failed(
             &case("stacked, not staff"),
-            &client.get("/stacked", &global("guest", &["admin"])).await,
+            &get(&server, "/stacked", &global("guest", &["admin"])).await,
             CHECK_FAILED_MESSAGE,
         );
         assert_allowed(
             &case("stacked, staff admin"),
-            &client.get("/stacked", &global("staff", &["admin"])).await,
+            &get(&server, "/stacked", &global("staff", &["admin"])).await,
             "staff",
         );
     }
@@ -570,13 +609,11 @@ async fn a_macro_free_check_with_closure_protects_warp_authorize_and_the_tower_l
             .sign()
     };
     for front_end in FrontEnd::ALL {
-        let client = Client::start(front_end, &issuer).await;
+        let server = start(front_end, &issuer).await;
         let case = |name: &str| format!("{front_end:?} (macro-free): {name}");
         assert_allowed(
             &case("in the domain"),
-            &client
-                .get("/domain", &reader("ann", "ann@Example.com"))
-                .await,
+            &get(&server, "/domain", &reader("ann", "ann@Example.com")).await,
             "ann",
         );
         for (name, email) in [
@@ -586,7 +623,7 @@ async fn a_macro_free_check_with_closure_protects_warp_authorize_and_the_tower_l
         ] {
             assert_check_failed(
                 &case(name),
-                &client.get("/domain", &reader("x", email)).await,
+                &get(&server, "/domain", &reader("x", email)).await,
                 CHECK_FAILED_MESSAGE,
             );
         }
@@ -595,9 +632,9 @@ async fn a_macro_free_check_with_closure_protects_warp_authorize_and_the_tower_l
             .for_global_api(API)
             .claim("email", "ann@example.com")
             .sign();
-        let answer = client.get("/domain", &unscoped).await;
+        let answer = get(&server, "/domain", &unscoped).await;
         assert_eq!(
-            answer.body["code"],
+            answer.code(),
             "insufficient_scope",
             "{}: {answer:?}",
             case("no scope")
@@ -615,7 +652,7 @@ fn declared_names_each_check_function_by_its_path() {
             .unwrap_or_else(|| panic!("{function} is not declared"));
         serde_json::to_value(declaration.policies()).unwrap()
     };
-    for app in ["warp_app", "axum_app"] {
+    for app in ["warp_app", "axum_app", "tower_app"] {
         let path = |name: &str| format!("it::check_fn::{app}::{name}");
         assert_eq!(
             policies(&path("reports")),

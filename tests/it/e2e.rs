@@ -1,35 +1,58 @@
-//! End-to-end tests over real HTTP, every case against both front ends: a
-//! warp server (`warp_app`) and an axum server (`axum_app`) on 127.0.0.1 with
-//! the same routes, protected with `#[requires]` handlers and a macro-free
-//! policy, tokens from a `TestIssuer`, requests from `reqwest`. Each test
-//! loops over [`FrontEnd::ALL`]; a failure names the front end.
+//! End-to-end tests over real HTTP, every case against every front end: a
+//! warp server (`warp_app`), an axum server (`axum_app`) and a bare tower
+//! service on hyper (`tower_app`), on 127.0.0.1 with the same routes,
+//! protected with `#[requires]` handlers and a macro-free policy, tokens from
+//! a `TestIssuer`, requests from `reqwest`. Each test loops over
+//! [`FrontEnd::ALL`]; a failure names the front end.
+
+/// Declares, in each app, `ApiDoc` (the operations of its `/openapi.json`:
+/// every app names its handlers alike) and `MODULE` (where its handlers are
+/// declared, for `PolicySecurity::module`).
+macro_rules! api_doc {
+    () => {
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths(
+            read_api,
+            create_product,
+            invite_member,
+            org_data,
+            billing,
+            reports,
+            audit
+        ))]
+        struct ApiDoc;
+
+        pub const MODULE: &str = module_path!();
+    };
+}
+use api_doc;
 
 mod axum_app;
 mod openapi;
-mod table;
+mod tower_app;
 mod warp_app;
 
-use std::fmt;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::{Algorithm, Model, OrgSource, Policy, Validator, ValidatorBuilder};
+use bearer_policy::{Model, OrgSource, Policy, Validator, ValidatorBuilder};
 use reqwest::header::{ALLOW, AUTHORIZATION, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde_json::json;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
-use crate::common::{Challenge, with_payload};
-use table::{Case, Expect, Response, case, run};
+use crate::common::front_ends::client;
+use crate::common::issuer::RETRY_AFTER_FAILURE;
+use crate::common::jws::with_payload;
+use crate::common::table::{Case, case, run};
+use crate::common::{
+    API, App, Challenge, Expect, FrontEnd, Response, Server, bearer, fast, start_issuer,
+};
 
-const AUDIENCE: &str = "https://api.example.com";
 const ORG: &str = "acme";
 const OTHER_ORG: &str = "globex";
 const METADATA_URL: &str = "https://api.example.com/.well-known/oauth-protected-resource";
 
 /// The policy of `GET /audit`, written without the macro, organization from
-/// a header that no `#[requires]` declaration names. Both front ends use it.
+/// a header that no `#[requires]` declaration names. Every front end uses it.
 fn audit_policy() -> Policy {
     Policy::new(Model::OrgPermission)
         .scopes(["audit:read"])
@@ -38,135 +61,35 @@ fn audit_policy() -> Policy {
 
 // ===== fixtures =====
 
-/// The web framework serving the routes; every test runs against each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FrontEnd {
-    Warp,
-    Axum,
-}
-
-impl FrontEnd {
-    const ALL: [FrontEnd; 2] = [FrontEnd::Warp, FrontEnd::Axum];
-
-    /// The module that declares this front end's handlers.
-    fn handlers_module(self) -> &'static str {
-        match self {
-            FrontEnd::Warp => warp_app::MODULE,
-            FrontEnd::Axum => axum_app::MODULE,
-        }
+/// This suite's routes on `front_end`: a new front end is one arm here.
+fn app(front_end: FrontEnd, validator: Validator) -> App {
+    match front_end {
+        FrontEnd::Warp => App::warp(warp_app::routes(validator)),
+        FrontEnd::Axum => App::Axum(axum_app::app(validator)),
+        FrontEnd::Tower => App::Tower(tower_app::service(validator)),
     }
 }
 
-impl fmt::Display for FrontEnd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FrontEnd::Warp => "warp",
-            FrontEnd::Axum => "axum",
-        })
+/// The module that declares `front_end`'s handlers.
+fn handlers_module(front_end: FrontEnd) -> &'static str {
+    match front_end {
+        FrontEnd::Warp => warp_app::MODULE,
+        FrontEnd::Axum => axum_app::MODULE,
+        FrontEnd::Tower => tower_app::MODULE,
     }
 }
 
-/// A running API server; shuts down gracefully when dropped.
-struct Server {
-    front_end: FrontEnd,
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
+/// The fast timings, and an unknown `kid` refetched at once: the rotation
+/// test must not wait for the refetch rate limit.
+fn validator(issuer: &TestIssuer) -> ValidatorBuilder {
+    fast(issuer).unknown_kid_refetch_interval(Duration::from_millis(100))
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-    }
-}
-
-impl Server {
-    async fn start(front_end: FrontEnd, validator: Validator) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (shutdown, signal) = oneshot::channel::<()>();
-        let signal = async move {
-            let _ = signal.await;
-        };
-        match front_end {
-            FrontEnd::Warp => {
-                let server = warp::serve(warp_app::routes(validator))
-                    .incoming(listener)
-                    .graceful(signal);
-                tokio::spawn(server.run());
-            }
-            FrontEnd::Axum => {
-                let server =
-                    axum::serve(listener, axum_app::app(validator)).with_graceful_shutdown(signal);
-                tokio::spawn(async move { server.await.unwrap() });
-            }
-        }
-        Server {
-            front_end,
-            addr,
-            shutdown: Some(shutdown),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        client().get(self.url(path))
-    }
-
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        client().post(self.url(path))
-    }
-
-    /// Sends `request` and reads the response whole, labelled with this
-    /// server's front end so that every failure names it.
-    async fn send(&self, request: reqwest::RequestBuilder) -> Response {
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.unwrap().to_vec();
-        Response {
-            front_end: self.front_end,
-            status,
-            headers,
-            body,
-        }
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
-/// Fast timings so that fetch failures and refetches do not slow the suite.
-fn fast(builder: ValidatorBuilder) -> ValidatorBuilder {
-    builder
-        .connect_timeout(Duration::from_millis(500))
-        .timeout(Duration::from_secs(2))
-        .unknown_kid_refetch_interval(Duration::from_millis(100))
-        .retry_after_failure(Duration::from_millis(200))
-}
-
-/// A `TestIssuer` with one ES256 key (much faster to generate than RSA in
-/// unoptimised builds).
-async fn start_issuer() -> TestIssuer {
-    TestIssuer::with_algorithms(&[Algorithm::ES256]).await
-}
-
-/// A `TestIssuer` of its own and a `front_end` server trusting it with the
-/// fast timings.
+/// A `TestIssuer` of its own and a `front_end` server trusting it.
 async fn setup(front_end: FrontEnd) -> (TestIssuer, Server) {
     let issuer = start_issuer().await;
-    let validator = fast(issuer.validator_builder(AUDIENCE)).build().unwrap();
-    let server = Server::start(front_end, validator).await;
+    let server = Server::start(app(front_end, validator(&issuer).build().unwrap())).await;
     (issuer, server)
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
 }
 
 async fn get_with_token(server: &Server, path: &str, token: &str) -> Response {
@@ -178,7 +101,7 @@ async fn get_with_token(server: &Server, path: &str, token: &str) -> Response {
 fn global_token(issuer: &TestIssuer, scopes: &[&str]) -> String {
     issuer
         .token()
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .scopes(scopes.iter().copied())
         .sign()
 }
@@ -274,7 +197,7 @@ async fn token_that_fails_validation_is_401_invalid_token_with_the_reason() {
                 .get("/api/protected")
                 .header(AUTHORIZATION, bearer(token))
         };
-        let builder = issuer.token().for_global_api(AUDIENCE).scopes(["api:read"]);
+        let builder = issuer.token().for_global_api(API).scopes(["api:read"]);
         let mut payload = builder.payload();
         let genuine = builder.sign();
         // The same token with a raised privilege.
@@ -286,12 +209,12 @@ async fn token_that_fails_validation_is_401_invalid_token_with_the_reason() {
         let signed_by_impostor = impostor
             .token()
             .issuer(issuer.issuer())
-            .for_global_api(AUDIENCE)
+            .for_global_api(API)
             .scopes(["api:read"])
             .sign();
         let expired = issuer
             .token()
-            .for_global_api(AUDIENCE)
+            .for_global_api(API)
             .scopes(["api:read"])
             .expires_at(1_000_000)
             .sign();
@@ -334,7 +257,7 @@ async fn global_route_allows_its_scope_and_refuses_other_tokens_with_403() {
         };
         let valid = issuer
             .token()
-            .for_global_api(AUDIENCE)
+            .for_global_api(API)
             .subject("user-42")
             .scopes(["api:read", "api:write"])
             .sign();
@@ -346,7 +269,7 @@ async fn global_route_allows_its_scope_and_refuses_other_tokens_with_403() {
         // An API token issued within an organization: right audience, but organization_id set.
         let org_resource = issuer
             .token()
-            .for_org_resource(AUDIENCE, ORG)
+            .for_org_resource(API, ORG)
             .scopes(["api:read"])
             .sign();
         // An organization token: its audience is the organization's URN.
@@ -366,7 +289,7 @@ async fn global_route_allows_its_scope_and_refuses_other_tokens_with_403() {
                         "clientId": "test-client",
                         "organizationId": null,
                         "scopes": ["api:read", "api:write"],
-                        "audience": [AUDIENCE],
+                        "audience": [API],
                     }}),
                 ),
             ),
@@ -468,7 +391,7 @@ async fn org_resource_route_allows_its_organizations_token_and_refuses_others_wi
         };
         let valid = issuer
             .token()
-            .for_org_resource(AUDIENCE, ORG)
+            .for_org_resource(API, ORG)
             .subject("user-7")
             .scopes(["api:read"])
             .sign();
@@ -492,13 +415,13 @@ async fn org_resource_route_allows_its_organizations_token_and_refuses_others_wi
                             "clientId": "test-client",
                             "organizationId": ORG,
                             "scopes": ["api:read"],
-                            "audience": [AUDIENCE],
+                            "audience": [API],
                         }}),
                     ),
                 ),
                 case(
                     "token for another organization",
-                    data(&resource_token(AUDIENCE, OTHER_ORG)),
+                    data(&resource_token(API, OTHER_ORG)),
                     Expect::denied("organization_mismatch"),
                 ),
                 case(
@@ -526,7 +449,8 @@ async fn org_resource_route_allows_its_organizations_token_and_refuses_others_wi
 /// Either way the policy decides on the value the handler receives, and
 /// fails closed: warp's `path!` hands the raw segment (`acme%20corp`) and
 /// refuses an empty one as no route; axum's `Path` hands the percent-decoded
-/// segment (`acme corp`) and matches an empty one, which names no organization.
+/// segment (`acme corp`) and matches an empty one, which names no organization;
+/// `tower_app`'s router hands the raw segment and matches an empty one.
 fn path_segment_cases(
     front_end: FrontEnd,
     server: &Server,
@@ -535,7 +459,7 @@ fn path_segment_cases(
     let get = |path: &str, org: &str| {
         server
             .get(path)
-            .header(AUTHORIZATION, bearer(&resource_token(AUDIENCE, org)))
+            .header(AUTHORIZATION, bearer(&resource_token(API, org)))
     };
     let (raw, decoded, empty) = match front_end {
         FrontEnd::Warp => (
@@ -546,6 +470,11 @@ fn path_segment_cases(
         FrontEnd::Axum => (
             Expect::denied("organization_mismatch"),
             Expect::ok().json("/org", json!("acme corp")),
+            Expect::denied("missing_organization"),
+        ),
+        FrontEnd::Tower => (
+            Expect::ok().json("/org", json!("acme%20corp")),
+            Expect::denied("organization_mismatch"),
             Expect::denied("missing_organization"),
         ),
     };
@@ -645,7 +574,7 @@ async fn query_org_source_allows_only_the_one_organization_the_query_names() {
         let reports_token = |org: &str| {
             issuer
                 .token()
-                .for_org_resource(AUDIENCE, org)
+                .for_org_resource(API, org)
                 .scopes(["reports:read"])
                 .sign()
         };
@@ -762,7 +691,7 @@ async fn issuer_down_with_warm_key_cache_still_serves_200() {
         assert_eq!(response.status, 200, "{response:?}");
         let second = issuer
             .token()
-            .for_global_api(AUDIENCE)
+            .for_global_api(API)
             .subject("user-2")
             .scopes(["api:read"])
             .sign();
@@ -783,7 +712,7 @@ async fn unknown_kid_with_the_issuer_down_is_503_with_retry_after() {
         issuer.stop().await;
         let unknown = issuer
             .token()
-            .for_global_api(AUDIENCE)
+            .for_global_api(API)
             .scopes(["api:read"])
             .kid("never-published")
             .sign();
@@ -811,7 +740,7 @@ async fn issuer_down_before_the_first_request_is_503_with_retry_after() {
 
         // Once the issuer is back (and the failure back-off is over), it recovers.
         issuer.restart().await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(RETRY_AFTER_FAILURE + Duration::from_millis(100)).await;
         let response = get_with_token(&server, "/api/protected", &token).await;
         assert_eq!(response.status, 200, "{response:?}");
     }
@@ -877,7 +806,7 @@ async fn protected_resource_metadata_lists_resource_issuer_and_declared_scopes()
             .await;
         assert_eq!(response.status, 200, "{response:?}");
         let metadata = response.json();
-        assert_eq!(metadata["resource"], AUDIENCE, "{front_end}");
+        assert_eq!(metadata["resource"], API, "{front_end}");
         assert_eq!(
             metadata["authorization_servers"],
             json!([issuer.issuer()]),
@@ -912,11 +841,11 @@ async fn protected_resource_metadata_lists_resource_issuer_and_declared_scopes()
 async fn resource_metadata_url_is_advertised_in_the_401_challenge() {
     for front_end in FrontEnd::ALL {
         let issuer = start_issuer().await;
-        let validator = fast(issuer.validator_builder(AUDIENCE))
+        let validator = validator(&issuer)
             .resource_metadata(METADATA_URL)
             .build()
             .unwrap();
-        let server = Server::start(front_end, validator).await;
+        let server = Server::start(app(front_end, validator)).await;
         let response = server.send(server.get("/api/protected")).await;
         assert_eq!(response.status, 401, "{response:?}");
         assert_eq!(
@@ -985,15 +914,20 @@ async fn unmatched_paths_and_methods_are_404_and_405_without_a_challenge() {
             ));
         }
         // The statuses agree; around them each framework has its own habits.
-        // axum lists the route's methods in `Allow` (as RFC 9110 asks of a
-        // 405), warp sends none. axum answers HEAD on a GET route with the GET
-        // handler, so the request is authorized like a GET (401 without a
-        // token); warp's `get()` does not match HEAD, hence 405.
+        // axum and `tower_app`'s router list the route's methods in `Allow`
+        // (as RFC 9110 asks of a 405), warp sends none. axum answers HEAD on a
+        // GET route with the GET handler, so the request is authorized like a
+        // GET (401 without a token); warp's `get()` and `tower_app`'s router
+        // do not match HEAD, hence 405.
         let (allow, head) = match front_end {
             FrontEnd::Warp => (Challenge::Absent, Expect::status(405).no_challenge()),
             FrontEnd::Axum => (
                 Challenge::Exactly("POST".into()),
                 Expect::status(401).challenge("Bearer"),
+            ),
+            FrontEnd::Tower => (
+                Challenge::Exactly("POST".into()),
+                Expect::status(405).no_challenge(),
             ),
         };
         cases.push(case(

@@ -1,10 +1,10 @@
 //! Smoke tests of the example servers (`examples/server.rs` on warp,
 //! `examples/axum_server.rs` on axum): builds them, starts each with its
-//! embedded development issuer, and talks to it over HTTP; every check runs
-//! against both.
+//! embedded development issuer, and talks to it over HTTP with `reqwest`;
+//! every check runs against both.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -12,7 +12,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
+
+use crate::common::{Response, bearer};
 
 /// How long the server may take to print its listening line.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -154,6 +158,7 @@ struct RunningServer {
     addr: SocketAddr,
     /// The tokens of the printed `Authorization: Bearer <token>` lines, in order.
     tokens: Vec<String>,
+    client: reqwest::blocking::Client,
 }
 
 fn start_server(example: &'static str) -> RunningServer {
@@ -201,61 +206,30 @@ fn start_server_with(example: &'static str, env: &[(&str, String)]) -> RunningSe
     };
     // Keep reading (and discarding) the rest of stdout.
     thread::spawn(move || while lines.recv().is_ok() {});
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     RunningServer {
         example,
         _child: child,
         addr,
         tokens,
+        client,
     }
 }
 
-// ===== a minimal HTTP/1.1 client =====
-
-struct Response {
-    /// Which example answered: shown by `Debug`, hence in every failure.
-    example: &'static str,
-    status: u16,
-    /// Header names lower-cased.
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {:?}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-}
-
-impl std::fmt::Debug for Response {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Response")
-            .field("example", &self.example)
-            .field("status", &self.status)
-            .field("headers", &self.headers)
-            .field("body", &String::from_utf8_lossy(&self.body))
-            .finish()
-    }
-}
+// ===== requests =====
 
 impl RunningServer {
     fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
         self.request_with_body(method, path, headers, b"")
     }
 
-    /// One request on a fresh connection; a `Content-Length` on every method
-    /// but GET.
+    /// One request, read whole and labelled with the example; a body (so a
+    /// `Content-Length`) on every method but GET.
     fn request_with_body(
         &self,
         method: &str,
@@ -263,13 +237,16 @@ impl RunningServer {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Response {
-        let (status, headers, body) = exchange(self.addr, method, path, headers, body);
-        Response {
-            example: self.example,
-            status,
-            headers,
-            body,
+        let method: Method = method.parse().unwrap();
+        let url = format!("http://{}{path}", self.addr);
+        let mut request = self.client.request(method.clone(), url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
+        if method != Method::GET {
+            request = request.body(body.to_vec());
+        }
+        Response::read_blocking(self.example, request.send().unwrap())
     }
 
     /// The printed token at `index`.
@@ -280,74 +257,6 @@ impl RunningServer {
                 self.example, self.tokens
             )
         })
-    }
-}
-
-/// Status, headers (names lower-cased) and body of one exchange.
-type Exchanged = (u16, Vec<(String, String)>, Vec<u8>);
-
-fn exchange(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Exchanged {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if method != "GET" {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut body = raw[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    if chunked {
-        body = dechunk(&body);
-    }
-    (status, headers, body)
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    loop {
-        let end = raw.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size_line = std::str::from_utf8(&raw[..end]).unwrap();
-        let size_text = size_line.split(';').next().unwrap().trim();
-        let size = usize::from_str_radix(size_text, 16).unwrap();
-        raw = &raw[end + 2..];
-        if size == 0 {
-            return body;
-        }
-        body.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
     }
 }
 
@@ -362,10 +271,6 @@ const ORG: usize = 2;
 const ORG_RESOURCE: usize = 3;
 const BILLING: usize = 4;
 const NO_SCOPE: usize = 6;
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
 
 #[test]
 fn example_servers_allow_a_printed_token_and_deny_a_request_without_one() {
@@ -404,7 +309,7 @@ fn example_servers_allow_a_printed_token_and_deny_a_request_without_one() {
         let denied = server.request("GET", "/api/protected", &[]);
         assert_eq!(denied.status, 401, "{denied:?}");
         assert_eq!(
-            denied.header("www-authenticate"),
+            denied.header(WWW_AUTHENTICATE),
             Some("Bearer"),
             "{denied:?}"
         );
@@ -625,7 +530,7 @@ fn example_servers_serve_every_route_and_its_declared_scopes_as_public_openapi_3
         let response = server.request("GET", "/openapi.json", &[]);
         assert_eq!(response.status, 200, "{response:?}");
         assert_eq!(
-            response.header("content-type"),
+            response.header(CONTENT_TYPE),
             Some("application/json"),
             "{response:?}"
         );
@@ -788,10 +693,7 @@ fn example_servers_trust_a_comma_separated_issuer_list_and_serve_while_one_is_do
         assert_eq!(allowed.status, 200, "{allowed:?}");
         let unavailable = get(&down);
         assert_eq!(unavailable.status, 503, "{unavailable:?}");
-        assert!(
-            unavailable.header("retry-after").is_some(),
-            "{unavailable:?}"
-        );
+        assert!(unavailable.header(RETRY_AFTER).is_some(), "{unavailable:?}");
         let refused = get(&stranger);
         assert_eq!(refused.status, 401, "{refused:?}");
         assert_eq!(refused.json()["code"], "wrong_issuer", "{refused:?}");

@@ -10,7 +10,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use crate::common::{B64URL_ALPHABET as B64, b64url, b64url_decode, now};
+use crate::common::jws::{B64URL_ALPHABET as B64, b64url, b64url_decode, now};
 use bearer_policy::testing::TestIssuer;
 use serde_json::{Value, json};
 

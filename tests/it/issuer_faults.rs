@@ -12,24 +12,17 @@ use bearer_policy::{Algorithm, ConfigError, Error, TokenError, Validator, Valida
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const API: &str = "https://api.example.com";
-const TIMEOUT: Duration = Duration::from_secs(1);
+use crate::common::{self, start_issuer};
+
+use crate::common::issuer::TIMEOUT;
 /// The most any request may take while the issuer misbehaves.
 const BOUND: Duration = Duration::from_millis(2500);
 /// What a request served from cached keys may take.
 const FAST: Duration = Duration::from_millis(500);
 
+/// The fast timings, an unknown `kid` refetched after 200 ms.
 fn fast(issuer: &TestIssuer) -> ValidatorBuilder {
-    issuer
-        .validator_builder(API)
-        .timeout(TIMEOUT)
-        .connect_timeout(Duration::from_millis(500))
-        .retry_after_failure(Duration::from_millis(300))
-        .unknown_kid_refetch_interval(Duration::from_millis(200))
-}
-
-async fn ec_issuer() -> TestIssuer {
-    TestIssuer::with_algorithms(&[Algorithm::ES256]).await
+    common::fast(issuer).unknown_kid_refetch_interval(Duration::from_millis(200))
 }
 
 /// Validates and measures.
@@ -70,7 +63,7 @@ async fn warm(issuer: &TestIssuer, validator: &Validator) -> (String, String) {
 #[tokio::test]
 async fn jwks_slower_than_the_timeout_is_503_within_the_timeout() {
     // Cold: nothing cached, every request fails by the deadline, sharing one fetch.
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     issuer.set_fault(Fault::Delay(Duration::from_secs(6)));
     let validator = fast(&issuer).build().unwrap();
     let token = issuer.token().sign();
@@ -90,7 +83,7 @@ async fn jwks_slower_than_the_timeout_is_503_within_the_timeout() {
     );
 
     // Warm: cached keys answer at once while a refetch hangs.
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer).build().unwrap();
     let (known, unseen) = warm(&issuer, &validator).await;
     issuer.set_fault(Fault::Delay(Duration::from_secs(6)));
@@ -111,7 +104,7 @@ async fn jwks_slower_than_the_timeout_is_503_within_the_timeout() {
 #[tokio::test]
 async fn jwks_answering_500_or_404_is_503_and_cached_keys_keep_serving() {
     for status in [500, 404, 502, 429] {
-        let issuer = ec_issuer().await;
+        let issuer = start_issuer().await;
         issuer.set_fault(Fault::Status(status));
         let validator = fast(&issuer).build().unwrap();
         let token = issuer.token().sign();
@@ -123,7 +116,7 @@ async fn jwks_answering_500_or_404_is_503_and_cached_keys_keep_serving() {
             Err(ConfigError::Fetch { .. })
         ));
 
-        let issuer = ec_issuer().await;
+        let issuer = start_issuer().await;
         let validator = fast(&issuer).build().unwrap();
         let (known, unseen) = warm(&issuer, &validator).await;
         issuer.set_fault(Fault::Status(status));
@@ -151,7 +144,7 @@ async fn jwks_that_is_not_json_is_503_and_cached_keys_keep_serving() {
             content_type: content_type.into(),
             body: body.to_vec(),
         };
-        let issuer = ec_issuer().await;
+        let issuer = start_issuer().await;
         issuer.set_fault(fault.clone());
         let validator = fast(&issuer).build().unwrap();
         assert_unavailable(
@@ -163,7 +156,7 @@ async fn jwks_that_is_not_json_is_503_and_cached_keys_keep_serving() {
             Err(ConfigError::InvalidDocument { .. })
         ));
 
-        let issuer = ec_issuer().await;
+        let issuer = start_issuer().await;
         let validator = fast(&issuer).build().unwrap();
         let (known, unseen) = warm(&issuer, &validator).await;
         issuer.set_fault(fault);
@@ -174,7 +167,7 @@ async fn jwks_that_is_not_json_is_503_and_cached_keys_keep_serving() {
 
 #[tokio::test]
 async fn jwks_larger_than_the_size_limit_is_503() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let mut keys = vec![issuer.jwk(&issuer.current_kid()).unwrap()];
     keys.extend((0..5000).map(|i| json!({"kty": "oct", "kid": format!("pad-{i}"), "k": "AAAA"})));
     let gigantic = json!({ "keys": keys }).to_string().into_bytes();
@@ -196,7 +189,7 @@ async fn jwks_larger_than_the_size_limit_is_503() {
     roomy.validate(&issuer.token().sign()).await.unwrap();
 
     // Warm: a gigantic answer to a refetch leaves the cached keys in place.
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer).max_response_bytes(64 * 1024).build().unwrap();
     let (known, unseen) = warm(&issuer, &validator).await;
     issuer.set_fault(fault);
@@ -210,12 +203,12 @@ async fn empty_key_set_is_503_and_never_replaces_cached_keys() {
         content_type: "application/jwk-set+json".into(),
         body: br#"{"keys":[]}"#.to_vec(),
     };
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     issuer.set_fault(empty.clone());
     let validator = fast(&issuer).build().unwrap();
     assert_unavailable(&timed(&validator, &issuer.token().sign()).await, "cold");
 
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer).build().unwrap();
     let (known, unseen) = warm(&issuer, &validator).await;
     issuer.set_fault(empty);
@@ -227,7 +220,7 @@ async fn empty_key_set_is_503_and_never_replaces_cached_keys() {
 
 #[tokio::test]
 async fn keys_of_unsupported_types_are_skipped_and_alone_are_503() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let unsupported = vec![
         json!({"kty": "oct", "kid": "h", "k": "c2VjcmV0"}),
         json!({"kty": "OKP", "crv": "X25519", "kid": "x", "x": "AAAA"}),
@@ -276,7 +269,7 @@ async fn keys_of_unsupported_types_are_skipped_and_alone_are_503() {
 /// and no signature is tried.
 #[tokio::test]
 async fn a_kid_naming_two_published_keys_is_refused_as_ambiguous() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let first = issuer.current_kid();
     let second = issuer.add_key(Algorithm::ES256);
     let outsider = issuer.add_key(Algorithm::ES256);
@@ -312,7 +305,7 @@ async fn a_kid_naming_two_published_keys_is_refused_as_ambiguous() {
 
 #[tokio::test]
 async fn discovery_naming_another_issuer_is_503_and_no_keys_are_fetched() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     issuer.set_discovery_issuer(Some("https://evil.example/oidc".into()));
     let validator = fast(&issuer).build().unwrap();
     let outcome = timed(&validator, &issuer.token().sign()).await;
@@ -335,7 +328,7 @@ async fn discovery_naming_another_issuer_is_503_and_no_keys_are_fetched() {
 #[tokio::test]
 async fn issuer_going_down_and_coming_back() {
     // Cold start while down: 503 at once, then 200 after the back-off once it is up.
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer).build().unwrap();
     issuer.stop().await;
     let token = issuer.token().sign();
@@ -350,7 +343,7 @@ async fn issuer_going_down_and_coming_back() {
 
     // Warm, with refreshes due every 100 ms: while down, cached keys keep
     // serving without delay; once back, a rotated key is picked up.
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer)
         .refresh_bounds(Duration::from_millis(100), Duration::from_millis(100))
         .build()
@@ -454,7 +447,7 @@ async fn broken_server(mode: Broken) -> (String, Arc<AtomicUsize>) {
 
 #[tokio::test]
 async fn broken_jwks_servers_are_503_within_the_timeout() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let token = issuer.token().sign();
     for mode in [
         Broken::Hang,
@@ -492,7 +485,7 @@ async fn broken_jwks_servers_are_503_within_the_timeout() {
 /// new key accepted shortly after it is published.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_rotation_during_traffic_keeps_serving() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let interval = Duration::from_millis(150);
     let validator = fast(&issuer)
         .unknown_kid_refetch_interval(interval)

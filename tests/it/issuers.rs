@@ -6,30 +6,23 @@ use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
 use bearer_policy::{
-    Algorithm, ConfigError, Denied, Error, Issuer, Model, Policy, TokenError, Validator,
-    ValidatorBuilder,
+    ConfigError, Denied, Error, Issuer, Model, Policy, TokenError, Validator, ValidatorBuilder,
 };
 
-use crate::common::issuer_requests;
-
-const AUDIENCE: &str = "https://api.example.com";
+use crate::common::issuer::{fast_timings, issuer_requests};
+use crate::common::{API, start_issuer};
 
 /// A validator trusting `first`, then each of `more`, with short timeouts.
 fn trusting(first: &TestIssuer, more: &[&TestIssuer]) -> ValidatorBuilder {
     more.iter().fold(
-        Validator::builder()
-            .issuer(first.issuer())
-            .audience(AUDIENCE)
-            .connect_timeout(Duration::from_millis(500))
-            .timeout(Duration::from_secs(1))
-            .retry_after_failure(Duration::from_millis(300))
+        fast_timings(Validator::builder().issuer(first.issuer()).audience(API))
             .unknown_kid_refetch_interval(Duration::ZERO),
         |builder, issuer| builder.add_issuer(Issuer::new(issuer.issuer())),
     )
 }
 
 fn token(issuer: &TestIssuer) -> String {
-    issuer.token().for_global_api(AUDIENCE).sign()
+    issuer.token().for_global_api(API).sign()
 }
 
 #[tokio::test]
@@ -86,7 +79,7 @@ async fn a_token_is_verified_with_its_own_issuers_keys_only() {
     // B signs a token claiming to come from A, under a kid only B publishes.
     let kid = b.rotate();
     assert!(!a.kids().contains(&kid));
-    let forged = b.token().for_global_api(AUDIENCE).issuer(a.issuer()).sign();
+    let forged = b.token().for_global_api(API).issuer(a.issuer()).sign();
     assert_eq!(
         validator.validate(&forged).await.unwrap_err(),
         Error::InvalidToken(TokenError::UnknownKey)
@@ -94,7 +87,7 @@ async fn a_token_is_verified_with_its_own_issuers_keys_only() {
     // ...and under A's kid: A's key does not verify B's signature.
     let forged = b
         .token()
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .issuer(a.issuer())
         .kid(a.current_kid())
         .sign();
@@ -146,7 +139,7 @@ async fn an_issuer_that_is_down_affects_only_its_own_tokens() {
 #[tokio::test]
 async fn one_issuer_rotating_fetches_only_its_own_keys() {
     let a = TestIssuer::start().await;
-    let b = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let b = start_issuer().await;
     let validator = trusting(&a, &[&b]).build().unwrap();
     validator.ready().await.unwrap();
     a.reset_counters();
@@ -168,12 +161,12 @@ async fn an_issuer_may_name_its_own_audience() {
     let partner = "https://partner-api.example.com";
     let validator = Validator::builder()
         .issuer(a.issuer())
-        .audience(AUDIENCE)
+        .audience(API)
         .add_issuer(Issuer::new(b.issuer()).audience(partner))
         .build()
         .unwrap();
     let policy = Policy::new(Model::GlobalApi);
-    let b_for_default = b.token().for_global_api(AUDIENCE).sign();
+    let b_for_default = b.token().for_global_api(API).sign();
     let auth = validator.validate(&b_for_default).await.unwrap();
     assert_eq!(policy.check(&auth, None), Err(Denied::WrongAudience));
     let b_for_partner = b.token().for_global_api(partner).sign();
@@ -241,7 +234,7 @@ async fn many_issuers_route_through_the_lookup_table() {
             Validator::builder().issuer(issuers[0].issuer()),
             |builder, issuer| builder.add_issuer(Issuer::new(issuer.issuer())),
         )
-        .audience(AUDIENCE)
+        .audience(API)
         .build()
         .unwrap();
     for issuer in [&issuers[0], &issuers[7], &issuers[11]] {
@@ -259,7 +252,7 @@ async fn many_issuers_route_through_the_lookup_table() {
 async fn es256_issuers(n: usize) -> Vec<TestIssuer> {
     let mut issuers = Vec::with_capacity(n);
     for _ in 0..n {
-        issuers.push(TestIssuer::with_algorithms(&[Algorithm::ES256]).await);
+        issuers.push(start_issuer().await);
     }
     issuers
 }

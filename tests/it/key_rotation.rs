@@ -11,21 +11,7 @@ use bearer_policy::{Algorithm, Error, TokenError, Validator, ValidatorBuilder};
 use policy_core::testing::{Fault, TestIssuer};
 use serde_json::json;
 
-const AUDIENCE: &str = "https://api.example.com";
-
-/// Short timeouts and back-off so that failure paths are quick.
-pub(crate) fn fast(issuer: &TestIssuer) -> ValidatorBuilder {
-    issuer
-        .validator_builder(AUDIENCE)
-        .connect_timeout(Duration::from_millis(500))
-        .timeout(Duration::from_secs(1))
-        .retry_after_failure(Duration::from_millis(300))
-}
-
-/// An issuer with one ES256 key (fast to generate and sign with).
-pub(crate) async fn ec_issuer() -> TestIssuer {
-    TestIssuer::with_algorithms(&[Algorithm::ES256]).await
-}
+use crate::common::{API, fast, start_issuer};
 
 /// A pseudo-random kid, unique within the process.
 fn random_kid() -> String {
@@ -65,7 +51,7 @@ fn assert_unavailable(error: &Error) {
 #[tokio::test]
 async fn token_with_a_new_kid_is_accepted_after_rotation_through_one_refetch() {
     let issuer = TestIssuer::start().await;
-    let validator = issuer.validator(AUDIENCE);
+    let validator = issuer.validator(API);
     let old_kid = issuer.current_kid();
     validator.validate(&issuer.token().sign()).await.unwrap();
     assert_eq!(issuer.jwks_requests(), 1);
@@ -83,7 +69,7 @@ async fn token_with_a_new_kid_is_accepted_after_rotation_through_one_refetch() {
 
 #[tokio::test]
 async fn rotation_right_after_start_up_is_accepted_at_once() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     // A window long enough that, if the start-up fetch opened it, the rotated
     // key could not be fetched during this test.
     let validator = fast(&issuer)
@@ -99,7 +85,7 @@ async fn rotation_right_after_start_up_is_accepted_at_once() {
 
 #[tokio::test]
 async fn rotation_right_after_ready_is_accepted_at_once() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer)
         .unknown_kid_refetch_interval(Duration::from_secs(3600))
         .build()
@@ -112,8 +98,8 @@ async fn rotation_right_after_ready_is_accepted_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_validations_of_a_new_kid_share_one_refetch() {
-    let issuer = ec_issuer().await;
-    let validator = issuer.validator(AUDIENCE);
+    let issuer = start_issuer().await;
+    let validator = issuer.validator(API);
     validator.validate(&issuer.token().sign()).await.unwrap();
     let new_kid = issuer.rotate();
     let token = Arc::new(issuer.token().sign());
@@ -147,8 +133,8 @@ async fn hundred_concurrent_validations_of_a_new_kid_share_one_refetch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_validations_of_a_new_kid_without_a_barrier_all_succeed() {
-    let issuer = ec_issuer().await;
-    let validator = issuer.validator(AUDIENCE);
+    let issuer = start_issuer().await;
+    let validator = issuer.validator(API);
     validator.validate(&issuer.token().sign()).await.unwrap();
     issuer.rotate();
     let token = Arc::new(issuer.token().sign());
@@ -174,10 +160,10 @@ async fn hundred_concurrent_validations_of_a_new_kid_without_a_barrier_all_succe
 async fn requests_racing_the_end_of_a_refetch_are_all_accepted() {
     use std::sync::atomic::AtomicBool;
 
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let mut rejected = Vec::new();
     for round in 0..40 {
-        let validator = issuer.validator(AUDIENCE);
+        let validator = issuer.validator(API);
         validator.validate(&issuer.token().sign()).await.unwrap();
         issuer.rotate();
         let token = Arc::new(issuer.token().sign());
@@ -232,8 +218,8 @@ async fn requests_racing_the_end_of_a_refetch_are_all_accepted() {
 
 #[tokio::test]
 async fn removed_key_stops_being_accepted_after_a_refetch() {
-    let issuer = ec_issuer().await;
-    let validator = issuer.validator(AUDIENCE);
+    let issuer = start_issuer().await;
+    let validator = issuer.validator(API);
     let old_kid = issuer.current_kid();
     let old_token = issuer.token().sign();
     validator.validate(&old_token).await.unwrap();
@@ -257,8 +243,8 @@ async fn removed_key_stops_being_accepted_after_a_refetch() {
 
 #[tokio::test]
 async fn key_removed_with_remove_key_is_refused_once_refetched() {
-    let issuer = ec_issuer().await;
-    let validator = issuer.validator(AUDIENCE);
+    let issuer = start_issuer().await;
+    let validator = issuer.validator(API);
     let first = issuer.current_kid();
     let second = issuer.add_key(Algorithm::EdDSA);
     let first_token = issuer.token().kid(first.clone()).sign();
@@ -287,7 +273,7 @@ async fn key_removed_with_remove_key_is_refused_once_refetched() {
 
 #[tokio::test]
 async fn known_keys_keep_validating_while_the_issuer_is_down() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer).build().unwrap();
     validator.validate(&issuer.token().sign()).await.unwrap();
     issuer.stop().await;
@@ -300,7 +286,7 @@ async fn known_keys_keep_validating_while_the_issuer_is_down() {
 
 #[tokio::test]
 async fn cold_cache_with_the_issuer_down_is_503_with_retry_after() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer).build().unwrap();
     issuer.stop().await;
     let started = Instant::now();
@@ -325,7 +311,7 @@ async fn cold_cache_with_the_issuer_down_is_503_with_retry_after() {
 
 #[tokio::test]
 async fn unknown_kid_with_the_issuer_down_after_a_warm_start_is_503() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer).build().unwrap();
     let old_token = issuer.token().sign();
     validator.validate(&old_token).await.unwrap();
@@ -342,7 +328,7 @@ async fn unknown_kid_with_the_issuer_down_after_a_warm_start_is_503() {
 
 #[tokio::test]
 async fn issuer_coming_back_is_used_after_the_failure_back_off() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let back_off = Duration::from_millis(500);
     let validator = fast(&issuer).retry_after_failure(back_off).build().unwrap();
     let token = issuer.token().sign();
@@ -366,7 +352,7 @@ async fn issuer_coming_back_is_used_after_the_failure_back_off() {
 
 #[tokio::test]
 async fn ready_succeeds_once_the_issuer_is_back() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer)
         .retry_after_failure(Duration::from_millis(200))
         .build()
@@ -382,8 +368,8 @@ async fn ready_succeeds_once_the_issuer_is_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flood_of_random_kids_refetches_at_most_once() {
-    let issuer = ec_issuer().await;
-    let validator = issuer.validator(AUDIENCE);
+    let issuer = start_issuer().await;
+    let validator = issuer.validator(API);
     let good = issuer.token().sign();
     validator.validate(&good).await.unwrap();
     let (jwks_before, discovery_before) = (issuer.jwks_requests(), issuer.discovery_requests());
@@ -414,7 +400,7 @@ async fn flood_of_random_kids_refetches_at_most_once() {
 
 #[tokio::test]
 async fn unknown_kid_refetches_again_after_the_rate_limit_window() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let window = Duration::from_millis(300);
     let validator = fast(&issuer)
         .unknown_kid_refetch_interval(window)
@@ -452,7 +438,7 @@ async fn unknown_kid_refetches_again_after_the_rate_limit_window() {
 
 #[tokio::test]
 async fn unknown_kid_inside_the_window_is_401_without_a_fetch() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer)
         .unknown_kid_refetch_interval(Duration::from_secs(3600))
         .build()
@@ -528,13 +514,13 @@ pub(crate) async fn assert_fault_fails_closed(
 
 #[tokio::test]
 async fn jwks_http_500_fails_closed_when_cold_and_keeps_known_keys_when_warm() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     assert_fault_fails_closed(&issuer, || fast(&issuer), Fault::Status(500)).await;
 }
 
 #[tokio::test]
 async fn jwks_non_json_body_fails_closed_when_cold_and_keeps_known_keys_when_warm() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let fault = Fault::Body {
         content_type: "text/html".into(),
         body: b"<html>maintenance</html>".to_vec(),
@@ -544,7 +530,7 @@ async fn jwks_non_json_body_fails_closed_when_cold_and_keeps_known_keys_when_war
 
 #[tokio::test]
 async fn jwks_empty_key_set_fails_closed_when_cold_and_keeps_known_keys_when_warm() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let fault = Fault::Body {
         content_type: "application/jwk-set+json".into(),
         body: br#"{"keys":[]}"#.to_vec(),
@@ -555,7 +541,7 @@ async fn jwks_empty_key_set_fails_closed_when_cold_and_keeps_known_keys_when_war
 #[tokio::test]
 async fn jwks_with_only_unsupported_key_types_fails_closed_when_cold_and_keeps_known_keys_when_warm()
  {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let kid = issuer.current_kid();
     // The issuer's own key, marked for encryption; a symmetric key under the
     // same kid; curves we do not support.
@@ -580,7 +566,7 @@ async fn jwks_with_only_unsupported_key_types_fails_closed_when_cold_and_keeps_k
 #[tokio::test]
 async fn jwks_larger_than_max_response_bytes_fails_closed_when_cold_and_keeps_known_keys_when_warm()
 {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let limit = 4096;
     // The real key set, padded with whitespace: valid, but too large.
     let mut body = issuer.jwks_json().to_string().into_bytes();
@@ -594,7 +580,7 @@ async fn jwks_larger_than_max_response_bytes_fails_closed_when_cold_and_keeps_kn
 
 #[tokio::test]
 async fn jwks_slower_than_the_timeout_fails_closed_within_the_timeout() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let timeout = Duration::from_millis(300);
     let builder = || fast(&issuer).timeout(timeout);
     let token = issuer.token().sign();
@@ -646,7 +632,7 @@ async fn jwks_slower_than_the_timeout_fails_closed_within_the_timeout() {
 
 #[tokio::test]
 async fn jwks_faults_do_not_affect_a_validator_with_a_warm_cache_for_known_tokens() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator: Validator = fast(&issuer).build().unwrap();
     let token = issuer.token().sign();
     validator.validate(&token).await.unwrap();
@@ -673,7 +659,7 @@ async fn jwks_faults_do_not_affect_a_validator_with_a_warm_cache_for_known_token
 /// it gets the keys (200) or 503.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_waiting_on_a_slow_cold_fetch_is_never_401() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let timeout = Duration::from_millis(2500);
     let validator = fast(&issuer).timeout(timeout).build().unwrap();
     // Each of discovery and JWKS answers within the timeout (0.5 s to spare),
@@ -711,7 +697,7 @@ async fn request_waiting_on_a_slow_cold_fetch_is_never_401() {
 /// `timeout` + 1 s too.
 #[tokio::test]
 async fn cold_fetch_through_slow_discovery_and_jwks_answers_within_the_timeout() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let timeout = Duration::from_millis(2500);
     let validator = fast(&issuer).timeout(timeout).build().unwrap();
     issuer.set_fault(Fault::Delay(Duration::from_millis(2000)));
@@ -730,7 +716,7 @@ async fn cold_fetch_through_slow_discovery_and_jwks_answers_within_the_timeout()
 /// cannot make us fetch again and again).
 #[tokio::test]
 async fn a_refetch_outlives_a_cancelled_request_and_keeps_the_window() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer)
         .timeout(Duration::from_secs(3))
         .unknown_kid_refetch_interval(Duration::from_secs(3600))
@@ -777,7 +763,7 @@ async fn a_refetch_outlives_a_cancelled_request_and_keeps_the_window() {
 /// unknown-kid refetch.
 #[tokio::test]
 async fn keys_are_refreshed_in_the_background_after_max_age() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let validator = fast(&issuer)
         .refresh_bounds(Duration::from_millis(100), Duration::from_millis(200))
         .unknown_kid_refetch_interval(Duration::from_secs(3600))

@@ -15,10 +15,9 @@ use bearer_policy::{
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::common::b64url;
-use crate::key_rotation::{assert_fault_fails_closed, ec_issuer, fast};
-
-const API: &str = "https://api.example.com";
+use crate::common::jws::b64url;
+use crate::common::{API, fast, start_issuer};
+use crate::key_rotation::assert_fault_fails_closed;
 
 /// A 1024-bit odd modulus: parses, but aws-lc never verifies with it.
 const N1024: &str = "5cfl_qmkwLu8hzt9D6ueM30czE43o7nH1d1yPS0S_18htjj30fiXSqgvu-QSI4c3rV_l47tVsHuo8Z5ovCbHoeumMKEyi_au64GA6uAjtnUBwgQfpYvf8qKaNBT-EbwPa_vNBpKmp5KLbKTwRaZIXkOrGVyC_qRbCQkQPaHGF_s";
@@ -42,7 +41,7 @@ fn own_key_with(issuer: &TestIssuer, member: &str, value: Value) -> Value {
 
 #[tokio::test]
 async fn an_issuer_rotating_to_keys_that_must_not_verify_keeps_the_working_keys() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     let rsa = |kid: &str, n: &str, e: &str| json!({"kty": "RSA", "kid": kid, "n": n, "e": e});
     let unusable: Vec<(&str, Vec<Value>)> = vec![
         ("one RSA-1024 key", vec![rsa("weak", N1024, "AQAB")]),
@@ -111,7 +110,7 @@ impl HandKey {
 
 #[tokio::test]
 async fn an_issuer_publishing_thousands_of_keys_costs_each_token_a_bounded_number_of_checks() {
-    let issuer = ec_issuer().await;
+    let issuer = start_issuer().await;
     // 2,000 P-256 keys without kid, then 2,000 with one: about 700 KB, under the 1 MiB cap.
     let without_kid: Vec<HandKey> = (0..2000).map(|_| HandKey::new(None)).collect();
     let with_kid: Vec<HandKey> = (0..2000)
@@ -227,7 +226,7 @@ async fn https_redirecting_to(target: String) -> (u16, reqwest::Certificate) {
 #[tokio::test]
 async fn an_https_issuer_redirecting_to_http_is_refused_even_with_your_own_client() {
     // The redirect target serves a perfectly good key set, over plain http.
-    let plain = ec_issuer().await;
+    let plain = start_issuer().await;
     let (port, root) = https_redirecting_to(plain.jwks_uri()).await;
     // Your client trusts the test root and follows redirects on its own terms.
     let client = reqwest::Client::builder()

@@ -6,7 +6,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::common::{b64url, is_token68};
+use crate::common::API;
+use crate::common::http::is_token68;
+use crate::common::jws::b64url;
 
 use bearer_policy::{
     Algorithm, BearerConfig, DEFAULT_MAX_TOKEN_LEN, Error, TokenError, Validator, extract_bearer,
@@ -15,8 +17,6 @@ use policy_core::testing::TestIssuer;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Value, json};
-
-const AUDIENCE: &str = "https://api.example.com";
 
 /// Every algorithm name the validator allows by default.
 const ALLOWED: &[&str] = &[
@@ -47,15 +47,11 @@ fn fixture() -> &'static Fixture {
         let (issuer, validator, token) = runtime.block_on(async {
             let issuer = TestIssuer::start().await;
             let validator = issuer
-                .validator_builder(AUDIENCE)
+                .validator_builder(API)
                 .unknown_kid_refetch_interval(Duration::from_secs(3600))
                 .build()
                 .unwrap();
-            let token = issuer
-                .token()
-                .for_global_api(AUDIENCE)
-                .scopes(["read"])
-                .sign();
+            let token = issuer.token().for_global_api(API).scopes(["read"]).sign();
             validator.validate(&token).await.unwrap();
             let unknown = issuer.token().kid("warm-up-unknown-kid").sign();
             assert_eq!(
@@ -312,7 +308,7 @@ proptest! {
         if crit {
             header["crit"] = json!(["exp"]);
         }
-        let mut payload = fx.issuer.token().for_global_api(AUDIENCE).payload();
+        let mut payload = fx.issuer.token().for_global_api(API).payload();
         for (name, value) in extra {
             payload[name] = Value::from(value);
         }
@@ -344,7 +340,7 @@ proptest! {
     fn unknown_kids_signed_with_the_real_key_are_401_unknown_key(kid in "[ -~]{0,40}") {
         let fx = fixture();
         prop_assume!(kid != fx.kid);
-        let token = fx.issuer.token().for_global_api(AUDIENCE).kid(kid).sign();
+        let token = fx.issuer.token().for_global_api(API).kid(kid).sign();
         let error = check_rejected(&token)?;
         prop_assert_eq!(error, Error::InvalidToken(TokenError::UnknownKey));
     }

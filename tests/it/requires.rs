@@ -17,7 +17,8 @@ use bearer_policy::testing::TestIssuer;
 use bearer_policy::{AuthInfo, Denied, Policy, RequestContext, requires};
 use warp::{Rejection, Reply};
 
-const API: &str = "https://api.example.com";
+use crate::common::API;
+
 const OTHER_API: &str = "https://other.example.com";
 const ORG_HEADER: &str = "X-Organization-Id";
 const ORG_QUERY: &str = "organization_id";
@@ -770,7 +771,8 @@ async fn denial_becomes_a_warp_rejection_carrying_it() {
         rejected.error(),
         &bearer_policy::Error::Denied(Denied::OrganizationMismatch)
     );
-    assert_eq!(rejected.response::<String>().status(), 403);
+    let response: warp::reply::Response = rejected.response();
+    assert_eq!(response.status(), 403);
 }
 
 #[tokio::test]

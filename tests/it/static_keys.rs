@@ -6,18 +6,18 @@ use bearer_policy::testing::TestIssuer;
 use bearer_policy::{Algorithm, ConfigError, Error, Issuer, StaticKeys, TokenError, Validator};
 use serde_json::json;
 
-use crate::common::{hmac_token, issuer_requests};
-
-const AUDIENCE: &str = "https://api.example.com";
+use crate::common::issuer::issuer_requests;
+use crate::common::jws::hmac_token;
+use crate::common::{API, start_issuer};
 
 fn token(issuer: &TestIssuer) -> String {
-    issuer.token().for_global_api(AUDIENCE).sign()
+    issuer.token().for_global_api(API).sign()
 }
 
 fn with_keys(issuer: &TestIssuer, keys: StaticKeys) -> Validator {
     Validator::builder()
         .issuer(issuer.issuer())
-        .audience(AUDIENCE)
+        .audience(API)
         .keys(keys)
         .build()
         .unwrap()
@@ -42,11 +42,7 @@ async fn a_jwks_document_verifies_tokens_with_the_issuer_stopped() {
         issuer.issuer()
     );
     // An unknown kid is a 401 at once: there is nothing to refetch.
-    let unknown = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .kid("elsewhere")
-        .sign();
+    let unknown = issuer.token().for_global_api(API).kid("elsewhere").sign();
     assert_eq!(
         validator.validate(&unknown).await.unwrap_err(),
         Error::InvalidToken(TokenError::UnknownKey)
@@ -65,7 +61,7 @@ async fn pem_public_keys_of_each_type_verify_tokens_whatever_their_kid() {
         let pem = issuer.public_key_pem(&issuer.current_kid()).unwrap();
         let validator = with_keys(&issuer, StaticKeys::pem(pem));
         let with_kid = token(&issuer);
-        let without_kid = issuer.token().for_global_api(AUDIENCE).no_kid().sign();
+        let without_kid = issuer.token().for_global_api(API).no_kid().sign();
         for token in [with_kid, without_kid] {
             assert_eq!(
                 validator.validate(&token).await.unwrap().issuer(),
@@ -77,7 +73,7 @@ async fn pem_public_keys_of_each_type_verify_tokens_whatever_their_kid() {
         let other = TestIssuer::with_algorithms(&[alg]).await;
         let forged = other
             .token()
-            .for_global_api(AUDIENCE)
+            .for_global_api(API)
             .issuer(issuer.issuer())
             .sign();
         assert_eq!(
@@ -95,7 +91,7 @@ async fn static_keys_obey_the_algorithm_rules_of_fetched_keys() {
     let pem = issuer.public_key_pem(&issuer.current_kid()).unwrap();
     let validator = with_keys(&issuer, StaticKeys::pem(pem.clone()));
     // The PEM bytes as an HMAC secret (algorithm confusion), and `none`.
-    let payload = issuer.token().for_global_api(AUDIENCE).payload();
+    let payload = issuer.token().for_global_api(API).payload();
     let header = json!({"alg": "HS256", "kid": issuer.current_kid()});
     let confused = hmac_token(256, &header, &payload, pem.as_bytes());
     assert_eq!(
@@ -145,7 +141,7 @@ async fn static_keys_obey_the_algorithm_rules_of_fetched_keys() {
 
 #[tokio::test]
 async fn key_files_are_read_once_at_build() {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let issuer = start_issuer().await;
     let dir = std::env::temp_dir().join(format!("bearer-policy-keys-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (jwks_path, pem_path) = (dir.join("jwks.json"), dir.join("key.pem"));
@@ -177,7 +173,7 @@ async fn key_files_are_read_once_at_build() {
 
 #[tokio::test]
 async fn reload_keys_replaces_static_keys_and_keeps_them_on_error() {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let issuer = start_issuer().await;
     let validator = with_keys(&issuer, StaticKeys::jwks(issuer.jwks_json().to_string()));
     let old = token(&issuer);
     validator.validate(&old).await.unwrap();
@@ -217,7 +213,7 @@ async fn reload_keys_replaces_static_keys_and_keeps_them_on_error() {
             "https://elsewhere.example".into()
         ))
     );
-    let fetched = issuer.validator(AUDIENCE);
+    let fetched = issuer.validator(API);
     assert_eq!(
         fetched.reload_keys(
             &issuer.issuer(),
@@ -234,14 +230,14 @@ async fn static_and_fetched_issuers_mix_and_a_static_issuer_need_not_be_a_url() 
     let pem = offline.public_key_pem(&offline.current_kid()).unwrap();
     let validator = Validator::builder()
         .issuer(fetched.issuer())
-        .audience(AUDIENCE)
+        .audience(API)
         .add_issuer(Issuer::new("internal-batch-signer").keys(StaticKeys::pem(pem)))
         .build()
         .unwrap();
     validator.validate(&token(&fetched)).await.unwrap();
     let internal = offline
         .token()
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .issuer("internal-batch-signer")
         .sign();
     assert_eq!(

@@ -5,14 +5,13 @@
 
 use std::time::Duration;
 
-use crate::common::{b64url, decode_json, segments, with_payload};
+use crate::common::jws::{b64url, decode_json, now, segments, with_payload};
+use crate::common::{API, start_issuer};
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::{Algorithm, Denied, Error, Model, Policy, TokenError, Validator};
-
-const API: &str = "https://api.example.com";
+use bearer_policy::{Denied, Error, Model, Policy, TokenError, Validator};
 
 async fn setup() -> (TestIssuer, Validator) {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let issuer = start_issuer().await;
     let validator = issuer
         .validator_builder(API)
         .leeway(Duration::ZERO)
@@ -25,7 +24,7 @@ async fn setup() -> (TestIssuer, Validator) {
 #[tokio::test]
 async fn a_cached_token_is_refused_once_it_expires() {
     let (issuer, validator) = setup().await;
-    let expires_at = crate::common::now() + 2;
+    let expires_at = now() + 2;
     let token = issuer
         .token()
         .for_global_api(API)
@@ -34,7 +33,7 @@ async fn a_cached_token_is_refused_once_it_expires() {
     // The first validation fills the cache, the second is a hit.
     validator.validate(&token).await.unwrap();
     validator.validate(&token).await.unwrap();
-    while crate::common::now() < expires_at {
+    while now() < expires_at {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(
@@ -97,7 +96,7 @@ async fn invalid_tokens_are_never_cached_as_valid() {
     let expired = issuer
         .token()
         .for_global_api(API)
-        .expires_at(crate::common::now() - 10)
+        .expires_at(now() - 10)
         .sign();
     for _ in 0..3 {
         assert_eq!(

@@ -8,23 +8,20 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
-use bearer_policy::testing::TestIssuer;
 use bearer_policy::tower::{Bearer, BearerLayer, ResponseBody};
-use bearer_policy::{Algorithm, AuthInfo, Model, OrgSource, Policy, ValidatorBuilder, requires};
+use bearer_policy::{AuthInfo, Model, OrgSource, Policy, requires};
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use http::{Request, Response, StatusCode};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Full};
-use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use serde_json::json;
+use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt, service_fn};
 
-use crate::common::Challenge;
+use crate::common::{self, API, App, Expect, Server, bearer, fast, start_issuer};
 
-const API: &str = "https://api.example.com";
 const ORG: &str = "acme";
 const OTHER_ORG: &str = "globex";
 const METADATA_URL: &str = "https://api.example.com/.well-known/oauth-protected-resource";
@@ -75,59 +72,7 @@ async fn echo<B: Body>(request: Request<B>) -> Result<Response<Full<Bytes>>, Inf
     Ok(Response::new(Full::from(json.to_string())))
 }
 
-/// A response, read whole.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl std::fmt::Debug for Reply {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reply")
-            .field("status", &self.status)
-            .field("headers", &self.headers)
-            .field("body", &self.body)
-            .finish()
-    }
-}
-
-impl Reply {
-    async fn read<B>(response: Response<B>) -> Reply
-    where
-        B: Body,
-        B::Error: std::fmt::Debug,
-    {
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.unwrap().to_bytes();
-        Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body: String::from_utf8(body.to_vec()).unwrap(),
-        }
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
-    }
-
-    fn header(&self, name: http::header::HeaderName) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-}
-
 // ===== fixtures =====
-
-fn fast(builder: ValidatorBuilder) -> ValidatorBuilder {
-    builder
-        .connect_timeout(Duration::from_millis(500))
-        .timeout(Duration::from_secs(2))
-        .retry_after_failure(Duration::from_millis(200))
-}
-
-async fn start_issuer() -> TestIssuer {
-    TestIssuer::with_algorithms(&[Algorithm::ES256]).await
-}
 
 /// `GET /reports`-like handler written with the macro: the layer requires its
 /// `POLICY`, and the handler checks it again when called.
@@ -160,84 +105,7 @@ fn request(authorization: Option<&str>, uri: &str) -> http::request::Builder {
     }
 }
 
-fn bearer(token: &str) -> Option<String> {
-    Some(format!("Bearer {token}"))
-}
-
 // ===== table-driven cases =====
-
-const INVALID_REQUEST: &str = "Bearer error=\"invalid_request\"";
-const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
-const INSUFFICIENT_SCOPE: &str = "Bearer error=\"insufficient_scope\"";
-
-/// What a response must be.
-struct Expect {
-    status: u16,
-    challenge: Challenge,
-    /// The `code` of the JSON refusal; `None` for 200.
-    code: Option<&'static str>,
-    /// Values the inner service's JSON must hold, by JSON pointer.
-    json: Vec<(&'static str, Value)>,
-}
-
-impl Expect {
-    fn ok() -> Self {
-        Expect {
-            status: 200,
-            challenge: Challenge::Absent,
-            code: None,
-            json: Vec::new(),
-        }
-    }
-
-    fn refused(status: u16, challenge: Challenge, code: &'static str) -> Self {
-        Expect {
-            status,
-            challenge,
-            code: Some(code),
-            json: Vec::new(),
-        }
-    }
-
-    fn denied(code: &'static str) -> Self {
-        Self::refused(403, Challenge::StartsWith(INSUFFICIENT_SCOPE), code)
-    }
-
-    fn json(mut self, pointer: &'static str, value: Value) -> Self {
-        self.json.push((pointer, value));
-        self
-    }
-
-    fn check(&self, case: &str, reply: &Reply, polled: bool) {
-        assert_eq!(reply.status.as_u16(), self.status, "{case}: {reply:?}");
-        self.challenge.check(
-            &format!("{case}: {reply:?}"),
-            reply.header(WWW_AUTHENTICATE),
-        );
-        let json = reply.json();
-        match self.code {
-            Some(code) => {
-                // Exactly the `{"error", "code"}` body of `error_response`.
-                assert_eq!(json["code"], code, "{case}: {reply:?}");
-                assert!(json["error"].is_string(), "{case}: {reply:?}");
-                assert_eq!(json.as_object().unwrap().len(), 2, "{case}: {reply:?}");
-                assert_eq!(
-                    reply.header(CONTENT_TYPE),
-                    Some("application/json"),
-                    "{case}"
-                );
-                assert!(!polled, "{case}: the body of a refused request was polled");
-            }
-            None => {
-                assert_eq!(json["body"], "payload", "{case}: the service read the body");
-                assert!(polled, "{case}");
-            }
-        }
-        for (pointer, value) in &self.json {
-            assert_eq!(json.pointer(pointer), Some(value), "{case}: {reply:?}");
-        }
-    }
-}
 
 /// A named request for one of the layers, and what it must get.
 struct Case<'a> {
@@ -265,7 +133,7 @@ fn case<'a>(
 async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_never_reads_refused_bodies()
  {
     let issuer = start_issuer().await;
-    let validator = fast(issuer.validator_builder(API)).build().unwrap();
+    let validator = fast(&issuer).build().unwrap();
     let authenticate = BearerLayer::new(validator.clone());
     let read = BearerLayer::new(validator.clone()).require(read_policy());
     let billing = BearerLayer::new(validator.clone()).require(billing_policy());
@@ -279,7 +147,7 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
                 .organization(OrgSource::Header("X-Organization-Id".into())),
         );
     let with_metadata = BearerLayer::new(
-        fast(issuer.validator_builder(API))
+        fast(&issuer)
             .resource_metadata(METADATA_URL)
             .build()
             .unwrap(),
@@ -287,7 +155,7 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
     .require(read_policy());
     // An issuer that is down before the first request: no keys to be had.
     let down = start_issuer().await;
-    let down_layer = BearerLayer::new(fast(down.validator_builder(API)).build().unwrap());
+    let down_layer = BearerLayer::new(fast(&down).build().unwrap());
     let down_token = down.token().for_global_api(API).scopes(["api:read"]).sign();
     down.stop().await;
 
@@ -299,38 +167,38 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
             .scopes(scopes.iter().copied())
             .sign()
     };
-    let reader = bearer(&global(&["api:read"]));
-    let writer = bearer(&global(&["api:write"]));
-    let org_token = bearer(
+    let reader = Some(bearer(&global(&["api:read"])));
+    let writer = Some(bearer(&global(&["api:write"])));
+    let org_token = Some(bearer(
         &issuer
             .token()
             .for_organization(ORG)
             .scopes(["manage:billing", "api:read"])
             .sign(),
-    );
-    let inviter = bearer(
+    ));
+    let inviter = Some(bearer(
         &issuer
             .token()
             .for_organization(ORG)
             .scopes(["manage:billing", "invite:member"])
             .sign(),
-    );
-    let empty_org_token = bearer(
+    ));
+    let empty_org_token = Some(bearer(
         &issuer
             .token()
             .for_organization("")
             .scopes(["manage:billing"])
             .sign(),
-    );
-    let org_resource = bearer(
+    ));
+    let org_resource = Some(bearer(
         &issuer
             .token()
             .for_org_resource(API, ORG)
             .scopes(["reports:read", "api:read"])
             .sign(),
-    );
+    ));
     // Another issuer's key signing a token that claims to come from ours.
-    let foreign = bearer(
+    let foreign = Some(bearer(
         &start_issuer()
             .await
             .token()
@@ -338,7 +206,7 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
             .issuer(issuer.issuer())
             .scopes(["api:read"])
             .sign(),
-    );
+    ));
     let get = |auth: &Option<String>, uri: &str| request(auth.as_deref(), uri);
     let with_org = |auth: &Option<String>, orgs: &[&str]| {
         orgs.iter().fold(get(auth, "/billing"), |r, org| {
@@ -365,57 +233,41 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
             "no Authorization header: 401 with a bare challenge",
             &read,
             get(&None, "/"),
-            Expect::refused(
-                401,
-                Challenge::Exactly("Bearer".into()),
-                "missing_authorization",
-            ),
+            Expect::status(401)
+                .challenge("Bearer")
+                .code("missing_authorization"),
         ),
         case(
             "another scheme: 401 with a bare challenge",
             &read,
             request(Some("Basic dXNlcjpwYXNz"), "/"),
-            Expect::refused(
-                401,
-                Challenge::Exactly("Bearer".into()),
-                "unsupported_scheme",
-            ),
+            Expect::status(401)
+                .challenge("Bearer")
+                .code("unsupported_scheme"),
         ),
         case(
             "malformed header: a space inside the token",
             &read,
             request(Some("Bearer a b"), "/"),
-            Expect::refused(
-                400,
-                Challenge::StartsWith(INVALID_REQUEST),
-                "invalid_token_characters",
-            ),
+            Expect::invalid_request("invalid_token_characters"),
         ),
         case(
             "malformed header: two Authorization values",
             &read,
             get(&reader, "/").header(AUTHORIZATION, reader.as_deref().unwrap()),
-            Expect::refused(
-                400,
-                Challenge::StartsWith(INVALID_REQUEST),
-                "multiple_authorization_headers",
-            ),
+            Expect::invalid_request("multiple_authorization_headers"),
         ),
         case(
             "not a JWT: 401 invalid_token",
             &read,
             request(Some("Bearer not.a.token"), "/"),
-            Expect::refused(401, Challenge::StartsWith(INVALID_TOKEN), "malformed_token"),
+            Expect::invalid_token(Some("malformed_token")),
         ),
         case(
             "bad token: another issuer's key under the same kid, 401 invalid_token",
             &read,
             get(&foreign, "/"),
-            Expect::refused(
-                401,
-                Challenge::StartsWith(INVALID_TOKEN),
-                "invalid_signature",
-            ),
+            Expect::invalid_token(Some("invalid_signature")),
         ),
         case(
             "the required scope",
@@ -427,13 +279,9 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
             "the wrong scope: 403 naming the missing one",
             &read,
             get(&writer, "/"),
-            Expect::refused(
-                403,
-                Challenge::Exactly(
-                    "Bearer error=\"insufficient_scope\", scope=\"api:read\"".into(),
-                ),
-                "insufficient_scope",
-            ),
+            Expect::status(403)
+                .challenge("Bearer error=\"insufficient_scope\", scope=\"api:read\"")
+                .code("insufficient_scope"),
         ),
         case(
             "organization from the header: the token's",
@@ -502,23 +350,17 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
             "two required sets: the second refuses",
             &both,
             with_org(&org_token, &[ORG]),
-            Expect::refused(
-                403,
-                Challenge::Exactly(
-                    "Bearer error=\"insufficient_scope\", scope=\"invite:member\"".into(),
-                ),
-                "insufficient_scope",
-            ),
+            Expect::status(403)
+                .challenge("Bearer error=\"insufficient_scope\", scope=\"invite:member\"")
+                .code("insufficient_scope"),
         ),
         case(
             "metadata configured: advertised in the 401 challenge",
             &with_metadata,
             get(&None, "/"),
-            Expect::refused(
-                401,
-                Challenge::Exactly(format!("Bearer resource_metadata=\"{METADATA_URL}\"")),
-                "missing_authorization",
-            ),
+            Expect::status(401)
+                .challenge(format!("Bearer resource_metadata=\"{METADATA_URL}\""))
+                .code("missing_authorization"),
         ),
         case(
             "metadata configured: other refusals keep their own challenge",
@@ -529,8 +371,8 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
         case(
             "issuer down before the first request: 503 without a challenge",
             &down_layer,
-            get(&Some(format!("Bearer {down_token}")), "/"),
-            Expect::refused(503, Challenge::Absent, "keys_unavailable"),
+            get(&Some(bearer(&down_token)), "/"),
+            Expect::status(503).no_challenge().code("keys_unavailable"),
         ),
     ];
 
@@ -548,13 +390,29 @@ async fn layer_over_a_bare_service_fn_answers_each_case_with_its_status_and_neve
             .oneshot(request)
             .await
             .unwrap();
-        let reply = Reply::read(response).await;
-        expect.check(name, &reply, polled.load(Ordering::SeqCst));
-        if reply.status == StatusCode::SERVICE_UNAVAILABLE {
-            let retry_after: u64 = reply.header(RETRY_AFTER).unwrap().parse().unwrap();
-            assert!(retry_after >= 1, "{name}: {reply:?}");
+        let response = common::Response::read_http("tower", response).await;
+        expect.check(name, &response);
+        let polled = polled.load(Ordering::SeqCst);
+        let json = response.json();
+        if expect.status == 200 {
+            assert_eq!(json["body"], "payload", "{name}: the service read the body");
+            assert!(polled, "{name}");
         } else {
-            assert_eq!(reply.header(RETRY_AFTER), None, "{name}: {reply:?}");
+            // Exactly the `{"error", "code"}` body of `error_response`.
+            assert!(json["error"].is_string(), "{name}: {response:?}");
+            assert_eq!(json.as_object().unwrap().len(), 2, "{name}: {response:?}");
+            assert_eq!(
+                response.header(CONTENT_TYPE),
+                Some("application/json"),
+                "{name}"
+            );
+            assert!(!polled, "{name}: the body of a refused request was polled");
+        }
+        if response.status == 503 {
+            let retry_after: u64 = response.header(RETRY_AFTER).unwrap().parse().unwrap();
+            assert!(retry_after >= 1, "{name}: {response:?}");
+        } else {
+            assert_eq!(response.header(RETRY_AFTER), None, "{name}: {response:?}");
         }
     }
 }
@@ -585,11 +443,10 @@ async fn refused_requests_never_reach_the_inner_service() {
         .sign();
     for (token, status, expected_calls) in [(writer, 403, 0), (reader, 200, 1)] {
         let (body, polled) = tripwire("payload");
-        let request = request(Some(&format!("Bearer {token}")), "/")
-            .body(body)
-            .unwrap();
-        let reply = Reply::read(service.clone().oneshot(request).await.unwrap()).await;
-        assert_eq!(reply.status, status, "{reply:?}");
+        let request = request(Some(&bearer(&token)), "/").body(body).unwrap();
+        let response = service.clone().oneshot(request).await.unwrap();
+        let response = common::Response::read_http("tower", response).await;
+        assert_eq!(response.status, status, "{response:?}");
         assert_eq!(calls.load(Ordering::SeqCst), expected_calls);
         assert_eq!(polled.load(Ordering::SeqCst), status == 200);
     }
@@ -655,14 +512,12 @@ async fn inner_readiness_is_passed_through_and_the_readied_instance_is_called() 
     assert!(service.poll_ready(&mut cx).is_pending());
     for round in 0..3 {
         let (body, _) = tripwire("payload");
-        let request = request(Some(&format!("Bearer {token}")), "/")
-            .body(body)
-            .unwrap();
+        let request = request(Some(&bearer(&token)), "/").body(body).unwrap();
         // `ready` polls the layer, which polls the inner instance; `call`
         // must hand the request to that very instance, not a fresh clone.
         let response = service.ready().await.unwrap().call(request).await;
-        let reply = Reply::read(response.unwrap()).await;
-        assert_eq!(reply.status, 200, "round {round}: {reply:?}");
+        let response = common::Response::read_http("tower", response.unwrap()).await;
+        assert_eq!(response.status, 200, "round {round}: {response:?}");
     }
     assert_eq!(
         polls.load(Ordering::SeqCst),
@@ -671,69 +526,48 @@ async fn inner_readiness_is_passed_through_and_the_readied_instance_is_called() 
     );
 }
 
-async fn json_of(response: reqwest::Response) -> Value {
-    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn served_by_hyper_on_loopback_without_any_framework() {
     let issuer = start_issuer().await;
     let service = BearerLayer::new(issuer.validator(API))
         .require(billing_policy())
         .layer(service_fn(echo::<hyper::body::Incoming>));
+    let server = Server::start(App::Tower(BoxCloneSyncService::new(service))).await;
 
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let connection = hyper::server::conn::http1::Builder::new().serve_connection(
-                hyper_util::rt::TokioIo::new(stream),
-                hyper_util::service::TowerToHyperService::new(service.clone()),
-            );
-            tokio::spawn(connection);
-        }
-    });
-
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let token = issuer
         .token()
         .for_organization(ORG)
         .subject("user-7")
         .scopes(["manage:billing"])
         .sign();
-    let url = format!("http://{addr}/billing");
     let send = |org: &'static str, authorization: Option<String>| {
-        let request = client
-            .post(&url)
+        let request = server
+            .post("/billing")
             .header("X-Organization-Id", org)
             .body("payload");
-        match authorization {
+        server.send(match authorization {
             Some(value) => request.header(AUTHORIZATION, value),
             None => request,
-        }
-        .send()
+        })
     };
 
-    let ok = send(ORG, bearer(&token)).await.unwrap();
-    assert_eq!(ok.status(), 200);
-    let json = json_of(ok).await;
+    let ok = send(ORG, Some(bearer(&token))).await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    let json = ok.json();
     assert_eq!(json["auth"]["sub"], "user-7");
     assert_eq!(json["body"], "payload");
 
-    let anonymous = send(ORG, None).await.unwrap();
-    assert_eq!(anonymous.status(), 401);
-    assert_eq!(anonymous.headers()[WWW_AUTHENTICATE], "Bearer");
-    let json = json_of(anonymous).await;
+    let anonymous = send(ORG, None).await;
+    assert_eq!(anonymous.status, 401, "{anonymous:?}");
+    assert_eq!(anonymous.challenge(), "Bearer");
     assert_eq!(
-        json,
+        anonymous.json(),
         json!({ "error": "Authorization header is missing", "code": "missing_authorization" })
     );
 
-    let other_org = send(OTHER_ORG, bearer(&token)).await.unwrap();
-    assert_eq!(other_org.status(), 403);
-    let json = json_of(other_org).await;
-    assert_eq!(json["code"], "organization_mismatch");
-    server.abort();
+    let other_org = send(OTHER_ORG, Some(bearer(&token))).await;
+    assert_eq!(other_org.status, 403, "{other_org:?}");
+    assert_eq!(other_org.code(), "organization_mismatch");
 }
 
 #[tokio::test]
@@ -756,12 +590,13 @@ async fn a_requires_handler_behind_the_layer_takes_the_auth_info_from_the_extens
         .scopes(["reports:read"])
         .sign();
     let request = request(
-        Some(&format!("Bearer {token}")),
+        Some(&bearer(&token)),
         &format!("/reports?organization_id={ORG}"),
     )
     .body(Full::default())
     .unwrap();
-    let reply = Reply::read(service.oneshot(request).await.unwrap()).await;
-    assert_eq!(reply.status, 200, "{reply:?}");
-    assert_eq!(reply.body, ORG);
+    let response =
+        common::Response::read_http("tower", service.oneshot(request).await.unwrap()).await;
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.text(), ORG);
 }

@@ -11,7 +11,7 @@ use bearer_policy::{AuthInfo, Validator, requires};
 use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
-const API: &str = "https://api.example.com";
+use crate::common::{API, App, Server, bearer};
 
 #[derive(serde::Deserialize)]
 struct Staff {
@@ -29,32 +29,25 @@ async fn admin(auth: AuthInfo, Claims(staff): Claims<Staff>) -> Result<Json<Valu
     Ok(Json(json!({ "sub": auth.sub(), "email": staff.email })))
 }
 
-async fn json_of(response: reqwest::Response) -> Value {
-    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
-}
-
-async fn serve(validator: Validator) -> String {
-    let app = Router::new()
-        .route("/me", get(me))
-        .route("/admin", get(admin))
-        .with_state(validator);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+fn app(validator: Validator) -> App {
+    App::Axum(
+        Router::new()
+            .route("/me", get(me))
+            .route("/admin", get(admin))
+            .with_state(validator),
+    )
 }
 
 #[tokio::test]
 async fn claims_arrive_in_the_handlers_own_type_and_a_misfit_is_a_401() {
     let issuer = TestIssuer::start().await;
-    let base = serve(issuer.validator(API)).await;
-    let client = reqwest::Client::new();
+    let server = Server::start(app(issuer.validator(API))).await;
     let get = |path: &str, token: Option<String>| {
-        let mut request = client.get(format!("{base}{path}"));
+        let mut request = server.get(path);
         if let Some(token) = token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            request = request.header(AUTHORIZATION, bearer(&token));
         }
-        request.send()
+        server.send(request)
     };
     let staff = issuer
         .token()
@@ -62,10 +55,10 @@ async fn claims_arrive_in_the_handlers_own_type_and_a_misfit_is_a_401() {
         .claim("email", "ada@example.com")
         .claim("roles", ["billing", "support"])
         .sign();
-    let response = get("/me", Some(staff.clone())).await.unwrap();
-    assert_eq!(response.status(), 200);
+    let response = get("/me", Some(staff.clone())).await;
+    assert_eq!(response.status, 200);
     assert_eq!(
-        json_of(response).await,
+        response.json(),
         json!({ "email": "ada@example.com", "roles": ["billing", "support"] })
     );
 
@@ -79,17 +72,14 @@ async fn claims_arrive_in_the_handlers_own_type_and_a_misfit_is_a_401() {
             .claim("roles", 7)
             .sign(),
     ] {
-        let response = get("/me", Some(misfit)).await.unwrap();
-        assert_eq!(response.status(), 401);
-        let challenge = response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let response = get("/me", Some(misfit)).await;
+        assert_eq!(response.status, 401);
+        let challenge = response.challenge();
         assert!(
             challenge.starts_with("Bearer error=\"invalid_token\""),
             "{challenge}"
         );
-        let body = json_of(response).await;
+        let body = response.json();
         assert_eq!(body["code"], "unexpected_claims", "{body}");
         let text = body.to_string();
         assert!(
@@ -97,16 +87,16 @@ async fn claims_arrive_in_the_handlers_own_type_and_a_misfit_is_a_401() {
             "{text}"
         );
     }
-    let response = get("/me", None).await.unwrap();
-    assert_eq!(response.status(), 401);
+    let response = get("/me", None).await;
+    assert_eq!(response.status, 401);
 
     // Beside `#[requires]`: the policy decides first (`auth` comes first), so
     // a token that lacks both the scope and `email` is a 403, not a 401.
     let neither = issuer.token().for_global_api(API).sign();
-    let response = get("/admin", Some(neither)).await.unwrap();
-    assert_eq!(response.status(), 403);
-    let response = get("/admin", Some(staff)).await.unwrap();
-    assert_eq!(response.status(), 403);
+    let response = get("/admin", Some(neither)).await;
+    assert_eq!(response.status, 403);
+    let response = get("/admin", Some(staff)).await;
+    assert_eq!(response.status, 403);
     let admin = issuer
         .token()
         .for_global_api(API)
@@ -114,10 +104,10 @@ async fn claims_arrive_in_the_handlers_own_type_and_a_misfit_is_a_401() {
         .scopes(["reports:read"])
         .claim("email", "ada@example.com")
         .sign();
-    let response = get("/admin", Some(admin)).await.unwrap();
-    assert_eq!(response.status(), 200);
+    let response = get("/admin", Some(admin)).await;
+    assert_eq!(response.status, 200);
     assert_eq!(
-        json_of(response).await,
+        response.json(),
         json!({ "sub": "ada", "email": "ada@example.com" })
     );
 }

@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use crate::common::{
-    Challenge, b64url, b64url_decode, decode_json, hmac_token, is_token68, now, segments,
-};
+use crate::common::http::{INVALID_TOKEN, is_token68};
+use crate::common::jws::{b64url, b64url_decode, decode_json, hmac_token, now, segments};
+use crate::common::{API, Challenge, start_issuer};
 
 use bearer_policy::{
     Algorithm, AuthInfo, ConfigError, Denied, Error, Model, Policy, RequestError, TokenError,
@@ -16,13 +16,11 @@ use bearer_policy::{
 use policy_core::testing::TestIssuer;
 use serde_json::{Value, json};
 
-const AUDIENCE: &str = "https://api.example.com";
-
 /// A valid payload for this issuer, as JSON.
 fn valid_payload(issuer: &TestIssuer) -> Value {
     issuer
         .token()
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .scopes(["read"])
         .payload()
 }
@@ -34,14 +32,14 @@ fn hs256_token(header: &Value, payload: &Value, secret: &[u8]) -> String {
 
 async fn setup() -> (TestIssuer, Validator) {
     // ES256: fast key generation; RSA-specific tests use `rsa_setup`.
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
-    let validator = issuer.validator(AUDIENCE);
+    let issuer = start_issuer().await;
+    let validator = issuer.validator(API);
     (issuer, validator)
 }
 
 async fn rsa_setup() -> (TestIssuer, Validator) {
     let issuer = TestIssuer::start().await;
-    let validator = issuer.validator(AUDIENCE);
+    let validator = issuer.validator(API);
     (issuer, validator)
 }
 
@@ -59,8 +57,6 @@ async fn assert_token_error(validator: &Validator, token: &str, expected: TokenE
 }
 
 // ===== table-driven cases =====
-
-const INVALID_TOKEN: &str = "Bearer error=\"invalid_token\"";
 
 /// A token and how its validation must end.
 struct TokenCase {
@@ -114,14 +110,14 @@ async fn valid_global_api_token_validates_and_passes_its_policy() {
     let (issuer, validator) = rsa_setup().await;
     let token = issuer
         .token()
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .scopes(["read:products", "write:products"])
         .sign();
     let auth = validator.validate(&token).await.unwrap();
     assert_eq!(auth.issuer(), issuer.issuer());
     assert_eq!(auth.sub(), Some("user-1"));
     assert_eq!(auth.client_id(), Some("test-client"));
-    assert_eq!(auth.audience(), [AUDIENCE]);
+    assert_eq!(auth.audience(), [API]);
     assert_eq!(auth.scopes(), ["read:products", "write:products"]);
     assert_eq!(auth.organization_id(), None);
     assert_eq!(auth.key_id(), Some(issuer.current_kid().as_str()));
@@ -150,7 +146,7 @@ async fn valid_org_resource_token_validates_and_passes_its_policy() {
     let (issuer, validator) = setup().await;
     let token = issuer
         .token()
-        .for_org_resource(AUDIENCE, "acme")
+        .for_org_resource(API, "acme")
         .scopes(["read:reports"])
         .sign();
     let auth = validator.validate(&token).await.unwrap();
@@ -164,7 +160,7 @@ async fn valid_org_resource_token_validates_and_passes_its_policy() {
 #[tokio::test]
 async fn registered_claims_are_checked_with_the_default_leeway_of_60_seconds() {
     let (issuer, validator) = setup().await;
-    let token = || issuer.token().for_global_api(AUDIENCE);
+    let token = || issuer.token().for_global_api(API);
     let mut cases = vec![
         refused(
             "expired two minutes ago",
@@ -209,13 +205,13 @@ async fn registered_claims_are_checked_with_the_default_leeway_of_60_seconds() {
 
 #[tokio::test]
 async fn custom_leeway_bounds_how_late_exp_and_how_early_nbf_may_be() {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let issuer = start_issuer().await;
     let validator = issuer
-        .validator_builder(AUDIENCE)
+        .validator_builder(API)
         .leeway(Duration::from_secs(5))
         .build()
         .unwrap();
-    let token = || issuer.token().for_global_api(AUDIENCE);
+    let token = || issuer.token().for_global_api(API);
     check_token_cases(
         &validator,
         vec![
@@ -273,11 +269,7 @@ async fn policy_check_denies_with_403_and_the_reason() {
         ),
         (
             "missing scopes are listed",
-            issuer
-                .token()
-                .for_global_api(AUDIENCE)
-                .scopes(["read"])
-                .sign(),
+            issuer.token().for_global_api(API).scopes(["read"]).sign(),
             Policy::new(Model::GlobalApi).scopes(["read", "write", "admin"]),
             None,
             Denied::MissingScopes {
@@ -301,7 +293,7 @@ async fn policy_check_denies_with_403_and_the_reason() {
             "organization resource token for another organization",
             issuer
                 .token()
-                .for_org_resource(AUDIENCE, "acme")
+                .for_org_resource(API, "acme")
                 .scopes(["read"])
                 .sign(),
             Policy::new(Model::OrgResource).scopes(["read"]),
@@ -313,7 +305,7 @@ async fn policy_check_denies_with_403_and_the_reason() {
             "organization token on a global endpoint",
             issuer
                 .token()
-                .for_org_resource(AUDIENCE, "acme")
+                .for_org_resource(API, "acme")
                 .scopes(["read"])
                 .sign(),
             global_read.clone(),
@@ -344,11 +336,7 @@ async fn policy_check_denies_with_403_and_the_reason() {
 #[tokio::test]
 async fn tampered_payload_is_rejected_with_invalid_signature() {
     let (issuer, validator) = setup().await;
-    let token = issuer
-        .token()
-        .for_global_api(AUDIENCE)
-        .scopes(["read"])
-        .sign();
+    let token = issuer.token().for_global_api(API).scopes(["read"]).sign();
     validator.validate(&token).await.unwrap();
     let (header, payload, signature) = segments(&token);
     let mut claims = decode_json(payload);
@@ -364,7 +352,7 @@ async fn tampered_payload_is_rejected_with_invalid_signature() {
 #[tokio::test]
 async fn tampered_signature_is_rejected_with_invalid_signature() {
     let (issuer, validator) = rsa_setup().await;
-    let token = issuer.token().for_global_api(AUDIENCE).sign();
+    let token = issuer.token().for_global_api(API).sign();
     let (header, payload, signature) = segments(&token);
     for index in [0, 100, 255] {
         let mut bytes = b64url_decode(signature);
@@ -383,7 +371,7 @@ async fn tampered_signature_is_rejected_with_invalid_signature() {
 #[tokio::test]
 async fn token_with_leading_or_trailing_tampering_is_rejected_with_400_or_401() {
     let (issuer, validator) = setup().await;
-    let token = issuer.token().for_global_api(AUDIENCE).sign();
+    let token = issuer.token().for_global_api(API).sign();
     validator.validate(&token).await.unwrap();
     let variants = [
         format!("x{token}"),
@@ -473,7 +461,7 @@ async fn hs256_signed_with_the_rsa_public_key_pem_is_refused() {
 #[tokio::test]
 async fn es256_header_naming_an_rsa_kid_is_rejected_with_algorithm_mismatch() {
     let issuer = TestIssuer::with_algorithms(&[Algorithm::RS256, Algorithm::ES256]).await;
-    let validator = issuer.validator(AUDIENCE);
+    let validator = issuer.validator(API);
     let kids = issuer.kids();
     let (rsa_kid, ec_kid) = (&kids[0], &kids[1]);
     assert_eq!(issuer.algorithm_of(rsa_kid), Some(Algorithm::RS256));
@@ -504,7 +492,7 @@ async fn crit_header_is_rejected_with_critical_header() {
     for crit in [json!(["exp"]), json!(["b64"]), json!([]), json!("exp")] {
         let token = issuer
             .token()
-            .for_global_api(AUDIENCE)
+            .for_global_api(API)
             .header("crit", crit.clone())
             .sign();
         assert_token_error(&validator, &token, TokenError::CriticalHeader).await;
@@ -514,7 +502,7 @@ async fn crit_header_is_rejected_with_critical_header() {
 #[tokio::test]
 async fn jku_x5u_and_jwk_headers_pointing_to_another_issuer_are_ignored() {
     let (issuer, validator) = setup().await;
-    let attacker = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let attacker = start_issuer().await;
     // A kid the real issuer does not have, and the kid both issuers use ("es256-1").
     let attacker_kid = attacker.rotate();
     assert!(!issuer.kids().contains(&attacker_kid));
@@ -532,7 +520,7 @@ async fn jku_x5u_and_jwk_headers_pointing_to_another_issuer_are_ignored() {
         let token = attacker
             .token()
             .issuer(issuer.issuer())
-            .for_global_api(AUDIENCE)
+            .for_global_api(API)
             .scopes(["admin"])
             .header(name, value.clone())
             .sign();
@@ -550,14 +538,14 @@ async fn jku_x5u_and_jwk_headers_pointing_to_another_issuer_are_ignored() {
 #[tokio::test]
 async fn attacker_key_under_a_known_kid_is_rejected_with_invalid_signature() {
     let (issuer, validator) = setup().await;
-    let attacker = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let attacker = start_issuer().await;
     // Both issuers name their first key "es256-1".
     let kid = issuer.current_kid();
     assert_eq!(attacker.current_kid(), kid);
     let token = attacker
         .token()
         .issuer(issuer.issuer())
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .header("jku", attacker.jwks_uri())
         .header("jwk", attacker.jwk(&kid).unwrap())
         .sign();
@@ -575,7 +563,7 @@ async fn claims_of_the_wrong_type_are_rejected_with_invalid_claim() {
             "exp as a string",
             issuer
                 .token()
-                .for_global_api(AUDIENCE)
+                .for_global_api(API)
                 .claim("exp", (now() + 3600).to_string())
                 .sign(),
             TokenError::InvalidClaim("exp"),
@@ -583,17 +571,13 @@ async fn claims_of_the_wrong_type_are_rejected_with_invalid_claim() {
         ),
         refused(
             "aud as an object",
-            issuer.token().claim("aud", json!({"aud": AUDIENCE})).sign(),
+            issuer.token().claim("aud", json!({"aud": API})).sign(),
             TokenError::InvalidClaim("aud"),
             "invalid_claim",
         ),
         refused(
             "scope as a number",
-            issuer
-                .token()
-                .for_global_api(AUDIENCE)
-                .claim("scope", 5)
-                .sign(),
+            issuer.token().for_global_api(API).claim("scope", 5).sign(),
             TokenError::InvalidClaim("scope"),
             "invalid_claim",
         ),
@@ -606,7 +590,7 @@ async fn scopes_are_read_from_scp_arrays() {
     let (issuer, validator) = setup().await;
     let token = issuer
         .token()
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .claim("scp", ["read", "write"])
         .sign();
     let auth = validator.validate(&token).await.unwrap();
@@ -621,7 +605,7 @@ async fn scopes_are_read_from_scp_arrays() {
     // Merged with `scope`, without duplicates.
     let token = issuer
         .token()
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .scope("read admin")
         .claim("scp", ["write", "read"])
         .sign();
@@ -641,12 +625,8 @@ async fn every_supported_algorithm_validates() {
         Algorithm::EdDSA,
     ] {
         let issuer = TestIssuer::with_algorithms(&[alg]).await;
-        let validator = issuer.validator(AUDIENCE);
-        let token = issuer
-            .token()
-            .for_global_api(AUDIENCE)
-            .scopes(["read"])
-            .sign();
+        let validator = issuer.validator(API);
+        let token = issuer.token().for_global_api(API).scopes(["read"]).sign();
         let (header, _, _) = segments(&token);
         assert_eq!(
             decode_json(header)["alg"],
@@ -675,13 +655,13 @@ async fn every_supported_algorithm_validates() {
 
 #[tokio::test]
 async fn algorithm_outside_the_allow_list_is_rejected() {
-    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256]).await;
+    let issuer = start_issuer().await;
     let validator = issuer
-        .validator_builder(AUDIENCE)
+        .validator_builder(API)
         .algorithms([Algorithm::RS256])
         .build()
         .unwrap();
-    let token = issuer.token().for_global_api(AUDIENCE).sign();
+    let token = issuer.token().for_global_api(API).sign();
     assert_token_error(&validator, &token, TokenError::AlgorithmNotAllowed).await;
 }
 
@@ -692,7 +672,7 @@ async fn auth_info_serialises_to_exactly_the_documented_fields() {
     let (issuer, validator) = setup().await;
     let token = issuer
         .token()
-        .for_org_resource(AUDIENCE, "acme")
+        .for_org_resource(API, "acme")
         .scopes(["read", "write"])
         .subject("alice")
         .client_id("app-1")
@@ -707,20 +687,20 @@ async fn auth_info_serialises_to_exactly_the_documented_fields() {
             "clientId": "app-1",
             "organizationId": "acme",
             "scopes": ["read", "write"],
-            "audience": [AUDIENCE],
+            "audience": [API],
         })
     );
     // Absent optional claims serialise as null, the keys stay.
     let token = issuer
         .token()
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .remove_claim("sub")
         .remove_claim("client_id")
         .sign();
     let auth = validator.validate(&token).await.unwrap();
     assert_eq!(
         serde_json::to_value(&auth).unwrap(),
-        json!({"sub": null, "clientId": null, "organizationId": null, "scopes": [], "audience": [AUDIENCE]})
+        json!({"sub": null, "clientId": null, "organizationId": null, "scopes": [], "audience": [API]})
     );
 }
 
@@ -740,7 +720,7 @@ async fn auth_info_claims_deserialise_into_a_custom_type() {
     let (issuer, validator) = setup().await;
     let token = issuer
         .token()
-        .for_global_api(AUDIENCE)
+        .for_global_api(API)
         .subject("bob")
         .claim("tenant_plan", "pro")
         .claim("roles", ["admin", "billing"])
@@ -773,13 +753,13 @@ async fn auth_info_claims_deserialise_into_a_custom_type() {
 #[tokio::test]
 async fn authenticate_reads_exactly_one_bearer_header() {
     let (issuer, validator) = setup().await;
-    let token = issuer.token().for_global_api(AUDIENCE).sign();
+    let token = issuer.token().for_global_api(API).sign();
     let bearer = format!("Bearer {token}");
     let expired = format!(
         "Bearer {}",
         issuer
             .token()
-            .for_global_api(AUDIENCE)
+            .for_global_api(API)
             .expires_at(now() - 3600)
             .sign()
     );
@@ -877,14 +857,14 @@ async fn discovery_naming_another_issuer_fails_ready_and_validate_with_503() {
             found: "https://impostor.example.com/oidc".into()
         }
     );
-    let error = rejected(&validator, &issuer.token().for_global_api(AUDIENCE).sign()).await;
+    let error = rejected(&validator, &issuer.token().for_global_api(API).sign()).await;
     assert!(matches!(error, Error::KeysUnavailable { .. }), "{error:?}");
     assert_eq!(error.status().as_u16(), 503);
     assert!(error.retry_after().is_some());
     assert_eq!(error.www_authenticate(None), None);
     // A validator that goes straight to `validate` fails the same way.
-    let fresh = issuer.validator(AUDIENCE);
-    let error = rejected(&fresh, &issuer.token().for_global_api(AUDIENCE).sign()).await;
+    let fresh = issuer.validator(API);
+    let error = rejected(&fresh, &issuer.token().for_global_api(API).sign()).await;
     assert!(matches!(error, Error::KeysUnavailable { .. }), "{error:?}");
     assert_eq!(error.status().as_u16(), 503);
     // No JWKS was fetched from a mismatching discovery document.

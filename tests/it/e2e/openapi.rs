@@ -1,4 +1,4 @@
-//! `GET /openapi.json` on both front ends: public, JSON, OpenAPI 3.1 as a
+//! `GET /openapi.json` on every front end: public, JSON, OpenAPI 3.1 as a
 //! maintained model of it (`oas3`) reads it, and every handler's declared
 //! scopes on its operation, as `declared()` lists them in this process.
 
@@ -9,9 +9,10 @@ use bearer_policy::{Policy, Validator, declared};
 use reqwest::header::CONTENT_TYPE;
 use serde_json::json;
 
-use super::{FrontEnd, audit_policy, setup};
+use super::{audit_policy, handlers_module, setup};
+use crate::common::FrontEnd;
 
-/// `GET /openapi.json` of both apps: their operations, the security of the
+/// `GET /openapi.json` of every app: their operations, the security of the
 /// handlers declared in `module` (this binary declares many others), and
 /// `/audit`'s macro-free policy named by its operation.
 pub(super) fn document(
@@ -69,7 +70,7 @@ async fn openapi_document_is_public_openapi_3_1_with_every_declared_handlers_sco
                 .unwrap_or_else(|| panic!("{front_end}: no operation `{id}`\n{text}"))
         };
 
-        let prefix = format!("{}::", front_end.handlers_module());
+        let prefix = format!("{}::", handlers_module(front_end));
         let handlers: Vec<_> = declared()
             .into_iter()
             .filter(|d| d.function().starts_with(&prefix))

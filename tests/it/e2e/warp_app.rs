@@ -13,21 +13,7 @@ use warp::{Filter, Rejection, Reply};
 use super::audit_policy;
 use super::openapi::document as openapi_document;
 
-/// The operations of `/openapi.json`.
-#[derive(OpenApi)]
-#[openapi(paths(
-    read_api,
-    create_product,
-    invite_member,
-    org_data,
-    billing,
-    reports,
-    audit
-))]
-struct ApiDoc;
-
-/// Where this app's handlers are declared, for `PolicySecurity::module`.
-pub const MODULE: &str = module_path!();
+super::api_doc!();
 
 /// `GET /api/protected`: a global API permission.
 #[utoipa::path(get, path = "/api/protected")]

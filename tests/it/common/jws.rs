@@ -1,5 +1,5 @@
-//! Helpers shared by the integration tests: base64url, HMAC and token surgery
-//! for hand-made attack tokens.
+//! Hand-made tokens: base64url, HMAC and token surgery for attack tokens,
+//! and the clock their times are read against.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -88,48 +88,4 @@ pub fn now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
-}
-
-/// What a `WWW-Authenticate` challenge must be, in table-driven cases.
-#[derive(Debug)]
-pub enum Challenge {
-    /// Not checked.
-    Any,
-    /// No challenge at all.
-    Absent,
-    Exactly(String),
-    /// A challenge starting with this (`Bearer error="…"`).
-    StartsWith(&'static str),
-}
-
-impl Challenge {
-    /// Asserts `actual` is as expected; failures name `case`.
-    pub fn check(&self, case: &str, actual: Option<&str>) {
-        match self {
-            Challenge::Any => {}
-            Challenge::Absent => assert_eq!(actual, None, "{case}: a challenge"),
-            Challenge::Exactly(expected) => {
-                assert_eq!(actual, Some(expected.as_str()), "{case}: the challenge")
-            }
-            Challenge::StartsWith(prefix) => assert!(
-                actual.is_some_and(|c| c.starts_with(prefix)),
-                "{case}: expected a challenge starting with {prefix}, got {actual:?}"
-            ),
-        }
-    }
-}
-
-/// Whether `text` is an RFC 7235 token68, as `validate` requires before it
-/// decodes anything: one or more of `A-Z a-z 0-9 - . _ ~ + /`, then `=`s.
-pub fn is_token68(text: &str) -> bool {
-    let body = text.trim_end_matches('=');
-    !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
-}
-
-/// Requests an issuer has served: discovery and JWKS.
-pub fn issuer_requests(issuer: &bearer_policy::testing::TestIssuer) -> usize {
-    issuer.discovery_requests() + issuer.jwks_requests()
 }
