@@ -62,8 +62,9 @@
 //!
 //! ## Features
 //!
-//! - `warp` (default): the [`warp`] filters.
-//! - `testing`: [`testing::TestIssuer`], for your tests and demos.
+//! - `warp` (default): the [`warp`] filters ([guide](guide::warp)).
+//! - `testing`: [`testing::TestIssuer`], for your tests and demos
+//!   ([guide](guide::testing)).
 //! - `axum`: `axum` extractors: [`AuthInfo`], `Option<AuthInfo>`, and the
 //!   `handler::Authorized` of a `#[requires]` handler, which makes the
 //!   attribute the whole protection of an axum route ([guide](guide::axum)).
