@@ -28,51 +28,8 @@
 //! [`status`](Error::status) (400, 401, 403 or 503) and a message that never
 //! contains the token.
 //!
-//! ## The three models
-//!
-//! ### `global_api`: `aud` holds the API resource indicator
-//!
-//! ```
-//! use bearer_policy::testing::TestIssuer;
-//! use bearer_policy::{requires, AuthInfo, Denied};
-//!
-//! #[derive(Debug)]
-//! struct ApiError(Denied);
-//! impl From<Denied> for ApiError {
-//!     fn from(denied: Denied) -> Self {
-//!         ApiError(denied)
-//!     }
-//! }
-//!
-//! #[requires(model = global_api, scopes("api:read"))]
-//! fn list_products(auth: AuthInfo) -> Result<String, ApiError> {
-//!     Ok(format!("products for {}", auth.sub().unwrap_or("?")))
-//! }
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
-//! const API: &str = "https://api.example.com";
-//! let issuer = TestIssuer::start().await;
-//! let validator = issuer.validator(API);
-//!
-//! // Called directly, the handler takes its `list_products::Authorized`:
-//! // the `AuthInfo` converts with `.into()`, and the policy is still checked.
-//! let reader = issuer.token().for_global_api(API).scopes(["api:read"]).sign();
-//! let auth = validator.validate(&reader).await.unwrap();
-//! assert!(list_products(auth.into()).is_ok());
-//!
-//! let writer = issuer.token().for_global_api(API).scopes(["api:write"]).sign();
-//! let auth = validator.validate(&writer).await.unwrap();
-//! assert!(matches!(list_products(auth.into()), Err(ApiError(Denied::MissingScopes { .. }))));
-//!
-//! // An organization token never acts as a global permission.
-//! let org = issuer.token().for_org_resource(API, "acme").scopes(["api:read"]).sign();
-//! let auth = validator.validate(&org).await.unwrap();
-//! assert!(matches!(list_products(auth.into()), Err(ApiError(Denied::OrganizationTokenNotAllowed))));
-//! # }
-//! ```
-//!
-//! ### `org_permission`: `aud` holds `urn:logto:organization:<id>`
+//! The three permission models (`global_api`, `org_permission`,
+//! `org_resource`) are explained in [the models guide](guide::models).
 //!
 //! ```
 //! use bearer_policy::testing::TestIssuer;
@@ -89,59 +46,36 @@
 //! let validator = issuer.validator("https://api.example.com");
 //! let token = issuer.token().for_organization("acme").scopes(["invite:member"]).sign();
 //! let auth = validator.validate(&token).await.unwrap();
-//!
 //! assert_eq!(invite("acme", auth.clone().into()), Ok(()));
 //! assert_eq!(invite("globex", auth.into()), Err(Denied::OrganizationMismatch));
 //! # }
 //! ```
 //!
-//! ### `org_resource`: `aud` holds the API resource indicator and `organization_id` the organization
+//! ## Guides
 //!
-//! ```
-//! use bearer_policy::testing::TestIssuer;
-//! use bearer_policy::{requires, AuthInfo, Denied, RequestContext};
-//!
-//! #[requires(model = org_resource, scopes("api:read"), org_from = header("X-Organization-Id"))]
-//! fn org_report(auth: AuthInfo) -> Result<&'static str, Denied> {
-//!     Ok("report")
-//! }
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
-//! const API: &str = "https://api.example.com";
-//! let issuer = TestIssuer::start().await;
-//! let validator = issuer.validator(API);
-//! let token = issuer.token().for_org_resource(API, "acme").scopes(["api:read"]).sign();
-//! let auth = validator.validate(&token).await.unwrap();
-//!
-//! // The warp filters capture the header with the token; here we attach it by hand.
-//! let from_acme = auth.clone().with_request(RequestContext::new().with_header("X-Organization-Id", "acme"));
-//! assert_eq!(org_report(from_acme.into()), Ok("report"));
-//! let from_globex = auth.with_request(RequestContext::new().with_header("X-Organization-Id", "globex"));
-//! assert_eq!(org_report(from_globex.into()), Err(Denied::OrganizationMismatch));
-//! # }
-//! ```
-//!
-//! ## In a warp service
-//!
-//! See [`warp`] for the filters and the recommended route order, the
-//! README for a complete example server, and `examples/server.rs`.
+//! The [`guide`] module holds the guides, one topic per page: [the
+//! models](guide::models), the [warp](guide::warp), [axum](guide::axum) and
+//! [tower](guide::tower) front ends, [check functions](guide::check_functions),
+//! [custom claims](guide::claims), [deployments](guide::deployments),
+//! [OpenAPI documents](guide::openapi) and [testing](guide::testing). Every
+//! refusal and its response is in [the responses table](Error#responses).
 //!
 //! ## Features
 //!
-//! - `warp` (default): the [`warp`] filters.
-//! - `testing`: [`testing::TestIssuer`], for your tests and demos.
+//! - `warp` (default): the [`warp`] filters ([guide](guide::warp)).
+//! - `testing`: [`testing::TestIssuer`], for your tests and demos
+//!   ([guide](guide::testing)).
 //! - `axum`: `axum` extractors: [`AuthInfo`], `Option<AuthInfo>`, and the
 //!   `handler::Authorized` of a `#[requires]` handler, which makes the
-//!   attribute the whole protection of an axum route (see the README).
+//!   attribute the whole protection of an axum route ([guide](guide::axum)).
 //! - `tower`: `tower::BearerLayer`, which authenticates and authorizes
 //!   requests to any tower `Service` (hyper, tonic) without a web framework,
-//!   putting the [`AuthInfo`] in the request's extensions. axum applications
-//!   need no layer: the extractors do it.
-//!
+//!   putting the [`AuthInfo`] in the request's extensions
+//!   ([guide](guide::tower)). axum applications need no layer: the extractors
+//!   do it.
 //! - `utoipa`: `utoipa::PolicySecurity`, a `utoipa::Modify` that puts the
 //!   scopes of every `#[requires]` handler in your utoipa 6 OpenAPI document,
-//!   with the issuer's security schemes (see the README).
+//!   with the issuer's security schemes ([guide](guide::openapi)).
 //!
 //! Every item that needs a feature says so in these docs.
 //!
@@ -157,6 +91,40 @@
 
 pub use policy_core::*;
 pub use policy_macros::*;
+
+/// Guides: how to protect an API with `bearer-policy`, one topic per page.
+/// Documentation only: the modules hold no items.
+///
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {
+    pub mod models {
+        #![doc = include_str!("../docs/models.md")]
+    }
+    pub mod warp {
+        #![doc = include_str!("../docs/warp.md")]
+    }
+    pub mod axum {
+        #![doc = include_str!("../docs/axum.md")]
+    }
+    pub mod tower {
+        #![doc = include_str!("../docs/tower.md")]
+    }
+    pub mod check_functions {
+        #![doc = include_str!("../docs/check_functions.md")]
+    }
+    pub mod claims {
+        #![doc = include_str!("../docs/claims.md")]
+    }
+    pub mod deployments {
+        #![doc = include_str!("../docs/deployments.md")]
+    }
+    pub mod openapi {
+        #![doc = include_str!("../docs/openapi.md")]
+    }
+    pub mod testing {
+        #![doc = include_str!("../docs/testing.md")]
+    }
+}
 
 // The README's examples are compiled and run as doctests too.
 #[cfg(doctest)]

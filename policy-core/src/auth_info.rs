@@ -23,7 +23,8 @@ use crate::claims::Claims;
 /// `{"sub", "clientId", "organizationId", "scopes", "audience"}`.
 ///
 /// ```
-/// # use policy_core::AuthInfo;
+/// # extern crate policy_core as bearer_policy;
+/// # use bearer_policy::AuthInfo;
 /// fn greet(auth: &AuthInfo) -> String {
 ///     format!("hello {}", auth.sub().unwrap_or("anonymous client"))
 /// }
@@ -120,8 +121,9 @@ impl AuthInfo {
     /// crate does not model.
     ///
     /// ```
+    /// # extern crate policy_core as bearer_policy;
     /// # #[cfg(feature = "testing")] {
-    /// # use policy_core::testing::TestIssuer;
+    /// # use bearer_policy::testing::TestIssuer;
     /// #[derive(serde::Deserialize)]
     /// struct Extra { tenant_plan: String }
     /// # let rt = tokio::runtime::Runtime::new().unwrap();
@@ -189,7 +191,8 @@ impl Serialize for AuthInfo {
 /// [`OrgSource`](crate::OrgSource)s.
 ///
 /// ```
-/// use policy_core::RequestContext;
+/// # extern crate policy_core as bearer_policy;
+/// use bearer_policy::RequestContext;
 /// let request = RequestContext::new()
 ///     .with_header("X-Organization-Id", "org-1")
 ///     .with_query("page", "2");

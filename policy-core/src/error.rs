@@ -15,18 +15,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Every variant has a stable machine-readable [`code`](Error::code), an HTTP
 /// [`status`](Error::status) and an RFC 6750 `WWW-Authenticate` challenge
 /// ([`www_authenticate`](Error::www_authenticate)). Messages never contain the
-/// token itself.
+/// token itself. By family: a malformed request
+/// ([`InvalidRequest`](Error::InvalidRequest)) is 400; no credentials
+/// ([`MissingAuthorization`](Error::MissingAuthorization),
+/// [`UnsupportedScheme`](Error::UnsupportedScheme)) and a bad token
+/// ([`InvalidToken`](Error::InvalidToken)) are 401; a policy's
+/// [`Denied`](Error::Denied) is 403; an unreachable issuer
+/// ([`KeysUnavailable`](Error::KeysUnavailable)) is 503.
 ///
-/// | family | status | challenge |
-/// |---|---|---|
-/// | no credentials ([`MissingAuthorization`](Error::MissingAuthorization), [`UnsupportedScheme`](Error::UnsupportedScheme)) | 401 | `Bearer` |
-/// | malformed request ([`InvalidRequest`](Error::InvalidRequest)) | 400 | `error="invalid_request"` |
-/// | bad token ([`InvalidToken`](Error::InvalidToken)) | 401 | `error="invalid_token"` |
-/// | policy denial ([`Denied`](Error::Denied)) | 403 | `error="insufficient_scope"`, with `scope="…"` for missing scopes |
-/// | issuer unreachable ([`KeysUnavailable`](Error::KeysUnavailable)) | 503 | none, `Retry-After` instead |
-///
-/// A wrong audience is a 403 denial, as the Logto guide expects; RFC 9068
-/// would answer 401 `invalid_token`.
+// The table below is the one list of the codes: a unit test fails when a
+// code is missing from it or it names one that does not exist.
+#[doc = include_str!("docs/responses.md")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -213,7 +212,8 @@ impl Denied {
     /// a header cannot carry are dropped from the challenge, not from the body.
     ///
     /// ```
-    /// use policy_core::{AuthInfo, Denied};
+    /// # extern crate policy_core as bearer_policy;
+    /// use bearer_policy::{AuthInfo, Denied};
     ///
     /// fn verified_email(auth: &AuthInfo) -> Result<(), Denied> {
     ///     match auth.claim("email_verified") {
@@ -545,5 +545,177 @@ mod tests {
     fn quoting_drops_characters_that_would_break_the_header() {
         assert_eq!(quoted("a\"b\\c\nd"), "abcd");
         assert_eq!(quoted("plain"), "plain");
+    }
+
+    /// One error of every variant that has a code, nested variants included.
+    fn every_error() -> Vec<Error> {
+        let every: Vec<Error> = vec![
+            Error::MissingAuthorization,
+            Error::UnsupportedScheme,
+            RequestError::MultipleAuthorizationHeaders.into(),
+            RequestError::NonAsciiHeader.into(),
+            RequestError::EmptyToken.into(),
+            RequestError::InvalidTokenCharacters.into(),
+            RequestError::TokenTooLong { limit: 8 }.into(),
+            TokenError::Malformed("three segments").into(),
+            TokenError::AlgorithmNotAllowed.into(),
+            TokenError::AlgorithmMismatch.into(),
+            TokenError::UnknownKey.into(),
+            TokenError::AmbiguousKey.into(),
+            TokenError::InvalidSignature.into(),
+            TokenError::CriticalHeader.into(),
+            TokenError::WrongType.into(),
+            TokenError::Expired.into(),
+            TokenError::NotYetValid.into(),
+            TokenError::WrongIssuer.into(),
+            TokenError::MissingClaim("sub").into(),
+            TokenError::InvalidClaim("exp").into(),
+            TokenError::UnexpectedClaims.into(),
+            Error::KeysUnavailable {
+                reason: "down".into(),
+                retry_after: Duration::from_secs(1),
+            },
+            Denied::MissingScopes {
+                missing: vec!["a".into()],
+            }
+            .into(),
+            Denied::NoneOfScopes {
+                any_of: vec!["a".into()],
+            }
+            .into(),
+            Denied::WrongAudience.into(),
+            Denied::NoAudienceConfigured.into(),
+            Denied::OrganizationMismatch.into(),
+            Denied::AmbiguousOrganization.into(),
+            Denied::MissingOrganization.into(),
+            Denied::OrganizationTokenNotAllowed.into(),
+            Denied::CheckFailed { reason: None }.into(),
+        ];
+        // Each variant once: a variant added to the enums must be added here
+        // too (the matches below stop compiling), or the count is off.
+        let variants: std::collections::BTreeSet<usize> = every.iter().map(variant).collect();
+        assert_eq!(variants.len(), every.len(), "a variant is listed twice");
+        assert_eq!(
+            variants.len(),
+            VARIANTS,
+            "a variant is missing from the list"
+        );
+        every
+    }
+
+    /// How many arms `variant` has.
+    const VARIANTS: usize = 31;
+
+    /// A number per variant, with no wildcard arm: a new variant is a
+    /// compile error here until it has its own number (and `VARIANTS` grows).
+    fn variant(error: &Error) -> usize {
+        match error {
+            Error::MissingAuthorization => 0,
+            Error::UnsupportedScheme => 1,
+            Error::InvalidRequest(e) => match e {
+                RequestError::MultipleAuthorizationHeaders => 2,
+                RequestError::NonAsciiHeader => 3,
+                RequestError::EmptyToken => 4,
+                RequestError::InvalidTokenCharacters => 5,
+                RequestError::TokenTooLong { .. } => 6,
+            },
+            Error::InvalidToken(e) => match e {
+                TokenError::Malformed(_) => 7,
+                TokenError::AlgorithmNotAllowed => 8,
+                TokenError::AlgorithmMismatch => 9,
+                TokenError::UnknownKey => 10,
+                TokenError::AmbiguousKey => 11,
+                TokenError::InvalidSignature => 12,
+                TokenError::CriticalHeader => 13,
+                TokenError::WrongType => 14,
+                TokenError::Expired => 15,
+                TokenError::NotYetValid => 16,
+                TokenError::WrongIssuer => 17,
+                TokenError::MissingClaim(_) => 18,
+                TokenError::InvalidClaim(_) => 19,
+                TokenError::UnexpectedClaims => 20,
+            },
+            Error::KeysUnavailable { .. } => 21,
+            Error::Denied(d) => match d {
+                Denied::MissingScopes { .. } => 22,
+                Denied::NoneOfScopes { .. } => 23,
+                Denied::WrongAudience => 24,
+                Denied::NoAudienceConfigured => 25,
+                Denied::OrganizationMismatch => 26,
+                Denied::AmbiguousOrganization => 27,
+                Denied::MissingOrganization => 28,
+                Denied::OrganizationTokenNotAllowed => 29,
+                Denied::CheckFailed { .. } => 30,
+            },
+        }
+    }
+
+    /// The responses table on `Error`: its rows, and the codes of their last column.
+    fn documented_codes() -> Vec<String> {
+        let table = include_str!("docs/responses.md");
+        let rows = table
+            .lines()
+            .filter(|line| line.starts_with("| ") && !line.starts_with("| case"));
+        rows.flat_map(|row| {
+            let code_column = row
+                .trim_end_matches('|')
+                .rsplit('|')
+                .next()
+                .unwrap_or_default();
+            code_column
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+    }
+
+    #[test]
+    fn every_code_is_in_the_responses_table_on_error() {
+        let documented = documented_codes();
+        for error in every_error() {
+            assert!(
+                documented.iter().any(|code| code == error.code()),
+                "`{}` ({error:?}) is missing from the `code` column of docs/responses.md",
+                error.code()
+            );
+        }
+    }
+
+    #[test]
+    fn the_responses_table_names_only_codes_that_exist() {
+        let codes: Vec<&str> = every_error().iter().map(Error::code).collect();
+        let documented = documented_codes();
+        assert!(
+            documented.len() >= 28,
+            "the table was not read: {documented:?}"
+        );
+        for code in documented {
+            assert!(
+                codes.contains(&code.as_str()),
+                "docs/responses.md names `{code}`, which no error has"
+            );
+        }
+    }
+
+    #[test]
+    fn the_responses_table_gives_each_code_its_status() {
+        let table = include_str!("docs/responses.md");
+        for error in every_error() {
+            let row = table
+                .lines()
+                .find(|line| {
+                    line.trim_end().ends_with('|') && line.contains(&format!("`{}`", error.code()))
+                })
+                .unwrap_or_default();
+            assert!(
+                row.contains(&format!("| {} |", error.status().as_u16())),
+                "the row of `{}` does not give its status {}: {row}",
+                error.code(),
+                error.status()
+            );
+        }
     }
 }

@@ -27,7 +27,8 @@ const LINEAR_ROUTING_MAX: usize = 8;
 /// own audience; the validator's other settings apply to all.
 ///
 /// ```
-/// use policy_core::{Issuer, Validator};
+/// # extern crate policy_core as bearer_policy;
+/// use bearer_policy::{Issuer, Validator};
 ///
 /// let validator = Validator::builder()
 ///     .issuer("https://my-tenant.logto.app/oidc")
@@ -40,7 +41,7 @@ const LINEAR_ROUTING_MAX: usize = 8;
 ///     .audience("https://api.example.com")
 ///     .build()?;
 /// assert_eq!(validator.issuers().count(), 3);
-/// # Ok::<(), policy_core::ConfigError>(())
+/// # Ok::<(), bearer_policy::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Issuer {

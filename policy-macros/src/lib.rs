@@ -52,14 +52,9 @@ use lenient_fn::LenientFn;
 ///
 /// Arguments are named, may come in any order, and each may be given once.
 ///
-/// - **`model`** (required): the permission model of the token.
-///   - `global_api`: `aud` is the API resource indicator, the scopes are API
-///     permissions, and the token must not be an organization token.
-///   - `org_permission`: `aud` is `urn:logto:organization:<id>` for the
-///     request's organization; the scopes are organization permissions.
-///   - `org_resource`: `aud` is the API resource indicator and the token's
-///     `organization_id` is the request's organization; the scopes are API
-///     permissions granted within that organization.
+/// - **`model`** (required): the permission model of the token,
+///   `global_api`, `org_permission` or `org_resource`, explained in
+///   [the models guide](https://docs.rs/bearer-policy/latest/bearer_policy/guide/models/index.html).
 /// - **`scopes(...)`**: every listed scope must be granted. Default: none.
 /// - **`any_scopes(...)`**: at least one listed scope must be granted.
 ///   Default: no such requirement. A scope may not appear in both lists.
@@ -93,9 +88,9 @@ use lenient_fn::LenientFn;
 ///   - `header("X-Organization-Id")`: a request header;
 ///   - `query("organization_id")`: a query-string parameter.
 ///
-///     Header and query values are read from the request that
-///     `bearer_policy::warp::authenticate` captured with the `AuthInfo`. In tests,
-///     attach one with `AuthInfo::with_request`.
+///     Header and query values are read from the request that the front end
+///     (warp's filters, axum's extractors, the tower layer) captured with the
+///     `AuthInfo`. In tests, attach one with `AuthInfo::with_request`.
 /// - **`check = path`**: a check function, for a rule that scopes cannot
 ///   express (a role claim, an email domain, a tenant flag): the path of a
 ///   function `fn(&AuthInfo) -> bool`, or `fn(&AuthInfo) -> Result<(), Denied>`

@@ -7,8 +7,9 @@
 //! without a real identity provider.
 //!
 //! ```
+//! # extern crate policy_core as bearer_policy;
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use policy_core::testing::TestIssuer;
+//! use bearer_policy::testing::TestIssuer;
 //!
 //! let issuer = TestIssuer::start().await;
 //! let token = issuer

@@ -8,8 +8,9 @@
 //! takes from the handler function's name, so nothing is written twice.
 //!
 //! ```
-//! use policy_core::utoipa::PolicySecurity;
-//! use policy_core::{Model, OrgSource, Policy};
+//! # extern crate policy_core as bearer_policy;
+//! use bearer_policy::utoipa::PolicySecurity;
+//! use bearer_policy::{Model, OrgSource, Policy};
 //! use utoipa::OpenApi;
 //!
 //! /// Billing of an organization.
@@ -107,7 +108,8 @@ use self::schemes::{Issuer, Schemes};
 /// in its [`Report`], and [`Modify::modify`] logs them as warnings.
 ///
 /// ```
-/// use policy_core::utoipa::PolicySecurity;
+/// # extern crate policy_core as bearer_policy;
+/// use bearer_policy::utoipa::PolicySecurity;
 /// use utoipa::{Modify, OpenApi};
 ///
 /// #[derive(OpenApi)]
@@ -116,7 +118,7 @@ use self::schemes::{Issuer, Schemes};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// # let issuer = policy_core::testing::TestIssuer::start().await;
+/// # let issuer = bearer_policy::testing::TestIssuer::start().await;
 /// # let validator = issuer.validator("https://api.example.com");
 /// // After discovery, the document names the issuer's OAuth 2.0 endpoints.
 /// validator.ready().await.unwrap();
