@@ -20,7 +20,7 @@
 //!
 //! // With the `bearer-policy` crate: `#[requires(model = org_resource,
 //! // scopes("api:read"), org_from = path)]` on this handler, and its
-//! // `auth: AuthInfo` is checked against the policy too (see the README).
+//! // `auth: AuthInfo` is checked against the policy too (see `bearer_policy::guide::axum`).
 //! async fn whoami(auth: AuthInfo, maybe: Option<AuthInfo>) -> String {
 //!     assert!(maybe.is_some());
 //!     auth.sub().unwrap_or("?").to_owned()
