@@ -3,7 +3,7 @@
 // An `AuthInfo` taken by value is typed `<handler>::Authorized` in the
 // signature, and the body still sees the `AuthInfo` it was written for,
 // whatever the binding's name, path, `mut` or `ref`.
-use bearer_policy::__private::Declared;
+use bearer_policy::DeclaredHandler;
 use bearer_policy::{AuthInfo, Authorized, Denied, RequestContext, requires};
 
 fn needs_an_auth_info(auth: AuthInfo) -> Option<String> {
@@ -53,13 +53,13 @@ async fn call_directly(auth: AuthInfo) -> Result<(), Denied> {
 
 fn main() {
     let _: fn(plain::Authorized) -> Result<Option<String>, Denied> = plain;
-    let _: fn(Authorized<qualified_and_mutable::Requires>) -> Result<AuthInfo, Denied> =
+    let _: fn(Authorized<qualified_and_mutable::Handler>) -> Result<AuthInfo, Denied> =
         qualified_and_mutable;
     let _: fn(by_ref::Authorized) -> Result<bool, Denied> = by_ref;
     let _: fn(&AuthInfo) -> Result<(), Denied> = borrowed;
     assert_eq!(
-        <plain::Requires as Declared>::policies(),
+        <plain::Handler as DeclaredHandler>::policies(),
         std::slice::from_ref(&plain::POLICY)
     );
-    assert_eq!(<stacked::Requires as Declared>::policies(), &stacked::POLICY);
+    assert_eq!(<stacked::Handler as DeclaredHandler>::policies(), &stacked::POLICY);
 }

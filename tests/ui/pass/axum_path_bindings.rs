@@ -66,7 +66,7 @@ fn main() {
     // The handler takes its declaration's type, which converts from an
     // `AuthInfo` with `.into()`.
     let _: fn(Path<(String, u64)>, tuple::Authorized) -> Result<String, Denied> = tuple;
-    let _: fn(Path<Params>, bearer_policy::Authorized<renamed::Requires>) -> Result<String, Denied> =
+    let _: fn(Path<Params>, bearer_policy::Authorized<renamed::Handler>) -> Result<String, Denied> =
         renamed;
     let _: fn(Path<Ids>, &AuthInfo) -> Result<u64, Denied> = named;
     let _ = (single, qualified, shorthand);
