@@ -6,7 +6,7 @@
 mod builder;
 #[cfg(test)]
 mod tests;
-mod verify;
+pub(crate) mod verify;
 
 use std::sync::Arc;
 
@@ -19,7 +19,6 @@ use crate::token_cache::{PresentedToken, TokenCache};
 
 pub use builder::ValidatorBuilder;
 use verify::TokenRules;
-pub(crate) use verify::now;
 
 /// Validates access tokens issued by one issuer (or several), with its
 /// published keys.
