@@ -1,12 +1,110 @@
-//! Bounded HTTP fetches from the issuer: OpenID discovery and the JWKS
-//! document, with timeouts, a response size limit, `Cache-Control: max-age`,
-//! and no way back from https to http.
+//! Everything that reaches the issuer over HTTP: the client, OpenID
+//! discovery and the JWKS download ([`KeyFetcher`]), with timeouts, a
+//! response size limit, `Cache-Control: max-age`, and no way back from https
+//! to http. When to fetch is the key store's decision, not this module's.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::algorithm::Algorithm;
 use crate::error::ConfigError;
+use crate::jwks::KeySet;
+
+/// The reason given for a fetch that outlived its deadline.
+pub(crate) const TIMED_OUT: &str = "timed out";
+
+/// Where an issuer publishes its key set.
+#[derive(Debug, Clone)]
+pub(crate) enum JwksLocation {
+    /// Found through OpenID discovery from the issuer URL.
+    Discovery { issuer: String },
+    /// Configured, so discovery is skipped.
+    Uri(String),
+}
+
+/// Downloads one issuer's key set: discovery (once, when the JWKS URI is not
+/// configured), then the JWKS document, judged as a [`KeySet`].
+pub(crate) struct KeyFetcher {
+    client: reqwest::Client,
+    location: JwksLocation,
+    max_bytes: usize,
+    discovered: OnceLock<Discovery>,
+}
+
+/// A key set as downloaded, with where it came from and how long the issuer
+/// says it may be cached.
+pub(crate) struct DownloadedKeys {
+    pub uri: String,
+    pub keys: KeySet,
+    pub max_age: Option<Duration>,
+}
+
+impl KeyFetcher {
+    /// A fetcher that reads at most `max_bytes` per response.
+    pub fn new(client: reqwest::Client, location: JwksLocation, max_bytes: usize) -> Self {
+        KeyFetcher {
+            client,
+            location,
+            max_bytes,
+            discovered: OnceLock::new(),
+        }
+    }
+
+    /// The URL a fetch starts from (discovery or the JWKS URI), for messages.
+    pub fn describe(&self) -> String {
+        match &self.location {
+            JwksLocation::Discovery { issuer } => discovery_url(issuer),
+            JwksLocation::Uri(uri) => uri.clone(),
+        }
+    }
+
+    /// A failed fetch from this issuer.
+    pub fn error(&self, reason: impl Into<String>) -> ConfigError {
+        ConfigError::Fetch {
+            url: self.describe(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The issuer's discovery document, once fetched.
+    pub fn discovery(&self) -> Option<&Discovery> {
+        self.discovered.get()
+    }
+
+    /// Discovery (once) and the key set document, parsed under `algorithms`.
+    /// No deadline of its own: the caller bounds the whole download.
+    pub async fn download(&self, algorithms: &[Algorithm]) -> Result<DownloadedKeys, ConfigError> {
+        let uri = self.jwks_uri().await?;
+        let fetched = get(&self.client, &uri, self.max_bytes).await?;
+        let keys =
+            KeySet::parse(&fetched.body, algorithms).map_err(|e| ConfigError::InvalidDocument {
+                url: uri.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(DownloadedKeys {
+            uri,
+            keys,
+            max_age: fetched.max_age,
+        })
+    }
+
+    async fn jwks_uri(&self) -> Result<String, ConfigError> {
+        let issuer = match &self.location {
+            JwksLocation::Uri(uri) => return Ok(uri.clone()),
+            JwksLocation::Discovery { issuer } => issuer,
+        };
+        if let Some(discovery) = self.discovered.get() {
+            return Ok(discovery.jwks_uri.clone());
+        }
+        let url = discovery_url(issuer);
+        let fetched = get(&self.client, &url, self.max_bytes).await?;
+        let discovery = parse_discovery(&fetched.body, issuer, &url)?;
+        tracing::info!(url = %url, jwks_uri = %discovery.jwks_uri, "discovered issuer configuration");
+        Ok(self.discovered.get_or_init(|| discovery).jwks_uri.clone())
+    }
+}
 
 /// A fetched document and how long the issuer says it may be cached.
 pub(crate) struct Fetched {
@@ -45,8 +143,21 @@ impl std::fmt::Display for RefusedRedirect {
 
 impl std::error::Error for RefusedRedirect {}
 
+/// The client the crate builds when the user gives none: `timeout` per
+/// request, and the redirect policy of [`may_follow`].
+pub(crate) fn default_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .redirect(redirect_policy())
+        .build()
+}
+
 /// The redirect policy of the client the crate builds: [`may_follow`].
-pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
+fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         match may_follow(attempt.previous(), attempt.url()) {
             Ok(()) => attempt.follow(),
@@ -68,6 +179,7 @@ pub(crate) async fn get(
         url: url.to_owned(),
         reason,
     };
+    let too_large = || fail(format!("response larger than {max_bytes} bytes"));
     let mut response = client
         .get(url)
         .header(
@@ -88,7 +200,7 @@ pub(crate) async fn get(
         .content_length()
         .is_some_and(|len| len > max_bytes as u64)
     {
-        return Err(fail(format!("response larger than {max_bytes} bytes")));
+        return Err(too_large());
     }
     let max_age = response
         .headers()
@@ -98,7 +210,7 @@ pub(crate) async fn get(
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| fail(describe(&e)))? {
         if body.len() + chunk.len() > max_bytes {
-            return Err(fail(format!("response larger than {max_bytes} bytes")));
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
@@ -115,7 +227,7 @@ fn describe(e: &reqwest::Error) -> String {
         source = cause.source();
     }
     if e.is_timeout() {
-        "timed out".to_owned()
+        TIMED_OUT.to_owned()
     } else if e.is_connect() {
         "could not connect".to_owned()
     } else if e.is_body() || e.is_decode() {

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::ConfigError;
-use crate::fetch;
+use crate::fetch::{self, JwksLocation, KeyFetcher};
 use crate::jwks::KeySet;
-use crate::key_store::{KeySource, KeyStore, KeyStoreConfig, OnKeysChanged};
+use crate::key_store::{KeyStore, KeyStoreConfig, OnKeysChanged};
 use crate::static_keys::StaticKeys;
 use crate::token_cache::TokenCache;
 
@@ -95,6 +95,14 @@ impl Issuer {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// This issuer, its other settings kept, under another `url` (the
+    /// builder's [`issuer`](crate::ValidatorBuilder::issuer) may come after
+    /// its [`jwks_uri`](crate::ValidatorBuilder::jwks_uri)).
+    pub(crate) fn with_url(mut self, url: String) -> Self {
+        self.url = url;
+        self
+    }
 }
 
 /// One trusted issuer, built.
@@ -106,11 +114,10 @@ pub(crate) struct TrustedIssuer {
     pub store: Arc<KeyStore>,
 }
 
-/// What every trusted issuer shares: its key store's settings, the token
-/// cache, and the validator's audience.
+/// What every trusted issuer shares: its key store's settings, the HTTP
+/// client, the token cache, and the validator's audience.
 pub(crate) struct StoreSettings {
-    /// The configuration of a store, but for its source.
-    pub config: Box<dyn Fn(KeySource) -> KeyStoreConfig>,
+    pub keys: KeyStoreConfig,
     pub client: reqwest::Client,
     /// The verified-token cache, whose entries of an issuer are dropped when
     /// their key leaves that issuer's set.
@@ -154,34 +161,6 @@ impl TrustedIssuers {
         issuer: Issuer,
         settings: &StoreSettings,
     ) -> Result<TrustedIssuer, ConfigError> {
-        let source = match (&issuer.keys, issuer.jwks_uri) {
-            (Some(keys), Some(_)) => {
-                return Err(ConfigError::InvalidKeys {
-                    origin: keys.describe(),
-                    reason: "given together with a JWKS URI: give one or the other".into(),
-                });
-            }
-            (Some(keys), None) if !issuer.url.is_empty() => KeySource::Static {
-                describe: keys.describe(),
-            },
-            (Some(_), None) => return Err(ConfigError::MissingIssuer),
-            (None, Some(uri)) => {
-                fetch::check_url(&issuer.url, "issuer")?;
-                fetch::check_url(&uri, "JWKS")?;
-                KeySource::Jwks { uri }
-            }
-            (None, None) => {
-                fetch::check_url(&issuer.url, "issuer")?;
-                KeySource::Discovery {
-                    issuer: issuer.url.clone(),
-                }
-            }
-        };
-        let config = (settings.config)(source);
-        let given = match &issuer.keys {
-            Some(keys) => Some(keys.load(&config.algorithms, config.max_response_bytes)?),
-            None => None,
-        };
         let on_change = settings.cache.clone().map(|cache| {
             Box::new(move |keys: &KeySet| {
                 cache.retain_keys(|claims| {
@@ -194,7 +173,31 @@ impl TrustedIssuers {
                 });
             }) as OnKeysChanged
         });
-        let store = KeyStore::new(config, settings.client.clone(), given, on_change);
+        let store = match (issuer.keys, issuer.jwks_uri) {
+            (Some(keys), Some(_)) => {
+                return Err(keys.invalid("given together with a JWKS URI: give one or the other"));
+            }
+            (Some(_), None) if issuer.url.is_empty() => return Err(ConfigError::MissingIssuer),
+            (Some(keys), None) => KeyStore::given(&keys, &settings.keys, on_change)?,
+            (None, jwks_uri) => {
+                fetch::check_url(&issuer.url, "issuer")?;
+                let location = match jwks_uri {
+                    Some(uri) => {
+                        fetch::check_url(&uri, "JWKS")?;
+                        JwksLocation::Uri(uri)
+                    }
+                    None => JwksLocation::Discovery {
+                        issuer: issuer.url.clone(),
+                    },
+                };
+                let fetcher = KeyFetcher::new(
+                    settings.client.clone(),
+                    location,
+                    settings.keys.max_response_bytes,
+                );
+                KeyStore::fetched(fetcher, settings.keys.clone(), on_change)
+            }
+        };
         Ok(TrustedIssuer {
             url: issuer.url,
             audience: issuer

@@ -48,10 +48,13 @@ pub(crate) struct KeySet {
     pub private_keys: usize,
 }
 
-/// Why a key set document was refused.
-#[derive(Debug, PartialEq, Eq)]
+/// Why a key set was refused, fetched or given: its message is the `reason`
+/// of the [`ConfigError`](crate::ConfigError) that reports it.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum KeySetError {
+    #[error("not a JSON Web Key Set")]
     NotJson,
+    #[error("no usable signing key for the allowed algorithms")]
     NoUsableKeys,
 }
 

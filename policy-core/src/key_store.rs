@@ -1,36 +1,27 @@
-//! The issuer's keys as the request path sees them: a lock-free snapshot
-//! (arc-swap), refreshed periodically, refetched on an unknown `kid` at most
-//! once per interval, with one fetch in flight shared by every request that
-//! needs it.
+//! An issuer's keys as the request path sees them: a lock-free snapshot
+//! (arc-swap), published by the issuer's [`KeySource`]. Fetched keys are
+//! refreshed periodically, refetched on an unknown `kid` at most once per
+//! interval, with one fetch in flight shared by every request that needs it,
+//! and a back-off after failures; given keys change only when reloaded. The
+//! HTTP itself is [`fetch`]'s.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use tokio::sync::watch;
 
 use crate::algorithm::Algorithm;
-use crate::error::{ConfigError, Error};
-use crate::fetch;
-use crate::jwks::{KeySet, KeySetError};
+use crate::error::{ConfigError, Error, TokenError};
+use crate::fetch::{self, KeyFetcher};
+use crate::jwks::KeySet;
+use crate::static_keys::StaticKeys;
 
-/// Where the keys come from.
-#[derive(Debug, Clone)]
-pub(crate) enum KeySource {
-    /// OpenID discovery from the issuer URL.
-    Discovery { issuer: String },
-    /// An explicit JWKS URI.
-    Jwks { uri: String },
-    /// Keys given to the builder: never fetched, replaced only by
-    /// [`KeyStore::replace`]. `describe` says where they came from.
-    Static { describe: String },
-}
-
-/// Timing and size limits of the key store (documented on the builder).
+/// Timing and size limits of every issuer's key store (documented on the builder).
 #[derive(Debug, Clone)]
 pub(crate) struct KeyStoreConfig {
-    pub source: KeySource,
     pub algorithms: Vec<Algorithm>,
     pub unknown_kid_refetch_interval: Duration,
     pub default_refresh: Duration,
@@ -41,11 +32,177 @@ pub(crate) struct KeyStoreConfig {
     pub fetch_timeout: Duration,
 }
 
-/// One published key set and the number of fetches that produced it.
+/// One published key set and the number of publications that produced it.
 pub(crate) struct Snapshot {
     pub keys: KeySet,
-    /// Bumped on every successful fetch; 0 before the first.
+    /// Bumped on every set published; 0 before the first fetch.
     pub generation: u64,
+}
+
+/// Called with the new key set after every successful fetch or reload.
+pub(crate) type OnKeysChanged = Box<dyn Fn(&KeySet) + Send + Sync>;
+
+/// One issuer's current keys, and where newer ones come from.
+pub(crate) struct KeyStore {
+    published: Arc<Published>,
+    source: KeySource,
+}
+
+/// Where a store's keys come from: the one place where fetched and given
+/// keys part ways.
+enum KeySource {
+    /// Downloaded from the issuer, by the refresh state machine.
+    Fetched(Arc<Refresher>),
+    /// Given to the builder: never fetched, replaced only by a reload.
+    Static(GivenKeys),
+}
+
+/// The current snapshot, and who hears of a new one.
+struct Published {
+    current: ArcSwap<Snapshot>,
+    on_change: Option<OnKeysChanged>,
+}
+
+impl Published {
+    fn new(keys: KeySet, generation: u64, on_change: Option<OnKeysChanged>) -> Arc<Self> {
+        Arc::new(Published {
+            current: ArcSwap::from_pointee(Snapshot { keys, generation }),
+            on_change,
+        })
+    }
+
+    fn generation(&self) -> u64 {
+        self.current.load().generation
+    }
+
+    /// Makes `keys` the current set under the next generation, and tells the
+    /// cache. Callers serialise it (fetches through `in_flight`, reloads
+    /// through their lock), so that two sets never share one generation: a
+    /// cached token's generation must name one set.
+    fn publish(&self, keys: KeySet) -> Arc<Snapshot> {
+        let generation = self.generation() + 1;
+        let snapshot = Arc::new(Snapshot { keys, generation });
+        self.current.store(Arc::clone(&snapshot));
+        if let Some(on_change) = &self.on_change {
+            on_change(&snapshot.keys);
+        }
+        snapshot
+    }
+}
+
+/// Keys given up front, and what judging a replacement needs.
+struct GivenKeys {
+    algorithms: Vec<Algorithm>,
+    max_bytes: usize,
+    /// Serialises reloads (see [`Published::publish`]).
+    reloading: Mutex<()>,
+}
+
+impl KeyStore {
+    /// A store whose keys `fetcher` downloads on first use.
+    pub fn fetched(
+        fetcher: KeyFetcher,
+        config: KeyStoreConfig,
+        on_change: Option<OnKeysChanged>,
+    ) -> Self {
+        let published = Published::new(KeySet::default(), 0, on_change);
+        let refresher = Refresher {
+            fetcher,
+            config,
+            published: Arc::clone(&published),
+            started: Instant::now(),
+            refresh_due_ms: AtomicU64::new(0),
+            state: Mutex::new(FetchState::default()),
+        };
+        KeyStore {
+            published,
+            source: KeySource::Fetched(Arc::new(refresher)),
+        }
+    }
+
+    /// A store of `keys`, read and judged now; never fetched.
+    pub fn given(
+        keys: &StaticKeys,
+        config: &KeyStoreConfig,
+        on_change: Option<OnKeysChanged>,
+    ) -> Result<Self, ConfigError> {
+        let set = keys.load(&config.algorithms, config.max_response_bytes)?;
+        Ok(KeyStore {
+            published: Published::new(set, 1, on_change),
+            source: KeySource::Static(GivenKeys {
+                algorithms: config.algorithms.clone(),
+                max_bytes: config.max_response_bytes,
+                reloading: Mutex::new(()),
+            }),
+        })
+    }
+
+    /// Whether the keys are fetched from the issuer rather than given.
+    pub fn fetches_keys(&self) -> bool {
+        matches!(self.source, KeySource::Fetched(_))
+    }
+
+    /// The issuer's discovery document, once fetched.
+    pub fn discovery(&self) -> Option<&fetch::Discovery> {
+        match &self.source {
+            KeySource::Fetched(refresher) => refresher.fetcher.discovery(),
+            KeySource::Static(_) => None,
+        }
+    }
+
+    /// Replaces given keys with `keys`, read and judged first: on any error
+    /// the old ones stay (see [`Validator::reload_keys`](crate::Validator::reload_keys)).
+    pub fn reload(&self, issuer: &str, keys: &StaticKeys) -> Result<(), ConfigError> {
+        let KeySource::Static(given) = &self.source else {
+            return Err(ConfigError::NotStatic(issuer.to_owned()));
+        };
+        let set = keys.load(&given.algorithms, given.max_bytes)?;
+        let reloading = lock(&given.reloading);
+        let snapshot = self.published.publish(set);
+        drop(reloading);
+        tracing::info!(source = %keys.describe(), keys = snapshot.keys.len(), "replaced static keys");
+        Ok(())
+    }
+
+    /// The current keys, without locking. Starts a background refresh when one is due.
+    pub fn snapshot(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        let snapshot = self.published.current.load();
+        if let KeySource::Fetched(refresher) = &self.source {
+            refresher.refresh_if_due(snapshot.generation);
+        }
+        snapshot
+    }
+
+    /// Called when the snapshot of generation `seen` has no key for the token:
+    /// joins or starts a fetch under the rate limit, or refuses.
+    pub async fn fetch_for_missing_key(&self, seen: u64) -> Result<Arc<Snapshot>, Error> {
+        match &self.source {
+            KeySource::Fetched(refresher) => refresher.fetch_for_missing_key(seen).await,
+            // Nothing to fetch: a key the given set lacks is simply unknown.
+            KeySource::Static(_) => Err(TokenError::UnknownKey.into()),
+        }
+    }
+
+    /// Fetches now unless keys are loaded already; reports the configuration
+    /// or fetch error otherwise. Given keys are always loaded.
+    pub async fn ready(&self) -> Result<(), ConfigError> {
+        match &self.source {
+            KeySource::Fetched(refresher) => refresher.ready().await,
+            KeySource::Static(_) => Ok(()),
+        }
+    }
+}
+
+/// The state machine of fetched keys: when to fetch, who waits for whom,
+/// and how long to back off after a failure.
+struct Refresher {
+    fetcher: KeyFetcher,
+    config: KeyStoreConfig,
+    published: Arc<Published>,
+    started: Instant,
+    /// Milliseconds since `started` after which a background refresh is due.
+    refresh_due_ms: AtomicU64,
+    state: Mutex<FetchState>,
 }
 
 #[derive(Default)]
@@ -54,21 +211,6 @@ struct FetchState {
     last_unknown_kid_refetch: Option<Instant>,
     /// The error of the latest attempt, when it failed.
     latest_failure: Option<(Instant, ConfigError)>,
-}
-
-/// Called with the new key set after every successful fetch.
-pub(crate) type OnKeysChanged = Box<dyn Fn(&KeySet) + Send + Sync>;
-
-pub(crate) struct KeyStore {
-    config: KeyStoreConfig,
-    on_change: Option<OnKeysChanged>,
-    client: reqwest::Client,
-    current: ArcSwap<Snapshot>,
-    discovered: OnceLock<fetch::Discovery>,
-    started: Instant,
-    /// Milliseconds since `started` after which a background refresh is due.
-    refresh_due_ms: AtomicU64,
-    state: Mutex<FetchState>,
 }
 
 /// What a request that lacks its key should do.
@@ -80,120 +222,42 @@ enum Plan {
     Fail(Error),
 }
 
-impl KeyStore {
-    /// A store that fetches its keys from `config.source` on first use, or,
-    /// for a [`KeySource::Static`] source, holds `given` and never fetches.
-    pub fn new(
-        config: KeyStoreConfig,
-        client: reqwest::Client,
-        given: Option<KeySet>,
-        on_change: Option<OnKeysChanged>,
-    ) -> Self {
-        let (keys, generation, refresh_due) = match given {
-            // Static keys are never refreshed: the refresh is due never.
-            Some(keys) => (keys, 1, u64::MAX),
-            None => (KeySet::default(), 0, 0),
-        };
-        KeyStore {
-            config,
-            on_change,
-            client,
-            current: ArcSwap::from_pointee(Snapshot { keys, generation }),
-            discovered: OnceLock::new(),
-            started: Instant::now(),
-            refresh_due_ms: AtomicU64::new(refresh_due),
-            state: Mutex::new(FetchState::default()),
-        }
-    }
-
-    /// Whether the keys were given rather than fetched.
-    pub fn is_static(&self) -> bool {
-        matches!(self.config.source, KeySource::Static { .. })
-    }
-
-    /// Replaces given keys (see [`Validator::reload_keys`](crate::Validator::reload_keys)).
-    pub fn replace(&self, keys: KeySet) {
-        // Under the state lock, so that two reloads never publish two sets
-        // under one generation (a cached token's generation must name one set).
-        let state = self.lock_state();
-        let snapshot = self.publish(keys);
-        drop(state);
-        tracing::info!(source = %self.describe_source(), keys = snapshot.keys.len(), "replaced static keys");
-    }
-
-    /// Makes `keys` the current set under the next generation, and tells the
-    /// cache. Callers serialise it: fetches through `in_flight`, reloads
-    /// through the state lock.
-    fn publish(&self, keys: KeySet) -> Arc<Snapshot> {
-        let generation = self.current.load().generation + 1;
-        let snapshot = Arc::new(Snapshot { keys, generation });
-        self.current.store(Arc::clone(&snapshot));
-        if let Some(on_change) = &self.on_change {
-            on_change(&snapshot.keys);
-        }
-        snapshot
-    }
-
-    /// The issuer's discovery document, once fetched.
-    pub fn discovery(&self) -> Option<&fetch::Discovery> {
-        self.discovered.get()
-    }
-
-    pub fn algorithms(&self) -> &[Algorithm] {
-        &self.config.algorithms
-    }
-
-    pub fn max_response_bytes(&self) -> usize {
-        self.config.max_response_bytes
-    }
-
-    /// The current keys, without locking. Starts a background refresh when one is due.
-    pub fn snapshot(self: &Arc<Self>) -> arc_swap::Guard<Arc<Snapshot>> {
-        let snapshot = self.current.load();
-        if snapshot.generation > 0
-            && self.elapsed_ms() >= self.refresh_due_ms.load(Ordering::Relaxed)
-        {
+impl Refresher {
+    /// Starts a background refresh if one is due (never before the first fetch).
+    fn refresh_if_due(self: &Arc<Self>, generation: u64) {
+        if generation > 0 && self.elapsed_ms() >= self.refresh_due_ms.load(Ordering::Relaxed) {
             self.spawn_refresh();
         }
-        snapshot
     }
 
-    /// Called when the snapshot of generation `seen` has no key for the token:
-    /// joins or starts a fetch under the rate limit, or refuses.
-    pub async fn fetch_for_missing_key(
-        self: &Arc<Self>,
-        seen: u64,
-    ) -> Result<Arc<Snapshot>, Error> {
-        if self.is_static() {
-            // Nothing to fetch: a key the given set lacks is simply unknown.
-            return Err(crate::error::TokenError::UnknownKey.into());
-        }
+    async fn fetch_for_missing_key(self: &Arc<Self>, seen: u64) -> Result<Arc<Snapshot>, Error> {
         let rx = match self.plan_for_missing_key(seen) {
             Plan::Fail(e) => return Err(e),
-            Plan::Ready => return Ok(self.current.load_full()),
+            Plan::Ready => return Ok(self.published.current.load_full()),
             Plan::Wait(rx) => rx,
             Plan::Start(started) => started.launch(),
         };
         if !self.wait(rx).await {
-            return Err(self.unavailable_now("timed out waiting for the issuer's key set"));
+            return Err(self.unavailable("timed out waiting for the issuer's key set"));
         }
         // The caller is missing a key: if the latest attempt failed, the issuer is the cause.
-        let snapshot = self.current.load_full();
+        let snapshot = self.published.current.load_full();
         match &self.lock_state().latest_failure {
-            Some((_, e)) => Err(unavailable(e, self.config.retry_after_failure)),
+            Some((_, e)) => Err(keys_unavailable(
+                e.to_string(),
+                self.config.retry_after_failure,
+            )),
             None if snapshot.generation == 0 => {
-                Err(self.unavailable_now("the issuer's key set has not been fetched yet"))
+                Err(self.unavailable("the issuer's key set has not been fetched yet"))
             }
             None => Ok(snapshot),
         }
     }
 
-    /// Fetches now unless keys are loaded already; reports the configuration
-    /// or fetch error otherwise.
-    pub async fn ready(self: &Arc<Self>) -> Result<(), ConfigError> {
+    async fn ready(self: &Arc<Self>) -> Result<(), ConfigError> {
         // Two rounds at most: join a fetch in flight, then start one.
         for _ in 0..2 {
-            if self.current.load().generation > 0 {
+            if self.published.generation() > 0 {
                 return Ok(());
             }
             let plan = {
@@ -209,26 +273,15 @@ impl KeyStore {
                 Plan::Ready | Plan::Fail(_) => continue,
             };
             self.wait(rx).await;
-            if self.current.load().generation == 0
+            if self.published.generation() == 0
                 && let Some((_, e)) = &self.lock_state().latest_failure
             {
                 return Err(e.clone());
             }
         }
-        match self.current.load().generation {
+        match self.published.generation() {
             1.. => Ok(()),
-            0 => Err(ConfigError::Fetch {
-                url: self.describe_source(),
-                reason: "no key set was fetched".into(),
-            }),
-        }
-    }
-
-    fn describe_source(&self) -> String {
-        match &self.config.source {
-            KeySource::Discovery { issuer } => fetch::discovery_url(issuer),
-            KeySource::Jwks { uri } => uri.clone(),
-            KeySource::Static { describe } => describe.clone(),
+            0 => Err(self.fetcher.error("no key set was fetched")),
         }
     }
 
@@ -237,7 +290,7 @@ impl KeyStore {
         if let Some(rx) = &state.in_flight {
             return Plan::Wait(rx.clone());
         }
-        let generation = self.current.load().generation;
+        let generation = self.published.generation();
         if generation > seen {
             // A fetch finished between the caller's look and this lock.
             return Plan::Ready;
@@ -247,7 +300,7 @@ impl KeyStore {
             if let Some((at, e)) = &state.latest_failure {
                 let wait = self.config.retry_after_failure.saturating_sub(at.elapsed());
                 if !wait.is_zero() {
-                    return Plan::Fail(unavailable(e, wait));
+                    return Plan::Fail(keys_unavailable(e.to_string(), wait));
                 }
             }
             return Plan::Start(self.start(&mut state));
@@ -255,8 +308,11 @@ impl KeyStore {
         let window = self.config.unknown_kid_refetch_interval;
         match state.last_unknown_kid_refetch {
             Some(at) if at.elapsed() < window => match &state.latest_failure {
-                Some((_, e)) => Plan::Fail(unavailable(e, window.saturating_sub(at.elapsed()))),
-                None => Plan::Fail(crate::error::TokenError::UnknownKey.into()),
+                Some((_, e)) => Plan::Fail(keys_unavailable(
+                    e.to_string(),
+                    window.saturating_sub(at.elapsed()),
+                )),
+                None => Plan::Fail(TokenError::UnknownKey.into()),
             },
             _ => {
                 state.last_unknown_kid_refetch = Some(Instant::now());
@@ -275,7 +331,7 @@ impl KeyStore {
         Started {
             rx,
             fetch: InFlight {
-                store: Arc::clone(self),
+                refresher: Arc::clone(self),
                 tx,
             },
         }
@@ -296,9 +352,6 @@ impl KeyStore {
     }
 
     fn spawn_refresh(self: &Arc<Self>) {
-        if self.is_static() {
-            return; // never due (see `new`); this only guards the invariant
-        }
         let started = {
             let mut state = self.lock_state();
             if state.in_flight.is_some() {
@@ -309,18 +362,13 @@ impl KeyStore {
         started.launch();
     }
 
-    fn unavailable_now(&self, reason: &'static str) -> Error {
-        Error::KeysUnavailable {
-            reason: reason.into(),
-            retry_after: self.config.retry_after_failure.max(Duration::from_secs(1)),
-        }
+    /// A 503 for `reason`, retried after the failure back-off.
+    fn unavailable(&self, reason: &'static str) -> Error {
+        keys_unavailable(reason, self.config.retry_after_failure)
     }
 
-    fn lock_state(&self) -> std::sync::MutexGuard<'_, FetchState> {
-        // A poisoned lock only means a panic elsewhere mid-update of plain data.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock_state(&self) -> MutexGuard<'_, FetchState> {
+        lock(&self.state)
     }
 
     fn elapsed_ms(&self) -> u64 {
@@ -338,24 +386,21 @@ impl KeyStore {
     /// (the configured timeout), so a waiting request never waits longer.
     async fn fetch_once(&self) -> Result<usize, ConfigError> {
         let started = Instant::now();
-        let outcome = tokio::time::timeout(self.config.fetch_timeout, self.download())
+        let download = self.fetcher.download(&self.config.algorithms);
+        let outcome = tokio::time::timeout(self.config.fetch_timeout, download)
             .await
-            .unwrap_or_else(|_| {
-                Err(ConfigError::Fetch {
-                    url: self.describe_source(),
-                    reason: "timed out".into(),
-                })
-            });
+            .unwrap_or_else(|_| Err(self.fetcher.error(fetch::TIMED_OUT)));
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match outcome {
-            Ok((uri, keys, max_age)) => {
-                let (count, skipped) = (keys.len(), keys.skipped);
-                self.publish(keys);
-                let refresh = max_age
+            Ok(downloaded) => {
+                let (count, skipped) = (downloaded.keys.len(), downloaded.keys.skipped);
+                self.published.publish(downloaded.keys);
+                let refresh = downloaded
+                    .max_age
                     .unwrap_or(self.config.default_refresh)
                     .clamp(self.config.min_refresh, self.config.max_refresh);
                 self.schedule_refresh(refresh);
-                tracing::info!(url = %uri, outcome = "ok", duration_ms, keys = count, skipped, "fetched JWKS");
+                tracing::info!(url = %downloaded.uri, outcome = "ok", duration_ms, keys = count, skipped, "fetched JWKS");
                 Ok(count)
             }
             Err(e) => {
@@ -364,50 +409,22 @@ impl KeyStore {
             }
         }
     }
+}
 
-    /// Discovery (once) and the key set document, parsed.
-    async fn download(&self) -> Result<(String, KeySet, Option<Duration>), ConfigError> {
-        let uri = self.jwks_uri().await?;
-        let fetched = fetch::get(&self.client, &uri, self.config.max_response_bytes).await?;
-        let keys = KeySet::parse(&fetched.body, &self.config.algorithms).map_err(|e| {
-            ConfigError::InvalidDocument {
-                url: uri.clone(),
-                reason: match e {
-                    KeySetError::NotJson => "not a JSON Web Key Set".into(),
-                    KeySetError::NoUsableKeys => "the key set has no usable signing key".into(),
-                },
-            }
-        })?;
-        Ok((uri, keys, fetched.max_age))
-    }
-
-    async fn jwks_uri(&self) -> Result<String, ConfigError> {
-        let issuer = match &self.config.source {
-            KeySource::Jwks { uri } => return Ok(uri.clone()),
-            KeySource::Discovery { issuer } => issuer,
-            KeySource::Static { describe } => {
-                return Err(ConfigError::Fetch {
-                    url: describe.clone(),
-                    reason: "static keys are never fetched".into(),
-                });
-            }
-        };
-        if let Some(discovery) = self.discovered.get() {
-            return Ok(discovery.jwks_uri.clone());
-        }
-        let url = fetch::discovery_url(issuer);
-        let fetched = fetch::get(&self.client, &url, self.config.max_response_bytes).await?;
-        let discovery = fetch::parse_discovery(&fetched.body, issuer, &url)?;
-        tracing::info!(url = %url, jwks_uri = %discovery.jwks_uri, "discovered issuer configuration");
-        Ok(self.discovered.get_or_init(|| discovery).jwks_uri.clone())
+/// The one way the key store answers 503: `reason` for the logs, and a
+/// `Retry-After` of at least a second.
+fn keys_unavailable(reason: impl Into<Cow<'static, str>>, retry_after: Duration) -> Error {
+    Error::KeysUnavailable {
+        reason: reason.into(),
+        retry_after: retry_after.max(Duration::from_secs(1)),
     }
 }
 
-fn unavailable(e: &ConfigError, retry_after: Duration) -> Error {
-    Error::KeysUnavailable {
-        reason: e.to_string().into(),
-        retry_after: retry_after.max(Duration::from_secs(1)),
-    }
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere mid-update of plain data.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A fetch registered as in flight, not yet running.
@@ -427,12 +444,10 @@ impl Started {
             // `fetch` still clears `in_flight` and releases the waiters.
             Ok(runtime) => drop(runtime.spawn(fetch.run())),
             Err(_) => {
-                fetch.store.lock_state().latest_failure = Some((
+                let refresher = &fetch.refresher;
+                refresher.lock_state().latest_failure = Some((
                     Instant::now(),
-                    ConfigError::Fetch {
-                        url: fetch.store.describe_source(),
-                        reason: "no Tokio runtime to fetch keys on".into(),
-                    },
+                    refresher.fetcher.error("no Tokio runtime to fetch keys on"),
                 ));
                 drop(fetch);
             }
@@ -444,25 +459,25 @@ impl Started {
 /// The one fetch in flight, run as a task of its own. Dropping it (when it is
 /// done, or unpolled at runtime shutdown) releases the waiters.
 struct InFlight {
-    store: Arc<KeyStore>,
+    refresher: Arc<Refresher>,
     tx: watch::Sender<bool>,
 }
 
 impl InFlight {
     async fn run(self) {
-        let outcome = self.store.fetch_once().await;
+        let outcome = self.refresher.fetch_once().await;
         let failed = outcome.is_err();
-        self.store.lock_state().latest_failure = outcome.err().map(|e| (Instant::now(), e));
+        self.refresher.lock_state().latest_failure = outcome.err().map(|e| (Instant::now(), e));
         if failed {
-            self.store
-                .schedule_refresh(self.store.config.retry_after_failure);
+            self.refresher
+                .schedule_refresh(self.refresher.config.retry_after_failure);
         }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.store.lock_state().in_flight = None;
+        self.refresher.lock_state().in_flight = None;
         let _ = self.tx.send(true);
     }
 }

@@ -22,6 +22,9 @@ const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7
 const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
+/// Why PEM text holding a private key is refused, whichever kind of block.
+const PRIVATE_PEM: &str = "a private key was given: give its public key";
+
 /// Verification keys given up front instead of fetched from the issuer: no
 /// network at all. Read and judged once, when the validator is built (or
 /// when [`Validator::reload_keys`](crate::Validator::reload_keys) replaces them).
@@ -104,16 +107,21 @@ impl StaticKeys {
         }
     }
 
+    /// These keys refused for `reason`.
+    pub(crate) fn invalid(&self, reason: impl Into<String>) -> ConfigError {
+        ConfigError::InvalidKeys {
+            origin: self.describe(),
+            reason: reason.into(),
+        }
+    }
+
     /// Reads (files at most `max_bytes`) and judges the keys.
     pub(crate) fn load(
         &self,
         algorithms: &[Algorithm],
         max_bytes: usize,
     ) -> Result<KeySet, ConfigError> {
-        let invalid = |reason: String| ConfigError::InvalidKeys {
-            origin: self.describe(),
-            reason,
-        };
+        let invalid = |reason: String| self.invalid(reason);
         let read = |path: &Path| read_bounded(path, max_bytes).map_err(invalid);
         let keys = match &self.source {
             Source::Jwks(text) => KeySet::parse(text.as_bytes(), algorithms),
@@ -121,20 +129,11 @@ impl StaticKeys {
             Source::Pem(text) => pem_key_set(text.as_bytes(), algorithms).map_err(invalid)?,
             Source::PemFile(path) => pem_key_set(&read(path)?, algorithms).map_err(invalid)?,
         };
-        let keys = keys.map_err(|e| {
-            invalid(match e {
-                KeySetError::NotJson => "not a JSON Web Key Set".into(),
-                KeySetError::NoUsableKeys => {
-                    "no usable signing key for the allowed algorithms".into()
-                }
-            })
-        })?;
+        let keys = keys.map_err(|e| self.invalid(e.to_string()))?;
         // Given keys are the operator's own: what a fetched set only warns
         // about is refused here, before it can be deployed.
         if keys.private_keys > 0 {
-            return Err(invalid(
-                "the key set holds a private key: give only public keys".into(),
-            ));
+            return Err(self.invalid("the key set holds a private key: give only public keys"));
         }
         if keys.matches_any_kid() {
             // PEM keys have no `kid`: a token is tried against the first few only.
@@ -142,7 +141,7 @@ impl StaticKeys {
                 .iter()
                 .find(|&&alg| keys.count_for(alg) > MAX_KEYS_TRIED_WITHOUT_KID)
             {
-                return Err(invalid(format!(
+                return Err(self.invalid(format!(
                     "more than {MAX_KEYS_TRIED_WITHOUT_KID} PEM keys verify {alg}, and a token \
                      is tried against the first {MAX_KEYS_TRIED_WITHOUT_KID} only: give a JWKS \
                      with a `kid` per key"
@@ -184,7 +183,7 @@ fn pem_key_set(
             .is_some_and(|label| label.windows(11).any(|w| w == b"PRIVATE KEY"))
     };
     if text.split(|&b| b == b'\n').any(begins_private) {
-        return Err("a private key was given: give its public key".into());
+        return Err(PRIVATE_PEM.into());
     }
     let mut jwks = Vec::new();
     for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(text) {
@@ -192,7 +191,7 @@ fn pem_key_set(
         match kind {
             SectionKind::PublicKey => jwks.push(spki_to_jwk(&der)?),
             SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey => {
-                return Err("a private key was given: give its public key".into());
+                return Err(PRIVATE_PEM.into());
             }
             _ => {}
         }

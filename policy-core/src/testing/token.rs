@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{Shared, lock};
 use crate::ORGANIZATION_AUDIENCE_PREFIX;
-use crate::validator::now;
+use crate::validator::verify::now;
 
 /// Which key signs the token, and what its header's `kid` says.
 enum KidChoice {

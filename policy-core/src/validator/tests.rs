@@ -1,7 +1,11 @@
 //! Unit tests of the validator: algorithm and `typ` rules, token shape, builder checks.
 
+use super::verify::{allowed_algorithm, media_type_eq, split};
 use super::*;
-use crate::error::RequestError;
+use crate::algorithm::Algorithm;
+use crate::error::{RequestError, TokenError};
+use crate::issuers::Issuer;
+use crate::jwks::DEFAULT_ALGORITHMS;
 
 #[test]
 fn none_and_hmac_are_never_allowed() {
@@ -142,4 +146,47 @@ async fn new_keys_of_one_issuer_drop_only_that_issuers_cached_tokens() {
     validator.reload_keys(&b.issuer(), given(&b)).unwrap();
     assert!(cache.get(PresentedToken(&token_b)).is_none());
     assert!(cache.get(PresentedToken(&token_a)).is_some());
+}
+
+#[test]
+fn the_builders_own_issuer_takes_its_settings_in_any_order() {
+    // The JWKS URI given before the issuer still applies: its error proves it.
+    assert_eq!(
+        Validator::builder()
+            .jwks_uri("nope")
+            .issuer("https://i")
+            .build()
+            .err(),
+        Some(ConfigError::InvalidUrl {
+            what: "JWKS",
+            url: "nope".into()
+        })
+    );
+    // Settings for an issuer never named are a mistake, not a default.
+    assert_eq!(
+        Validator::builder()
+            .jwks_uri("https://i/jwks")
+            .build()
+            .err(),
+        Some(ConfigError::MissingIssuer)
+    );
+    assert_eq!(
+        Validator::builder()
+            .keys(StaticKeys::jwks("{}"))
+            .add_issuer(Issuer::new("https://other"))
+            .build()
+            .err(),
+        Some(ConfigError::MissingIssuer)
+    );
+    // The last URL wins, and the builder's issuer comes first.
+    let validator = Validator::builder()
+        .add_issuer(Issuer::new("https://second"))
+        .issuer("https://a")
+        .issuer("https://first")
+        .build()
+        .unwrap();
+    assert_eq!(
+        validator.issuers().collect::<Vec<_>>(),
+        ["https://first", "https://second"]
+    );
 }

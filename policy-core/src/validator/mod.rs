@@ -1,0 +1,275 @@
+//! [`Validator`], the public API that turns a bearer token into an
+//! [`AuthInfo`]: the verified-token cache in front of the verification
+//! pipeline ([`verify`]), readiness, key reloads, and what the issuers
+//! publish. Its configuration is [`builder`]'s.
+
+mod builder;
+#[cfg(test)]
+mod tests;
+pub(crate) mod verify;
+
+use std::sync::Arc;
+
+use crate::auth_info::AuthInfo;
+use crate::bearer::{BearerConfig, check_token, extract_bearer};
+use crate::error::{ConfigError, Error};
+use crate::issuers::TrustedIssuers;
+use crate::static_keys::StaticKeys;
+use crate::token_cache::{PresentedToken, TokenCache};
+
+pub use builder::ValidatorBuilder;
+use verify::TokenRules;
+
+/// Validates access tokens issued by one issuer (or several), with its
+/// published keys.
+///
+/// Build it once at start-up and share it: a clone is cheap (an [`Arc`]).
+/// Building does no I/O, so it succeeds while the issuer is down; discovery
+/// and the key set are fetched on first use (requests fail closed with 503
+/// until the issuer answers), or at once with [`ready`](Validator::ready).
+///
+/// With several issuers ([`ValidatorBuilder::add_issuer`]), a token is routed
+/// by its `iss` to that issuer's keys alone; each issuer has its own key
+/// store, refresh schedule and failure state.
+///
+/// Requires a Tokio runtime for [`validate`](Validator::validate).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use policy_core::Validator;
+///
+/// let validator = Validator::builder()
+///     .issuer("https://my-tenant.logto.app/oidc")
+///     .audience("https://api.example.com")
+///     .build()?;
+/// validator.ready().await?; // optional: fail fast if the issuer is unreachable
+/// let auth = validator.validate("eyJhbGciOi...").await?;
+/// println!("{:?}", auth.sub());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Validator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuers: TrustedIssuers,
+    rules: TokenRules,
+    audience: Option<Arc<str>>,
+    bearer: BearerConfig,
+    resource_metadata: Option<Arc<str>>,
+    cache: Option<Arc<TokenCache>>,
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let issuers: Vec<&str> = self.issuers().collect();
+        f.debug_struct("Validator")
+            .field("issuers", &issuers)
+            .field("audience", &self.inner.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Validator {
+    /// A builder with the defaults stated on each of its methods.
+    pub fn builder() -> ValidatorBuilder {
+        ValidatorBuilder::default()
+    }
+
+    /// The first configured issuer (with one issuer, `iss` must equal it exactly).
+    pub fn issuer(&self) -> &str {
+        self.issuers().next().unwrap_or_default()
+    }
+
+    /// Every trusted issuer, in the order configured: a token's `iss` must
+    /// equal one of them exactly.
+    pub fn issuers(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner.issuers.iter().map(|t| t.url.as_str())
+    }
+
+    /// The trusted issuers whose keys are fetched (discovery or a JWKS URI),
+    /// not given as [`StaticKeys`]: the authorization servers clients can use.
+    pub(crate) fn fetching_issuers(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner
+            .issuers
+            .iter()
+            .filter(|t| t.store.fetches_keys())
+            .map(|t| t.url.as_str())
+    }
+
+    /// The configured default audience (API resource indicator), if any.
+    pub fn audience(&self) -> Option<&str> {
+        self.inner.audience.as_deref()
+    }
+
+    /// The RFC 9728 Protected Resource Metadata URL advertised in 401
+    /// challenges, if configured.
+    pub fn resource_metadata(&self) -> Option<&Arc<str>> {
+        self.inner.resource_metadata.as_ref()
+    }
+
+    /// The OAuth 2.0 endpoints of each trusted issuer, as its discovery
+    /// document published them (both `None` until discovery has run, e.g. after
+    /// [`ready`](Validator::ready), and always `None` for an issuer configured
+    /// with a `jwks_uri`): for API documents and client configuration.
+    pub fn oauth_endpoints(&self) -> Vec<OAuthEndpoints> {
+        self.inner
+            .issuers
+            .iter()
+            .map(|trusted| {
+                let discovery = trusted.store.discovery();
+                OAuthEndpoints {
+                    issuer: trusted.url.clone(),
+                    authorization_endpoint: discovery
+                        .and_then(|d| d.authorization_endpoint.clone()),
+                    token_endpoint: discovery.and_then(|d| d.token_endpoint.clone()),
+                    audience: trusted.audience.as_deref().map(str::to_owned),
+                }
+            })
+            .collect()
+    }
+
+    /// The bearer extraction limits.
+    pub fn bearer_config(&self) -> &BearerConfig {
+        &self.inner.bearer
+    }
+
+    /// Runs discovery and fetches the key set of every issuer now, unless
+    /// already done, so a service can refuse to start while an issuer is
+    /// unreachable or misconfigured. The first issuer's error, in configured
+    /// order; see [`ready_each`](Validator::ready_each) to start with the
+    /// issuers that are up.
+    pub async fn ready(&self) -> Result<(), ConfigError> {
+        self.ready_each()
+            .await
+            .into_iter()
+            .try_for_each(|(_, outcome)| outcome)
+    }
+
+    /// [`ready`](Validator::ready) for each issuer, concurrently: each
+    /// issuer's URL and outcome, in configured order. An issuer that is down
+    /// keeps retrying on demand (its tokens get 503 meanwhile) and never
+    /// affects the others.
+    pub async fn ready_each(&self) -> Vec<(String, Result<(), ConfigError>)> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, trusted) in self.inner.issuers.iter().enumerate() {
+            let store = Arc::clone(&trusted.store);
+            tasks.spawn(async move { (index, store.ready().await) });
+        }
+        let mut outcomes: Vec<Option<Result<(), ConfigError>>> =
+            self.inner.issuers.iter().map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((index, outcome)) = joined
+                && let Some(slot) = outcomes.get_mut(index)
+            {
+                *slot = Some(outcome);
+            }
+        }
+        self.inner
+            .issuers
+            .iter()
+            .zip(outcomes)
+            .map(|(trusted, outcome)| {
+                let outcome = outcome.unwrap_or_else(|| {
+                    Err(ConfigError::Fetch {
+                        url: trusted.url.clone(),
+                        reason: "the readiness check did not finish".into(),
+                    })
+                });
+                (trusted.url.clone(), outcome)
+            })
+            .collect()
+    }
+
+    /// Replaces the [`StaticKeys`] of `issuer` (configured with
+    /// [`ValidatorBuilder::keys`] or [`Issuer::keys`](crate::Issuer::keys)), for instance after a
+    /// key file changed: the new keys are read and judged first, and on any
+    /// error the old ones stay. Cached tokens whose key is gone are
+    /// verified afresh. Keys that are fetched cannot be replaced.
+    pub fn reload_keys(&self, issuer: &str, keys: StaticKeys) -> Result<(), ConfigError> {
+        let (_, trusted) = self
+            .inner
+            .issuers
+            .route(issuer)
+            .ok_or_else(|| ConfigError::UnknownIssuer(issuer.to_owned()))?;
+        trusted.store.reload(issuer, &keys)
+    }
+
+    /// Extracts the bearer token from all of a request's `Authorization`
+    /// header values and validates it.
+    pub async fn authenticate<'a, I>(&self, authorization: I) -> Result<AuthInfo, Error>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        // `extract_bearer` has checked the token's length and characters.
+        let token = extract_bearer(authorization, &self.inner.bearer)?;
+        self.validate_checked(token).await
+    }
+
+    /// Validates a compact JWS access token taken from anywhere (a cookie, a
+    /// WebSocket message, another framework): first the limits that
+    /// [`authenticate`](Validator::authenticate) applies to a header's token
+    /// (at most [`BearerConfig::max_token_len`] bytes of the token68
+    /// alphabet, else [`Error::InvalidRequest`]), then the signature by a key
+    /// of the issuer's JWKS under an allowed algorithm, `iss`, `exp`, `nbf`,
+    /// the header's `crit` and (if configured) `typ`. The audience, scopes and
+    /// organization are the [`Policy`](crate::Policy)'s to check.
+    pub async fn validate(&self, token: &str) -> Result<AuthInfo, Error> {
+        if let Err(e) = check_token(token, &self.inner.bearer) {
+            tracing::debug!(code = e.code(), reason = %e, "token rejected");
+            return Err(e.into());
+        }
+        self.validate_checked(token).await
+    }
+
+    async fn validate_checked(&self, token: &str) -> Result<AuthInfo, Error> {
+        let outcome = self.validate_inner(token).await;
+        if let Err(e) = &outcome {
+            tracing::debug!(code = e.code(), reason = %e, "token rejected");
+        }
+        outcome
+    }
+
+    async fn validate_inner(&self, token: &str) -> Result<AuthInfo, Error> {
+        let Inner {
+            issuers,
+            rules,
+            cache,
+            ..
+        } = &*self.inner;
+        let Some(cache) = cache else {
+            return rules.verify(token, issuers).await.map(AuthInfo::new);
+        };
+        let key = PresentedToken(token);
+        if let Some(claims) = cache.get(key) {
+            match rules.recheck(&claims, issuers) {
+                Ok(true) => return Ok(AuthInfo::new(claims)),
+                Ok(false) => cache.remove(key), // its key left the set: verify afresh
+                Err(e) => {
+                    cache.remove(key);
+                    return Err(e.into());
+                }
+            }
+        }
+        let claims = rules.verify(token, issuers).await?;
+        cache.insert(key, Arc::clone(&claims));
+        Ok(AuthInfo::new(claims))
+    }
+}
+
+/// What an issuer's discovery document says about where clients get tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuthEndpoints {
+    /// The issuer, as configured.
+    pub issuer: String,
+    /// `authorization_endpoint`, if discovery published a valid URL.
+    pub authorization_endpoint: Option<String>,
+    /// `token_endpoint`, if discovery published a valid URL.
+    pub token_endpoint: Option<String>,
+    /// The audience that policies without their own require of this issuer's
+    /// tokens: its own ([`Issuer::audience`](crate::Issuer::audience)), else
+    /// the validator's.
+    pub audience: Option<String>,
+}
