@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
-use crate::claims::Claims;
+use crate::claims::VerifiedClaims;
 
 /// The identity and permissions carried by a validated access token.
 ///
@@ -31,12 +31,12 @@ use crate::claims::Claims;
 /// ```
 #[derive(Clone)]
 pub struct AuthInfo {
-    claims: Arc<Claims>,
+    claims: Arc<VerifiedClaims>,
     request: Option<Arc<RequestContext>>,
 }
 
 impl AuthInfo {
-    pub(crate) fn new(claims: Arc<Claims>) -> Self {
+    pub(crate) fn new(claims: Arc<VerifiedClaims>) -> Self {
         AuthInfo {
             claims,
             request: None,

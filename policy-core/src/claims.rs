@@ -14,7 +14,7 @@ use crate::error::TokenError;
 
 /// The validated claims behind an [`AuthInfo`](crate::AuthInfo).
 #[derive(Debug)]
-pub(crate) struct Claims {
+pub(crate) struct VerifiedClaims {
     pub issuer: String,
     pub sub: Option<String>,
     pub client_id: Option<String>,
@@ -380,8 +380,8 @@ pub(crate) mod tests {
     use super::*;
 
     /// Claims for unit tests elsewhere in the crate.
-    pub(crate) fn sample_claims() -> Claims {
-        Claims {
+    pub(crate) fn sample_claims() -> VerifiedClaims {
+        VerifiedClaims {
             issuer: "https://issuer.test".into(),
             sub: Some("user".into()),
             client_id: None,

@@ -35,7 +35,8 @@ const PRIVATE_PEM: &str = "a private key was given: give its public key";
 /// [`MAX_JWKS_KEYS`](crate::MAX_JWKS_KEYS) keys.
 ///
 /// ```
-/// use policy_core::{StaticKeys, Validator};
+/// # extern crate policy_core as bearer_policy;
+/// use bearer_policy::{StaticKeys, Validator};
 ///
 /// let pem = "-----BEGIN PUBLIC KEY-----
 /// MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
@@ -45,7 +46,7 @@ const PRIVATE_PEM: &str = "a private key was given: give its public key";
 ///     .audience("https://api.internal.example")
 ///     .keys(StaticKeys::pem(pem))
 ///     .build()?;
-/// # Ok::<(), policy_core::ConfigError>(())
+/// # Ok::<(), bearer_policy::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct StaticKeys {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use quick_cache::Equivalent;
 
-use crate::claims::Claims;
+use crate::claims::VerifiedClaims;
 
 /// A verified token, as stored: its exact bytes.
 struct CachedToken(Box<str>);
@@ -75,7 +75,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub(crate) struct TokenCache {
-    entries: quick_cache::sync::Cache<CachedToken, Arc<Claims>>,
+    entries: quick_cache::sync::Cache<CachedToken, Arc<VerifiedClaims>>,
 }
 
 impl TokenCache {
@@ -85,11 +85,11 @@ impl TokenCache {
         }
     }
 
-    pub fn get(&self, token: PresentedToken<'_>) -> Option<Arc<Claims>> {
+    pub fn get(&self, token: PresentedToken<'_>) -> Option<Arc<VerifiedClaims>> {
         self.entries.get(&token)
     }
 
-    pub fn insert(&self, token: PresentedToken<'_>, claims: Arc<Claims>) {
+    pub fn insert(&self, token: PresentedToken<'_>, claims: Arc<VerifiedClaims>) {
         self.entries.insert(CachedToken(token.0.into()), claims);
     }
 
@@ -98,7 +98,7 @@ impl TokenCache {
     }
 
     /// Keeps only the entries whose key still verifies them.
-    pub fn retain_keys(&self, still_verifies: impl Fn(&Claims) -> bool) {
+    pub fn retain_keys(&self, still_verifies: impl Fn(&VerifiedClaims) -> bool) {
         self.entries.retain(|_, claims| still_verifies(claims));
     }
 

@@ -60,8 +60,8 @@ use crate::validator::Validator;
 
 pub use self::report::Report;
 
-use self::requirements::Requirements;
-use self::schemes::{Issuer, Schemes};
+use self::requirements::SecurityRequirements;
+use self::schemes::{IssuerScheme, Schemes};
 
 /// Adds the declared permissions to a utoipa [`OpenApi`] document.
 ///
@@ -132,7 +132,7 @@ use self::schemes::{Issuer, Schemes};
 /// ```
 #[derive(Debug, Clone)]
 pub struct PolicySecurity {
-    issuers: Vec<Issuer>,
+    issuers: Vec<IssuerScheme>,
     audience: Option<String>,
     modules: Vec<String>,
     operations: Vec<(String, Vec<Policy>)>,
@@ -174,7 +174,7 @@ impl PolicySecurity {
             issuers: validator
                 .oauth_endpoints()
                 .into_iter()
-                .map(Issuer::from)
+                .map(IssuerScheme::from)
                 .collect(),
             audience: validator.audience().map(str::to_owned),
             ..Self::new()
@@ -233,7 +233,7 @@ impl PolicySecurity {
     pub fn apply(&self, openapi: &mut OpenApi) -> Report {
         let mut report = Report::default();
         let mut targets = self.targets(&mut report);
-        let mut requirements = Requirements::new(Schemes::api_scheme_names(&self.issuers));
+        let mut requirements = SecurityRequirements::new(Schemes::api_scheme_names(&self.issuers));
 
         for (path, item) in openapi.paths.paths.iter_mut() {
             for (method, operation) in operations(item) {

@@ -84,7 +84,7 @@ fn alternatives(policies: &[Policy]) -> Vec<Alternative> {
 
 /// Builds the requirements of operations, remembering which scopes each
 /// scheme must list and which routes need them.
-pub(super) struct Requirements {
+pub(super) struct SecurityRequirements {
     /// The schemes an API access token may come from: one requirement each.
     api_schemes: Vec<String>,
     /// Every API scope required, with the routes that require it.
@@ -93,9 +93,9 @@ pub(super) struct Requirements {
     pub(super) organization_used: bool,
 }
 
-impl Requirements {
+impl SecurityRequirements {
     pub(super) fn new(api_schemes: Vec<String>) -> Self {
-        Requirements {
+        SecurityRequirements {
             api_schemes,
             api_scopes: BTreeMap::new(),
             organization_used: false,

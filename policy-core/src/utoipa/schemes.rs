@@ -9,13 +9,13 @@ use utoipa::openapi::security::{
 use utoipa::openapi::{Components, OpenApi};
 
 use super::PolicySecurity;
-use super::requirements::Requirements;
+use super::requirements::SecurityRequirements;
 use crate::policy::ORGANIZATION_AUDIENCE_PREFIX;
 use crate::validator::OAuthEndpoints;
 
 /// An issuer and the endpoints its discovery published.
 #[derive(Debug, Clone)]
-pub(super) struct Issuer {
+pub(super) struct IssuerScheme {
     issuer: String,
     authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
@@ -23,9 +23,9 @@ pub(super) struct Issuer {
     audience: Option<String>,
 }
 
-impl From<OAuthEndpoints> for Issuer {
+impl From<OAuthEndpoints> for IssuerScheme {
     fn from(endpoints: OAuthEndpoints) -> Self {
-        Issuer {
+        IssuerScheme {
             issuer: endpoints.issuer,
             authorization_endpoint: endpoints.authorization_endpoint,
             token_endpoint: endpoints.token_endpoint,
@@ -34,7 +34,7 @@ impl From<OAuthEndpoints> for Issuer {
     }
 }
 
-impl Issuer {
+impl IssuerScheme {
     /// Whether clients can get a token from it through an OAuth 2.0 flow:
     /// every flow but the implicit one (which OAuth 2.0 security best
     /// practice retires) needs the token endpoint.
@@ -45,19 +45,19 @@ impl Issuer {
 
 /// The schemes of a document, built once its operations are known.
 pub(super) struct Schemes<'a> {
-    issuers: &'a [Issuer],
+    issuers: &'a [IssuerScheme],
     audience: Option<&'a str>,
 }
 
 impl<'a> Schemes<'a> {
-    pub(super) fn new(issuers: &'a [Issuer], audience: Option<&'a str>) -> Self {
+    pub(super) fn new(issuers: &'a [IssuerScheme], audience: Option<&'a str>) -> Self {
         Schemes { issuers, audience }
     }
 
     /// The names of the schemes an API access token may come from, in the
     /// issuers' order: `oauth2`, `oauth2_2`… then `bearer` if an issuer has
     /// no flow, or if there is no issuer.
-    pub(super) fn api_scheme_names(issuers: &[Issuer]) -> Vec<String> {
+    pub(super) fn api_scheme_names(issuers: &[IssuerScheme]) -> Vec<String> {
         let oauth = issuers.iter().filter(|issuer| issuer.has_flow()).count();
         let mut names: Vec<String> = (1..=oauth).map(oauth_scheme_name).collect();
         if oauth < issuers.len() || issuers.is_empty() {
@@ -67,7 +67,7 @@ impl<'a> Schemes<'a> {
     }
 
     /// Adds the schemes that `requirements` name to the document's components.
-    pub(super) fn add_to(&self, openapi: &mut OpenApi, requirements: &Requirements) {
+    pub(super) fn add_to(&self, openapi: &mut OpenApi, requirements: &SecurityRequirements) {
         let components = openapi.components.get_or_insert_with(Components::new);
         let mut oauth = 0;
         let mut plain: Vec<&str> = Vec::new();
@@ -167,13 +167,13 @@ fn code_list(items: &[&str]) -> String {
 }
 
 #[cfg(test)]
-impl Issuer {
+impl IssuerScheme {
     pub(super) fn for_tests(
         issuer: &str,
         authorization_endpoint: Option<String>,
         token_endpoint: Option<String>,
     ) -> Self {
-        Issuer {
+        IssuerScheme {
             issuer: issuer.to_owned(),
             authorization_endpoint,
             token_endpoint,

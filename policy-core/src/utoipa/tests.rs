@@ -454,8 +454,8 @@ async fn before_discovery_the_issuer_is_a_jwt_bearer_scheme_naming_it() {
     assert_eq!(json["components"]["securitySchemes"]["oauth2"], Value::Null);
 }
 
-fn issuer(name: &str, authorization: bool, token: bool) -> Issuer {
-    Issuer::for_tests(
+fn issuer(name: &str, authorization: bool, token: bool) -> IssuerScheme {
+    IssuerScheme::for_tests(
         name,
         authorization.then(|| format!("{name}/auth")),
         token.then(|| format!("{name}/token")),

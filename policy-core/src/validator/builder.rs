@@ -193,10 +193,11 @@ impl ValidatorBuilder {
     /// [`connect_timeout`](Self::connect_timeout) does not apply.
     ///
     /// ```
+    /// # extern crate policy_core as bearer_policy;
     /// let client = reqwest::Client::builder()
     ///     // .add_root_certificate(my_private_ca)
     ///     .build()?;
-    /// let validator = policy_core::Validator::builder()
+    /// let validator = bearer_policy::Validator::builder()
     ///     .issuer("https://auth.internal.example/oidc")
     ///     .http_client(client)
     ///     .build()?;

@@ -36,7 +36,7 @@ use verify::TokenRules;
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use policy_core::Validator;
+/// use bearer_policy::Validator;
 ///
 /// let validator = Validator::builder()
 ///     .issuer("https://my-tenant.logto.app/oidc")

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::algorithm::Algorithm;
-use crate::claims::{self, Claims};
+use crate::claims::{self, VerifiedClaims};
 use crate::error::{Error, TokenError};
 use crate::issuers::TrustedIssuers;
 
@@ -31,7 +31,7 @@ impl TokenRules {
         &self,
         token: &str,
         issuers: &TrustedIssuers,
-    ) -> Result<Arc<Claims>, Error> {
+    ) -> Result<Arc<VerifiedClaims>, Error> {
         let (signing_input, header_b64, payload_b64, signature_b64) = split(token)?;
         let header =
             claims::parse_header(&decode_segment(header_b64, "the header is not base64url")?)?;
@@ -72,7 +72,7 @@ impl TokenRules {
 
         let expires_at = raw.exp.ok_or(TokenError::MissingClaim("exp"))?;
         check_time(expires_at, raw.nbf, self.leeway)?;
-        Ok(Arc::new(Claims {
+        Ok(Arc::new(VerifiedClaims {
             issuer,
             sub: raw.sub,
             client_id: raw.client_id,
@@ -94,7 +94,7 @@ impl TokenRules {
     /// The checks a cached token still needs: the clock, and whether its key
     /// is still published and still allows the token's algorithm (`Ok(false)`
     /// if not: it is then verified afresh). No allocation, no lock.
-    pub fn recheck(&self, claims: &Claims, issuers: &TrustedIssuers) -> Result<bool, TokenError> {
+    pub fn recheck(&self, claims: &VerifiedClaims, issuers: &TrustedIssuers) -> Result<bool, TokenError> {
         check_time(claims.expires_at, claims.not_before, self.leeway)?;
         let Some(trusted) = issuers.get(claims.issuer_index) else {
             return Ok(false);
