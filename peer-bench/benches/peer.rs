@@ -3,7 +3,7 @@
 //!
 //! - `check/<alg>/…`: the validation call of each (jwt-authorizer's
 //!   `Authorizer::check_auth` with issuer, audience and a scope checker;
-//!   our `Validator::validate` + `Policy::check`, cache off and cache hit);
+//!   our `Validator::validate` + `Policy::decide`, cache off and cache hit);
 //! - `route/…`: a `GET /api/protected` route called in process, axum through
 //!   tower's `oneshot`, warp through `warp::test`, each without auth and
 //!   authenticated.
@@ -127,7 +127,7 @@ impl Fixture {
     fn ours(&self, validator: &Validator, token: &str) {
         self.runtime.block_on(async {
             let auth = validator.validate(token).await.unwrap();
-            self.policy.check(&auth, None).unwrap();
+            self.policy.decide(&auth, None).unwrap();
         })
     }
 

@@ -1,6 +1,6 @@
 //! Counts heap allocations per request on each validation path with a
 //! counting global allocator, and fails if the cache-hit path (validate +
-//! `Policy::check`, handing out the cached `AuthInfo`) allocates at all.
+//! `Policy::decide`, handing out the cached `AuthInfo`) allocates at all.
 //!
 //! `cargo bench -p policy-core --bench alloc_count`
 
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         "bearer extraction + check",
         per_call(|| {
             black_box(extract_bearer([header.as_bytes()], &config).unwrap());
-            fixture.policy.check(&auth, None).unwrap();
+            fixture.policy.decide(&auth, None).unwrap();
         }),
     );
     report(

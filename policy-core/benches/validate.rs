@@ -97,7 +97,7 @@ fn bearer_and_check(c: &mut Criterion) {
         b.iter(|| {
             let token = extract_bearer([black_box(header.as_bytes())], &config).unwrap();
             black_box(token);
-            fixture.policy.check(black_box(&auth), None).unwrap();
+            fixture.policy.decide(black_box(&auth), None).unwrap();
         })
     });
 }
@@ -156,7 +156,7 @@ fn axum_route(c: &mut Criterion) {
         .route(
             "/api/protected",
             get(move |auth: policy_core::AuthInfo| {
-                let allowed = policy_core::PolicySet::check_request(&policy, &auth, None);
+                let allowed = policy_core::PolicySet::decide_request(&policy, &auth, None);
                 async move {
                     allowed
                         .map(|()| AUDIENCE)

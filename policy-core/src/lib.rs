@@ -82,6 +82,7 @@ pub use crate::validator::{OAuthEndpoints, Validator, ValidatorBuilder};
 /// `\`, no whitespace), and no scope may repeat:
 ///
 /// ```compile_fail
+/// # extern crate policy_core as bearer_policy;
 /// bearer_policy::scopes! { pub Api { READ = "api read" } }
 /// ```
 #[macro_export]

@@ -79,8 +79,8 @@ pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
 /// from, and a check function for what scopes cannot say.
 ///
 /// Build one at run time with the builder methods, or let `#[requires]` build
-/// one at compile time. [`check`](Policy::check) decides a request for an
-/// organization you name; [`PolicySet::check_request`] reads it from the
+/// one at compile time. [`decide`](Policy::decide) decides a request for an
+/// organization you name; [`PolicySet::decide_request`] reads it from the
 /// policy's own source.
 ///
 /// ```
@@ -238,6 +238,7 @@ impl Policy {
     /// A closure of another type is a compile error:
     ///
     /// ```compile_fail
+    /// # extern crate policy_core as bearer_policy;
     /// # use bearer_policy::{AuthInfo, Model, Policy};
     /// // error: `String` is not what a check function returns
     /// Policy::new(Model::GlobalApi).check_with("role", |auth: &AuthInfo| auth.sub().unwrap_or("").to_owned());
@@ -291,7 +292,7 @@ impl Policy {
     /// Decides whether `auth` may make a request for organization `org_id`
     /// (`None` when the request names none), whatever the policy's
     /// [organization source](Policy::organization_source): the caller names
-    /// the organization. [`PolicySet::check_request`] reads it from the source.
+    /// the organization. [`PolicySet::decide_request`] reads it from the source.
     ///
     /// Checks, in order: the audience, the organization, the scopes, so
     /// that a token meant for another resource or organization is refused as
@@ -304,14 +305,18 @@ impl Policy {
     /// code, reason and model (and the check's name when the check refused;
     /// never the token): the response already tells the client why, and a
     /// client hammering a route must not flood the logs.
-    pub fn check(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
-        self.check_claims(auth, org_id)?;
+    pub fn decide(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+        self.decide_claims(auth, org_id)?;
         self.run_check(auth)
     }
 
     /// Everything but the check function, the denial logged.
-    pub(crate) fn check_claims(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
-        self.decide(auth, org_id)
+    pub(crate) fn decide_claims(
+        &self,
+        auth: &AuthInfo,
+        org_id: Option<&str>,
+    ) -> Result<(), Denied> {
+        self.evaluate_claims(auth, org_id)
             .map_err(|denied| self.logged(auth, denied))
     }
 
@@ -333,7 +338,7 @@ impl Policy {
         })
     }
 
-    /// Logs a denial of this policy (see [`check`](Policy::check)).
+    /// Logs a denial of this policy (see [`decide`](Policy::decide)).
     pub(crate) fn logged(&self, auth: &AuthInfo, denied: Denied) -> Denied {
         tracing::debug!(
             code = denied.code(),
@@ -345,7 +350,7 @@ impl Policy {
         denied
     }
 
-    fn decide(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+    fn evaluate_claims(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
         // `X-Organization-Id:`, `?organization_id=` and `/orgs//data` name none.
         let org_id = org_id.filter(|id| !id.is_empty());
         match self.model {
@@ -389,7 +394,7 @@ impl Policy {
     /// The organization id named by the request captured in `auth`, for a
     /// header or query source (`None` for a path source, no source, no
     /// captured request, or a request that does not name it); what
-    /// [`PolicySet::check_request`] checks such a policy against. A request that names it more than once with
+    /// [`PolicySet::decide_request`] checks such a policy against. A request that names it more than once with
     /// different values is refused ([`Denied::AmbiguousOrganization`]): which
     /// one a proxy or a handler would read is anyone's guess.
     pub fn request_organization<'a>(&self, auth: &'a AuthInfo) -> Result<Option<&'a str>, Denied> {
@@ -451,7 +456,7 @@ pub trait PolicySet: Send + Sync {
     fn policies(&self) -> &[Policy];
 
     /// Decides whether `auth` may make the request: every policy of the set
-    /// must hold, each checked with [`Policy::check`] against the
+    /// must hold, each checked with [`Policy::decide`] against the
     /// organization **its own source** names:
     ///
     /// - [`OrgSource::Header`] and [`OrgSource::Query`]: the header or query
@@ -467,9 +472,9 @@ pub trait PolicySet: Send + Sync {
     ///
     /// A stacked set whose policies read a header and a path segment is thus
     /// decided by one call. A [`Policy`] is a set of one, so
-    /// `policy.check_request(&auth, None)` checks a single policy the same
+    /// `policy.decide_request(&auth, None)` checks a single policy the same
     /// way. To name the organization yourself whatever the source, call
-    /// [`Policy::check`].
+    /// [`Policy::decide`].
     ///
     /// Policies are checked in order and the first denial is returned. Check
     /// functions ([`Policy::check_with`], `#[requires(check = ...)]`) run
@@ -491,10 +496,10 @@ pub trait PolicySet: Send + Sync {
     ///             .scopes(["api:read"])
     ///             .organization(OrgSource::PathParam("org_id".into())),
     ///     ];
-    ///     set.check_request(auth, Some(org_in_path))
+    ///     set.decide_request(auth, Some(org_in_path))
     /// }
     /// ```
-    fn check_request(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
+    fn decide_request(&self, auth: &AuthInfo, path_org_id: Option<&str>) -> Result<(), Denied> {
         crate::request::decide(self.policies(), auth, path_org_id.into())
     }
 }

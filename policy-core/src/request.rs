@@ -3,7 +3,7 @@
 //! [`Rejected`] out. warp, axum and tower each make one call to
 //! [`Requirements::authorize`] and only adapt their own request and response
 //! types; [`decide`] is the decision itself, which
-//! [`PolicySet::check_request`](crate::PolicySet::check_request) and the
+//! [`PolicySet::decide_request`](crate::PolicySet::decide_request) and the
 //! check `#[requires]` puts in a handler's body go through too.
 
 // Without a front end (the `testing` or no feature), only the decision and
@@ -106,7 +106,7 @@ pub enum PathParams<'a> {
     #[default]
     None,
     /// One value without a name (warp's `authorize_path`,
-    /// `check_request(auth, Some(id))`, a handler with one organization
+    /// `decide_request(auth, Some(id))`, a handler with one organization
     /// parameter): every path policy reads it, and so does every policy
     /// without an organization source.
     Unnamed(&'a str),
@@ -294,7 +294,7 @@ impl Default for RequirementsCell {
 }
 
 /// The decision: whether `auth` may make the request, under every one of
-/// `policies`. Each policy is decided by [`Policy::check`] against the
+/// `policies`. Each policy is decided by [`Policy::decide`] against the
 /// organization its own source names:
 ///
 /// - [`OrgSource::Header`] and [`OrgSource::Query`]: the request fields
@@ -326,7 +326,7 @@ where
                 }
                 None => path.organization(None),
             };
-        policy.check_claims(auth, org_id)?;
+        policy.decide_claims(auth, org_id)?;
     }
     policies
         .into_iter()

@@ -137,7 +137,7 @@ impl BearerLayer {
 
     /// Also requires `policies` (a `#[requires]` handler's `POLICY`, a
     /// [`Policy`](crate::Policy) built at run time, an array of them: any [`PolicySet`]),
-    /// checked as [`PolicySet::check_request`] does after authentication.
+    /// checked as [`PolicySet::decide_request`] does after authentication.
     /// Called again, it adds a set: all must hold, and check functions
     /// ([`Policy::check_with`](crate::Policy::check_with)) run once every set's audience, organization
     /// and scopes hold.

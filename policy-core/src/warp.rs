@@ -85,7 +85,7 @@ impl From<Error> for Rejection {
 /// or answer [`Rejected`] with [`Rejected::response`] in your own recover function.
 pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, Rejection> {
     match rejection.find::<Rejected>() {
-        // Denials were logged where they were decided (`Policy::check`).
+        // Denials were logged where they were decided (`Policy::decide`).
         Some(rejected) => Ok(rejected.response()),
         None => Err(rejection),
     }

@@ -273,7 +273,7 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 
 /// The check inserted at the top of the body, before any user statement.
 ///
-/// The check is always `PolicySet::check_request`, in which each policy
+/// The check is always `PolicySet::decide_request`, in which each policy
 /// reads its organization from its own source: header and query policies
 /// from the request captured in the `AuthInfo`, path policies (and global
 /// ones, which ignore it) from the id passed in. When the policies read at
@@ -324,7 +324,7 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
         [] | [_] => {
             let org = path_org_id(params.first().map(|(binding, _)| *binding));
             quote! {
-                #private::PolicySet::check_request(&#name::POLICY, &#auth, #org)#question;
+                #private::PolicySet::decide_request(&#name::POLICY, &#auth, #org)#question;
             }
         }
         // Stacked policies reading different parameters: each path policy

@@ -757,7 +757,7 @@ async fn extremely_long_scope_strings_are_handled_within_the_token_limit() {
         let header = format!("Bearer {token}");
         let started = Instant::now();
         let auth = validator.authenticate([header.as_bytes()]).await.unwrap();
-        let decided = policy.check(&auth, None);
+        let decided = policy.decide(&auth, None);
         assert!(started.elapsed() < Duration::from_secs(1), "{what}");
         assert_eq!(decided.is_ok(), granted, "{what}: {decided:?}");
         assert!(
@@ -793,7 +793,7 @@ async fn unicode_lookalike_scopes_are_not_granted() {
         .scopes(["api:read"])
         .sign();
     policy
-        .check(&validator.validate(&genuine).await.unwrap(), None)
+        .decide(&validator.validate(&genuine).await.unwrap(), None)
         .unwrap();
     for lookalike in [
         "api:re\u{0430}d",         // Cyrillic a
@@ -814,7 +814,7 @@ async fn unicode_lookalike_scopes_are_not_granted() {
         let auth = validator.validate(&token).await.unwrap();
         assert!(!auth.has_scope("api:read"), "{lookalike:?}");
         assert_eq!(
-            policy.check(&auth, None),
+            policy.decide(&auth, None),
             Err(Denied::MissingScopes {
                 missing: vec!["api:read".into()]
             }),
@@ -847,11 +847,11 @@ async fn unicode_lookalike_organization_ids_do_not_match() {
             .sign();
         let auth = validator.validate(&org_resource).await.unwrap();
         assert_eq!(
-            resource.check(&auth, Some(request_org)),
+            resource.decide(&auth, Some(request_org)),
             Err(Denied::OrganizationMismatch),
             "{token_org:?} vs {request_org:?}"
         );
-        resource.check(&auth, Some(token_org)).unwrap();
+        resource.decide(&auth, Some(token_org)).unwrap();
         let org_token = issuer
             .token()
             .for_organization(token_org)
@@ -859,11 +859,11 @@ async fn unicode_lookalike_organization_ids_do_not_match() {
             .sign();
         let auth = validator.validate(&org_token).await.unwrap();
         assert_eq!(
-            permission.check(&auth, Some(request_org)),
+            permission.decide(&auth, Some(request_org)),
             Err(Denied::OrganizationMismatch),
             "{token_org:?} vs {request_org:?}"
         );
-        permission.check(&auth, Some(token_org)).unwrap();
+        permission.decide(&auth, Some(token_org)).unwrap();
     }
 }
 

@@ -36,7 +36,7 @@ async fn each_issuers_tokens_are_accepted_and_say_which_issuer_signed_them() {
     for issuer in [&a, &b] {
         let auth = validator.validate(&token(issuer)).await.unwrap();
         assert_eq!(auth.issuer(), issuer.issuer());
-        Policy::new(Model::GlobalApi).check(&auth, None).unwrap();
+        Policy::new(Model::GlobalApi).decide(&auth, None).unwrap();
     }
 }
 
@@ -168,16 +168,16 @@ async fn an_issuer_may_name_its_own_audience() {
     let policy = Policy::new(Model::GlobalApi);
     let b_for_default = b.token().for_global_api(API).sign();
     let auth = validator.validate(&b_for_default).await.unwrap();
-    assert_eq!(policy.check(&auth, None), Err(Denied::WrongAudience));
+    assert_eq!(policy.decide(&auth, None), Err(Denied::WrongAudience));
     let b_for_partner = b.token().for_global_api(partner).sign();
     let auth = validator.validate(&b_for_partner).await.unwrap();
-    policy.check(&auth, None).unwrap();
+    policy.decide(&auth, None).unwrap();
     // A's tokens keep the default audience.
     let auth = validator.validate(&token(&a)).await.unwrap();
-    policy.check(&auth, None).unwrap();
+    policy.decide(&auth, None).unwrap();
     let a_for_partner = a.token().for_global_api(partner).sign();
     let auth = validator.validate(&a_for_partner).await.unwrap();
-    assert_eq!(policy.check(&auth, None), Err(Denied::WrongAudience));
+    assert_eq!(policy.decide(&auth, None), Err(Denied::WrongAudience));
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The checks that `#[requires]` generates allow and deny exactly as
-//! `Policy::check` does, for each model and each organization source; the
+//! `Policy::decide` does, for each model and each organization source; the
 //! body runs only when the policy holds; and every annotated function is
 //! listed by `bearer_policy::declared()`.
 //!
@@ -8,7 +8,7 @@
 //! organization-resource tokens, with and without the right scopes, for the
 //! right and the wrong organization or audience), converted with `.into()`
 //! to the function's `Authorized` type, and compares its result with
-//! `Policy::check` on the function's own `POLICY`.
+//! `Policy::decide` on the function's own `POLICY`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -354,7 +354,7 @@ impl Outcomes {
     }
 }
 
-/// Compares `call` with `Policy::check` for every caller and explicit organization.
+/// Compares `call` with `Policy::decide` for every caller and explicit organization.
 async fn assert_decides_like_check_with_org<F, Fut>(policy: &Policy, call: F)
 where
     F: Fn(&'static str, AuthInfo) -> Fut,
@@ -363,7 +363,7 @@ where
     let mut outcomes = Outcomes::default();
     for (label, auth) in callers().await {
         for org in ORGS {
-            let expected = policy.check(&auth, Some(org));
+            let expected = policy.decide(&auth, Some(org));
             assert_eq!(
                 call(org, auth.clone()).await,
                 expected,
@@ -375,7 +375,7 @@ where
     outcomes.assert_both();
 }
 
-/// Compares `call` with `Policy::check` for every caller and captured
+/// Compares `call` with `Policy::decide` for every caller and captured
 /// request, the organization being the value `lookup` reads from it.
 async fn assert_decides_like_check_with_request<F, Fut>(
     policy: &Policy,
@@ -388,7 +388,7 @@ async fn assert_decides_like_check_with_request<F, Fut>(
     let mut outcomes = Outcomes::default();
     for (label, auth) in callers().await {
         for (request_label, request) in requests() {
-            let expected = policy.check(&auth, lookup(&request));
+            let expected = policy.decide(&auth, lookup(&request));
             let auth = auth.clone().with_request(request);
             assert_eq!(call(auth).await, expected, "{label}, {request_label}");
             outcomes.record(&expected);
@@ -416,7 +416,7 @@ async fn global_api_decides_like_policy_check() {
             (&global_any::POLICY, global_any(auth.clone().into()).await),
             (&global_other_audience::POLICY, global_other_audience(&auth)),
         ] {
-            let expected = policy.check(&auth, None);
+            let expected = policy.decide(&auth, None);
             assert_eq!(actual, expected, "{label}: {policy:?}");
             outcomes.record(&expected);
         }
@@ -540,7 +540,7 @@ async fn org_resource_from_a_display_parameter_decides_like_policy_check() {
     for (label, auth) in callers().await {
         for number in [1, 2, 3] {
             let org = OrgNumber(number).to_string();
-            let expected = org_resource_display::POLICY.check(&auth, Some(&org));
+            let expected = org_resource_display::POLICY.decide(&auth, Some(&org));
             assert_eq!(
                 org_resource_display(OrgNumber(number), auth.clone().into()),
                 expected,
@@ -611,8 +611,8 @@ async fn stacked_policies_must_all_hold() {
         for org in ORGS {
             for (request_label, request) in requests() {
                 let expected = from_path
-                    .check(&auth, Some(org))
-                    .and_then(|()| from_header.check(&auth, header(&request)));
+                    .decide(&auth, Some(org))
+                    .and_then(|()| from_header.decide(&auth, header(&request)));
                 let actual = stacked(org.to_owned(), auth.clone().with_request(request).into());
                 assert_eq!(actual, expected, "{label}, path {org}, {request_label}");
                 outcomes.record(&expected);
@@ -658,7 +658,7 @@ async fn a_direct_call_runs_the_check_function_too_and_the_body_only_when_it_hol
         ("user-1", &[][..]),
     ] {
         let auth = validator.validate(&token(sub, scopes)).await.unwrap();
-        let expected = checked::POLICY.check(&auth, None);
+        let expected = checked::POLICY.decide(&auth, None);
         assert_eq!(checked(auth.into()), expected, "{sub} {scopes:?}");
         outcomes.record(&expected);
     }
@@ -705,9 +705,9 @@ async fn stacked_policies_on_two_path_parameters_run_the_check_after_both() {
             for team_org in ORGS {
                 // Both policies' claims first, then the check.
                 let expected = without_check
-                    .check(&auth, Some(org))
-                    .and_then(|()| team.check(&auth, Some(team_org)))
-                    .and_then(|()| with_check.check(&auth, Some(org)));
+                    .decide(&auth, Some(org))
+                    .and_then(|()| team.decide(&auth, Some(team_org)))
+                    .and_then(|()| with_check.decide(&auth, Some(org)));
                 let actual = two_paths_checked(org.to_owned(), team_org, auth.clone().into());
                 assert_eq!(actual, expected, "{label}, {org}, {team_org}");
                 outcomes.record(&expected);

@@ -135,9 +135,9 @@ async fn policies_are_checked_on_every_hit() {
     let write = Policy::new(Model::GlobalApi).scopes(["api:write"]);
     for _ in 0..3 {
         let auth = validator.validate(&token).await.unwrap();
-        assert_eq!(read.check(&auth, None), Ok(()));
+        assert_eq!(read.decide(&auth, None), Ok(()));
         assert_eq!(
-            write.check(&auth, None),
+            write.decide(&auth, None),
             Err(Denied::MissingScopes {
                 missing: vec!["api:write".into()]
             })

@@ -122,9 +122,9 @@ async fn valid_global_api_token_validates_and_passes_its_policy() {
     assert_eq!(auth.organization_id(), None);
     assert_eq!(auth.key_id(), Some(issuer.current_kid().as_str()));
     let policy = Policy::new(Model::GlobalApi).scopes(["read:products"]);
-    assert_eq!(policy.check(&auth, None), Ok(()));
+    assert_eq!(policy.decide(&auth, None), Ok(()));
     let both = Policy::new(Model::GlobalApi).scopes(["read:products", "write:products"]);
-    assert_eq!(both.check(&auth, None), Ok(()));
+    assert_eq!(both.decide(&auth, None), Ok(()));
 }
 
 #[tokio::test]
@@ -138,7 +138,7 @@ async fn valid_org_permission_token_validates_and_passes_its_policy() {
     let auth = validator.validate(&token).await.unwrap();
     assert_eq!(auth.audience(), ["urn:logto:organization:acme"]);
     let policy = Policy::new(Model::OrgPermission).scopes(["invite:member"]);
-    assert_eq!(policy.check(&auth, Some("acme")), Ok(()));
+    assert_eq!(policy.decide(&auth, Some("acme")), Ok(()));
 }
 
 #[tokio::test]
@@ -152,7 +152,7 @@ async fn valid_org_resource_token_validates_and_passes_its_policy() {
     let auth = validator.validate(&token).await.unwrap();
     assert_eq!(auth.organization_id(), Some("acme"));
     let policy = Policy::new(Model::OrgResource).scopes(["read:reports"]);
-    assert_eq!(policy.check(&auth, Some("acme")), Ok(()));
+    assert_eq!(policy.decide(&auth, Some("acme")), Ok(()));
 }
 
 // ===== registered claims =====
@@ -317,7 +317,7 @@ async fn policy_check_denies_with_403_and_the_reason() {
     for (name, token, policy, organization, denied, challenge) in cases {
         let auth = validator.validate(&token).await.unwrap();
         assert_eq!(
-            policy.check(&auth, organization),
+            policy.decide(&auth, organization),
             Err(denied.clone()),
             "{name}"
         );
@@ -599,7 +599,7 @@ async fn scopes_are_read_from_scp_arrays() {
     assert_eq!(
         Policy::new(Model::GlobalApi)
             .scopes(["read", "write"])
-            .check(&auth, None),
+            .decide(&auth, None),
         Ok(())
     );
     // Merged with `scope`, without duplicates.
@@ -640,7 +640,7 @@ async fn every_supported_algorithm_validates() {
         assert_eq!(
             Policy::new(Model::GlobalApi)
                 .scopes(["read"])
-                .check(&auth, None),
+                .decide(&auth, None),
             Ok(()),
             "{alg:?}"
         );

@@ -127,7 +127,7 @@ pub fn validate_and_check(fixture: &Fixture, validator: &Validator, token: &str)
     let auth = run_now(&fixture.runtime, validator.validate(token)).expect("a valid token");
     fixture
         .policy
-        .check(&auth, None)
+        .decide(&auth, None)
         .expect("the token has the scope");
 }
 

@@ -13,26 +13,26 @@ fn auth(audience: &[&str], scopes: &[&str], org: Option<&str>) -> AuthInfo {
 fn global_api_allow_deny_matrix() {
     let policy = Policy::new(Model::GlobalApi).scopes(["api:read"]);
     assert_eq!(
-        policy.check(&auth(&[API], &["api:read"], None), None),
+        policy.decide(&auth(&[API], &["api:read"], None), None),
         Ok(())
     );
     assert_eq!(
-        policy.check(&auth(&["https://other"], &["api:read"], None), None),
+        policy.decide(&auth(&["https://other"], &["api:read"], None), None),
         Err(Denied::WrongAudience)
     );
     assert_eq!(
-        policy.check(&auth(&[API], &["api:write"], None), None),
+        policy.decide(&auth(&[API], &["api:write"], None), None),
         Err(Denied::MissingScopes {
             missing: vec!["api:read".into()]
         })
     );
     assert_eq!(
-        policy.check(&auth(&[API], &["api:read"], Some("org-1")), None),
+        policy.decide(&auth(&[API], &["api:read"], Some("org-1")), None),
         Err(Denied::OrganizationTokenNotAllowed)
     );
     // The audience is one of several.
     assert_eq!(
-        policy.check(&auth(&["x", API], &["api:read"], None), None),
+        policy.decide(&auth(&["x", API], &["api:read"], None), None),
         Ok(())
     );
 }
@@ -41,26 +41,26 @@ fn global_api_allow_deny_matrix() {
 fn org_permission_allow_deny_matrix() {
     let policy = Policy::new(Model::OrgPermission).scopes(["invite:member"]);
     let org_token = auth(&["urn:logto:organization:acme"], &["invite:member"], None);
-    assert_eq!(policy.check(&org_token, Some("acme")), Ok(()));
+    assert_eq!(policy.decide(&org_token, Some("acme")), Ok(()));
     assert_eq!(
-        policy.check(&org_token, Some("other")),
+        policy.decide(&org_token, Some("other")),
         Err(Denied::OrganizationMismatch)
     );
     assert_eq!(
-        policy.check(&org_token, None),
+        policy.decide(&org_token, None),
         Err(Denied::MissingOrganization)
     );
     // Prefix tricks do not match: the id is compared exactly.
     assert_eq!(
-        policy.check(&org_token, Some("acm")),
+        policy.decide(&org_token, Some("acm")),
         Err(Denied::OrganizationMismatch)
     );
     assert_eq!(
-        policy.check(&auth(&[API], &["invite:member"], None), Some("acme")),
+        policy.decide(&auth(&[API], &["invite:member"], None), Some("acme")),
         Err(Denied::WrongAudience)
     );
     assert_eq!(
-        policy.check(
+        policy.decide(
             &auth(&["urn:logto:organization:acme"], &[], None),
             Some("acme")
         ),
@@ -74,18 +74,21 @@ fn org_permission_allow_deny_matrix() {
 fn org_resource_allow_deny_matrix() {
     let policy = Policy::new(Model::OrgResource).scopes(["api:read"]);
     let token = auth(&[API], &["api:read"], Some("acme"));
-    assert_eq!(policy.check(&token, Some("acme")), Ok(()));
+    assert_eq!(policy.decide(&token, Some("acme")), Ok(()));
     assert_eq!(
-        policy.check(&token, Some("other")),
-        Err(Denied::OrganizationMismatch)
-    );
-    assert_eq!(policy.check(&token, None), Err(Denied::MissingOrganization));
-    assert_eq!(
-        policy.check(&auth(&[API], &["api:read"], None), Some("acme")),
+        policy.decide(&token, Some("other")),
         Err(Denied::OrganizationMismatch)
     );
     assert_eq!(
-        policy.check(
+        policy.decide(&token, None),
+        Err(Denied::MissingOrganization)
+    );
+    assert_eq!(
+        policy.decide(&auth(&[API], &["api:read"], None), Some("acme")),
+        Err(Denied::OrganizationMismatch)
+    );
+    assert_eq!(
+        policy.decide(
             &auth(&["https://other"], &["api:read"], Some("acme")),
             Some("acme")
         ),
@@ -93,11 +96,11 @@ fn org_resource_allow_deny_matrix() {
     );
     // Unicode look-alikes are different organizations: no normalisation.
     assert_eq!(
-        policy.check(&token, Some("acme\u{200b}")),
+        policy.decide(&token, Some("acme\u{200b}")),
         Err(Denied::OrganizationMismatch)
     );
     assert_eq!(
-        policy.check(&auth(&[API], &["api:read"], Some("аcme")), Some("acme")),
+        policy.decide(&auth(&[API], &["api:read"], Some("аcme")), Some("acme")),
         Err(Denied::OrganizationMismatch)
     );
 }
@@ -106,11 +109,11 @@ fn org_resource_allow_deny_matrix() {
 fn any_scopes_need_one_of_them() {
     let policy = Policy::new(Model::GlobalApi).any_scopes(["admin", "support"]);
     assert_eq!(
-        policy.check(&auth(&[API], &["support"], None), None),
+        policy.decide(&auth(&[API], &["support"], None), None),
         Ok(())
     );
     assert_eq!(
-        policy.check(&auth(&[API], &["api:read"], None), None),
+        policy.decide(&auth(&[API], &["api:read"], None), None),
         Err(Denied::NoneOfScopes {
             any_of: vec!["admin".into(), "support".into()]
         })
@@ -121,7 +124,7 @@ fn any_scopes_need_one_of_them() {
 fn missing_scopes_are_all_listed() {
     let policy = Policy::new(Model::GlobalApi).scopes(["a", "b", "c"]);
     assert_eq!(
-        policy.check(&auth(&[API], &["b"], None), None),
+        policy.decide(&auth(&[API], &["b"], None), None),
         Err(Denied::MissingScopes {
             missing: vec!["a".into(), "c".into()]
         })
@@ -132,16 +135,16 @@ fn missing_scopes_are_all_listed() {
 fn policy_audience_overrides_the_configured_one() {
     let policy = Policy::new(Model::GlobalApi).audience("https://billing");
     assert_eq!(
-        policy.check(&auth(&["https://billing"], &[], None), None),
+        policy.decide(&auth(&["https://billing"], &[], None), None),
         Ok(())
     );
     assert_eq!(
-        policy.check(&auth(&[API], &[], None), None),
+        policy.decide(&auth(&[API], &[], None), None),
         Err(Denied::WrongAudience)
     );
     let unconfigured = AuthInfo::for_tests(&[API], &[], None, None);
     assert_eq!(
-        Policy::new(Model::GlobalApi).check(&unconfigured, None),
+        Policy::new(Model::GlobalApi).decide(&unconfigured, None),
         Err(Denied::NoAudienceConfigured)
     );
 }
@@ -155,27 +158,27 @@ fn header_and_query_sources_read_the_captured_request() {
         Policy::new(Model::OrgResource).organization(OrgSource::Query("organization_id".into()));
     let token = auth(&[API], &[], Some("acme"));
     assert_eq!(
-        header.check_request(&token, None),
+        header.decide_request(&token, None),
         Err(Denied::MissingOrganization)
     );
     let with_header = token
         .clone()
         .with_request(RequestContext::new().with_header("x-organization-id", "acme"));
-    assert_eq!(header.check_request(&with_header, None), Ok(()));
+    assert_eq!(header.decide_request(&with_header, None), Ok(()));
     assert_eq!(
-        query.check_request(&with_header, None),
+        query.decide_request(&with_header, None),
         Err(Denied::MissingOrganization)
     );
     let with_query =
         token.with_request(RequestContext::new().with_query("organization_id", "other"));
     assert_eq!(
-        query.check_request(&with_query, None),
+        query.decide_request(&with_query, None),
         Err(Denied::OrganizationMismatch)
     );
 }
 
 #[test]
-fn check_request_reads_each_organization_from_its_own_source() {
+fn decide_request_reads_each_organization_from_its_own_source() {
     use crate::auth_info::RequestContext;
     let set = [
         Policy::new(Model::OrgPermission)
@@ -189,22 +192,22 @@ fn check_request_reads_each_organization_from_its_own_source() {
             .clone()
             .with_request(RequestContext::new().with_header("x-organization-id", org))
     };
-    assert_eq!(set.check_request(&header("acme"), Some("acme")), Ok(()));
+    assert_eq!(set.decide_request(&header("acme"), Some("acme")), Ok(()));
     assert_eq!(
-        set.check_request(&header("acme"), Some("other")),
+        set.decide_request(&header("acme"), Some("other")),
         Err(Denied::OrganizationMismatch)
     );
     assert_eq!(
-        set.check_request(&header("other"), Some("acme")),
+        set.decide_request(&header("other"), Some("acme")),
         Err(Denied::OrganizationMismatch)
     );
     // The path's id never stands in for a missing header.
     assert_eq!(
-        set.check_request(&token, Some("acme")),
+        set.decide_request(&token, Some("acme")),
         Err(Denied::MissingOrganization)
     );
     assert_eq!(
-        set.check_request(&header("acme"), None),
+        set.decide_request(&header("acme"), None),
         Err(Denied::MissingOrganization)
     );
 }
@@ -220,12 +223,12 @@ fn an_empty_organization_id_is_no_organization_from_every_source() {
     ] {
         let path = Policy::new(model).organization(OrgSource::PathParam("org_id".into()));
         assert_eq!(
-            path.check_request(token, Some("")),
+            path.decide_request(token, Some("")),
             Err(Denied::MissingOrganization),
             "{model}"
         );
         assert_eq!(
-            path.check(token, Some("")),
+            path.decide(token, Some("")),
             Err(Denied::MissingOrganization)
         );
         let header = Policy::new(model).organization(OrgSource::Header("X-Org".into()));
@@ -233,7 +236,7 @@ fn an_empty_organization_id_is_no_organization_from_every_source() {
             .clone()
             .with_request(RequestContext::new().with_header("x-org", ""));
         assert_eq!(
-            header.check_request(&empty_header, None),
+            header.decide_request(&empty_header, None),
             Err(Denied::MissingOrganization),
             "{model}"
         );
@@ -242,7 +245,7 @@ fn an_empty_organization_id_is_no_organization_from_every_source() {
             .clone()
             .with_request(RequestContext::new().with_query("org", ""));
         assert_eq!(
-            query.check_request(&empty_query, None),
+            query.decide_request(&empty_query, None),
             Err(Denied::MissingOrganization),
             "{model}"
         );
@@ -281,7 +284,7 @@ fn denials_are_logged_at_debug_not_info() {
     let reader = auth(&[API], &["api:read"], None);
     let deny = || {
         for _ in 0..100 {
-            assert!(policy.check(&reader, None).is_err());
+            assert!(policy.decide(&reader, None).is_err());
         }
     };
     assert_eq!(logged_at(tracing::Level::INFO, deny), "");
@@ -298,7 +301,7 @@ fn a_path_policy_checked_without_a_path_warns_the_operator_once() {
     let logs = logged_at(tracing::Level::WARN, || {
         for _ in 0..10 {
             assert_eq!(
-                policy.check_request(&token, None),
+                policy.decide_request(&token, None),
                 Err(Denied::MissingOrganization)
             );
         }
@@ -308,7 +311,7 @@ fn a_path_policy_checked_without_a_path_warns_the_operator_once() {
     let bound = Policy::new(Model::OrgResource)
         .organization(OrgSource::PathParam("tenant_id_bound".into()));
     let logs = logged_at(tracing::Level::WARN, || {
-        assert_eq!(bound.check_request(&token, Some("acme")), Ok(()));
+        assert_eq!(bound.decide_request(&token, Some("acme")), Ok(()));
     });
     assert_eq!(logs, "");
 }
@@ -320,11 +323,11 @@ fn stacked_policies_must_all_hold() {
         Policy::new(Model::GlobalApi).scopes(["b"]),
     ];
     assert_eq!(
-        set.check_request(&auth(&[API], &["a", "b"], None), None),
+        set.decide_request(&auth(&[API], &["a", "b"], None), None),
         Ok(())
     );
     assert!(
-        set.check_request(&auth(&[API], &["a"], None), None)
+        set.decide_request(&auth(&[API], &["a"], None), None)
             .is_err()
     );
 }
@@ -372,11 +375,11 @@ fn user(sub: &str, scopes: &[&str]) -> AuthInfo {
 #[test]
 fn a_check_returning_false_is_check_failed_without_a_reason() {
     assert_eq!(
-        STAFF_ONLY.check(&user("staff", &["api:read"]), None),
+        STAFF_ONLY.decide(&user("staff", &["api:read"]), None),
         Ok(())
     );
     let denied = STAFF_ONLY
-        .check(&user("guest", &["api:read"]), None)
+        .decide(&user("guest", &["api:read"]), None)
         .unwrap_err();
     assert_eq!(denied, Denied::CheckFailed { reason: None });
     assert_eq!(denied.code(), "check_failed");
@@ -394,12 +397,12 @@ fn a_check_returning_a_denial_chooses_it() {
             Some("partner") => Err(Denied::MissingOrganization),
             _ => Err(Denied::check_failed("verify your email address first")),
         });
-    assert_eq!(verified.check(&user("staff", &[]), None), Ok(()));
+    assert_eq!(verified.decide(&user("staff", &[]), None), Ok(()));
     assert_eq!(
-        verified.check(&user("partner", &[]), None),
+        verified.decide(&user("partner", &[]), None),
         Err(Denied::MissingOrganization)
     );
-    let denied = verified.check(&user("guest", &[]), None).unwrap_err();
+    let denied = verified.decide(&user("guest", &[]), None).unwrap_err();
     assert_eq!(denied.code(), "check_failed");
     assert_eq!(denied.to_string(), "verify your email address first");
 }
@@ -450,7 +453,7 @@ fn the_check_runs_only_once_audience_organization_and_scopes_hold() {
             },
         ),
     ] {
-        assert_eq!(policy.check(&auth, org), Err(denied), "{case}");
+        assert_eq!(policy.decide(&auth, org), Err(denied), "{case}");
     }
     assert_eq!(
         calls.load(Ordering::SeqCst),
@@ -459,7 +462,7 @@ fn the_check_runs_only_once_audience_organization_and_scopes_hold() {
     );
     let allowed_but_for_the_check = token(API, &["api:read"], Some("acme"));
     assert_eq!(
-        policy.check(&allowed_but_for_the_check, Some("acme")),
+        policy.decide(&allowed_but_for_the_check, Some("acme")),
         Err(Denied::CheckFailed { reason: None })
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -485,14 +488,14 @@ fn checks_of_a_set_run_after_every_policy_of_the_set() {
     ];
     // The second policy's scope refuses: neither check runs, the first included.
     assert_eq!(
-        set.check_request(&user("staff", &["api:read"]), None),
+        set.decide_request(&user("staff", &["api:read"]), None),
         Err(Denied::MissingScopes {
             missing: vec!["api:write".into()]
         })
     );
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     assert_eq!(
-        set.check_request(&user("staff", &["api:write"]), None),
+        set.decide_request(&user("staff", &["api:write"]), None),
         Ok(())
     );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -525,7 +528,7 @@ fn check_with_twice_requires_both_in_order() {
         .check_with("in_eu", record("in_eu", false));
     assert_eq!(both.check_name(), Some("staff && in_eu"));
     assert_eq!(
-        both.check(&user("staff", &[]), None),
+        both.decide(&user("staff", &[]), None),
         Err(Denied::CheckFailed { reason: None })
     );
     assert_eq!(*order.lock().unwrap(), ["staff", "in_eu"]);
@@ -533,7 +536,7 @@ fn check_with_twice_requires_both_in_order() {
         .check_with("staff", record("staff", false))
         .check_with("in_eu", record("in_eu", true));
     order.lock().unwrap().clear();
-    assert!(first_fails.check(&user("staff", &[]), None).is_err());
+    assert!(first_fails.decide(&user("staff", &[]), None).is_err());
     assert_eq!(*order.lock().unwrap(), ["staff"]);
 }
 
@@ -601,12 +604,12 @@ fn a_check_denial_is_logged_at_debug_with_the_check_name() {
     let guest = user("guest", &["api:read"]);
     assert_eq!(
         logged_at(tracing::Level::INFO, || {
-            let _ = STAFF_ONLY.check(&guest, None);
+            let _ = STAFF_ONLY.decide(&guest, None);
         }),
         ""
     );
     let debug = logged_at(tracing::Level::DEBUG, || {
-        let _ = STAFF_ONLY.check(&guest, None);
+        let _ = STAFF_ONLY.decide(&guest, None);
     });
     assert!(debug.contains("request denied"), "{debug}");
     assert!(debug.contains("code=\"check_failed\""), "{debug}");

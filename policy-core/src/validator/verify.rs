@@ -94,7 +94,11 @@ impl TokenRules {
     /// The checks a cached token still needs: the clock, and whether its key
     /// is still published and still allows the token's algorithm (`Ok(false)`
     /// if not: it is then verified afresh). No allocation, no lock.
-    pub fn recheck(&self, claims: &VerifiedClaims, issuers: &TrustedIssuers) -> Result<bool, TokenError> {
+    pub fn recheck(
+        &self,
+        claims: &VerifiedClaims,
+        issuers: &TrustedIssuers,
+    ) -> Result<bool, TokenError> {
         check_time(claims.expires_at, claims.not_before, self.leeway)?;
         let Some(trusted) = issuers.get(claims.issuer_index) else {
             return Ok(false);

@@ -27,7 +27,7 @@ fn path_source_converts_the_parameter_and_checks_with_it() {
         "{code}"
     );
     assert!(code.contains(
-        ":: bearer_policy :: __private :: PolicySet :: check_request (& org_data :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"
+        ":: bearer_policy :: __private :: PolicySet :: decide_request (& org_data :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"
     ), "{code}");
     assert!(code.contains("pub mod org_data"), "{code}");
     assert!(
@@ -84,7 +84,7 @@ fn ref_and_mut_move_from_the_parameter_to_the_conversion() {
         "{code}"
     );
     assert!(
-        code.contains("{ let mut caller : bearer_policy :: AuthInfo = :: bearer_policy :: __private :: AuthInfo :: from (caller) ; :: bearer_policy :: __private :: PolicySet :: check_request (& h :: POLICY , & caller ,"),
+        code.contains("{ let mut caller : bearer_policy :: AuthInfo = :: bearer_policy :: __private :: AuthInfo :: from (caller) ; :: bearer_policy :: __private :: PolicySet :: decide_request (& h :: POLICY , & caller ,"),
         "{code}"
     );
     let code = expanded(
@@ -112,7 +112,7 @@ fn borrowed_auth_info_stays_as_written() {
             }
         ),
     );
-    assert!(code.contains("fn h (auth : & AuthInfo) -> Result < () , E > { :: bearer_policy :: __private :: PolicySet :: check_request (& h :: POLICY , & auth ,"), "{code}");
+    assert!(code.contains("fn h (auth : & AuthInfo) -> Result < () , E > { :: bearer_policy :: __private :: PolicySet :: decide_request (& h :: POLICY , & auth ,"), "{code}");
     assert!(!code.contains("AuthInfo :: from"), "{code}");
     // The module declares the type all the same.
     assert!(code.contains("pub type Authorized ="), "{code}");
@@ -199,7 +199,7 @@ fn an_axum_path_binding_is_what_the_check_reads() {
         code.contains("let org = :: bearer_policy :: __private :: OrgIdRef (& org) ; let org = (& org) . org_id () ;"),
         "{code}"
     );
-    assert!(code.contains("check_request (& h :: POLICY , & auth , :: core :: option :: Option :: Some (& * org)) ?"), "{code}");
+    assert!(code.contains("decide_request (& h :: POLICY , & auth , :: core :: option :: Option :: Some (& * org)) ?"), "{code}");
     assert!(
         code.contains(
             "OrgSource :: PathParam (:: bearer_policy :: __private :: Cow :: Borrowed (\"org_id\"))"
@@ -223,7 +223,7 @@ fn header_and_query_sources_read_the_captured_request() {
     );
     assert!(
         code.contains(
-            "PolicySet :: check_request (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
+            "PolicySet :: decide_request (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
         ),
         "{code}"
     );
@@ -241,7 +241,7 @@ fn global_api_checks_without_organization() {
     );
     assert!(
         code.contains(
-            "check_request (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
+            "decide_request (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
         ),
         "{code}"
     );
@@ -278,8 +278,8 @@ fn stacked_attributes_with_different_sources_are_checked_at_once() {
         },
     );
     // The header policy reads the captured request, whatever is passed.
-    assert!(code.contains("PolicySet :: check_request (& h :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
-    assert_eq!(code.matches("check_request").count(), 1, "{code}");
+    assert!(code.contains("PolicySet :: decide_request (& h :: POLICY , & auth , :: core :: option :: Option :: Some (& * org_id)) ?"), "{code}");
+    assert_eq!(code.matches("decide_request").count(), 1, "{code}");
 }
 
 #[test]
@@ -302,7 +302,7 @@ fn stacked_attributes_with_different_path_parameters_are_checked_at_once_by_name
         ),
         "{code}"
     );
-    assert!(!code.contains("check_request"), "{code}");
+    assert!(!code.contains("decide_request"), "{code}");
 }
 
 #[test]
@@ -338,9 +338,9 @@ fn a_check_function_is_called_through_check_fn_in_a_wrapper_of_one_type() {
     );
     // The module sees the handler's names, where `rules` is.
     assert!(code.contains("use super :: * ;"), "{code}");
-    // The handler checks it as any policy: through `check_request`.
+    // The handler checks it as any policy: through `decide_request`.
     assert!(
-        code.contains("PolicySet :: check_request (& h :: POLICY , & auth ,"),
+        code.contains("PolicySet :: decide_request (& h :: POLICY , & auth ,"),
         "{code}"
     );
 }
@@ -545,7 +545,7 @@ fn a_function_syn_cannot_read_is_kept_with_its_policy_module_and_one_error() {
         "{code}"
     );
     // Not protected, so not declared as protected either.
-    assert!(!code.contains("check_request"), "{code}");
+    assert!(!code.contains("decide_request"), "{code}");
     assert!(!code.contains("inventory"), "{code}");
 }
 
