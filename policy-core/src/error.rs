@@ -164,6 +164,11 @@ pub enum Denied {
     /// The token's `aud` does not contain the audience the policy requires.
     #[error("The token is not intended for this resource")]
     WrongAudience,
+    /// The token was signed by a trusted issuer that the policy does not
+    /// accept ([`Policy::issuers`](crate::Policy::issuers), `issuers(...)` in
+    /// `#[requires]`).
+    #[error("The token's issuer is not accepted by this resource")]
+    IssuerNotAllowed,
     /// The policy needs an audience but none was configured on the policy or the
     /// validator: a server misconfiguration, refused (fail closed) as a 403.
     #[error("No audience is configured for this resource")]
@@ -237,6 +242,7 @@ impl Denied {
         match self {
             Denied::MissingScopes { .. } | Denied::NoneOfScopes { .. } => "insufficient_scope",
             Denied::WrongAudience => "wrong_audience",
+            Denied::IssuerNotAllowed => "issuer_not_allowed",
             Denied::NoAudienceConfigured => "no_audience_configured",
             Denied::OrganizationMismatch => "organization_mismatch",
             Denied::MissingOrganization => "missing_organization",
@@ -584,6 +590,7 @@ mod tests {
             }
             .into(),
             Denied::WrongAudience.into(),
+            Denied::IssuerNotAllowed.into(),
             Denied::NoAudienceConfigured.into(),
             Denied::OrganizationMismatch.into(),
             Denied::AmbiguousOrganization.into(),
@@ -604,7 +611,7 @@ mod tests {
     }
 
     /// How many arms `variant` has.
-    const VARIANTS: usize = 31;
+    const VARIANTS: usize = 32;
 
     /// A number per variant, with no wildcard arm: a new variant is a
     /// compile error here until it has its own number (and `VARIANTS` grows).
@@ -646,6 +653,7 @@ mod tests {
                 Denied::MissingOrganization => 28,
                 Denied::OrganizationTokenNotAllowed => 29,
                 Denied::CheckFailed { .. } => 30,
+                Denied::IssuerNotAllowed => 31,
             },
         }
     }

@@ -96,6 +96,11 @@ impl Issuer {
         &self.url
     }
 
+    /// The audience given with [`audience`](Issuer::audience), if any.
+    pub(crate) fn own_audience(&self) -> Option<&str> {
+        self.audience.as_deref()
+    }
+
     /// This issuer, its other settings kept, under another `url` (the
     /// builder's [`issuer`](crate::ValidatorBuilder::issuer) may come after
     /// its [`jwks_uri`](crate::ValidatorBuilder::jwks_uri)).

@@ -28,6 +28,9 @@ mod static_keys;
 mod token_cache;
 mod validator;
 
+#[cfg(test)]
+mod test_support;
+
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;

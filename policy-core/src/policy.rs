@@ -117,6 +117,9 @@ pub struct Policy {
     model: Model,
     scopes: ScopeList,
     any_scopes: ScopeList,
+    /// The trusted issuers whose tokens this policy accepts (empty: all).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    issuers: ScopeList,
     #[serde(skip_serializing_if = "Option::is_none")]
     audience: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,6 +137,7 @@ impl Policy {
             model,
             scopes: Cow::Borrowed(&[]),
             any_scopes: Cow::Borrowed(&[]),
+            issuers: Cow::Borrowed(&[]),
             audience: None,
             organization: None,
             check: None,
@@ -141,8 +145,9 @@ impl Policy {
     }
 
     /// A policy from parts known at compile time: what `#[requires]` emits,
-    /// its check function included. A `static` of your own can call it with
-    /// `None` for `check`; or build the policy at run time in a
+    /// its accepted issuers (empty: every trusted issuer) and check function
+    /// included. A `static` of your own can call it with `&[]` and `None`
+    /// for those; or build the policy at run time in a
     /// `std::sync::LazyLock` with the builder methods.
     pub const fn from_static(
         model: Model,
@@ -151,11 +156,13 @@ impl Policy {
         audience: Option<&'static str>,
         organization: Option<OrgSource>,
         check: Option<Check>,
+        issuers: &'static [Cow<'static, str>],
     ) -> Self {
         Policy {
             model,
             scopes: Cow::Borrowed(scopes),
             any_scopes: Cow::Borrowed(any_scopes),
+            issuers: Cow::Borrowed(issuers),
             audience: match audience {
                 Some(a) => Some(Cow::Borrowed(a)),
                 None => None,
@@ -186,6 +193,34 @@ impl Policy {
         self.any_scopes
             .to_mut()
             .extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Accepts only tokens signed by these issuers (in addition to any set
+    /// before), each as configured on the validator
+    /// ([`AuthInfo::issuer`](crate::AuthInfo::issuer)); by default a policy
+    /// accepts every issuer the validator trusts. A token of another trusted
+    /// issuer is refused with [`Denied::IssuerNotAllowed`] (403) before
+    /// anything else is decided, so a route of one tenant or partner stays
+    /// closed to the others' tokens whatever their audiences and
+    /// organization ids say.
+    ///
+    /// ```
+    /// # extern crate policy_core as bearer_policy;
+    /// use bearer_policy::{Model, Policy};
+    /// let partner_only = Policy::new(Model::GlobalApi)
+    ///     .scopes(["orders:read"])
+    ///     .issuers(["https://partner.example"]);
+    /// assert_eq!(partner_only.accepted_issuers(), ["https://partner.example"]);
+    /// ```
+    pub fn issuers<I, S>(mut self, issuers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        self.issuers
+            .to_mut()
+            .extend(issuers.into_iter().map(Into::into));
         self
     }
 
@@ -271,6 +306,11 @@ impl Policy {
         &self.any_scopes
     }
 
+    /// The issuers whose tokens the policy accepts (empty: every trusted issuer).
+    pub fn accepted_issuers(&self) -> &[Cow<'static, str>] {
+        &self.issuers
+    }
+
     /// The audience override, if any.
     pub fn audience_override(&self) -> Option<&str> {
         self.audience.as_deref()
@@ -294,9 +334,10 @@ impl Policy {
     /// [organization source](Policy::organization_source): the caller names
     /// the organization. [`PolicySet::decide_request`] reads it from the source.
     ///
-    /// Checks, in order: the audience, the organization, the scopes, so
-    /// that a token meant for another resource or organization is refused as
-    /// such rather than for its scopes, and last the check function, if any
+    /// Checks, in order: the issuer (when the policy names
+    /// [issuers](Policy::issuers)), the audience, the organization, the
+    /// scopes, so that a token meant for another issuer, resource or
+    /// organization is refused as such rather than for its scopes, and last the check function, if any
     /// ([`check_with`](Policy::check_with)), which may thus rely on the rest.
     /// An empty organization id is no organization
     /// ([`Denied::MissingOrganization`]), from whatever source.
@@ -351,6 +392,9 @@ impl Policy {
     }
 
     fn evaluate_claims(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+        if !self.issuers.is_empty() && !self.issuers.iter().any(|i| i == auth.issuer()) {
+            return Err(Denied::IssuerNotAllowed);
+        }
         // `X-Organization-Id:`, `?organization_id=` and `/orgs//data` name none.
         let org_id = org_id.filter(|id| !id.is_empty());
         match self.model {

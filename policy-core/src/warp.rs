@@ -13,7 +13,7 @@
 //! use warp::Filter;
 //!
 //! static WRITE: Policy = Policy::from_static(
-//!     Model::GlobalApi, &[std::borrow::Cow::Borrowed("api:write")], &[], None, None, None);
+//!     Model::GlobalApi, &[std::borrow::Cow::Borrowed("api:write")], &[], None, None, None, &[]);
 //!
 //! # #[cfg(feature = "testing")]
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -306,7 +306,7 @@ where
 /// use warp::Filter;
 /// static READ: Policy = Policy::from_static(
 ///     Model::OrgResource, &[std::borrow::Cow::Borrowed("api:read")], &[], None,
-///     Some(OrgSource::PathParam(std::borrow::Cow::Borrowed("org_id"))), None);
+///     Some(OrgSource::PathParam(std::borrow::Cow::Borrowed("org_id"))), None, &[]);
 /// # #[cfg(feature = "testing")]
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// # let issuer = bearer_policy::testing::TestIssuer::start().await;

@@ -113,6 +113,9 @@ pub(crate) struct Args {
     pub(crate) model: Option<ModelArg>,
     pub(crate) scopes: Option<ScopeList>,
     pub(crate) any_scopes: Option<ScopeList>,
+    /// `issuers("https://...", ...)`: the trusted issuers whose tokens the
+    /// policy accepts (none: every trusted issuer).
+    pub(crate) issuers: Option<Vec<LitStr>>,
     pub(crate) audience: Option<LitStr>,
     pub(crate) org_from: Option<OrgFromArg>,
     /// `check = path::to::function`: the policy's check function. Its
@@ -129,6 +132,7 @@ impl Args {
             model: None,
             scopes: None,
             any_scopes: None,
+            issuers: None,
             audience: None,
             org_from: None,
             check: None,
@@ -154,6 +158,8 @@ impl Args {
                     };
                     set_once(slot, value, &key)
                 }),
+                "issuers" => parse_issuer_list(&key, rest)
+                    .and_then(|value| set_once(&mut args.issuers, value, &key)),
                 "audience" => parse_value::<AudienceArg>(&key, rest)
                     .and_then(|value| set_once(&mut args.audience, value.0, &key)),
                 "org_from" => parse_value::<OrgFromValue>(&key, rest).and_then(|value| {
@@ -391,6 +397,66 @@ fn check_scope_text(lit: &LitStr) -> syn::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// `("https://issuer.example", ...)`: issuers as the validator names them,
+/// each once. An issuer need not be a URL (one with static keys may be any
+/// name), but it is never empty and holds no whitespace, which no configured
+/// issuer could match.
+fn parse_issuer_list(key: &Ident, rest: TokenStream) -> syn::Result<Vec<LitStr>> {
+    let parser = |input: ParseStream| {
+        const EXAMPLE: &str = "issuers(\"https://tenant.example.com/oidc\")";
+        if !input.peek(syn::token::Paren) {
+            return Err(expected_here(
+                input,
+                key.span(),
+                format!("expected a list of issuers in parentheses: `{EXAMPLE}`"),
+            ));
+        }
+        let content;
+        let paren = syn::parenthesized!(content in input);
+        let items = Punctuated::<LitStr, Token![,]>::parse_terminated(&content).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected an issuer as a string literal, e.g. `\"https://tenant.example.com/oidc\"`",
+            )
+        })?;
+        if items.is_empty() {
+            return Err(syn::Error::new(
+                paren.span.join(),
+                format!(
+                    "`issuers()` is empty: list at least one issuer, e.g. `{EXAMPLE}`, or remove `issuers`"
+                ),
+            ));
+        }
+        let issuers: Vec<LitStr> = items.into_iter().collect();
+        let mut errors = Errors::default();
+        for (i, issuer) in issuers.iter().enumerate() {
+            let value = issuer.value();
+            if value.is_empty() || value.chars().any(char::is_whitespace) {
+                errors.push(syn::Error::new(
+                    issuer.span(),
+                    format!(
+                        "issuer `{value}` is empty or holds whitespace, so no configured issuer \
+                         could match it: write the issuer as the validator names it"
+                    ),
+                ));
+            }
+            if issuers
+                .iter()
+                .take(i)
+                .any(|earlier| earlier.value() == value)
+            {
+                errors.push(syn::Error::new(
+                    issuer.span(),
+                    format!("duplicate issuer `{value}`: list each issuer once"),
+                ));
+            }
+        }
+        errors.finish()?;
+        Ok(issuers)
+    };
+    parser.parse2(rest)
 }
 
 /// `= "https://..."`.
@@ -690,7 +756,9 @@ fn parse_value<T: Parse>(key: &Ident, rest: TokenStream) -> syn::Result<T> {
 fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {
     if slot.is_some() {
         let hint = match key.to_string().as_str() {
-            "scopes" | "any_scopes" => format!("; merge the lists into one `{key}(...)`"),
+            "scopes" | "any_scopes" | "issuers" => {
+                format!("; merge the lists into one `{key}(...)`")
+            }
             "check" => "; a policy has one check function: write one that calls both, \
                         or stack another `#[requires]` with the second"
                 .to_owned(),

@@ -13,6 +13,7 @@ const ARGUMENTS: &[&str] = &[
     "model",
     "scopes",
     "any_scopes",
+    "issuers",
     "audience",
     "org_from",
     "check",
@@ -36,6 +37,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("rule", "check"),
     ("guard", "check"),
     ("check_fn", "check"),
+    ("issuer", "issuers"),
+    ("iss", "issuers"),
 ];
 
 /// The error for an argument name that `#[requires]` does not know, with the
@@ -49,7 +52,7 @@ pub(crate) fn unknown_argument(key: &Ident) -> syn::Error {
     let message = match alias.or_else(|| nearest(&name, ARGUMENTS)) {
         Some(near) => format!("unknown argument `{name}`; did you mean `{near}`?"),
         None => format!(
-            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `audience`, `org_from`, `check` or `crate`"
+            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check` or `crate`"
         ),
     };
     syn::Error::new(key.span(), message)
@@ -233,7 +236,7 @@ mod tests {
         );
         assert_eq!(
             message("xyzzy"),
-            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `audience`, `org_from`, `check` or `crate`"
+            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check` or `crate`"
         );
     }
 

@@ -461,6 +461,10 @@ fn policy_value(policy: &PolicyPlan, private: &TokenStream) -> TokenStream {
     };
     let scopes = scope_values(&policy.scopes);
     let any_scopes = scope_values(&policy.any_scopes);
+    let issuers = policy
+        .issuers
+        .iter()
+        .map(|issuer| quote!(#private::Cow::Borrowed(#issuer)));
     let audience = match &policy.audience {
         Some(lit) => quote!(::core::option::Option::Some(#lit)),
         None => quote!(::core::option::Option::None),
@@ -492,6 +496,7 @@ fn policy_value(policy: &PolicyPlan, private: &TokenStream) -> TokenStream {
             #audience,
             #organization,
             #check,
+            &[#(#issuers),*],
         )
     }
 }
@@ -566,6 +571,14 @@ fn describe(policy: &PolicyPlan) -> String {
     }
     if !policy.any_scopes.is_empty() {
         parts.push(format!("requires one of {}", list(&policy.any_scopes)));
+    }
+    if !policy.issuers.is_empty() {
+        let issuers: Vec<String> = policy
+            .issuers
+            .iter()
+            .map(|issuer| format!("`{}`", issuer.value()))
+            .collect();
+        parts.push(format!("tokens of {} only", issuers.join(", ")));
     }
     if let Some(audience) = &policy.audience {
         parts.push(format!("audience `{}`", audience.value()));

@@ -65,6 +65,14 @@ use lenient_fn::LenientFn;
 ///   scope-token (visible ASCII other than `"` and `\`, no whitespace), and a
 ///   list may not name a scope twice; both rules are checked at compile
 ///   time, for constants too.
+/// - **`issuers("...", ...)`**: the trusted issuers whose tokens the policy
+///   accepts, each as the `Validator` names it (`AuthInfo::issuer`). Default:
+///   every issuer the validator trusts. A token of another trusted issuer is
+///   refused with 403 `issuer_not_allowed` before anything else is decided,
+///   so a route of one tenant or partner stays closed to the others' tokens.
+///   String literals, each once, none empty or holding whitespace (checked at
+///   compile time); whether the validator trusts them is known only at run
+///   time.
 /// - **`audience = "..."`**: the API resource indicator the token's `aud`
 ///   must hold, as a string literal holding an absolute URI. Default: the
 ///   audience configured on the `Validator`. Not allowed with

@@ -63,6 +63,8 @@ pub(crate) struct PolicyPlan {
     pub(crate) model: Model,
     pub(crate) scopes: Vec<Scope>,
     pub(crate) any_scopes: Vec<Scope>,
+    /// The issuers whose tokens the policy accepts (empty: every trusted one).
+    pub(crate) issuers: Vec<LitStr>,
     pub(crate) audience: Option<LitStr>,
     pub(crate) org: Option<OrgPlan>,
     /// The check function's path, as written.
@@ -346,6 +348,7 @@ fn check_args(args: Args, function: Option<&ItemFn>) -> syn::Result<PolicyPlan> 
         model: model.model,
         scopes: args.scopes.map(|list| list.scopes).unwrap_or_default(),
         any_scopes: args.any_scopes.map(|list| list.scopes).unwrap_or_default(),
+        issuers: args.issuers.unwrap_or_default(),
         audience: args.audience,
         org,
         check: args.check,

@@ -874,6 +874,7 @@ static ORG_DATA: Policy = Policy::from_static(
     None,
     Some(OrgSource::PathParam(Cow::Borrowed("org_id"))),
     None,
+    &[],
 );
 
 static ORG_MEMBERS: Policy = Policy::from_static(
@@ -883,6 +884,7 @@ static ORG_MEMBERS: Policy = Policy::from_static(
     None,
     Some(OrgSource::PathParam(Cow::Borrowed("org_id"))),
     None,
+    &[],
 );
 
 /// warp does not percent-decode path parameters, so the organization id a

@@ -290,3 +290,108 @@ async fn oauth_endpoints_come_from_discovery_once_it_has_run() {
     direct.ready().await.unwrap();
     assert_eq!(direct.oauth_endpoints()[0].token_endpoint, None);
 }
+
+const TENANT_A: &str = "https://tenant-a.example";
+const TENANT_B: &str = "https://tenant-b.example";
+
+/// Tenant A's orders: only tokens of tenant A, whatever their audience says.
+#[bearer_policy::requires(model = global_api, scopes("orders:read"), issuers("https://tenant-a.example"))]
+fn tenant_a_orders(auth: bearer_policy::AuthInfo) -> Result<String, Denied> {
+    Ok(auth.issuer().to_owned())
+}
+
+#[bearer_policy::requires(model = global_api, scopes("orders:read"), issuers("https://tenant-a.example"))]
+async fn tenant_a_orders_axum(
+    auth: bearer_policy::AuthInfo,
+) -> Result<String, bearer_policy::axum::Rejected> {
+    Ok(auth.issuer().to_owned())
+}
+
+/// A policy naming its issuers refuses another trusted issuer's token with
+/// 403 `issuer_not_allowed` on every front end (the macro's `issuers(...)`
+/// on warp and axum, `Policy::issuers` behind the tower layer), even with the
+/// right audience and scope; a stranger is still 401 `wrong_issuer`.
+#[tokio::test]
+async fn a_policy_naming_its_issuers_refuses_the_other_trusted_issuers_on_every_front_end() {
+    use axum::routing::get;
+    use bearer_policy::StaticKeys;
+    use tower::Layer as _;
+
+    use crate::common::front_ends::{App, FrontEnd, Server};
+    use crate::common::http::{Expect, bearer};
+
+    let (signer_a, signer_b, stranger) = (
+        TestIssuer::start().await,
+        TestIssuer::start().await,
+        TestIssuer::start().await,
+    );
+    let validator = Validator::builder()
+        .issuer(TENANT_A)
+        .keys(StaticKeys::jwks(signer_a.jwks_json().to_string()))
+        .add_issuer(Issuer::new(TENANT_B).keys(StaticKeys::jwks(signer_b.jwks_json().to_string())))
+        .audience(API)
+        .build()
+        .unwrap();
+    let token = |signer: &TestIssuer, iss: &str| {
+        signer
+            .token()
+            .issuer(iss)
+            .for_global_api(API)
+            .scopes(["orders:read"])
+            .sign()
+    };
+    let (of_a, of_b, of_stranger) = (
+        token(&signer_a, TENANT_A),
+        token(&signer_b, TENANT_B),
+        token(&stranger, "https://stranger.example"),
+    );
+    for front_end in FrontEnd::ALL {
+        let app = match front_end {
+            FrontEnd::Warp => {
+                use warp::Filter as _;
+                App::warp(
+                    warp::path!("orders")
+                        .and(bearer_policy::warp::authorize(
+                            validator.clone(),
+                            &tenant_a_orders::POLICY,
+                        ))
+                        .and_then(|auth: tenant_a_orders::Authorized| async move {
+                            tenant_a_orders(auth).map_err(warp::Rejection::from)
+                        })
+                        .recover(bearer_policy::warp::recover),
+                )
+            }
+            FrontEnd::Axum => App::Axum(
+                axum::Router::new()
+                    .route("/orders", get(tenant_a_orders_axum))
+                    .with_state(validator.clone()),
+            ),
+            FrontEnd::Tower => {
+                let layer = bearer_policy::tower::BearerLayer::new(validator.clone()).require(
+                    Policy::new(Model::GlobalApi)
+                        .scopes(["orders:read"])
+                        .issuers([TENANT_A]),
+                );
+                let ok = tower::service_fn(|_: http::Request<hyper::body::Incoming>| async {
+                    Ok::<_, std::convert::Infallible>(http::Response::new(
+                        http_body_util::Full::new(bytes::Bytes::from_static(TENANT_A.as_bytes())),
+                    ))
+                });
+                App::Tower(tower::util::BoxCloneSyncService::new(layer.layer(ok)))
+            }
+        };
+        let server = Server::start(app).await;
+        let get = |token: &str| server.get("/orders").header("authorization", bearer(token));
+        let allowed = server.send(get(&of_a)).await;
+        Expect::ok().check(&format!("{front_end}: tenant A"), &allowed);
+        assert_eq!(allowed.text(), TENANT_A, "{front_end}");
+        Expect::denied("issuer_not_allowed").check(
+            &format!("{front_end}: tenant B"),
+            &server.send(get(&of_b)).await,
+        );
+        Expect::invalid_token(Some("wrong_issuer")).check(
+            &format!("{front_end}: a stranger"),
+            &server.send(get(&of_stranger)).await,
+        );
+    }
+}

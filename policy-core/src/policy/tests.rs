@@ -2,6 +2,7 @@
 //! organization sources, logging of denials, and serialisation.
 
 use super::*;
+use crate::test_support::logged_at;
 
 const API: &str = "https://api.example.com";
 
@@ -253,31 +254,6 @@ fn an_empty_organization_id_is_no_organization_from_every_source() {
 }
 
 /// What `f` logs at `level` and above, as text.
-fn logged_at(level: tracing::Level, f: impl FnOnce()) -> String {
-    use std::sync::{Arc, Mutex};
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, f);
-    let text = buffer.0.lock().unwrap().clone();
-    String::from_utf8(text).unwrap()
-}
-
 #[test]
 fn denials_are_logged_at_debug_not_info() {
     let policy = Policy::new(Model::GlobalApi).scopes(["api:write"]);
@@ -360,6 +336,7 @@ static STAFF_ONLY: Policy = Policy::from_static(
     Some(Check::item("is_staff", check_name_of(&is_staff), |auth| {
         CheckFn::call_check(&is_staff, auth)
     })),
+    &[],
 );
 
 /// A token of `sub` for the API, with `scopes`.
@@ -559,6 +536,7 @@ fn a_check_is_named_by_its_function_path_or_given_name() {
             check_name_of(&POINTER),
             |auth| CheckFn::call_check(&POINTER, auth),
         )),
+        &[],
     );
     assert_eq!(pointer.check_name(), Some("rules::POINTER"));
     let given = Policy::new(Model::GlobalApi).check_with(String::from("tenant_flag"), is_staff);
@@ -566,7 +544,7 @@ fn a_check_is_named_by_its_function_path_or_given_name() {
     assert_eq!(Policy::new(Model::GlobalApi).check_name(), None);
     assert_eq!(
         format!("{given:?}"),
-        "Policy { model: GlobalApi, scopes: [], any_scopes: [], audience: None, \
+        "Policy { model: GlobalApi, scopes: [], any_scopes: [], issuers: [], audience: None, \
          organization: None, check: Some(Check(\"tenant_flag\")) }"
     );
 }
@@ -616,5 +594,39 @@ fn a_check_denial_is_logged_at_debug_with_the_check_name() {
     assert!(
         debug.contains("check=\"policy_core::policy::tests::is_staff\""),
         "{debug}"
+    );
+}
+
+#[test]
+fn a_policy_naming_issuers_refuses_the_other_trusted_issuers_first() {
+    // Whatever issuer `sample_claims` names (see claims.rs).
+    let token = auth(&[API], &[], None);
+    let issuer = token.issuer().to_owned();
+    let others_only = Policy::new(Model::GlobalApi)
+        .scopes(["api:write"])
+        .issuers(["https://partner.example"]);
+    // Refused for its issuer before its missing scope.
+    assert_eq!(
+        others_only.decide(&token, None),
+        Err(Denied::IssuerNotAllowed)
+    );
+    let accepted =
+        Policy::new(Model::GlobalApi).issuers(["https://partner.example".to_owned(), issuer]);
+    assert_eq!(accepted.decide(&token, None), Ok(()));
+    assert_eq!(
+        Policy::new(Model::GlobalApi).decide(&token, None),
+        Ok(()),
+        "no list: every trusted issuer"
+    );
+    let json = serde_json::to_value(&others_only).unwrap();
+    assert_eq!(
+        json["issuers"],
+        serde_json::json!(["https://partner.example"])
+    );
+    assert!(
+        serde_json::to_value(Policy::new(Model::GlobalApi))
+            .unwrap()
+            .get("issuers")
+            .is_none()
     );
 }

@@ -279,6 +279,9 @@ impl ValidatorBuilder {
             None => None,
         };
         let issuers: Vec<Issuer> = first.into_iter().chain(self.more_issuers).collect();
+        if self.audience.is_some() {
+            warn_inherited_audience(issuers.iter().skip(1));
+        }
         let client = match self.http_client {
             Some(client) => client,
             None => fetch::default_client(self.connect_timeout, self.store.fetch_timeout).map_err(
@@ -318,5 +321,21 @@ impl ValidatorBuilder {
                 cache,
             }),
         })
+    }
+}
+
+/// Warns once per added issuer that has no audience of its own: it inherits
+/// the validator's, so it can mint tokens that every policy without an
+/// audience override accepts. Often meant (one tenant behind two domains),
+/// but a trust decision the operator should see at start-up.
+fn warn_inherited_audience<'a>(added: impl Iterator<Item = &'a Issuer>) {
+    for issuer in added.filter(|issuer| issuer.own_audience().is_none()) {
+        tracing::warn!(
+            issuer = issuer.url(),
+            "an added issuer has no audience of its own and inherits the validator's: its \
+             tokens pass every policy without an audience or issuers of its own; give it \
+             `Issuer::audience`, or name the issuers a policy accepts (`Policy::issuers`, \
+             `issuers(...)` in `#[requires]`)"
+        );
     }
 }

@@ -190,3 +190,41 @@ fn the_builders_own_issuer_takes_its_settings_in_any_order() {
         ["https://first", "https://second"]
     );
 }
+
+#[test]
+fn an_added_issuer_inheriting_the_audience_is_named_once_at_build() {
+    use crate::test_support::logged_at;
+    let build = |builder: ValidatorBuilder| {
+        logged_at(tracing::Level::WARN, || {
+            builder.build().unwrap();
+        })
+    };
+    let logs = build(
+        Validator::builder()
+            .issuer("https://first.invalid")
+            .add_issuer(Issuer::new("https://inherits.invalid"))
+            .add_issuer(Issuer::new("https://own.invalid").audience("https://other-api.example"))
+            .audience("https://api.example.com"),
+    );
+    assert_eq!(
+        logs.matches("inherits the validator's").count(),
+        1,
+        "{logs}"
+    );
+    assert!(logs.contains("https://inherits.invalid"), "{logs}");
+    assert!(!logs.contains("https://own.invalid"), "{logs}");
+    assert!(!logs.contains("https://first.invalid"), "{logs}");
+    // Nothing to inherit without a validator audience; one issuer is not "added".
+    let quiet = build(
+        Validator::builder()
+            .issuer("https://first.invalid")
+            .add_issuer(Issuer::new("https://inherits.invalid")),
+    );
+    assert_eq!(quiet, "");
+    let single = build(
+        Validator::builder()
+            .issuer("https://first.invalid")
+            .audience("https://api.example.com"),
+    );
+    assert_eq!(single, "");
+}

@@ -143,6 +143,21 @@ fn a_scope_in_both_lists_is_an_error() {
 }
 
 #[test]
+fn issuers_are_a_list_of_names_each_once() {
+    let args = parse(quote!(issuers("https://a.example", "signer"))).unwrap();
+    let issuers: Vec<String> = args.issuers.unwrap().iter().map(|i| i.value()).collect();
+    assert_eq!(issuers, ["https://a.example", "signer"]);
+    assert!(error(quote!(issuers())).contains("`issuers()` is empty"));
+    assert!(error(quote!(issuers(""))).contains("empty or holds whitespace"));
+    assert!(error(quote!(issuers("https://a b"))).contains("empty or holds whitespace"));
+    assert!(error(quote!(issuers("x", "x"))).contains("duplicate issuer `x`"));
+    assert!(error(quote!(issuers(PARTNER))).contains("string literal"));
+    assert!(error(quote!(issuers = "x")).contains("expected a list of issuers in parentheses"));
+    assert!(error(quote!(issuers("a"), issuers("b"))).contains("merge the lists"));
+    assert!(error(quote!(issuer("a"))).contains("did you mean `issuers`"));
+}
+
+#[test]
 fn audience_must_be_an_absolute_uri_literal() {
     assert!(parse(quote!(audience = "urn:logto:resource:x")).is_ok());
     assert!(error(quote!(audience = "api.example.com")).contains("needs a scheme"));

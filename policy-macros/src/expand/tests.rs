@@ -332,7 +332,7 @@ fn a_check_function_is_called_through_check_fn_in_a_wrapper_of_one_type() {
              { fn __bearer_policy_check (auth : & :: bearer_policy :: __private :: AuthInfo) \
              -> :: core :: result :: Result < () , :: bearer_policy :: __private :: Denied > \
              { :: bearer_policy :: __private :: CheckFn :: call_check (& rules :: is_staff , auth) } \
-             __bearer_policy_check } ,)) ,) ;"
+             __bearer_policy_check } ,)) , & [] ,) ;"
         ),
         "{code}"
     );
@@ -645,4 +645,31 @@ fn relative_paths_are_rewritten_for_the_module() {
     assert!(is_relative(&relative));
     let absolute: Path = syn::parse_quote!(::a::B);
     assert!(!is_relative(&absolute));
+}
+
+#[test]
+fn accepted_issuers_are_emitted_as_the_policy_s_last_part_and_documented() {
+    let code = expanded(
+        quote!(
+            model = global_api,
+            issuers("https://partner.example", "internal-signer")
+        ),
+        quote!(
+            fn h(auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(
+        code.contains(
+            ":: core :: option :: Option :: None , \
+             & [:: bearer_policy :: __private :: Cow :: Borrowed (\"https://partner.example\") , \
+             :: bearer_policy :: __private :: Cow :: Borrowed (\"internal-signer\")] ,) ;"
+        ),
+        "{code}"
+    );
+    assert!(
+        code.contains("tokens of `https://partner.example`, `internal-signer` only"),
+        "{code}"
+    );
 }
