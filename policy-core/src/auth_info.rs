@@ -109,12 +109,12 @@ impl AuthInfo {
         self.claims.key_id.as_deref()
     }
 
-    /// One claim of the payload as JSON, registered or not; `None` when absent
-    /// or when the payload cannot be read again.
+    /// One claim of the payload as JSON, registered or not; `None` when
+    /// absent, or when the payload names it more than once (refused, as
+    /// [`claims`](AuthInfo::claims) refuses it, rather than read as its last
+    /// value). Reads the payload each time, down to this one claim.
     pub fn claim(&self, name: &str) -> Option<serde_json::Value> {
-        let mut all: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&self.claims.payload).ok()?;
-        all.remove(name)
+        crate::claims::member(&self.claims.payload, name)
     }
 
     /// Deserialises the whole payload into your own type, for claims this

@@ -325,6 +325,39 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 }
 
+/// The value of member `name` of a verified payload, as JSON; `None` when it
+/// is absent, or named more than once: a duplicate is refused here as
+/// `AuthInfo::claims::<T>()` refuses it, never decided by the last value.
+pub(crate) fn member(payload: &[u8], name: &str) -> Option<serde_json::Value> {
+    struct OneMember<'n>(&'n str);
+
+    impl<'de> Visitor<'de> for OneMember<'_> {
+        type Value = Option<serde_json::Value>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let (mut found, mut twice) = (None, false);
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                if key == self.0 {
+                    let value = map.next_value::<serde_json::Value>()?;
+                    twice |= found.replace(value).is_some();
+                } else {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+            Ok(found.filter(|_| !twice))
+        }
+    }
+
+    serde_json::Deserializer::from_slice(payload)
+        .deserialize_map(OneMember(name))
+        .ok()
+        .flatten()
+}
+
 /// A value we do not use, still decoded far enough to refuse what is not
 /// JSON text: strings are unescaped (so a lone surrogate `\ud800` fails),
 /// unlike serde's `IgnoredAny`, which skips them unchecked.
@@ -427,6 +460,18 @@ pub(crate) mod tests {
         let c = parse_claims(json.as_bytes()).unwrap();
         let expected: Vec<String> = (0..2100).map(|i| format!("s{i}")).collect();
         assert_eq!(c.scopes, expected);
+    }
+
+    #[test]
+    fn one_member_is_read_and_a_duplicated_one_refused() {
+        let payload = br#"{"role":"staff","nested":{"role":"x"},"dup":1,"dup":2}"#;
+        assert_eq!(member(payload, "role"), Some(serde_json::json!("staff")));
+        assert_eq!(
+            member(payload, "nested"),
+            Some(serde_json::json!({"role": "x"}))
+        );
+        assert_eq!(member(payload, "dup"), None, "named twice: refused");
+        assert_eq!(member(payload, "absent"), None);
     }
 
     #[test]

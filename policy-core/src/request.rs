@@ -105,11 +105,18 @@ pub enum PathParams<'a> {
     /// `authorize`). Path policies refuse with [`Denied::MissingOrganization`].
     #[default]
     None,
-    /// One value without a name (warp's `authorize_path`,
+    /// The one organization id a route extracts (warp's `authorize_path`,
     /// `decide_request(auth, Some(id))`, a handler with one organization
-    /// parameter): every path policy reads it, and so does every policy
-    /// without an organization source.
-    Unnamed(&'a str),
+    /// parameter): path policies reading parameter `name` read it (every path
+    /// policy when `name` is `None`), and so does every policy without an
+    /// organization source. A path policy reading another parameter finds
+    /// none.
+    One {
+        /// The parameter the value stands for, if the route knows it.
+        name: Option<&'a str>,
+        /// The organization id.
+        value: &'a str,
+    },
     /// Values by parameter name (axum's captures, a handler's parameters):
     /// each path policy reads the value of its own name.
     Named(&'a [(&'a str, &'a str)]),
@@ -120,7 +127,16 @@ impl<'a> PathParams<'a> {
     /// `name`, or (`name` `None`) a policy without a source.
     pub fn organization(&self, name: Option<&str>) -> Option<&'a str> {
         match (self, name) {
-            (PathParams::Unnamed(value), _) => Some(value),
+            (PathParams::One { name: None, value }, _) | (PathParams::One { value, .. }, None) => {
+                Some(value)
+            }
+            (
+                PathParams::One {
+                    name: Some(own),
+                    value,
+                },
+                Some(name),
+            ) => (*own == name).then_some(*value),
             (PathParams::Named(params), Some(name)) => params
                 .iter()
                 .find(|(param, _)| *param == name)
@@ -132,7 +148,10 @@ impl<'a> PathParams<'a> {
 
 impl<'a> From<Option<&'a str>> for PathParams<'a> {
     fn from(value: Option<&'a str>) -> Self {
-        value.map_or(PathParams::None, PathParams::Unnamed)
+        value.map_or(PathParams::None, |value| PathParams::One {
+            name: None,
+            value,
+        })
     }
 }
 
@@ -364,9 +383,23 @@ mod tests {
         assert_eq!(named.organization(Some("team")), Some("blue"));
         assert_eq!(named.organization(Some("other")), None);
         assert_eq!(named.organization(None), None, "no source reads no name");
-        let unnamed = PathParams::Unnamed("acme");
+        let unnamed = PathParams::One {
+            name: None,
+            value: "acme",
+        };
         assert_eq!(unnamed.organization(Some("anything")), Some("acme"));
         assert_eq!(unnamed.organization(None), Some("acme"));
+        let one = PathParams::One {
+            name: Some("org_id"),
+            value: "acme",
+        };
+        assert_eq!(one.organization(Some("org_id")), Some("acme"));
+        assert_eq!(one.organization(Some("team_id")), None, "another parameter");
+        assert_eq!(
+            one.organization(None),
+            Some("acme"),
+            "a policy without a source"
+        );
         assert_eq!(PathParams::None.organization(Some("org_id")), None);
         assert!(matches!(PathParams::from(None), PathParams::None));
     }

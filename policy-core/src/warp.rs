@@ -55,7 +55,7 @@ use warp::{Filter, Rejection};
 use crate::auth_info::AuthInfo;
 use crate::authorized::FromAuthInfo;
 use crate::error::{Denied, Error};
-use crate::policy::PolicySet;
+use crate::policy::{OrgSource, PolicySet};
 use crate::request::{PathParams, RequestHead, Requirements};
 use crate::validator::Validator;
 
@@ -297,6 +297,11 @@ where
 /// `path` extracts, for policies whose organization comes from the path
 /// (each policy still reads its organization from its own source: a header or
 /// query policy in the same set is decided by the header or query).
+///
+/// `path` extracts one value, the parameter of the first path policy: a
+/// policy reading another path parameter finds none and refuses
+/// (`missing_organization`, with a warning when the route is built). A
+/// policy without an organization source reads the path's value too.
 /// Extracts `(org_id, A)`, `A` an [`AuthInfo`] or a handler's
 /// [`Authorized`](crate::Authorized) type, as with [`authorize`].
 ///
@@ -330,19 +335,45 @@ where
     P: PolicySet + 'static,
     A: From<AuthInfo> + Send + 'static,
 {
-    let gate = Gate::new(validator, Requirements::new(policies));
+    let requirements = Requirements::new(policies);
+    let parameter: Option<Arc<str>> = path_parameter(&requirements).map(Arc::from);
+    let gate = Gate::new(validator, requirements);
     path.and(head())
         .and_then(move |org_id: String, head: Head| {
-            let gate = Arc::clone(&gate);
+            let (gate, parameter) = (Arc::clone(&gate), parameter.clone());
             async move {
-                let request = head
-                    .request()
-                    .with_path_params(PathParams::Unnamed(&org_id));
+                let request = head.request().with_path_params(PathParams::One {
+                    name: parameter.as_deref(),
+                    value: &org_id,
+                });
                 let auth = gate.authorize(request).await?;
                 Ok::<_, Rejection>((org_id, A::from(auth)))
             }
         })
         .untuple_one()
+}
+
+/// The path parameter that `authorize_path`'s one value stands for: the
+/// first path policy's. Policies reading other parameters would otherwise be
+/// handed a value extracted for another: the operator hears of it once, here.
+fn path_parameter(requirements: &Requirements) -> Option<&str> {
+    let mut names =
+        requirements
+            .policies()
+            .filter_map(|policy| match policy.organization_source() {
+                Some(OrgSource::PathParam(name)) => Some(name.as_ref()),
+                _ => None,
+            });
+    let first = names.next()?;
+    if let Some(other) = names.find(|name| *name != first) {
+        tracing::warn!(
+            parameter = first,
+            other,
+            "`authorize_path` extracts one path value, given to the policies reading `{first}`: \
+             a policy reading `{other}` finds none and refuses every request"
+        );
+    }
+    Some(first)
 }
 
 /// Serves `GET /.well-known/oauth-protected-resource` (RFC 9728) so that OAuth

@@ -959,3 +959,56 @@ async fn a_handler_after_authenticate_still_decides_its_policy() {
     assert_eq!(created.status(), 200);
     assert_eq!(created.body(), r#"{"name":"x"}"#);
 }
+
+/// warp's `authorize_path` extracts one value: it stands for the first path
+/// policy's parameter only. A stacked policy reading another path parameter
+/// is refused (`missing_organization`) rather than handed an id extracted
+/// for someone else; a policy without a source still reads the path.
+#[tokio::test]
+async fn authorize_path_gives_its_value_to_one_path_parameter_only() {
+    use bearer_policy::warp::{authorize_path, recover};
+    use bearer_policy::{Model, OrgSource};
+    use warp::Filter;
+    let issuer = TestIssuer::start().await;
+    let validator = issuer.validator(API);
+    let org_data = Policy::new(Model::OrgResource)
+        .scopes(["api:read"])
+        .organization(OrgSource::PathParam("org_id".into()));
+    let team =
+        Policy::new(Model::OrgPermission).organization(OrgSource::PathParam("team_id".into()));
+    let token = issuer
+        .token()
+        .for_org_resource(API, "acme")
+        .scopes(["api:read"])
+        .audience("urn:logto:organization:acme")
+        .sign();
+    let call = |route| {
+        let token = token.clone();
+        async move {
+            warp::test::request()
+                .path("/orgs/acme/data")
+                .header("authorization", format!("Bearer {token}"))
+                .reply(&route)
+                .await
+        }
+    };
+    let route = |policies: Vec<Policy>| {
+        authorize_path(
+            warp::path!("orgs" / String / "data"),
+            validator.clone(),
+            policies,
+        )
+        .map(|org_id: String, _: AuthInfo| org_id)
+        .recover(recover)
+    };
+    assert_eq!(call(route(vec![org_data.clone()])).await.status(), 200);
+    // Without a source, the path's value: as `org_data`'s.
+    let unsourced = Policy::new(Model::OrgResource).scopes(["api:read"]);
+    assert_eq!(call(route(vec![unsourced])).await.status(), 200);
+    let stacked = call(route(vec![org_data, team])).await;
+    assert_eq!(stacked.status(), 403);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(stacked.body()).unwrap()["code"],
+        "missing_organization"
+    );
+}

@@ -111,3 +111,41 @@ async fn claims_arrive_in_the_handlers_own_type_and_a_misfit_is_a_401() {
         json!({ "sub": "ada", "email": "ada@example.com" })
     );
 }
+
+/// A custom claim the payload names twice (validly signed) is refused by both
+/// readers alike: `claim()` gives `None`, `claims::<T>()` an error; neither
+/// reads the last value.
+#[tokio::test]
+async fn a_duplicated_custom_claim_is_refused_by_claim_and_claims_alike() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)] // read by serde only
+    struct Role {
+        role: String,
+    }
+    let issuer = TestIssuer::start().await;
+    let validator = issuer.validator(API);
+    let mut payload = issuer.token().for_global_api(API).payload();
+    payload["role"] = json!("reader");
+    let payload = payload.to_string();
+    // The same member again, last: a lenient reader would take "admin".
+    let duplicated = format!("{},\"role\":\"admin\"}}", payload.trim_end_matches('}'));
+    let header = json!({"alg": "RS256", "kid": issuer.current_kid(), "typ": "JWT"}).to_string();
+    let token = issuer.sign_raw(
+        &issuer.current_kid(),
+        header.as_bytes(),
+        duplicated.as_bytes(),
+    );
+    let auth = validator.validate(&token).await.unwrap();
+    assert_eq!(auth.claim("role"), None);
+    assert!(auth.claims::<Role>().is_err());
+    assert!(auth.claim("sub").is_some(), "other claims still read");
+
+    let once = issuer
+        .token()
+        .for_global_api(API)
+        .claim("role", "reader")
+        .sign();
+    let auth = validator.validate(&once).await.unwrap();
+    assert_eq!(auth.claim("role"), Some(json!("reader")));
+    assert_eq!(auth.claims::<Role>().unwrap().role, "reader");
+}
