@@ -259,6 +259,73 @@ fn large_key_set(c: &mut Criterion) {
     group.finish();
 }
 
+/// Work before the signature check, on payloads built to make it costly
+/// (1,400 `scope` and 1,400 `scp` entries, an `aud` of 1,400 entries, a
+/// claim repeated 440 times), each beside a plain forged token padded to the
+/// same length: all refused for their signature by an issuer's keys.
+fn pre_signature(c: &mut Criterion) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use policy_core::{Error, TokenError};
+
+    let fixture = Fixture::new();
+    let iss = fixture.issuer.issuer();
+    let exp = 4_102_444_800_i64; // 2100-01-01: only the signature refuses these
+    let repeated: String = (0..440).map(|i| format!(r#","x":{i}"#)).collect();
+    let costly = [
+        (
+            "scope_and_scp",
+            serde_json::json!({ "iss": iss, "exp": exp, "scope": vec!["a"; 1400].join(" "),
+                "scp": vec!["b"; 1400].join(" ") })
+            .to_string(),
+        ),
+        (
+            "aud_array",
+            serde_json::json!({ "iss": iss, "exp": exp,
+                "aud": (0..1400).map(|i| format!("{:x}", i % 16)).collect::<Vec<_>>() })
+            .to_string(),
+        ),
+        (
+            "repeated_claim",
+            format!(r#"{{"iss":"{iss}","exp":{exp}{repeated}}}"#),
+        ),
+    ];
+    // The RS256 key: the first of `ALGORITHMS`, as the fixture signs them.
+    let header = serde_json::json!({ "alg": "RS256", "kid": fixture.issuer.kids()[0] });
+    let token = |payload: &str| {
+        format!(
+            "{}.{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(payload),
+            B64.encode([7u8; 256])
+        )
+    };
+    let refused = |token: &str| {
+        let outcome = run_now(
+            &fixture.runtime,
+            fixture.uncached.validate(black_box(token)),
+        );
+        assert_eq!(
+            outcome.unwrap_err(),
+            Error::InvalidToken(TokenError::InvalidSignature)
+        );
+    };
+    let mut group = c.benchmark_group("pre_signature");
+    for (name, payload) in &costly {
+        // A plain forged token of the same length: one long custom claim.
+        let plain_start = format!(r#"{{"iss":"{iss}","exp":{exp},"pad":""#);
+        let pad = "p".repeat(payload.len().saturating_sub(plain_start.len() + 2));
+        let plain = token(&format!("{plain_start}{pad}\"}}"));
+        let crafted = token(payload);
+        assert_eq!(plain.len(), crafted.len(), "{name}");
+        refused(&plain);
+        refused(&crafted);
+        group.bench_function(format!("{name}/plain"), |b| b.iter(|| refused(&plain)));
+        group.bench_function(format!("{name}/crafted"), |b| b.iter(|| refused(&crafted)));
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     per_algorithm,
@@ -266,6 +333,7 @@ criterion_group!(
     bearer_and_check,
     warp_route,
     axum_route,
-    large_key_set
+    large_key_set,
+    pre_signature
 );
 criterion_main!(benches);
