@@ -192,7 +192,17 @@ pub fn protected_resource_metadata<S>(validator: &Validator) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let metadata = Arc::new(ResourceMetadata::from_declared(validator));
+    resource_metadata(ResourceMetadata::from_declared(validator))
+}
+
+/// A router serving `metadata` at `GET /.well-known/oauth-protected-resource`,
+/// e.g. `ResourceMetadata::from_declared(&v).with_policies([&billing])` for
+/// routes protected without the macro.
+pub fn resource_metadata<S>(metadata: ResourceMetadata) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let metadata = Arc::new(metadata);
     Router::new().route(
         PROTECTED_RESOURCE_METADATA_PATH,
         get(move || {

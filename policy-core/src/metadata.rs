@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::declaration::declared;
+use crate::policy::Policy;
 use crate::validator::Validator;
 
 /// The well-known path of the metadata (RFC 9728 §3).
@@ -26,6 +27,10 @@ pub struct ResourceMetadata {
 impl ResourceMetadata {
     /// The metadata of the API `validator` protects, with the scopes of every
     /// `#[requires]` declaration in the program.
+    ///
+    /// Routes protected without the macro are not declared: add their
+    /// policies with [`with_policies`](ResourceMetadata::with_policies), so
+    /// that clients learn their scopes too.
     pub fn from_declared(validator: &Validator) -> Self {
         let mut scopes: Vec<String> = declared()
             .into_iter()
@@ -42,6 +47,43 @@ impl ResourceMetadata {
             scopes_supported: scopes,
             bearer_methods_supported: vec!["header".to_owned()],
         }
+    }
+
+    /// Adds the scopes of `policies` (those of routes protected without
+    /// `#[requires]`, such as a run-time [`Policy`](crate::Policy) in warp's
+    /// `authorize` or the tower layer) to `scopes_supported`.
+    ///
+    /// ```
+    /// # extern crate policy_core as bearer_policy;
+    /// use bearer_policy::{Model, OrgSource, Policy, ResourceMetadata, Validator};
+    /// let validator = Validator::builder()
+    ///     .issuer("https://auth.example.com/oidc")
+    ///     .audience("https://api.example.com")
+    ///     .build()
+    ///     .unwrap();
+    /// let billing = Policy::new(Model::OrgPermission)
+    ///     .scopes(["manage:billing"])
+    ///     .organization(OrgSource::Header("X-Organization-Id".into()));
+    /// let metadata = ResourceMetadata::from_declared(&validator).with_policies([&billing]);
+    /// assert!(metadata.scopes_supported.contains(&"manage:billing".to_owned()));
+    /// ```
+    pub fn with_policies<'p>(mut self, policies: impl IntoIterator<Item = &'p Policy>) -> Self {
+        self.scopes_supported.extend(
+            policies
+                .into_iter()
+                .flat_map(|p| p.required_scopes().iter().chain(p.any_of_scopes()))
+                .map(|s| s.to_string()),
+        );
+        self.scopes_supported.sort();
+        self.scopes_supported.dedup();
+        self
+    }
+}
+
+impl From<&Validator> for ResourceMetadata {
+    /// [`ResourceMetadata::from_declared`].
+    fn from(validator: &Validator) -> Self {
+        ResourceMetadata::from_declared(validator)
     }
 }
 

@@ -377,11 +377,21 @@ fn path_parameter(requirements: &Requirements) -> Option<&str> {
 }
 
 /// Serves `GET /.well-known/oauth-protected-resource` (RFC 9728) so that OAuth
-/// clients discover which issuer to get a token from and which scopes exist.
+/// clients discover which issuer to get a token from and which scopes exist:
+/// [`ResourceMetadata::from_declared`]. For routes protected without the
+/// macro, serve [`resource_metadata`] with their policies added.
 pub fn protected_resource_metadata(
     validator: &Validator,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone + use<> {
-    let metadata = Arc::new(ResourceMetadata::from_declared(validator));
+    resource_metadata(ResourceMetadata::from_declared(validator))
+}
+
+/// Serves `metadata` at `GET /.well-known/oauth-protected-resource`, e.g.
+/// `ResourceMetadata::from_declared(&v).with_policies([&billing])`.
+pub fn resource_metadata(
+    metadata: ResourceMetadata,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone {
+    let metadata = Arc::new(metadata);
     // Path before method, so that other methods on other paths stay 404, not 405.
     warp::path!(".well-known" / "oauth-protected-resource")
         .and(warp::get())
