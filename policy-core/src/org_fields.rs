@@ -50,11 +50,11 @@ impl OrgFields {
     /// check.
     pub(crate) fn declared() -> &'static OrgFields {
         static DECLARED: OnceLock<OrgFields> = OnceLock::new();
-        DECLARED.get_or_init(|| OrgFields::declared_and(&[]))
+        DECLARED.get_or_init(|| OrgFields::declared_and([]))
     }
 
     /// What the declared policies and these `extra` ones read.
-    pub(crate) fn declared_and(extra: &[Policy]) -> Self {
+    pub(crate) fn declared_and<'p>(extra: impl IntoIterator<Item = &'p Policy>) -> Self {
         Self::from_sources(
             declared()
                 .into_iter()

@@ -200,11 +200,8 @@ impl Requirements {
     pub fn and(self, policies: impl PolicySet + 'static) -> Self {
         let mut sets = self.inner.sets.clone();
         sets.push(Arc::new(policies));
-        let all: Vec<Policy> = sets
-            .iter()
-            .flat_map(|set| set.policies().iter().cloned())
-            .collect();
-        Self::build(sets, OrgFields::declared_and(&all))
+        let fields = OrgFields::declared_and(sets.iter().flat_map(|set| set.policies()));
+        Self::build(sets, fields)
     }
 
     /// The policies of one `#[requires]` declaration, capturing only the
