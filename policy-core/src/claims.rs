@@ -112,6 +112,23 @@ const REGISTERED: &[&str] = &[
     "scp",
 ];
 
+/// The payload's `iss`, and nothing else: what routes a token to its
+/// issuer's keys before any signature is checked. The rest of the payload is
+/// only walked (it must be one JSON object of valid text, `iss` a string,
+/// once), without building any value, so that a forged payload costs its
+/// length and no more; [`parse_claims`] reads the claims once the signature
+/// holds.
+pub(crate) fn issuer(json: &[u8]) -> Result<String, TokenError> {
+    let mut iss = None;
+    for_each_member(
+        json,
+        "the payload is not a JSON object",
+        &["iss"],
+        |_, value| set_once(&mut iss, string(value, "iss")?, "iss"),
+    )?;
+    iss.ok_or(TokenError::MissingClaim("iss"))
+}
+
 pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
     let mut c = RawClaims::default();
     let (mut aud, mut scope, mut scp, mut exp, mut nbf, mut iat) =

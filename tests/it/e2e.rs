@@ -815,7 +815,8 @@ async fn protected_resource_metadata_lists_resource_issuer_and_declared_scopes()
         // Every scope of the `#[requires]` declarations of this program, sorted
         // (as documented, the macro-free `GET /audit` policy's scope is not among them).
         // The program is the whole test binary: `admin` and `support` come from the
-        // `any_scopes` declarations of the `requires` module, the rest from this one.
+        // `any_scopes` declarations of the `requires` module, `orders:read` from the
+        // `issuers` module, the rest from this one.
         assert_eq!(
             metadata["scopes_supported"],
             json!([
@@ -824,6 +825,7 @@ async fn protected_resource_metadata_lists_resource_issuer_and_declared_scopes()
                 "api:write",
                 "invite:member",
                 "manage:billing",
+                "orders:read",
                 "reports:read",
                 "support"
             ]),

@@ -49,11 +49,11 @@ impl TokenRules {
             .decode(signature_b64)
             .map_err(|_| TokenError::Malformed("the signature is not base64url"))?;
 
-        // Routed by `iss`, read before the signature is checked: only the
-        // keys of a configured issuer are ever looked at or fetched.
+        // Routed by `iss`, the one claim read before the signature is
+        // checked: only the keys of a configured issuer are ever looked at or
+        // fetched, and a forged payload costs its decoding, no more.
         let payload = decode_segment(payload_b64, "the payload is not base64url")?;
-        let raw = claims::parse_claims(&payload)?;
-        let issuer = raw.iss.ok_or(TokenError::MissingClaim("iss"))?;
+        let issuer = claims::issuer(&payload)?;
         let (issuer_index, trusted) = issuers.route(&issuer).ok_or(TokenError::WrongIssuer)?;
         let store = &trusted.store;
 
@@ -70,6 +70,7 @@ impl TokenRules {
         }
         let key_thumbprint = verdict?;
 
+        let raw = claims::parse_claims(&payload)?;
         let expires_at = raw.exp.ok_or(TokenError::MissingClaim("exp"))?;
         check_time(expires_at, raw.nbf, self.leeway)?;
         Ok(Arc::new(VerifiedClaims {
