@@ -1,13 +1,16 @@
 //! `PolicySecurity` in process, on handlers that really carry `#[requires]`
 //! and `#[utoipa::path]`: matched by operation id, stacked and any-of
 //! policies, undeclared handlers left public, and what it reports instead of
-//! guessing (a handler without an operation, two handlers of one name).
+//! guessing (a handler without an operation, two handlers of one name), and
+//! what the public document keeps out unless told (check function names, the
+//! names of issuers of static keys).
 //!
 //! Every scope here is one the rest of this binary declares too: the
 //! protected resource metadata test lists them all.
 
+use bearer_policy::testing::TestIssuer;
 use bearer_policy::utoipa::{PolicySecurity, Report};
-use bearer_policy::{AuthInfo, Denied, requires};
+use bearer_policy::{AuthInfo, Denied, StaticKeys, Validator, requires};
 use serde_json::{Value, json};
 use utoipa::openapi::OpenApi as Document;
 use utoipa::{Modify, OpenApi};
@@ -81,9 +84,31 @@ mod clash {
     }
 }
 
+/// A handler with a check function, whose name is the server's business.
+#[allow(dead_code)]
+mod guarded {
+    use bearer_policy::{AuthInfo, Denied, requires};
+
+    pub fn is_on_call_engineer(auth: &AuthInfo) -> bool {
+        auth.claim("on_call") == Some(serde_json::Value::Bool(true))
+    }
+
+    /// The incident log.
+    #[utoipa::path(get, path = "/incidents")]
+    #[requires(model = global_api, scopes("api:read"), check = is_on_call_engineer)]
+    pub async fn incidents(auth: AuthInfo) -> Result<(), Denied> {
+        let _ = auth;
+        Ok(())
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(paths(api::status, api::list_products, api::add_member, api::delete_product))]
 struct ApiDoc;
+
+#[derive(OpenApi)]
+#[openapi(paths(guarded::incidents))]
+struct GuardedDoc;
 
 #[derive(OpenApi)]
 #[openapi(paths(clash::users::list, clash::billing::list))]
@@ -305,4 +330,60 @@ fn modify_and_apply_write_the_same_document() {
         serde_json::to_value(&applied).unwrap(),
         serde_json::to_value(&modified).unwrap()
     );
+}
+
+/// `GuardedDoc`, secured by `security`, as the text a client downloads.
+fn guarded_text(security: PolicySecurity) -> String {
+    let mut doc = GuardedDoc::openapi();
+    let report = security
+        .module(format!("{}::guarded", module_path!()))
+        .apply(&mut doc);
+    assert!(report.is_complete(), "{report}");
+    doc.to_json().unwrap()
+}
+
+#[test]
+fn a_check_functions_name_is_in_the_public_document_only_when_revealed() {
+    let text = guarded_text(PolicySecurity::new());
+    assert!(!text.contains("is_on_call_engineer"), "{text}");
+    assert!(text.contains("passing a rule of the API's own"), "{text}");
+    // The operators' inventory keeps the name.
+    assert!(
+        bearer_policy::declared()
+            .iter()
+            .flat_map(|d| d.policies())
+            .any(|p| p
+                .check_name()
+                .is_some_and(|name| name.ends_with("is_on_call_engineer")))
+    );
+
+    let text = guarded_text(PolicySecurity::new().reveal_check_names(true));
+    assert!(
+        text.contains("passing the check `is_on_call_engineer`"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_static_key_issuers_name_is_in_the_public_document_only_when_revealed() {
+    let signer = TestIssuer::start().await;
+    let validator = Validator::builder()
+        .issuer("internal-signer")
+        .audience("https://api.example.com")
+        .keys(StaticKeys::jwks(signer.jwks_json().to_string()))
+        .build()
+        .unwrap();
+    validator.ready().await.unwrap();
+
+    let text = guarded_text(PolicySecurity::from_validator(&validator));
+    assert!(!text.contains("internal-signer"), "{text}");
+    // Its tokens still need the audience, and the document says which.
+    assert!(
+        text.contains("an access token for the API resource `https://api.example.com`"),
+        "{text}"
+    );
+
+    let text =
+        guarded_text(PolicySecurity::from_validator(&validator).reveal_static_key_issuers(true));
+    assert!(text.contains("`internal-signer`"), "{text}");
 }

@@ -1,14 +1,25 @@
 //! The paragraph appended to a secured operation's description: the model
 //! of each policy, the token it needs, and where the organization comes from.
+//! It is public: a check function's name, a rule of the server's own, is
+//! shown only where the user opted in.
 
 use utoipa::openapi::path::Operation;
 
+use super::schemes::IssuerScheme;
+use super::{Disclosure, issuers};
 use crate::policy::{Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy};
+
+/// What a paragraph depends on besides the policies: the issuers whose
+/// tokens the operation accepts, and what the user lets it name.
+pub(super) struct Context<'a> {
+    pub issuers: Vec<&'a IssuerScheme>,
+    pub disclosure: Disclosure,
+}
 
 /// Appends the paragraph on `policies` to the operation's description, once:
 /// applied again, the description is unchanged.
-pub(super) fn append(operation: &mut Operation, policies: &[Policy], audience: Option<&str>) {
-    push_once(operation, paragraph(policies, audience));
+pub(super) fn append(operation: &mut Operation, policies: &[Policy], context: &Context<'_>) {
+    push_once(operation, paragraph(policies, context));
 }
 
 /// Appends `paragraph` to the description unless it is there already.
@@ -30,7 +41,7 @@ pub(super) fn append_authenticated(operation: &mut Operation) {
     );
 }
 
-fn paragraph(policies: &[Policy], audience: Option<&str>) -> String {
+fn paragraph(policies: &[Policy], context: &Context<'_>) -> String {
     let rules = if policies.len() == 1 {
         "this rule"
     } else {
@@ -39,7 +50,7 @@ fn paragraph(policies: &[Policy], audience: Option<&str>) -> String {
     let mut text = format!("**Authorization**: a bearer token that meets {rules}:\n");
     for policy in policies {
         text.push_str("\n- ");
-        text.push_str(&sentence(policy, audience));
+        text.push_str(&sentence(policy, context));
     }
     text
 }
@@ -47,10 +58,13 @@ fn paragraph(policies: &[Policy], audience: Option<&str>) -> String {
 /// One policy, e.g. "model `org_permission`: an organization token for the
 /// organization named by the path parameter `org_id`, with the organization
 /// permission `invite:member`."
-fn sentence(policy: &Policy, audience: Option<&str>) -> String {
-    let resource = match policy.audience_override().or(audience) {
+fn sentence(policy: &Policy, context: &Context<'_>) -> String {
+    // A policy's own audience applies to every issuer's tokens; without one,
+    // each issuer's tokens need that issuer's audience.
+    let resource = match policy.audience_override() {
         Some(audience) => format!("the API resource `{audience}`"),
-        None => "the API resource".to_owned(),
+        None => issuers::resource(&context.issuers, context.disclosure)
+            .unwrap_or_else(|| "the API resource".to_owned()),
     };
     let organization = || match policy.organization_source() {
         Some(OrgSource::PathParam(name)) => format!("the path parameter `{name}`"),
@@ -84,14 +98,16 @@ fn sentence(policy: &Policy, audience: Option<&str>) -> String {
         "model `{}`: {token}{}{}.",
         policy.model().as_str(),
         scopes(policy, noun),
-        check(policy)
+        check(policy, context.disclosure)
     )
 }
 
-/// ", and passing the check `is_staff`" for a policy with a check function,
-/// each named by its last path segment (the module path is the server's own);
-/// several (`a && b`, from `check_with` twice) are listed.
-fn check(policy: &Policy) -> String {
+/// For a policy with a check function, ", and passing a rule of the API's
+/// own": true, and nothing about the rule, whose name belongs to the
+/// server's code. With [`Disclosure::check_names`], ", and passing the check
+/// `is_staff`", each named by its last path segment (the module path is the
+/// server's own); several (`a && b`, from `check_with` twice) are listed.
+fn check(policy: &Policy, disclosure: Disclosure) -> String {
     let Some(name) = policy.check_name() else {
         return String::new();
     };
@@ -99,7 +115,15 @@ fn check(policy: &Policy) -> String {
         .split(" && ")
         .map(|check| check.rsplit("::").next().unwrap_or(check))
         .collect();
-    let plural = if checks.len() == 1 { "" } else { "s" };
+    let several = checks.len() > 1;
+    if !disclosure.check_names {
+        return if several {
+            ", and passing rules of the API's own".to_owned()
+        } else {
+            ", and passing a rule of the API's own".to_owned()
+        };
+    }
+    let plural = if several { "s" } else { "" };
     format!(", and passing the check{plural} {}", listed(&checks, "and"))
 }
 
@@ -126,10 +150,5 @@ fn listed<S: AsRef<str>>(items: &[S], conjunction: &str) -> String {
         .iter()
         .map(|item| format!("`{}`", item.as_ref()))
         .collect();
-    match quoted.split_last() {
-        Some((last, rest)) if !rest.is_empty() => {
-            format!("{} {conjunction} {last}", rest.join(", "))
-        }
-        _ => quoted.concat(),
-    }
+    issuers::joined(&quoted, conjunction)
 }

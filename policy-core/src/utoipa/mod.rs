@@ -42,6 +42,7 @@
 //! ```
 
 mod describe;
+mod issuers;
 mod report;
 mod requirements;
 mod schemes;
@@ -60,6 +61,7 @@ use crate::validator::Validator;
 
 pub use self::report::Report;
 
+use self::describe::Context;
 use self::requirements::SecurityRequirements;
 use self::schemes::{IssuerScheme, Schemes};
 
@@ -72,9 +74,11 @@ use self::schemes::{IssuerScheme, Schemes};
 ///     token endpoint, client credentials when only a token endpoint.
 ///     [`OAUTH2_SCHEME`](Self::OAUTH2_SCHEME) is the first issuer's, then
 ///     `oauth2_2`, `oauth2_3`… in the validator's order, each described with
-///     its issuer, so that Swagger UI offers one "Authorize" form per issuer.
-///     Issuers without endpoints (discovery not run yet, or a `jwks_uri`
-///     configured instead) share one HTTP bearer scheme of format JWT,
+///     its issuer and the audience its tokens need, so that Swagger UI offers
+///     one "Authorize" form per issuer.
+///     Issuers without endpoints (discovery not run yet, a `jwks_uri`
+///     configured instead, or [`StaticKeys`](crate::StaticKeys)) share one
+///     HTTP bearer scheme of format JWT,
 ///     [`BEARER_SCHEME`](Self::BEARER_SCHEME); so does a
 ///     [`PolicySecurity::new`] that knows no issuer.
 ///   - for organization tokens (model `org_permission`), whose audience is
@@ -99,7 +103,19 @@ use self::schemes::{IssuerScheme, Schemes};
 /// - **Descriptions**: each secured operation's description gets a paragraph
 ///   (appended once, never replacing yours) saying which model applies, which
 ///   audience and scopes the token needs, and where the organization comes
-///   from: path parameter, header or query parameter.
+///   from: path parameter, header or query parameter. The audience is the
+///   one that applies: a policy's own, else each issuer's (named per issuer
+///   where issuers have their own, [`Issuer::audience`](crate::Issuer::audience)).
+///
+/// The document is public, so two names stay out of it unless you opt in:
+/// a check function's, which is the server's code (a policy with one reads
+/// "passing a rule of the API's own";
+/// [`reveal_check_names`](Self::reveal_check_names) names it), and the name
+/// of an issuer configured with [`StaticKeys`](crate::StaticKeys), which may
+/// be internal (such issuers are counted, "a trusted issuer", and share the
+/// bearer scheme; [`reveal_static_key_issuers`](Self::reveal_static_key_issuers)
+/// names them). Issuers whose keys are fetched are named: clients need
+/// their URL.
 ///
 /// A declared handler that no operation matches, two handlers that share a
 /// name (so an operation id cannot say which), and an
@@ -133,7 +149,7 @@ use self::schemes::{IssuerScheme, Schemes};
 #[derive(Debug, Clone)]
 pub struct PolicySecurity {
     issuers: Vec<IssuerScheme>,
-    audience: Option<String>,
+    disclosure: Disclosure,
     modules: Vec<String>,
     operations: Vec<(String, Vec<Policy>)>,
     handler_operations: Vec<(String, String)>,
@@ -157,7 +173,10 @@ impl PolicySecurity {
     pub const fn new() -> Self {
         PolicySecurity {
             issuers: Vec::new(),
-            audience: None,
+            disclosure: Disclosure {
+                check_names: false,
+                static_key_issuers: false,
+            },
             modules: Vec::new(),
             operations: Vec::new(),
             handler_operations: Vec::new(),
@@ -167,8 +186,8 @@ impl PolicySecurity {
 
     /// The validator's issuers, their OAuth 2.0 endpoints as discovery
     /// published them ([`Validator::oauth_endpoints`]: build after
-    /// [`Validator::ready`] to have them), and its audience, named in the
-    /// descriptions.
+    /// [`Validator::ready`] to have them), and the audience each one's tokens
+    /// need, named in the descriptions.
     pub fn from_validator(validator: &Validator) -> Self {
         PolicySecurity {
             issuers: validator
@@ -176,9 +195,28 @@ impl PolicySecurity {
                 .into_iter()
                 .map(IssuerScheme::from)
                 .collect(),
-            audience: validator.audience().map(str::to_owned),
             ..Self::new()
         }
+    }
+
+    /// Whether the descriptions name check functions (`check = is_staff`,
+    /// [`Policy::check_with`]) by the last segment of their path: "passing
+    /// the check `is_staff`". Default: `false`, "passing a rule of the API's
+    /// own", since the name says something about the server's code to anyone
+    /// who reads the document. [`declared`] lists them by name for operators.
+    pub fn reveal_check_names(mut self, reveal: bool) -> Self {
+        self.disclosure.check_names = reveal;
+        self
+    }
+
+    /// Whether the document names issuers configured with
+    /// [`StaticKeys`](crate::StaticKeys), whose `iss` need not be a URL and
+    /// may be an internal name. Default: `false`, they are "a trusted
+    /// issuer" (their audience is still told). Issuers whose keys are fetched
+    /// are always named: clients need their URL to get a token.
+    pub fn reveal_static_key_issuers(mut self, reveal: bool) -> Self {
+        self.disclosure.static_key_issuers = reveal;
+        self
     }
 
     /// Considers only the handlers declared in this module or below it (a
@@ -234,6 +272,10 @@ impl PolicySecurity {
         let mut report = Report::default();
         let mut targets = self.targets(&mut report);
         let mut requirements = SecurityRequirements::new(Schemes::api_scheme_names(&self.issuers));
+        let context = Context {
+            issuers: self.issuers.iter().collect(),
+            disclosure: self.disclosure,
+        };
 
         for (path, item) in openapi.paths.paths.iter_mut() {
             for (method, operation) in operations(item) {
@@ -252,7 +294,7 @@ impl PolicySecurity {
                 } else {
                     let route = format!("{} {path}", method.to_ascii_uppercase());
                     operation.security = Some(requirements.of(&target.policies, &route));
-                    describe::append(operation, &target.policies, self.audience.as_deref());
+                    describe::append(operation, &target.policies, &context);
                 }
                 report.secured.push(id);
             }
@@ -261,7 +303,7 @@ impl PolicySecurity {
             report.unmatched.extend(target.declared_by);
             report.unknown_operations.extend(target.named_by);
         }
-        Schemes::new(&self.issuers, self.audience.as_deref()).add_to(openapi, &requirements);
+        Schemes::new(&self.issuers, self.disclosure).add_to(openapi, &requirements);
         report.sort();
         report
     }
@@ -347,6 +389,16 @@ impl Modify for PolicySecurity {
     fn modify(&self, openapi: &mut OpenApi) {
         self.apply(openapi).log();
     }
+}
+
+/// What the public document may name beyond what clients need.
+#[derive(Debug, Clone, Copy)]
+struct Disclosure {
+    /// Check functions, by name ([`PolicySecurity::reveal_check_names`]).
+    check_names: bool,
+    /// Issuers of static keys, by name
+    /// ([`PolicySecurity::reveal_static_key_issuers`]).
+    static_key_issuers: bool,
 }
 
 /// The policies one operation must show, and who named it.

@@ -1,6 +1,7 @@
 //! The security schemes: one OAuth 2.0 scheme per issuer whose discovery
 //! published its endpoints, one HTTP bearer scheme for the others, and the
-//! organization token's own.
+//! organization token's own. Each description names the issuers whose names
+//! are public and the audience their tokens need.
 
 use utoipa::openapi::security::{
     AuthorizationCode, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
@@ -8,8 +9,8 @@ use utoipa::openapi::security::{
 };
 use utoipa::openapi::{Components, OpenApi};
 
-use super::PolicySecurity;
 use super::requirements::SecurityRequirements;
+use super::{Disclosure, PolicySecurity, issuers};
 use crate::policy::ORGANIZATION_AUDIENCE_PREFIX;
 use crate::validator::OAuthEndpoints;
 
@@ -21,6 +22,8 @@ pub(super) struct IssuerScheme {
     token_endpoint: Option<String>,
     /// What policies without their own audience require of its tokens.
     audience: Option<String>,
+    /// Whether its keys are fetched: its name is then a URL clients reach.
+    keys_fetched: bool,
 }
 
 impl From<OAuthEndpoints> for IssuerScheme {
@@ -30,6 +33,7 @@ impl From<OAuthEndpoints> for IssuerScheme {
             authorization_endpoint: endpoints.authorization_endpoint,
             token_endpoint: endpoints.token_endpoint,
             audience: endpoints.audience,
+            keys_fetched: endpoints.keys_fetched,
         }
     }
 }
@@ -41,17 +45,32 @@ impl IssuerScheme {
     fn has_flow(&self) -> bool {
         self.token_endpoint.is_some()
     }
+
+    /// What policies without their own audience require of its tokens.
+    pub(super) fn audience(&self) -> Option<&str> {
+        self.audience.as_deref()
+    }
+
+    /// Its name, if the document may show it: an issuer whose keys are
+    /// fetched is public (clients need its URL), one of static keys may be
+    /// an internal name and is shown only if the user says so.
+    pub(super) fn public_name(&self, disclosure: Disclosure) -> Option<&str> {
+        (self.keys_fetched || disclosure.static_key_issuers).then_some(self.issuer.as_str())
+    }
 }
 
 /// The schemes of a document, built once its operations are known.
 pub(super) struct Schemes<'a> {
     issuers: &'a [IssuerScheme],
-    audience: Option<&'a str>,
+    disclosure: Disclosure,
 }
 
 impl<'a> Schemes<'a> {
-    pub(super) fn new(issuers: &'a [IssuerScheme], audience: Option<&'a str>) -> Self {
-        Schemes { issuers, audience }
+    pub(super) fn new(issuers: &'a [IssuerScheme], disclosure: Disclosure) -> Self {
+        Schemes {
+            issuers,
+            disclosure,
+        }
     }
 
     /// The names of the schemes an API access token may come from, in the
@@ -70,11 +89,11 @@ impl<'a> Schemes<'a> {
     pub(super) fn add_to(&self, openapi: &mut OpenApi, requirements: &SecurityRequirements) {
         let components = openapi.components.get_or_insert_with(Components::new);
         let mut oauth = 0;
-        let mut plain: Vec<&str> = Vec::new();
+        let mut plain: Vec<&IssuerScheme> = Vec::new();
         for issuer in self.issuers {
             let Some(token_url) = issuer.token_endpoint.as_ref().filter(|_| issuer.has_flow())
             else {
-                plain.push(&issuer.issuer);
+                plain.push(issuer);
                 continue;
             };
             oauth += 1;
@@ -90,10 +109,12 @@ impl<'a> Schemes<'a> {
                 )),
                 None => Flow::ClientCredentials(ClientCredentials::new(token_url.clone(), scopes)),
             };
+            // A flow comes from discovery, so its issuer's keys are fetched
+            // and its name public.
             let description = format!(
                 "Access tokens from `{}`{}.",
                 issuer.issuer,
-                for_resource(issuer.audience.as_deref().or(self.audience))
+                self.for_resource(&[issuer])
             );
             components.add_security_scheme(
                 oauth_scheme_name(oauth),
@@ -101,30 +122,22 @@ impl<'a> Schemes<'a> {
             );
         }
         if !plain.is_empty() || self.issuers.is_empty() {
-            let from = if plain.is_empty() {
-                String::new()
-            } else {
-                format!(" from {}", code_list(&plain))
-            };
             let description = format!(
-                "An access token (JWT){from}{}.",
-                for_resource(self.audience)
+                "An access token (JWT){}{}.",
+                self.from(&plain),
+                self.for_resource(&plain)
             );
             components.add_security_scheme(PolicySecurity::BEARER_SCHEME, jwt_bearer(description));
         }
         if requirements.organization_used {
-            let issuers: Vec<&str> = self.issuers.iter().map(|i| i.issuer.as_str()).collect();
-            let from = if issuers.is_empty() {
-                String::new()
-            } else {
-                format!(" from {}", code_list(&issuers))
-            };
+            let issuers: Vec<&IssuerScheme> = self.issuers.iter().collect();
             let description = format!(
-                "An organization token (JWT){from}: its audience is \
+                "An organization token (JWT){}: its audience is \
                  `{ORGANIZATION_AUDIENCE_PREFIX}<id>` for the request's organization, and its \
                  scopes are organization permissions. An OAuth 2.0 flow cannot ask for \
                  one: with Logto, a client gets it from the token endpoint with a refresh \
-                 token and the `organization_id` parameter."
+                 token and the `organization_id` parameter.",
+                self.from(&issuers)
             );
             components
                 .add_security_scheme(PolicySecurity::ORGANIZATION_SCHEME, jwt_bearer(description));
@@ -132,11 +145,21 @@ impl<'a> Schemes<'a> {
     }
 }
 
-/// " for the API resource `…`", or nothing without an audience.
-fn for_resource(audience: Option<&str>) -> String {
-    audience
-        .map(|audience| format!(" for the API resource `{audience}`"))
-        .unwrap_or_default()
+impl Schemes<'_> {
+    /// " from `a` or `b`", or nothing without an issuer.
+    fn from(&self, issuers: &[&IssuerScheme]) -> String {
+        if issuers.is_empty() {
+            return String::new();
+        }
+        format!(" from {}", issuers::names(issuers, self.disclosure, "or"))
+    }
+
+    /// " for the API resource `…`", or nothing without an audience.
+    fn for_resource(&self, issuers: &[&IssuerScheme]) -> String {
+        issuers::resource(issuers, self.disclosure)
+            .map(|resource| format!(" for {resource}"))
+            .unwrap_or_default()
+    }
 }
 
 /// `oauth2` for the first issuer with a flow, `oauth2_<n>` for the n-th.
@@ -157,15 +180,6 @@ fn jwt_bearer(description: String) -> SecurityScheme {
     )
 }
 
-/// `` `a`, `b` `` for the descriptions.
-fn code_list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|item| format!("`{item}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 impl IssuerScheme {
     pub(super) fn for_tests(
@@ -178,6 +192,24 @@ impl IssuerScheme {
             authorization_endpoint,
             token_endpoint,
             audience: None,
+            keys_fetched: true,
         }
+    }
+
+    /// An issuer of static keys, with its audience.
+    pub(super) fn static_for_tests(issuer: &str, audience: Option<&str>) -> Self {
+        IssuerScheme {
+            issuer: issuer.to_owned(),
+            authorization_endpoint: None,
+            token_endpoint: None,
+            audience: audience.map(str::to_owned),
+            keys_fetched: false,
+        }
+    }
+
+    /// This issuer, its tokens needing `audience`.
+    pub(super) fn with_audience(mut self, audience: &str) -> Self {
+        self.audience = Some(audience.to_owned());
+        self
     }
 }

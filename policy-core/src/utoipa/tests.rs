@@ -185,7 +185,7 @@ fn the_description_names_the_model_audience_scopes_and_organization_source() {
             "global",
             global(&["api:read"]).audience("https://billing.example.com"),
         );
-    security.audience = Some(API.to_owned());
+    security.issuers = vec![issuer("https://a.example", false, false).with_audience(API)];
     security.apply(&mut doc);
     let json = to_json(&doc);
     let description = |path: &str| {
@@ -233,10 +233,40 @@ fn the_description_names_the_model_audience_scopes_and_organization_source() {
 }
 
 #[test]
-fn the_description_names_a_check_function_by_its_own_name() {
+fn a_check_functions_name_stays_out_of_the_document_by_default() {
+    let one = global(&["api:read"]).check_with("my_api::rules::is_staff", |_: &AuthInfo| true);
+    let two = one
+        .clone()
+        .check_with("my_api::rules::in_office_hours", |_: &AuthInfo| true);
+    for (policy, said) in [
+        (one, "passing a rule of the API's own."),
+        (two, "passing rules of the API's own."),
+    ] {
+        let mut doc = document(&[(HttpMethod::Get, "/staff", "staff")]);
+        PolicySecurity::new()
+            .operation("staff", policy)
+            .apply(&mut doc);
+        let text = serde_json::to_string(&doc).unwrap();
+        let json = to_json(&doc);
+        let description = json["paths"]["/staff"]["get"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(
+            description.contains(&format!("with the scope `api:read`, and {said}")),
+            "{description}"
+        );
+        for name in ["is_staff", "in_office_hours", "my_api::rules"] {
+            assert!(!text.contains(name), "{name} in {text}");
+        }
+    }
+}
+
+#[test]
+fn the_description_names_a_check_function_by_its_own_name_when_revealed() {
     let mut doc = document(&[(HttpMethod::Get, "/staff", "staff")]);
     let policy = global(&["api:read"]).check_with("my_api::rules::is_staff", |_: &AuthInfo| true);
     PolicySecurity::new()
+        .reveal_check_names(true)
         .operation("staff", policy)
         .apply(&mut doc);
     let json = to_json(&doc);
@@ -254,6 +284,7 @@ fn the_description_names_a_check_function_by_its_own_name() {
         .check_with("my_api::rules::is_staff", |_: &AuthInfo| true)
         .check_with("my_api::rules::in_office_hours", |_: &AuthInfo| true);
     PolicySecurity::new()
+        .reveal_check_names(true)
         .operation("staff", two)
         .apply(&mut doc);
     let json = to_json(&doc);
@@ -557,4 +588,191 @@ async fn each_issuers_scheme_names_the_audience_its_tokens_must_carry() {
             partner.issuer()
         )
     );
+}
+
+/// A validator trusting `own` (discovery, the audience [`API`]) and an issuer
+/// of static keys named `internal-signer`, with its own audience if given.
+fn with_static_key_issuer(
+    own: &TestIssuer,
+    signer: &TestIssuer,
+    audience: Option<&str>,
+) -> Validator {
+    let mut internal = crate::Issuer::new("internal-signer")
+        .keys(crate::StaticKeys::jwks(signer.jwks_json().to_string()));
+    if let Some(audience) = audience {
+        internal = internal.audience(audience);
+    }
+    Validator::builder()
+        .issuer(own.issuer())
+        .audience(API)
+        .add_issuer(internal)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_static_key_issuers_name_stays_out_of_the_document_unless_revealed() {
+    let (own, signer) = (TestIssuer::start().await, TestIssuer::start().await);
+    let validator = with_static_key_issuer(&own, &signer, None);
+    validator.ready().await.unwrap();
+    let secure = |security: PolicySecurity| {
+        let mut doc = document(&[
+            (HttpMethod::Get, "/items", "list_items"),
+            (HttpMethod::Get, "/billing", "billing"),
+            (HttpMethod::Get, "/me", "me"),
+        ]);
+        security
+            .operation("list_items", global(&["api:read"]))
+            .operation(
+                "billing",
+                Policy::new(Model::OrgPermission).scopes(["manage:billing"]),
+            )
+            .authenticated("me")
+            .apply(&mut doc);
+        doc
+    };
+
+    let doc = secure(PolicySecurity::from_validator(&validator));
+    let text = serde_json::to_string(&doc).unwrap();
+    assert!(!text.contains("internal-signer"), "{text}");
+    // The issuer clients fetch tokens from is still named, and the static
+    // one is still a way in: the bearer scheme, described without its name.
+    let json = to_json(&doc);
+    let schemes = &json["components"]["securitySchemes"];
+    assert_eq!(
+        schemes["bearer"]["description"],
+        format!("An access token (JWT) from a trusted issuer for the API resource `{API}`.")
+    );
+    let organization = schemes["organization_token"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        organization.starts_with(&format!(
+            "An organization token (JWT) from `{}` or another trusted issuer:",
+            own.issuer()
+        )),
+        "{organization}"
+    );
+    assert_eq!(
+        json["paths"]["/items"]["get"]["security"],
+        json!([{ "oauth2": ["api:read"] }, { "bearer": ["api:read"] }])
+    );
+
+    let revealed =
+        secure(PolicySecurity::from_validator(&validator).reveal_static_key_issuers(true));
+    let json = to_json(&revealed);
+    let schemes = &json["components"]["securitySchemes"];
+    assert_eq!(
+        schemes["bearer"]["description"],
+        format!("An access token (JWT) from `internal-signer` for the API resource `{API}`.")
+    );
+}
+
+#[tokio::test]
+async fn each_operation_names_the_audience_of_each_issuers_tokens() {
+    let (own, partner) = (TestIssuer::start().await, TestIssuer::start().await);
+    let partner_api = "https://partner-api.example.com";
+    let validator = Validator::builder()
+        .issuer(own.issuer())
+        .audience(API)
+        .add_issuer(crate::Issuer::new(partner.issuer()).audience(partner_api))
+        .build()
+        .unwrap();
+    validator.ready().await.unwrap();
+    let mut doc = document(&[
+        (HttpMethod::Get, "/items", "list_items"),
+        (HttpMethod::Get, "/billing", "billing"),
+    ]);
+    PolicySecurity::from_validator(&validator)
+        .operation("list_items", global(&["api:read"]))
+        // A policy's own audience applies to every issuer's tokens.
+        .operation(
+            "billing",
+            global(&["api:read"]).audience("https://billing.example.com"),
+        )
+        .apply(&mut doc);
+    let json = to_json(&doc);
+    let description = |path: &str| {
+        json["paths"][path]["get"]["description"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let items = description("/items");
+    assert!(
+        items.contains(&format!(
+            "an access token for the API resource `{API}` (tokens of `{}`: `{partner_api}`), \
+             not issued within an organization",
+            partner.issuer()
+        )),
+        "{items}"
+    );
+    let billing = description("/billing");
+    assert!(
+        billing.contains("an access token for the API resource `https://billing.example.com`, not"),
+        "{billing}"
+    );
+    assert!(!billing.contains(partner_api), "{billing}");
+
+    // An issuer of static keys with its own audience: told, its name kept out.
+    let signer = TestIssuer::start().await;
+    let validator = with_static_key_issuer(&own, &signer, Some(partner_api));
+    let mut doc = document(&[(HttpMethod::Get, "/items", "list_items")]);
+    PolicySecurity::from_validator(&validator)
+        .operation("list_items", global(&["api:read"]))
+        .apply(&mut doc);
+    let json = to_json(&doc);
+    let items = json["paths"]["/items"]["get"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        items.contains(&format!(
+            "for the API resource `{API}` (tokens of a trusted issuer: `{partner_api}`)"
+        )),
+        "{items}"
+    );
+    // Before discovery both share the bearer scheme, which tells both audiences.
+    assert_eq!(
+        json["components"]["securitySchemes"]["bearer"]["description"],
+        format!(
+            "An access token (JWT) from `{}` or another trusted issuer for the API resource \
+             `{API}` (tokens of a trusted issuer: `{partner_api}`).",
+            own.issuer()
+        )
+    );
+}
+
+#[test]
+fn issuers_of_static_keys_are_counted_not_named_beside_the_audience_their_tokens_need() {
+    let partner = "https://partner-api.example.com";
+    let all = [
+        issuer("https://a.example", false, false).with_audience(API),
+        IssuerScheme::static_for_tests("signer-1", Some(partner)),
+        IssuerScheme::static_for_tests("signer-2", Some(partner)),
+        issuer("https://b.example", false, false).with_audience(partner),
+    ];
+    let all: Vec<&IssuerScheme> = all.iter().collect();
+    let hidden = PolicySecurity::new().disclosure;
+    assert_eq!(
+        issuers::resource(&all, hidden).unwrap(),
+        format!(
+            "the API resource `{API}` (tokens of `https://b.example` and other trusted \
+             issuers: `{partner}`)"
+        )
+    );
+    assert_eq!(
+        issuers::names(&all, hidden, "or"),
+        "`https://a.example`, `https://b.example` or other trusted issuers"
+    );
+    assert_eq!(issuers::names(&all[1..2], hidden, "or"), "a trusted issuer");
+    let revealed = PolicySecurity::new()
+        .reveal_static_key_issuers(true)
+        .disclosure;
+    assert_eq!(
+        issuers::names(&all, revealed, "or"),
+        "`https://a.example`, `signer-1`, `signer-2` or `https://b.example`"
+    );
+    // No issuer has an audience: none is named.
+    let bare = issuer("https://a.example", false, false);
+    assert_eq!(issuers::resource(&[&bare], hidden), None);
 }

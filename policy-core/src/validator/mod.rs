@@ -126,6 +126,7 @@ impl Validator {
                         .and_then(|d| d.authorization_endpoint.clone()),
                     token_endpoint: discovery.and_then(|d| d.token_endpoint.clone()),
                     audience: trusted.audience.as_deref().map(str::to_owned),
+                    keys_fetched: trusted.store.fetches_keys(),
                 }
             })
             .collect()
@@ -273,4 +274,8 @@ pub struct OAuthEndpoints {
     /// tokens: its own ([`Issuer::audience`](crate::Issuer::audience)), else
     /// the validator's.
     pub audience: Option<String>,
+    /// Whether its keys are fetched (discovery or a `jwks_uri`), so that its
+    /// name is a URL clients reach, rather than given as
+    /// [`StaticKeys`](crate::StaticKeys), whose issuer may be an internal name.
+    pub keys_fetched: bool,
 }
