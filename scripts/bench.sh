@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ARGS=(--warm-up-time 1 --measurement-time 3 --sample-size 20)
-cargo bench -p policy-core --bench alloc_count
-cargo bench -p policy-core --bench validate -- "${ARGS[@]}"
+cargo bench -p bearer-policy-core --bench alloc_count
+cargo bench -p bearer-policy-core --bench validate -- "${ARGS[@]}"
 dirs=(target/criterion)
 if [[ "${PEER:-0}" == 1 ]]; then
     # Shares the root target directory to reuse its compiled dependencies.

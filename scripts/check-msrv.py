@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-PUBLISHED = ["bearer-policy", "policy-core", "policy-macros"]
+PUBLISHED = ["bearer-policy", "bearer-policy-core", "bearer-policy-macros"]
 
 
 def version_key(text):

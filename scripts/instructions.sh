@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 CHECKS=${CHECKS:-200}
 command -v valgrind >/dev/null || { apt-get install -y valgrind >/dev/null; }
 
-bin=$(cargo bench -p policy-core --bench instructions --no-run --message-format=json 2>/dev/null |
+bin=$(cargo bench -p bearer-policy-core --bench instructions --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)

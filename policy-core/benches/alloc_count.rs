@@ -17,7 +17,7 @@ use std::alloc::System;
 use std::hint::black_box;
 use std::process::ExitCode;
 
-use policy_core::{BearerConfig, extract_bearer};
+use bearer_policy_core::{BearerConfig, extract_bearer};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 use common::{ALGORITHMS, Fixture, raw_decode, run_now, validate_and_check};

@@ -18,7 +18,7 @@ mod common;
 use std::hint::black_box;
 use std::time::Instant;
 
-use policy_core::Algorithm;
+use bearer_policy_core::Algorithm;
 
 use common::{Fixture, raw_decode, validate_and_check};
 
@@ -86,7 +86,7 @@ fn measure_warp_no_auth(fixture: &Fixture, runtime: &tokio::runtime::Runtime, ch
     let open = warp::get()
         .and(warp::path!("api" / "protected"))
         .map(|| warp::reply::json(&common::AUDIENCE))
-        .recover(policy_core::warp::recover);
+        .recover(bearer_policy_core::warp::recover);
     let _ = fixture;
     measure_warp(runtime, &open, None, 1);
     measure_warp_no_auth_loop(runtime, &open, checks);
@@ -112,12 +112,12 @@ fn measure_warp_authenticated(fixture: &Fixture, runtime: &tokio::runtime::Runti
     use warp::Filter as _;
     let protected = warp::get()
         .and(warp::path!("api" / "protected"))
-        .and(policy_core::warp::authorize(
+        .and(bearer_policy_core::warp::authorize(
             fixture.cached.clone(),
             fixture.policy.clone(),
         ))
-        .map(|_auth: policy_core::AuthInfo| warp::reply::json(&common::AUDIENCE))
-        .recover(policy_core::warp::recover);
+        .map(|_auth: bearer_policy_core::AuthInfo| warp::reply::json(&common::AUDIENCE))
+        .recover(bearer_policy_core::warp::recover);
     let bearer = format!("Bearer {}", fixture.cases[0].token);
     measure_warp(runtime, &protected, Some(&bearer), 1);
     measure_warp_authenticated_loop(runtime, &protected, &bearer, checks);

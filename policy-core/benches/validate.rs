@@ -24,8 +24,8 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use policy_core::warp::{authorize, recover};
-use policy_core::{BearerConfig, extract_bearer};
+use bearer_policy_core::warp::{authorize, recover};
+use bearer_policy_core::{BearerConfig, extract_bearer};
 use warp::Filter as _;
 
 use common::{ALGORITHMS, AUDIENCE, Fixture, raw_decode, run_now, validate_and_check};
@@ -112,7 +112,7 @@ fn warp_route(c: &mut Criterion) {
     let protected = warp::get()
         .and(warp::path!("api" / "protected"))
         .and(authorize(fixture.cached.clone(), fixture.policy.clone()))
-        .map(|_auth: policy_core::AuthInfo| warp::reply::json(&AUDIENCE))
+        .map(|_auth: bearer_policy_core::AuthInfo| warp::reply::json(&AUDIENCE))
         .recover(recover);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -155,12 +155,12 @@ fn axum_route(c: &mut Criterion) {
         .route("/health", get(|| async { AUDIENCE }))
         .route(
             "/api/protected",
-            get(move |auth: policy_core::AuthInfo| {
-                let allowed = policy_core::PolicySet::decide_request(&policy, &auth, None);
+            get(move |auth: bearer_policy_core::AuthInfo| {
+                let allowed = bearer_policy_core::PolicySet::decide_request(&policy, &auth, None);
                 async move {
                     allowed
                         .map(|()| AUDIENCE)
-                        .map_err(policy_core::axum::Rejected::from)
+                        .map_err(bearer_policy_core::axum::Rejected::from)
                 }
             }),
         )
@@ -203,8 +203,8 @@ fn large_key_set(c: &mut Criterion) {
     use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use policy_core::testing::{Fault, TestIssuer};
-    use policy_core::{Algorithm, Error, TokenError};
+    use bearer_policy_core::testing::{Fault, TestIssuer};
+    use bearer_policy_core::{Algorithm, Error, TokenError};
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -266,7 +266,7 @@ fn large_key_set(c: &mut Criterion) {
 fn pre_signature(c: &mut Criterion) {
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use policy_core::{Error, TokenError};
+    use bearer_policy_core::{Error, TokenError};
 
     let fixture = Fixture::new();
     let iss = fixture.issuer.issuer();

@@ -15,7 +15,7 @@ use std::str::FromStr;
 /// not an algorithm here at all.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::Algorithm;
 /// assert_eq!("ES256".parse::<Algorithm>(), Ok(Algorithm::ES256));
 /// assert_eq!(Algorithm::PS384.as_str(), "PS384");

@@ -23,7 +23,7 @@ use crate::claims::VerifiedClaims;
 /// `{"sub", "clientId", "organizationId", "scopes", "audience"}`.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// # use bearer_policy::AuthInfo;
 /// fn greet(auth: &AuthInfo) -> String {
 ///     format!("hello {}", auth.sub().unwrap_or("anonymous client"))
@@ -121,7 +121,7 @@ impl AuthInfo {
     /// crate does not model.
     ///
     /// ```
-    /// # extern crate policy_core as bearer_policy;
+    /// # extern crate bearer_policy_core as bearer_policy;
     /// # #[cfg(feature = "testing")] {
     /// # use bearer_policy::testing::TestIssuer;
     /// #[derive(serde::Deserialize)]
@@ -191,7 +191,7 @@ impl Serialize for AuthInfo {
 /// [`OrgSource`](crate::OrgSource)s.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::RequestContext;
 /// let request = RequestContext::new()
 ///     .with_header("X-Organization-Id", "org-1")

@@ -14,7 +14,7 @@
 //!   the handler is the whole protection:
 //!
 //! ```
-//! # extern crate policy_core as bearer_policy;
+//! # extern crate bearer_policy_core as bearer_policy;
 //! use axum::{routing::get, Router};
 //! use bearer_policy::{AuthInfo, Validator};
 //!
@@ -33,7 +33,7 @@
 //!         .with_state(validator)
 //! }
 //! ```
-//! # extern crate policy_core as bearer_policy;
+//! # extern crate bearer_policy_core as bearer_policy;
 //!
 //! A policy whose organization comes from a path parameter reads the route's
 //! capture of that name (`{org_id}`), percent-decoded as axum's `Path` hands it
@@ -143,7 +143,7 @@ where
 /// `debug`, never sent); make a claim that may be absent an `Option`.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use axum::{routing::get, Router};
 /// use bearer_policy::{axum::Claims, Validator};
 ///

@@ -33,7 +33,7 @@ impl Default for BearerConfig {
 /// The scheme matches case-insensitively and one or more spaces may follow it.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::{extract_bearer, BearerConfig, Error, RequestError};
 /// let config = BearerConfig::default();
 /// assert_eq!(extract_bearer([&b"bearer  abc.def.ghi"[..]], &config), Ok("abc.def.ghi"));

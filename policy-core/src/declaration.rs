@@ -47,7 +47,7 @@ inventory::collect!(Declaration);
 /// Every policy declared with `#[requires]` in the program, sorted by function path.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// for declaration in bearer_policy::declared() {
 ///     println!("{} requires {:?}", declaration.function(), declaration.policies());
 /// }

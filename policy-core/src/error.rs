@@ -217,7 +217,7 @@ impl Denied {
     /// a header cannot carry are dropped from the challenge, not from the body.
     ///
     /// ```
-    /// # extern crate policy_core as bearer_policy;
+    /// # extern crate bearer_policy_core as bearer_policy;
     /// use bearer_policy::{AuthInfo, Denied};
     ///
     /// fn verified_email(auth: &AuthInfo) -> Result<(), Denied> {

@@ -27,7 +27,7 @@ const LINEAR_ROUTING_MAX: usize = 8;
 /// own audience; the validator's other settings apply to all.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::{Issuer, Validator};
 ///
 /// let validator = Validator::builder()

@@ -68,7 +68,7 @@ pub use crate::validator::{OAuthEndpoints, Validator, ValidatorBuilder};
 /// `#[requires(scopes(...))]` so that a misspelt scope is a compile error.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// bearer_policy::scopes! {
 ///     /// Permissions of the products API.
 ///     pub Api {
@@ -79,13 +79,13 @@ pub use crate::validator::{OAuthEndpoints, Validator, ValidatorBuilder};
 /// assert_eq!(Api::READ, "api:read");
 /// assert_eq!(Api::ALL, &["api:read", "api:write"]);
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 ///
 /// Scope text must be an RFC 6749 scope-token (visible ASCII except `"` and
 /// `\`, no whitespace), and no scope may repeat:
 ///
 /// ```compile_fail
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// bearer_policy::scopes! { pub Api { READ = "api read" } }
 /// ```
 #[macro_export]

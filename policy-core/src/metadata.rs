@@ -54,7 +54,7 @@ impl ResourceMetadata {
     /// `authorize` or the tower layer) to `scopes_supported`.
     ///
     /// ```
-    /// # extern crate policy_core as bearer_policy;
+    /// # extern crate bearer_policy_core as bearer_policy;
     /// use bearer_policy::{Model, OrgSource, Policy, ResourceMetadata, Validator};
     /// let validator = Validator::builder()
     ///     .issuer("https://auth.example.com/oidc")

@@ -84,7 +84,7 @@ pub type ScopeList = Cow<'static, [Cow<'static, str>]>;
 /// policy's own source.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::{Model, OrgSource, Policy};
 ///
 /// let read = Policy::new(Model::GlobalApi)
@@ -206,7 +206,7 @@ impl Policy {
     /// organization ids say.
     ///
     /// ```
-    /// # extern crate policy_core as bearer_policy;
+    /// # extern crate bearer_policy_core as bearer_policy;
     /// use bearer_policy::{Model, Policy};
     /// let partner_only = Policy::new(Model::GlobalApi)
     ///     .scopes(["orders:read"])
@@ -255,7 +255,7 @@ impl Policy {
     /// under the name `first && second`.
     ///
     /// ```
-    /// # extern crate policy_core as bearer_policy;
+    /// # extern crate bearer_policy_core as bearer_policy;
     /// use bearer_policy::{AuthInfo, Model, Policy};
     ///
     /// let domain = String::from("@example.com"); // from configuration
@@ -268,12 +268,12 @@ impl Policy {
     ///     });
     /// assert_eq!(staff_only.check_name(), Some("staff_email"));
     /// ```
-    /// # extern crate policy_core as bearer_policy;
+    /// # extern crate bearer_policy_core as bearer_policy;
     ///
     /// A closure of another type is a compile error:
     ///
     /// ```compile_fail
-    /// # extern crate policy_core as bearer_policy;
+    /// # extern crate bearer_policy_core as bearer_policy;
     /// # use bearer_policy::{AuthInfo, Model, Policy};
     /// // error: `String` is not what a check function returns
     /// Policy::new(Model::GlobalApi).check_with("role", |auth: &AuthInfo| auth.sub().unwrap_or("").to_owned());
@@ -526,7 +526,7 @@ pub trait PolicySet: Send + Sync {
     /// organization and scope checks.
     ///
     /// ```
-    /// # extern crate policy_core as bearer_policy;
+    /// # extern crate bearer_policy_core as bearer_policy;
     /// use bearer_policy::{AuthInfo, Denied, Model, OrgSource, Policy, PolicySet};
     ///
     /// /// The caller must manage members of the organization in the header,

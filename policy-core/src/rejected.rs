@@ -74,7 +74,7 @@ struct ErrorBody<'a> {
 /// front end's (warp's, axum's, `http_body_util::Full`…).
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::{error_response, Error};
 /// let response: http::Response<String> = error_response(&Error::MissingAuthorization, None);
 /// assert_eq!(response.status(), 401);

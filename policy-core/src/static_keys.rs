@@ -35,7 +35,7 @@ const PRIVATE_PEM: &str = "a private key was given: give its public key";
 /// [`MAX_JWKS_KEYS`](crate::MAX_JWKS_KEYS) keys.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::{StaticKeys, Validator};
 ///
 /// let pem = "-----BEGIN PUBLIC KEY-----

@@ -17,7 +17,7 @@
 //! so a caller without permission costs no upload.
 //!
 //! ```
-//! # extern crate policy_core as bearer_policy;
+//! # extern crate bearer_policy_core as bearer_policy;
 //! use bytes::Bytes;
 //! use http::{Request, Response};
 //! use http_body_util::Full;

@@ -7,7 +7,7 @@
 //! that a caller without permission gets 403 before the server parses a body:
 //!
 //! ```
-//! # extern crate policy_core as bearer_policy;
+//! # extern crate bearer_policy_core as bearer_policy;
 //! use bearer_policy::warp::{authorize, recover};
 //! use bearer_policy::{Model, Policy, AuthInfo};
 //! use warp::Filter;
@@ -42,7 +42,7 @@
 //! );
 //! # });
 //! ```
-//! # extern crate policy_core as bearer_policy;
+//! # extern crate bearer_policy_core as bearer_policy;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -175,7 +175,7 @@ impl Gate {
 /// parameter type: `.map(|auth: AuthInfo| …)`.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// # #[cfg(feature = "testing")]
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use bearer_policy::{warp::{authenticate, recover}, AuthInfo};
@@ -244,7 +244,7 @@ pub fn optional(
 /// [`PolicySet`] too: pass it by value.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::{Model, OrgSource, Policy};
 /// # #[cfg(feature = "testing")]
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -306,7 +306,7 @@ where
 /// [`Authorized`](crate::Authorized) type, as with [`authorize`].
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::{Model, OrgSource, Policy, AuthInfo};
 /// use warp::Filter;
 /// static READ: Policy = Policy::from_static(

@@ -8,8 +8,8 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use jsonwebtoken::{DecodingKey, Validation};
-use policy_core::testing::TestIssuer;
-use policy_core::{Algorithm, Model, Policy, Validator};
+use bearer_policy_core::testing::TestIssuer;
+use bearer_policy_core::{Algorithm, Model, Policy, Validator};
 
 /// The API resource indicator the tokens are issued for.
 pub const AUDIENCE: &str = "https://api.example.com";

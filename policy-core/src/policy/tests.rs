@@ -521,7 +521,7 @@ fn check_with_twice_requires_both_in_order() {
 fn a_check_is_named_by_its_function_path_or_given_name() {
     assert_eq!(
         STAFF_ONLY.check_name(),
-        Some("policy_core::policy::tests::is_staff")
+        Some("bearer_policy_core::policy::tests::is_staff")
     );
     // A constant holding a function pointer: its type names no function.
     const POINTER: fn(&AuthInfo) -> bool = is_staff;
@@ -554,7 +554,7 @@ fn the_check_serialises_as_its_name_and_only_when_there_is_one() {
     assert_eq!(
         serde_json::to_value(&STAFF_ONLY).unwrap(),
         serde_json::json!({"model": "global_api", "scopes": ["api:read"], "anyScopes": [],
-            "check": "policy_core::policy::tests::is_staff"})
+            "check": "bearer_policy_core::policy::tests::is_staff"})
     );
     let plain = serde_json::to_value(Policy::new(Model::GlobalApi)).unwrap();
     assert!(plain.get("check").is_none(), "{plain}");
@@ -592,7 +592,7 @@ fn a_check_denial_is_logged_at_debug_with_the_check_name() {
     assert!(debug.contains("request denied"), "{debug}");
     assert!(debug.contains("code=\"check_failed\""), "{debug}");
     assert!(
-        debug.contains("check=\"policy_core::policy::tests::is_staff\""),
+        debug.contains("check=\"bearer_policy_core::policy::tests::is_staff\""),
         "{debug}"
     );
 }

@@ -7,7 +7,7 @@
 //! without a real identity provider.
 //!
 //! ```
-//! # extern crate policy_core as bearer_policy;
+//! # extern crate bearer_policy_core as bearer_policy;
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use bearer_policy::testing::TestIssuer;
 //!

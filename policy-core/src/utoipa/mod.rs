@@ -8,7 +8,7 @@
 //! takes from the handler function's name, so nothing is written twice.
 //!
 //! ```
-//! # extern crate policy_core as bearer_policy;
+//! # extern crate bearer_policy_core as bearer_policy;
 //! use bearer_policy::utoipa::PolicySecurity;
 //! use bearer_policy::{Model, OrgSource, Policy};
 //! use utoipa::OpenApi;
@@ -124,7 +124,7 @@ use self::schemes::{IssuerScheme, Schemes};
 /// in its [`Report`], and [`Modify::modify`] logs them as warnings.
 ///
 /// ```
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// use bearer_policy::utoipa::PolicySecurity;
 /// use utoipa::{Modify, OpenApi};
 ///

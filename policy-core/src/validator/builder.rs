@@ -193,7 +193,7 @@ impl ValidatorBuilder {
     /// [`connect_timeout`](Self::connect_timeout) does not apply.
     ///
     /// ```
-    /// # extern crate policy_core as bearer_policy;
+    /// # extern crate bearer_policy_core as bearer_policy;
     /// let client = reqwest::Client::builder()
     ///     // .add_root_certificate(my_private_ca)
     ///     .build()?;

@@ -35,7 +35,7 @@ use verify::TokenRules;
 /// Requires a Tokio runtime for [`validate`](Validator::validate).
 ///
 /// ```no_run
-/// # extern crate policy_core as bearer_policy;
+/// # extern crate bearer_policy_core as bearer_policy;
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use bearer_policy::Validator;
 ///
