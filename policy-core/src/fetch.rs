@@ -1,7 +1,8 @@
 //! Everything that reaches the issuer over HTTP: the client, OpenID
 //! discovery and the JWKS download ([`KeyFetcher`]), with timeouts, a
 //! response size limit, `Cache-Control: max-age`, and no way back from https
-//! to http. When to fetch is the key store's decision, not this module's.
+//! to http (neither by a redirect nor by an https discovery document naming
+//! an http `jwks_uri`), decided on parsed URL schemes, never on URL text. When to fetch is the key store's decision, not this module's.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -101,6 +102,12 @@ impl KeyFetcher {
         let url = discovery_url(issuer);
         let fetched = get(&self.client, &url, self.max_bytes).await?;
         let discovery = parse_discovery(&fetched.body, issuer, &url)?;
+        if fetched.over_https && !is_https(&discovery.jwks_uri) {
+            return Err(ConfigError::InvalidDocument {
+                url,
+                reason: HTTP_JWKS_URI.to_owned(),
+            });
+        }
         tracing::info!(url = %url, jwks_uri = %discovery.jwks_uri, "discovered issuer configuration");
         Ok(self.discovered.get_or_init(|| discovery).jwks_uri.clone())
     }
@@ -110,6 +117,19 @@ impl KeyFetcher {
 pub(crate) struct Fetched {
     pub body: Vec<u8>,
     pub max_age: Option<Duration>,
+    /// Whether it came over https (the URL of the final answer).
+    pub over_https: bool,
+}
+
+/// Why an https discovery document's http `jwks_uri` is refused: keys
+/// fetched in the clear let anyone on the path sign tokens.
+const HTTP_JWKS_URI: &str =
+    "the https discovery document names an http `jwks_uri`: keys must come over https";
+
+/// Whether `url` is an https URL: decided on the parsed scheme (`url`
+/// lowercases it), never on the text, which may say `HTTPS://`.
+fn is_https(url: &str) -> bool {
+    Url::parse(url).is_ok_and(|url| url.scheme() == "https")
 }
 
 /// Redirects the default client follows from one discovery or JWKS URL.
@@ -180,6 +200,7 @@ pub(crate) async fn get(
         reason,
     };
     let too_large = || fail(format!("response larger than {max_bytes} bytes"));
+    let requested_https = is_https(url);
     let mut response = client
         .get(url)
         .header(
@@ -189,7 +210,8 @@ pub(crate) async fn get(
         .send()
         .await
         .map_err(|e| fail(describe(&e)))?;
-    if url.starts_with("https:") && response.url().scheme() != "https" {
+    let over_https = response.url().scheme() == "https";
+    if requested_https && !over_https {
         return Err(fail(DOWNGRADE.to_owned()));
     }
     let status = response.status();
@@ -214,7 +236,11 @@ pub(crate) async fn get(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Fetched { body, max_age })
+    Ok(Fetched {
+        body,
+        max_age,
+        over_https,
+    })
 }
 
 /// A short description of a transport error, without the URL (the caller adds it).
@@ -422,6 +448,14 @@ mod tests {
         let hops = vec![https.clone(); MAX_REDIRECTS + 1];
         assert_eq!(may_follow(&hops, &https), Err("too many redirects"));
         assert_eq!(may_follow(&hops[..MAX_REDIRECTS], &https), Ok(()));
+    }
+
+    #[test]
+    fn https_is_the_parsed_scheme_whatever_its_case() {
+        assert!(is_https("HTTPS://issuer.example/jwks"));
+        assert!(is_https("hTtPs://issuer.example/jwks"));
+        assert!(!is_https("http://127.0.0.1:3001/jwks"));
+        assert!(!is_https("https-not://x"));
     }
 
     #[tokio::test]

@@ -7,7 +7,12 @@
 //! publishes: a set keeps at most [`MAX_JWKS_KEYS`] usable keys, and a token
 //! without `kid` is tried against at most [`MAX_KEYS_TRIED_WITHOUT_KID`] of them.
 //! With a `kid`, exactly one key is tried: a `kid` naming two different keys
-//! for the token's algorithm is ambiguous and refused.
+//! for the token's algorithm is ambiguous and refused. One key listed once per
+//! algorithm (the same `kid`, or none) is one key for those algorithms.
+//!
+//! A fetched set skips the entries that can never verify, with a warning; a
+//! given set ([`KeySet::from_given`]) is configuration and is refused whole,
+//! naming each such entry.
 
 mod key;
 mod roca;
@@ -44,8 +49,6 @@ pub(crate) struct KeySet {
     any_kid: bool,
     /// How many entries of the document were skipped as unusable.
     pub skipped: usize,
-    /// How many of those carried private parameters.
-    pub private_keys: usize,
 }
 
 /// Why a key set was refused, fetched or given: its message is the `reason`
@@ -56,22 +59,110 @@ pub(crate) enum KeySetError {
     NotJson,
     #[error("no usable signing key for the allowed algorithms")]
     NoUsableKeys,
+    /// Given keys that could never verify a token, each named.
+    #[error("{}", describe_refused(.0))]
+    RefusedKeys(Vec<RefusedKey>),
+}
+
+/// One entry of a given key set that could never verify, and why.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct RefusedKey {
+    /// `keys[2] (kid "a")`, `keys[3]` or `PEM block 2`: where the operator finds it.
+    pub key: String,
+    pub reason: String,
+}
+
+/// Refused keys reported in one message, a few at most: a file of a
+/// thousand bad keys should not make a message of a thousand lines.
+fn describe_refused(refused: &[RefusedKey]) -> String {
+    const SHOWN: usize = 5;
+    let mut message = refused
+        .iter()
+        .take(SHOWN)
+        .map(|r| format!("{}: {}", r.key, r.reason))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if refused.len() > SHOWN {
+        message.push_str(&format!("; and {} more", refused.len() - SHOWN));
+    }
+    message
+}
+
+/// What [`Assembly::add`] did with a key.
+#[derive(PartialEq, Eq)]
+enum Added {
+    New,
+    /// Merged into the entry of the same key.
+    Merged,
+    /// Dropped: a new key past [`MAX_JWKS_KEYS`].
+    OverLimit,
+}
+
+/// A key set being assembled: keys in order, merged when one key is listed
+/// twice, indexed by `kid`.
+#[derive(Default)]
+struct Assembly {
+    keys: Vec<VerifyingKey>,
+    by_kid: HashMap<String, Vec<usize>>,
+}
+
+impl Assembly {
+    /// The entry holding the same key material under the same `kid` (or
+    /// both without one): a key listed once per algorithm is one key.
+    fn same_key(&self, key: &VerifyingKey) -> Option<usize> {
+        self.keys
+            .iter()
+            .position(|k| k.kid == key.kid && k.thumbprint == key.thumbprint)
+    }
+
+    /// An entry holding different key material under the same `kid`.
+    fn other_key_under_kid(&self, key: &VerifyingKey) -> Option<usize> {
+        let indices = self.by_kid.get(key.kid.as_ref()?)?;
+        indices.iter().copied().find(|&i| {
+            self.keys
+                .get(i)
+                .is_some_and(|k| k.thumbprint != key.thumbprint)
+        })
+    }
+
+    /// Adds `key`, or merges it into the entry of the same key: the
+    /// algorithms of both listings, never one neither was published for.
+    fn add(&mut self, key: VerifyingKey) -> Added {
+        if let Some(same) = self.same_key(&key).and_then(|i| self.keys.get_mut(i)) {
+            same.merge(key);
+            return Added::Merged;
+        }
+        if self.keys.len() >= MAX_JWKS_KEYS {
+            return Added::OverLimit;
+        }
+        if let Some(kid) = &key.kid {
+            self.by_kid
+                .entry(kid.clone())
+                .or_default()
+                .push(self.keys.len());
+        }
+        self.keys.push(key);
+        Added::New
+    }
+
+    fn finish(self) -> KeySet {
+        KeySet {
+            keys: self.keys.into_iter().map(Arc::new).collect(),
+            by_kid: self.by_kid,
+            ..KeySet::default()
+        }
+    }
 }
 
 impl KeySet {
-    /// Parses a JWKS document. Unusable entries are skipped (and counted), so
-    /// one exotic key does not take the others down; a document with no usable
-    /// key at all is refused, so that a broken issuer response never replaces
-    /// working keys with none. Keys the issuer must not publish (private keys,
-    /// weak or ROCA RSA moduli), ambiguous `kid`s and keys over [`MAX_JWKS_KEYS`]
-    /// are reported in one warning per set.
+    /// Parses a JWKS document an issuer published. Unusable entries are
+    /// skipped (and counted), so one exotic key does not take the others down;
+    /// a document with no usable key at all is refused, so that a broken
+    /// issuer response never replaces working keys with none. Keys the issuer
+    /// must not publish (private keys, weak or ROCA RSA moduli), ambiguous
+    /// `kid`s and keys over [`MAX_JWKS_KEYS`] are reported in one warning per set.
     pub fn parse(document: &[u8], allowed: &[Algorithm]) -> Result<KeySet, KeySetError> {
-        #[derive(serde::Deserialize)]
-        struct Document {
-            keys: Vec<serde_json::Value>,
-        }
-        let doc: Document = serde_json::from_slice(document).map_err(|_| KeySetError::NotJson)?;
-        Self::from_values(doc.keys, allowed)
+        Self::from_values(parse_document(document)?, allowed)
     }
 
     /// A key set from JWK values, judged as [`parse`](Self::parse) judges a document's.
@@ -79,24 +170,89 @@ impl KeySet {
         values: Vec<serde_json::Value>,
         allowed: &[Algorithm],
     ) -> Result<KeySet, KeySetError> {
-        let mut set = KeySet::default();
+        let mut assembly = Assembly::default();
         let mut report = Report::default();
+        let mut skipped = 0;
         for value in values {
             match VerifyingKey::from_value(value, allowed) {
-                Ok(key) if set.keys.len() < MAX_JWKS_KEYS => set.insert(key),
-                Ok(_) => {
-                    report.over_limit += 1;
-                    set.skipped += 1;
+                Ok(key) => {
+                    if assembly.add(key) == Added::OverLimit {
+                        report.over_limit += 1;
+                        skipped += 1;
+                    }
                 }
                 Err(reason) => {
                     report.count(reason);
-                    set.skipped += 1;
+                    skipped += 1;
                 }
             }
         }
+        let mut set = assembly.finish();
+        set.skipped = skipped;
         report.ambiguous_kids = set.ambiguous_kids();
-        set.private_keys = report.private_keys;
         report.warn_if_needed();
+        if set.keys.is_empty() {
+            return Err(KeySetError::NoUsableKeys);
+        }
+        Ok(set)
+    }
+
+    /// Parses a JWKS document the operator gave ([`StaticKeys`](crate::StaticKeys)):
+    /// configuration, so every entry must be able to verify a token under
+    /// `allowed`. Entries are named `keys[i]`, with their `kid` when they have one.
+    pub fn parse_given(document: &[u8], allowed: &[Algorithm]) -> Result<KeySet, KeySetError> {
+        let entries = parse_document(document)?
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| {
+                let name = match value.get("kid").and_then(serde_json::Value::as_str) {
+                    Some(kid) => format!("keys[{index}] (kid {kid:?})"),
+                    None => format!("keys[{index}]"),
+                };
+                (name, value)
+            })
+            .collect();
+        Self::from_given(entries, allowed)
+    }
+
+    /// A key set from named JWK values the operator gave. Where a fetched set
+    /// skips an entry, this refuses the whole set, naming every entry that
+    /// could never verify a token: one that is not a usable public signing
+    /// key, that verifies none of the `allowed` algorithms, that is a
+    /// different key under a `kid` already used, or that is past
+    /// [`MAX_JWKS_KEYS`]. One key listed once per algorithm is one key.
+    pub fn from_given(
+        entries: Vec<(String, serde_json::Value)>,
+        allowed: &[Algorithm],
+    ) -> Result<KeySet, KeySetError> {
+        let mut assembly = Assembly::default();
+        let mut names: Vec<String> = Vec::new();
+        let mut refused = Vec::new();
+        for (name, value) in entries {
+            let reason = match VerifyingKey::from_value(value, allowed) {
+                Err(unusable) => unusable.reason().to_owned(),
+                Ok(key) => match assembly.other_key_under_kid(&key) {
+                    Some(other) => format!(
+                        "a different key has the same kid, {}",
+                        names.get(other).map_or("", String::as_str)
+                    ),
+                    None => match assembly.add(key) {
+                        // `names` follows the assembly's indices.
+                        Added::New => {
+                            names.push(name);
+                            continue;
+                        }
+                        Added::Merged => continue,
+                        Added::OverLimit => format!("more than {MAX_JWKS_KEYS} keys"),
+                    },
+                },
+            };
+            refused.push(RefusedKey { key: name, reason });
+        }
+        if !refused.is_empty() {
+            return Err(KeySetError::RefusedKeys(refused));
+        }
+        let set = assembly.finish();
         if set.keys.is_empty() {
             return Err(KeySetError::NoUsableKeys);
         }
@@ -113,27 +269,6 @@ impl KeySet {
     pub fn matching_any_kid(mut self) -> KeySet {
         self.any_kid = true;
         self
-    }
-
-    fn insert(&mut self, key: VerifyingKey) {
-        let same_kid = key.kid.as_ref().and_then(|kid| self.by_kid.get(kid));
-        // The same key published twice under one kid is one key, not an ambiguity.
-        if same_kid.is_some_and(|indices| {
-            indices.iter().any(|&i| {
-                self.keys
-                    .get(i)
-                    .is_some_and(|k| k.thumbprint == key.thumbprint)
-            })
-        }) {
-            return;
-        }
-        if let Some(kid) = &key.kid {
-            self.by_kid
-                .entry(kid.clone())
-                .or_default()
-                .push(self.keys.len());
-        }
-        self.keys.push(Arc::new(key));
     }
 
     /// How many `kid`s name two different keys for one algorithm.
@@ -249,6 +384,16 @@ impl KeySet {
     }
 }
 
+/// The `keys` array of a JWKS document.
+fn parse_document(document: &[u8]) -> Result<Vec<serde_json::Value>, KeySetError> {
+    #[derive(serde::Deserialize)]
+    struct Document {
+        keys: Vec<serde_json::Value>,
+    }
+    let doc: Document = serde_json::from_slice(document).map_err(|_| KeySetError::NotJson)?;
+    Ok(doc.keys)
+}
+
 /// What one parse skipped that an operator must hear about.
 #[derive(Default)]
 struct Report {
@@ -265,7 +410,11 @@ impl Report {
             Unusable::PrivateKey => self.private_keys += 1,
             Unusable::Roca => self.roca += 1,
             Unusable::WeakRsa => self.weak_rsa += 1,
-            Unusable::NotForSignatures | Unusable::Unsupported | Unusable::Malformed => {}
+            Unusable::NotForSignatures
+            | Unusable::Symmetric
+            | Unusable::Unsupported
+            | Unusable::NotAllowed
+            | Unusable::Malformed => {}
         }
     }
 

@@ -1,6 +1,8 @@
 //! Keys without discovery: a JWKS document or PEM public keys given to the
 //! validator, for air-gapped services and tests. They go through the same
-//! judgement as fetched keys (no private keys, no HMAC, RSA size and ROCA).
+//! judgement as fetched keys (no private keys, no HMAC, RSA size and ROCA),
+//! but as configuration: a key a fetched set would skip refuses the whole
+//! set here, named, before it can be deployed.
 
 use std::path::{Path, PathBuf};
 
@@ -29,10 +31,20 @@ const PRIVATE_PEM: &str = "a private key was given: give its public key";
 /// network at all. Read and judged once, when the validator is built (or
 /// when [`Validator::reload_keys`](crate::Validator::reload_keys) replaces them).
 ///
-/// The algorithm rules of fetched keys apply: the validator's algorithm
-/// allow-list, never `none` or HMAC, RSA moduli of 2048 to 8192 bits without
-/// the ROCA fingerprint, no private keys, at most
-/// [`MAX_JWKS_KEYS`](crate::MAX_JWKS_KEYS) keys.
+/// The key rules of fetched keys apply, strictly: where a fetched set skips a
+/// key with a warning, a given set is a [`ConfigError::InvalidKeys`] at
+/// [`build`](crate::ValidatorBuilder::build) (and at `reload_keys`, which
+/// then keeps the old keys) naming each key (`keys[2] (kid "a")`, `keys[3]`,
+/// or `PEM block 2`) and why. Every key must be able to verify a token: an
+/// RSA modulus of 2048 to 8192 bits without the ROCA fingerprint, an EC
+/// P-256 or P-384 or Ed25519 key, no private key, no symmetric (`oct`) key
+/// or other type, `use`/`key_ops` allowing verification, at most
+/// [`MAX_JWKS_KEYS`](crate::MAX_JWKS_KEYS) keys, and one key per `kid`. A
+/// key must verify at least one algorithm of the validator's allow-list
+/// (after its own `alg`): an RSA key under an allow-list of `ES256` only is
+/// refused, an RSA key whose `alg` is `RS256` under `[RS256, PS256]` is
+/// fine. One key listed twice with different `alg`s (e.g. `RS256` and
+/// `PS256`) is one key for both.
 ///
 /// ```
 /// # extern crate bearer_policy_core as bearer_policy;
@@ -125,17 +137,12 @@ impl StaticKeys {
         let invalid = |reason: String| self.invalid(reason);
         let read = |path: &Path| read_bounded(path, max_bytes).map_err(invalid);
         let keys = match &self.source {
-            Source::Jwks(text) => KeySet::parse(text.as_bytes(), algorithms),
-            Source::JwksFile(path) => KeySet::parse(&read(path)?, algorithms),
+            Source::Jwks(text) => KeySet::parse_given(text.as_bytes(), algorithms),
+            Source::JwksFile(path) => KeySet::parse_given(&read(path)?, algorithms),
             Source::Pem(text) => pem_key_set(text.as_bytes(), algorithms).map_err(invalid)?,
             Source::PemFile(path) => pem_key_set(&read(path)?, algorithms).map_err(invalid)?,
         };
         let keys = keys.map_err(|e| self.invalid(e.to_string()))?;
-        // Given keys are the operator's own: what a fetched set only warns
-        // about is refused here, before it can be deployed.
-        if keys.private_keys > 0 {
-            return Err(self.invalid("the key set holds a private key: give only public keys"));
-        }
         if keys.matches_any_kid() {
             // PEM keys have no `kid`: a token is tried against the first few only.
             if let Some(alg) = algorithms
@@ -187,10 +194,15 @@ fn pem_key_set(
         return Err(PRIVATE_PEM.into());
     }
     let mut jwks = Vec::new();
-    for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(text) {
+    for (index, section) in <(SectionKind, Vec<u8>)>::pem_slice_iter(text).enumerate() {
         let (kind, der) = section.map_err(|_| "malformed PEM".to_owned())?;
+        // Counted from 1 over every block, as a reader of the file counts them.
+        let name = format!("PEM block {}", index + 1);
         match kind {
-            SectionKind::PublicKey => jwks.push(spki_to_jwk(&der)?),
+            SectionKind::PublicKey => {
+                let jwk = spki_to_jwk(&der).map_err(|reason| format!("{name}: {reason}"))?;
+                jwks.push((name, jwk));
+            }
             SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey => {
                 return Err(PRIVATE_PEM.into());
             }
@@ -200,7 +212,7 @@ fn pem_key_set(
     if jwks.is_empty() {
         return Err("no PEM `PUBLIC KEY` block".into());
     }
-    Ok(KeySet::from_values(jwks, algorithms).map(KeySet::matching_any_kid))
+    Ok(KeySet::from_given(jwks, algorithms).map(KeySet::matching_any_kid))
 }
 
 /// A SubjectPublicKeyInfo as the JWK of the same public key, so that it is
@@ -296,7 +308,7 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
             reason(load(StaticKeys::pem(
                 "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"
             ))),
-            "a `PUBLIC KEY` block that is not a valid public key"
+            "PEM block 1: a `PUBLIC KEY` block that is not a valid public key"
         );
         for label in [
             "PRIVATE KEY",
@@ -313,7 +325,7 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
         // An EdDSA key under an allow-list without EdDSA: nothing usable.
         assert_eq!(
             reason(StaticKeys::pem(ED25519_PEM).load(&[Algorithm::RS256], 1 << 20)),
-            "no usable signing key for the allowed algorithms"
+            "PEM block 1: verifies none of the allowed algorithms"
         );
     }
 
@@ -330,7 +342,7 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
         let private = json!({"keys": [jwk(None), jwk(Some("AQAB"))]}).to_string();
         assert_eq!(
             reason(load(StaticKeys::jwks(private))),
-            "the key set holds a private key: give only public keys"
+            "keys[1] (kid \"a\"): a private key: give only its public key"
         );
         assert!(load(StaticKeys::jwks(json!({"keys": [jwk(None)]}).to_string())).is_ok());
     }
@@ -366,7 +378,7 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
             reason(load(StaticKeys::jwks(
                 r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#
             ))),
-            "no usable signing key for the allowed algorithms"
+            "keys[0]: a symmetric (`oct`) key: HMAC is never accepted"
         );
         let missing = StaticKeys::jwks_file("/nonexistent/bearer-policy/jwks.json");
         assert_eq!(reason(load(missing)), "cannot be read: entity not found");
@@ -377,5 +389,72 @@ MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
             "larger than 10 bytes"
         );
         std::fs::remove_file(&dir).unwrap();
+    }
+
+    /// DER: `tag`, its length, `content`.
+    fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+        let len = content.len();
+        let mut out = vec![tag];
+        match len {
+            0..=127 => out.push(len as u8),
+            128..=255 => out.extend([0x81, len as u8]),
+            _ => out.extend([0x82, (len >> 8) as u8, len as u8]),
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// A PEM `PUBLIC KEY` block of the RSA key (`n`, `e`), big-endian bytes.
+    fn rsa_pem(n: &[u8], e: &[u8]) -> String {
+        // Positive and minimal: a zero byte only before a high bit.
+        let integer = |bytes: &[u8]| {
+            let mut content = Vec::new();
+            if bytes.first().is_some_and(|b| b & 0x80 != 0) {
+                content.push(0);
+            }
+            content.extend_from_slice(bytes);
+            der(0x02, &content)
+        };
+        let rsa = der(0x30, &[integer(n), integer(e)].concat());
+        let algorithm = der(
+            0x30,
+            &[
+                der(
+                    0x06,
+                    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+                ),
+                vec![0x05, 0x00],
+            ]
+            .concat(),
+        );
+        let bits = der(0x03, &[&[0u8][..], &rsa].concat());
+        let spki = der(0x30, &[algorithm, bits].concat());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(spki);
+        format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----\n")
+    }
+
+    #[test]
+    fn a_pem_key_that_could_never_verify_is_refused_by_its_block_number() {
+        // A 1024-bit odd modulus: parses, but aws-lc never verifies with it.
+        let mut n1024 = vec![0xc5; 128];
+        n1024[127] = 0x01;
+        let weak = rsa_pem(&n1024, &[1, 0, 1]);
+        assert_eq!(
+            reason(load(StaticKeys::pem(format!("{ED25519_PEM}\n{weak}")))),
+            "PEM block 2: an RSA key outside 2048..=8192 bits or with an unusable exponent"
+        );
+        // Alone, the Ed25519 key is fine; and loads again after the refusal.
+        assert_eq!(load(StaticKeys::pem(ED25519_PEM)).unwrap().len(), 1);
+        // `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 | openssl pkey -pubout`
+        let p521 = "-----BEGIN PUBLIC KEY-----
+MIGbMBAGByqGSM49AgEGBSuBBAAjA4GGAAQBw6K9FWstDbkVduztzQMX39BGUtI/
+GgLL5krEl8yKFfVHk4yTR0Sh6aaF9nb/jSGcRErKP9JKT0JR6jcq3XVbt7kBNWeQ
+gDVPHv18IDDMDhh5cZMzDUgM0qCCMTUwn4pXYko7pxKG5FQ7p2Mo6nQ2OAhMRkW8
+5bY33v/i7vXEeUj6Mf0=
+-----END PUBLIC KEY-----";
+        assert_eq!(
+            reason(load(StaticKeys::pem(format!("{ED25519_PEM}\n{p521}")))),
+            "PEM block 2: a public key of a type other than RSA, P-256, P-384 or Ed25519"
+        );
     }
 }

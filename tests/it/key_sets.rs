@@ -186,8 +186,11 @@ async fn a_cached_token_is_refused_once_its_key_is_republished_for_another_algor
     );
 }
 
-/// An https issuer on loopback whose every answer redirects to `target`.
-async fn https_redirecting_to(target: String) -> (u16, reqwest::Certificate) {
+/// An https server on loopback whose every answer is `answer(port)`, a
+/// whole HTTP/1.1 response; and the root its clients must trust.
+async fn https_answering(
+    answer: impl Fn(u16) -> String + Send + Sync + 'static,
+) -> (u16, reqwest::Certificate) {
     use tokio_rustls::rustls;
     let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
     let certificate = certified.cert.der().clone();
@@ -203,18 +206,16 @@ async fn https_redirecting_to(target: String) -> (u16, reqwest::Certificate) {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
+    let answer = Arc::new(answer(port));
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (acceptor, target) = (acceptor.clone(), target.clone());
+            let (acceptor, answer) = (acceptor.clone(), Arc::clone(&answer));
             tokio::spawn(async move {
                 let Ok(mut tls) = acceptor.accept(stream).await else {
                     return;
                 };
                 let mut request = [0u8; 2048];
                 let _ = tls.read(&mut request).await;
-                let answer = format!(
-                    "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                );
                 let _ = tls.write_all(answer.as_bytes()).await;
                 let _ = tls.shutdown().await;
             });
@@ -223,16 +224,30 @@ async fn https_redirecting_to(target: String) -> (u16, reqwest::Certificate) {
     (port, reqwest::Certificate::from_der(&certificate).unwrap())
 }
 
+/// An https issuer on loopback whose every answer redirects to `target`.
+async fn https_redirecting_to(target: String) -> (u16, reqwest::Certificate) {
+    https_answering(move |_| {
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    })
+    .await
+}
+
+/// A client that trusts `root` and follows redirects on its own terms.
+fn own_client(root: reqwest::Certificate) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_certs_only([root])
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_https_issuer_redirecting_to_http_is_refused_even_with_your_own_client() {
     // The redirect target serves a perfectly good key set, over plain http.
     let plain = start_issuer().await;
     let (port, root) = https_redirecting_to(plain.jwks_uri()).await;
-    // Your client trusts the test root and follows redirects on its own terms.
-    let client = reqwest::Client::builder()
-        .tls_certs_only([root])
-        .build()
-        .unwrap();
+    let client = own_client(root);
     let jwks_uri = format!("https://127.0.0.1:{port}/oidc/jwks");
     let validator = Validator::builder()
         .issuer(plain.issuer())
@@ -251,4 +266,160 @@ async fn an_https_issuer_redirecting_to_http_is_refused_even_with_your_own_clien
     let error = validator.validate(&plain.token().sign()).await.unwrap_err();
     assert_eq!(error.code(), "keys_unavailable");
     assert_eq!(error.status(), 503);
+}
+
+#[tokio::test]
+async fn an_https_url_written_in_capitals_is_still_https_and_never_downgraded() {
+    let plain = start_issuer().await;
+    let (port, root) = https_redirecting_to(plain.jwks_uri()).await;
+    // URL schemes are case-insensitive: this is the same https URL.
+    let jwks_uri = format!("HTTPS://127.0.0.1:{port}/oidc/jwks");
+    let validator = Validator::builder()
+        .issuer(plain.issuer())
+        .jwks_uri(jwks_uri.clone())
+        .audience(API)
+        .http_client(own_client(root))
+        .build()
+        .unwrap();
+    assert_eq!(
+        validator.ready().await.unwrap_err(),
+        ConfigError::Fetch {
+            url: jwks_uri,
+            reason: "redirected from https to http".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_https_discovery_document_naming_an_http_jwks_uri_is_refused() {
+    // The http JWKS serves a perfectly good key set.
+    let plain = start_issuer().await;
+    let http_jwks = plain.jwks_uri();
+    let (port, root) = https_answering(move |port| {
+        let document = json!({
+            "issuer": format!("https://127.0.0.1:{port}/oidc"),
+            "jwks_uri": http_jwks,
+        })
+        .to_string();
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{document}",
+            document.len()
+        )
+    })
+    .await;
+    let issuer = format!("https://127.0.0.1:{port}/oidc");
+    let validator = Validator::builder()
+        .issuer(issuer.clone())
+        .audience(API)
+        .http_client(own_client(root))
+        .build()
+        .unwrap();
+    assert_eq!(
+        validator.ready().await.unwrap_err(),
+        ConfigError::InvalidDocument {
+            url: format!("{issuer}/.well-known/openid-configuration"),
+            reason: "the https discovery document names an http `jwks_uri`: keys must come \
+                     over https"
+                .into()
+        }
+    );
+    let token = plain.token().for_global_api(API).issuer(issuer).sign();
+    let error = validator.validate(&token).await.unwrap_err();
+    assert_eq!(error.code(), "keys_unavailable");
+    assert_eq!(error.status(), 503);
+    assert_eq!(plain.jwks_requests(), 0);
+}
+
+/// An RSA key pair and its JWK without `alg`, signing by hand under any RSA
+/// algorithm: an issuer publishing one key for both PKCS#1 and PSS.
+struct HandRsaKey {
+    pair: aws_lc_rs::signature::RsaKeyPair,
+    jwk: Value,
+}
+
+impl HandRsaKey {
+    fn new() -> HandRsaKey {
+        use aws_lc_rs::rsa::KeySize;
+        let pair = aws_lc_rs::signature::RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let public = pair.public_key();
+        let jwk = json!({"kty": "RSA",
+            "n": b64url(public.modulus().big_endian_without_leading_zero()),
+            "e": b64url(public.exponent().big_endian_without_leading_zero())});
+        HandRsaKey { pair, jwk }
+    }
+
+    /// The JWK with `kid` (if any) and `alg`.
+    fn published(&self, kid: Option<&str>, alg: &str) -> Value {
+        let mut jwk = self.jwk.clone();
+        jwk["alg"] = json!(alg);
+        if let Some(kid) = kid {
+            jwk["kid"] = json!(kid);
+        }
+        jwk
+    }
+
+    fn sign(&self, issuer: &TestIssuer, alg: Algorithm, kid: Option<&str>) -> String {
+        use aws_lc_rs::signature as sig;
+        let encoding: &'static dyn sig::RsaEncoding = match alg {
+            Algorithm::RS256 => &sig::RSA_PKCS1_SHA256,
+            Algorithm::RS384 => &sig::RSA_PKCS1_SHA384,
+            Algorithm::PS256 => &sig::RSA_PSS_SHA256,
+            other => panic!("{other:?}"),
+        };
+        let mut header = json!({"alg": alg.as_str()});
+        if let Some(kid) = kid {
+            header["kid"] = json!(kid);
+        }
+        let payload = issuer.token().for_global_api(API).payload();
+        let input = format!(
+            "{}.{}",
+            b64url(header.to_string().as_bytes()),
+            b64url(payload.to_string().as_bytes())
+        );
+        let mut signature = vec![0; self.pair.public_modulus_len()];
+        self.pair
+            .sign(
+                encoding,
+                &SystemRandom::new(),
+                input.as_bytes(),
+                &mut signature,
+            )
+            .unwrap();
+        format!("{input}.{}", b64url(&signature))
+    }
+}
+
+#[tokio::test]
+async fn one_key_published_for_two_algorithms_verifies_under_both_and_no_third() {
+    let issuer = start_issuer().await;
+    let key = HandRsaKey::new();
+    for kid in [Some("rsa"), None] {
+        issuer.set_fault(jwks_body(&[
+            key.published(kid, "RS256"),
+            key.published(kid, "PS256"),
+        ]));
+        let validator = fast(&issuer)
+            .algorithms([Algorithm::RS256, Algorithm::RS384, Algorithm::PS256])
+            .build()
+            .unwrap();
+        for alg in [Algorithm::RS256, Algorithm::PS256] {
+            assert_eq!(
+                validator
+                    .validate(&key.sign(&issuer, alg, kid))
+                    .await
+                    .map(drop),
+                Ok(()),
+                "{alg:?}, kid {kid:?}"
+            );
+        }
+        // Allowed by the validator, but not published for this key.
+        assert_eq!(
+            validator
+                .validate(&key.sign(&issuer, Algorithm::RS384, kid))
+                .await
+                .unwrap_err(),
+            Error::InvalidToken(TokenError::AlgorithmMismatch),
+            "kid {kid:?}"
+        );
+    }
 }

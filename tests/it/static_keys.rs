@@ -7,7 +7,7 @@ use bearer_policy::{Algorithm, ConfigError, Error, Issuer, StaticKeys, TokenErro
 use serde_json::json;
 
 use crate::common::issuer::issuer_requests;
-use crate::common::jws::hmac_token;
+use crate::common::jws::{b64url, hmac_token};
 use crate::common::{API, start_issuer};
 
 fn token(issuer: &TestIssuer) -> String {
@@ -250,4 +250,130 @@ async fn static_and_fetched_issuers_mix_and_a_static_issuer_need_not_be_a_url() 
         Validator::builder().issuer("internal-batch-signer").build(),
         Err(ConfigError::InvalidUrl { .. })
     ));
+}
+
+/// The reason a given key set is refused at build.
+fn refusal(issuer: &TestIssuer, keys: StaticKeys) -> String {
+    match Validator::builder()
+        .issuer(issuer.issuer())
+        .audience(API)
+        .keys(keys)
+        .build()
+    {
+        Err(ConfigError::InvalidKeys { reason, .. }) => reason,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_given_key_that_could_never_verify_is_a_configuration_error_naming_it() {
+    /// A 1024-bit odd modulus: parses, but aws-lc never verifies with it.
+    const N1024: &str = "5cfl_qmkwLu8hzt9D6ueM30czE43o7nH1d1yPS0S_18htjj30fiXSqgvu-QSI4c3rV_l47tVsHuo8Z5ovCbHoeumMKEyi_au64GA6uAjtnUBwgQfpYvf8qKaNBT-EbwPa_vNBpKmp5KLbKTwRaZIXkOrGVyC_qRbCQkQPaHGF_s";
+    /// A 2048-bit modulus with the ROCA structure.
+    const ROCA_N: &str = "iPXTHLtGSpSQf879zlSQr4ZsUCtLO0CIuBYEOpvnkYYuZsj7qlMmXK_3gKEyMbcLL6rgGs_-leQ0Ekk_yaDZMC9AerfOvjNfqkNu30tMiSdKTBlny2EZEIX6zy4gRskNzntMlQHVJ3MFaHJa9cdt39PeJ1paCtlh2bDgsKphfw8VgiMf0Ej9-IYYDDMQCednFPtpEXNqZBHcuij3_zqVSiaL1ic9dNunw3qRvpHOcDAt1grW7qwMM1HsNYp9u_weFMftxQLczPvJy4eVJT7D8zd9ZZdVG8hoZY2q3kk-TpvEqFpe8XZbYbXOM5qP-wCSCWYQw2Z2jn4w_I5mhtuAhw";
+    let issuer = start_issuer().await;
+    let own = issuer.jwk(&issuer.current_kid()).unwrap();
+    let ed25519 = |kid: String, seed: u8| json!({"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": b64url(&[seed; 32])});
+    // Another key under this issuer's kid.
+    let mut stranger = issuer_of_another_key().await;
+    stranger["kid"] = own["kid"].clone();
+    let cases: Vec<(Vec<serde_json::Value>, String)> = vec![
+        (
+            vec![json!({"kty": "RSA", "kid": "weak", "n": N1024, "e": "AQAB"})],
+            "keys[1] (kid \"weak\"): an RSA key outside 2048..=8192 bits or with an unusable exponent".to_owned(),
+        ),
+        (
+            vec![json!({"kty": "RSA", "kid": "roca", "n": ROCA_N, "e": "AQAB"})],
+            "keys[1] (kid \"roca\"): an RSA modulus with the ROCA fingerprint (CVE-2017-15361)".to_owned(),
+        ),
+        (
+            vec![json!({"kty": "oct", "kid": "h", "k": "c2VjcmV0"})],
+            "keys[1] (kid \"h\"): a symmetric (`oct`) key: HMAC is never accepted".to_owned(),
+        ),
+        (
+            vec![json!({"kty": "XYZ", "x": "AQAB"})],
+            "keys[1]: a key type, curve or `alg` this crate does not verify with".to_owned(),
+        ),
+        (
+            vec![json!({"kty": "EC", "crv": "P-256", "use": "enc", "kid": "enc",
+                "x": own["x"], "y": own["y"]})],
+            "keys[1] (kid \"enc\"): its `use` or `key_ops` is not signature verification".to_owned(),
+        ),
+        (
+            vec![stranger],
+            format!("keys[1] (kid {:?}): a different key has the same kid", issuer.current_kid()),
+        ),
+        (
+            (0..64u8)
+                .map(|i| ed25519(format!("ed{i}"), i + 1))
+                .collect(),
+            "keys[64] (kid \"ed63\"): more than 64 keys".to_owned(),
+        ),
+    ];
+    for (extra, expected) in cases {
+        let keys = [vec![own.clone()], extra].concat();
+        let jwks = json!({ "keys": keys }).to_string();
+        let reason = refusal(&issuer, StaticKeys::jwks(jwks.clone()));
+        assert!(reason.contains(&expected), "{reason}\nexpected: {expected}");
+
+        // Reloading the same set is refused too, and the old keys stay.
+        let validator = with_keys(&issuer, StaticKeys::jwks(issuer.jwks_json().to_string()));
+        let result = validator.reload_keys(&issuer.issuer(), StaticKeys::jwks(jwks));
+        assert!(
+            matches!(&result, Err(ConfigError::InvalidKeys { reason, .. }) if reason.contains(&expected)),
+            "{result:?}"
+        );
+        validator.validate(&token(&issuer)).await.unwrap();
+    }
+}
+
+/// The JWK of another issuer's ES256 key.
+async fn issuer_of_another_key() -> serde_json::Value {
+    let other = start_issuer().await;
+    other.jwk(&other.current_kid()).unwrap()
+}
+
+#[tokio::test]
+async fn a_given_key_for_an_algorithm_outside_the_allow_list_is_refused_naming_it() {
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::ES256, Algorithm::EdDSA]).await;
+    let jwks = issuer.jwks_json().to_string();
+    // Every key verifies under some allowed algorithm: accepted.
+    let both = Validator::builder()
+        .issuer(issuer.issuer())
+        .algorithms([Algorithm::ES256, Algorithm::EdDSA])
+        .keys(StaticKeys::jwks(jwks.clone()))
+        .build();
+    assert!(both.is_ok(), "{both:?}");
+    // The Ed25519 key could never verify under ES256 alone: named and refused.
+    let eddsa_kid = issuer
+        .kids()
+        .into_iter()
+        .find(|kid| issuer.algorithm_of(kid) == Some(Algorithm::EdDSA))
+        .unwrap();
+    match Validator::builder()
+        .issuer(issuer.issuer())
+        .algorithms([Algorithm::ES256])
+        .keys(StaticKeys::jwks(jwks))
+        .build()
+    {
+        Err(ConfigError::InvalidKeys { reason, .. }) => assert!(
+            reason.contains(&format!(
+                "(kid {eddsa_kid:?}): verifies none of the allowed algorithms"
+            )),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_given_key_listed_for_two_algorithms_is_one_key_for_both() {
+    // The issuer signs PS256; its key is listed for RS256 first.
+    let issuer = TestIssuer::with_algorithms(&[Algorithm::PS256]).await;
+    let own = issuer.jwk(&issuer.current_kid()).unwrap();
+    let mut pkcs1 = own.clone();
+    pkcs1["alg"] = json!("RS256");
+    let jwks = json!({"keys": [pkcs1, own]}).to_string();
+    let validator = with_keys(&issuer, StaticKeys::jwks(jwks));
+    validator.validate(&token(&issuer)).await.unwrap();
 }

@@ -19,9 +19,10 @@ const RSA_MODULUS_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 /// Members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2).
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 
-/// Why a published key is not used. The first three are the issuer's
-/// mistakes an operator must hear about (one warning per set); the rest are
-/// ordinary entries of a shared key set (counted).
+/// Why a key is not used. In a fetched set the first three are the issuer's
+/// mistakes an operator must hear about (one warning per set) and the rest
+/// ordinary entries of a shared key set (counted); in a given set every one
+/// is a configuration error, reported with [`reason`](Self::reason).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Unusable {
     /// It carries private parameters: the issuer published its private key,
@@ -33,11 +34,31 @@ pub(crate) enum Unusable {
     WeakRsa,
     /// Meant for something other than verifying signatures (`use`, `key_ops`).
     NotForSignatures,
-    /// A key type, curve or algorithm we do not verify with, or one of the
-    /// allowed algorithms excluded by the key's own `alg`.
+    /// A symmetric (`oct`) key: a shared secret, and HMAC is never accepted.
+    Symmetric,
+    /// A key type, curve or algorithm we do not verify with, or a key `alg`
+    /// that does not fit its key type.
     Unsupported,
+    /// A usable key, but for none of the allowed algorithms (after its own `alg`).
+    NotAllowed,
     /// Not a JWK, or parameters that do not form a public key.
     Malformed,
+}
+
+impl Unusable {
+    /// Why, in words an operator reads next to the key's name.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unusable::PrivateKey => "a private key: give only its public key",
+            Unusable::Roca => "an RSA modulus with the ROCA fingerprint (CVE-2017-15361)",
+            Unusable::WeakRsa => "an RSA key outside 2048..=8192 bits or with an unusable exponent",
+            Unusable::NotForSignatures => "its `use` or `key_ops` is not signature verification",
+            Unusable::Symmetric => "a symmetric (`oct`) key: HMAC is never accepted",
+            Unusable::Unsupported => "a key type, curve or `alg` this crate does not verify with",
+            Unusable::NotAllowed => "verifies none of the allowed algorithms",
+            Unusable::Malformed => "not a valid public JWK",
+        }
+    }
 }
 
 /// One public key, parsed for each allowed algorithm it may verify.
@@ -56,6 +77,15 @@ impl VerifyingKey {
         self.parsed.iter().find(|(a, _)| *a == alg).map(|(_, k)| k)
     }
 
+    /// Adds the algorithms of `other`, a second listing of this key.
+    pub fn merge(&mut self, other: VerifyingKey) {
+        for (alg, parsed) in other.parsed {
+            if self.for_algorithm(alg).is_none() {
+                self.parsed.push((alg, parsed));
+            }
+        }
+    }
+
     /// Judges one entry of a JWKS's `keys` array and parses it for the
     /// `allowed` algorithms.
     pub fn from_value(value: Value, allowed: &[Algorithm]) -> Result<Self, Unusable> {
@@ -63,8 +93,14 @@ impl VerifyingKey {
             return Err(Unusable::Malformed);
         };
         if PRIVATE_MEMBERS.iter().any(|m| members.contains_key(*m)) {
-            // `oct` keys carry their secret in `k`: refused below as unsupported.
             return Err(Unusable::PrivateKey);
+        }
+        match members.get("kty").and_then(Value::as_str) {
+            Some("RSA" | "EC" | "OKP") => {}
+            // Its secret is `k`, not a private member: refused by type.
+            Some("oct") => return Err(Unusable::Symmetric),
+            Some(_) => return Err(Unusable::Unsupported),
+            None => return Err(Unusable::Malformed),
         }
         let jwk: Jwk = serde_json::from_value(value).map_err(|_| Unusable::Malformed)?;
         Self::from_jwk(&jwk, allowed)
@@ -112,6 +148,9 @@ impl VerifyingKey {
             },
             _ => return Err(Unusable::Unsupported),
         };
+        if declared.is_some_and(|d| !candidates.contains(&d)) {
+            return Err(Unusable::Unsupported);
+        }
         let mut parsed = Vec::new();
         for &alg in candidates {
             if !allowed.contains(&alg) || declared.is_some_and(|d| d != alg) {
@@ -119,7 +158,7 @@ impl VerifyingKey {
             }
             parsed.push((alg, parse_public_key(&jwk.algorithm, alg)?));
         }
-        let (_, first) = parsed.first().ok_or(Unusable::Unsupported)?;
+        let (_, first) = parsed.first().ok_or(Unusable::NotAllowed)?;
         let thumbprint = thumbprint(first.as_ref());
         Ok(VerifyingKey {
             kid: jwk.common.key_id.clone(),

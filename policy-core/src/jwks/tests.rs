@@ -324,3 +324,119 @@ fn a_cached_token_is_kept_only_while_its_key_still_allows_its_algorithm() {
     assert!(!after.contains(Some("r"), Algorithm::RS256, &thumbprint));
     assert!(after.contains(Some("r"), Algorithm::PS256, &thumbprint));
 }
+
+#[test]
+fn one_key_listed_once_per_algorithm_is_one_key_for_those_algorithms_only() {
+    let listed = |kid: Option<&str>, alg: &str| {
+        let mut jwk = json!({"kty": "RSA", "n": N2048, "e": "AQAB", "alg": alg});
+        if let Some(kid) = kid {
+            jwk["kid"] = json!(kid);
+        }
+        jwk
+    };
+    for kid in [Some("r"), None] {
+        let set = set_of(&[listed(kid, "RS256"), listed(kid, "PS256")]).unwrap();
+        assert_eq!(set.len(), 1, "{kid:?}");
+        let thumbprint = set.key(0).unwrap().thumbprint;
+        for alg in [Algorithm::RS256, Algorithm::PS256] {
+            assert!(set.contains(kid, alg, &thumbprint), "{kid:?} {alg:?}");
+        }
+        assert!(!set.contains(kid, Algorithm::RS384, &thumbprint), "{kid:?}");
+        assert_eq!(set.ambiguous_kids(), 0);
+    }
+    // Under different kids, they stay two entries.
+    let set = set_of(&[listed(Some("a"), "RS256"), listed(Some("b"), "PS256")]).unwrap();
+    assert_eq!(set.len(), 2);
+}
+
+fn given(keys: Vec<Value>) -> Result<KeySet, KeySetError> {
+    let document = json!({ "keys": keys }).to_string();
+    KeySet::parse_given(document.as_bytes(), DEFAULT_ALGORITHMS)
+}
+
+fn refused(keys: Vec<Value>) -> Vec<(String, String)> {
+    match given(keys) {
+        Err(KeySetError::RefusedKeys(refused)) => {
+            refused.into_iter().map(|r| (r.key, r.reason)).collect()
+        }
+        other => panic!("{:?}", other.map(|set| set.len())),
+    }
+}
+
+#[test]
+fn a_given_set_names_every_key_a_fetched_set_would_skip() {
+    let ec: Value = serde_json::from_str(EC_JWK).unwrap();
+    let mut no_kid = rsa_jwk("x", N1024, "AQAB");
+    no_kid.as_object_mut().unwrap().remove("kid");
+    let named = |key: &str, reason: Unusable| (key.to_owned(), reason.reason().to_owned());
+    assert_eq!(
+        refused(vec![
+            ec.clone(),
+            rsa_jwk("weak", N1024, "AQAB"),
+            rsa_jwk("roca", ROCA_N, "AQAB"),
+            no_kid,
+            json!({"kty": "oct", "k": "c2VjcmV0", "kid": "h"}),
+            json!({"kty": "RSA", "kid": "d", "n": N2048, "e": "AQAB", "d": "AQAB"}),
+        ]),
+        vec![
+            named("keys[1] (kid \"weak\")", Unusable::WeakRsa),
+            named("keys[2] (kid \"roca\")", Unusable::Roca),
+            named("keys[3]", Unusable::WeakRsa),
+            named("keys[4] (kid \"h\")", Unusable::Symmetric),
+            named("keys[5] (kid \"d\")", Unusable::PrivateKey),
+        ]
+    );
+    // The same set fetched: one usable key, five skipped.
+    let fetched = set_of(&[ec.clone(), rsa_jwk("weak", N1024, "AQAB")]).unwrap();
+    assert_eq!((fetched.len(), fetched.skipped), (1, 1));
+    // A different key under a kid already used.
+    let (_, other) = ec_key(Some("ec1"));
+    assert_eq!(
+        refused(vec![ec.clone(), other]),
+        vec![(
+            "keys[1] (kid \"ec1\")".to_owned(),
+            "a different key has the same kid, keys[0] (kid \"ec1\")".to_owned()
+        )]
+    );
+    // The same key twice is one key, not a conflict.
+    assert_eq!(given(vec![ec.clone(), ec]).unwrap().len(), 1);
+    // Past the key cap.
+    let many: Vec<Value> = (0..=MAX_JWKS_KEYS)
+        .map(|i| ec_key(Some(&format!("k{i}"))).1)
+        .collect();
+    assert_eq!(
+        refused(many),
+        vec![(
+            format!("keys[{MAX_JWKS_KEYS}] (kid \"k{MAX_JWKS_KEYS}\")"),
+            format!("more than {MAX_JWKS_KEYS} keys")
+        )]
+    );
+}
+
+#[test]
+fn a_given_key_must_verify_one_allowed_algorithm() {
+    let mut rs256 = rsa_jwk("r", N2048, "AQAB");
+    rs256["alg"] = json!("RS256");
+    let document = json!({ "keys": [rs256] }).to_string();
+    let under = |allowed: &[Algorithm]| KeySet::parse_given(document.as_bytes(), allowed);
+    assert!(under(&[Algorithm::RS256, Algorithm::PS256]).is_ok());
+    assert_eq!(
+        under(&[Algorithm::PS256, Algorithm::ES256])
+            .err()
+            .map(|e| e.to_string()),
+        Some("keys[0] (kid \"r\"): verifies none of the allowed algorithms".to_owned())
+    );
+}
+
+#[test]
+fn a_message_names_a_few_refused_keys_and_counts_the_rest() {
+    let keys: Vec<Value> = (0..8)
+        .map(|i| json!({"kty": "oct", "k": "c2VjcmV0", "kid": format!("h{i}")}))
+        .collect();
+    let message = given(keys).err().unwrap().to_string();
+    assert!(
+        message.starts_with("keys[0] (kid \"h0\"): a symmetric"),
+        "{message}"
+    );
+    assert!(message.ends_with("; and 3 more"), "{message}");
+}

@@ -91,6 +91,8 @@ impl ValidatorBuilder {
     /// or PEM public keys, read and judged by [`build`](Self::build), never
     /// fetched (no network at all), replaced only by
     /// [`Validator::reload_keys`]. The issuer string need not be a URL then.
+    /// A key in them that could never verify a token is a
+    /// [`ConfigError::InvalidKeys`] naming it (see [`StaticKeys`]).
     /// Default: fetched.
     pub fn keys(self, keys: StaticKeys) -> Self {
         self.with_first(false, |first| first.keys(keys))
@@ -188,7 +190,8 @@ impl ValidatorBuilder {
     /// over each whole fetch, [`max_response_bytes`](Self::max_response_bytes),
     /// and the https rule, checked on the final URL of each response (a fetch
     /// that began on https and was redirected to http is refused, though your
-    /// client's redirect policy decides which redirects are followed). Its
+    /// client's redirect policy decides which redirects are followed; an
+    /// https discovery document naming an http `jwks_uri` is refused). Its
     /// connect timeout, proxies and TLS settings are yours, and
     /// [`connect_timeout`](Self::connect_timeout) does not apply.
     ///

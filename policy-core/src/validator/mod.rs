@@ -186,8 +186,10 @@ impl Validator {
 
     /// Replaces the [`StaticKeys`] of `issuer` (configured with
     /// [`ValidatorBuilder::keys`] or [`Issuer::keys`](crate::Issuer::keys)), for instance after a
-    /// key file changed: the new keys are read and judged first, and on any
-    /// error the old ones stay. Cached tokens whose key is gone are
+    /// key file changed: the new keys are read and judged first (as by
+    /// [`ValidatorBuilder::build`](crate::ValidatorBuilder::build): a key that
+    /// could never verify is an error naming it), and on any error the old
+    /// ones stay. Cached tokens whose key is gone are
     /// verified afresh. Keys that are fetched cannot be replaced.
     pub fn reload_keys(&self, issuer: &str, keys: StaticKeys) -> Result<(), ConfigError> {
         let (_, trusted) = self
