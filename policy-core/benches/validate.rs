@@ -23,9 +23,9 @@ mod common;
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
 use bearer_policy_core::warp::{authorize, recover};
 use bearer_policy_core::{BearerConfig, extract_bearer};
+use criterion::{Criterion, criterion_group, criterion_main};
 use warp::Filter as _;
 
 use common::{ALGORITHMS, AUDIENCE, Fixture, raw_decode, run_now, validate_and_check};

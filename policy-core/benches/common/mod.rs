@@ -7,9 +7,9 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use jsonwebtoken::{DecodingKey, Validation};
 use bearer_policy_core::testing::TestIssuer;
 use bearer_policy_core::{Algorithm, Model, Policy, Validator};
+use jsonwebtoken::{DecodingKey, Validation};
 
 /// The API resource indicator the tokens are issued for.
 pub const AUDIENCE: &str = "https://api.example.com";
