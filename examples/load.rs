@@ -471,10 +471,11 @@ async fn run() -> Result<bool, String> {
 
 /// (c) The same valid token against each example server and the peer (axum
 /// 0.7 + jwt-authorizer, `peer-bench/examples/peer_server.rs`), one server at
-/// a time: `/health`, `/api/ping` and `/api/protected` throughput, best of two
-/// runs each (the three routes alternate, since the machine is shared), and
-/// each server's authenticated throughput ÷ the peer's. `LOAD_FRONT_ENDS=0`
-/// skips it.
+/// a time: `/health`, `/health` sent the token's header too (which it does
+/// not read: what carrying a bearer token over HTTP costs before anyone looks
+/// at it), `/api/ping` and `/api/protected` throughput, best of two runs each
+/// (the routes alternate, since the machine is shared), and each server's
+/// authenticated throughput ÷ the peer's. `LOAD_FRONT_ENDS=0` skips it.
 async fn compare_front_ends(load: &Load, issuer: &TestIssuer, valid: &str) -> Result<bool, String> {
     if env_number("LOAD_FRONT_ENDS", 1) == 0 {
         return Ok(true);
@@ -493,9 +494,9 @@ async fn compare_front_ends(load: &Load, issuer: &TestIssuer, valid: &str) -> Re
     ];
     println!();
     println!(
-        "| server | /health req/s | /api/ping req/s | /api/protected req/s | ping ÷ /health | protected ÷ /health |"
+        "| server | /health req/s | /health + token header | /api/ping req/s | /api/protected req/s | ping ÷ /health | protected ÷ /health |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut ok = true;
     // Each server's best (/api/ping, /api/protected).
     let mut authenticated = Vec::new();
@@ -506,9 +507,10 @@ async fn compare_front_ends(load: &Load, issuer: &TestIssuer, valid: &str) -> Re
                 return Err(format!("{name} does not accept the valid token on {path}"));
             }
         }
-        let (mut health, mut ping, mut protected) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut health, mut carried, mut ping, mut protected) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
         for _ in 0..2 {
             let open = load.wrk(server.addr, "/health", None, None).await?;
+            let unread = load.wrk(server.addr, "/health", Some(valid), None).await?;
             let twin = load
                 .wrk(server.addr, "/api/ping", Some(valid), None)
                 .await?;
@@ -522,13 +524,15 @@ async fn compare_front_ends(load: &Load, issuer: &TestIssuer, valid: &str) -> Re
                 }
             }
             health = health.max(open.requests_per_sec);
+            carried = carried.max(unread.requests_per_sec);
             ping = ping.max(twin.requests_per_sec);
             protected = protected.max(guarded.requests_per_sec);
         }
         let _ = server.child.kill().await;
         let ratio = |x: f64| if health > 0.0 { x / health } else { 0.0 };
         println!(
-            "| {name} | {health:.0} | {ping:.0} | {protected:.0} | {:.2} | {:.2} |",
+            "| {name} | {health:.0} | {carried:.0} ({:.2}) | {ping:.0} | {protected:.0} | {:.2} | {:.2} |",
+            ratio(carried),
             ratio(ping),
             ratio(protected)
         );
