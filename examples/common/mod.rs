@@ -217,7 +217,6 @@ fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
     );
     println!("Allowed:");
     println!("  curl -i {} {base}/api/protected", auth(&global));
-    println!("  curl -i {} {base}/api/ping", auth(&global));
     println!(
         "  curl -i -X POST {} -d '{{\"name\":\"lamp\"}}' {base}/api/products",
         auth(&global)
