@@ -45,14 +45,35 @@ use axum::{Json, Router};
 use bearer_policy::axum::{Rejected, protected_resource_metadata};
 use bearer_policy::tower::BearerLayer;
 use bearer_policy::{AuthInfo, Validator, requires};
-use common::{MAX_BODY, billing_policy, invalid_body, parse_json_object};
+use common::{Caller, MAX_BODY, billing_policy, invalid_body, parse_json_object};
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
 /// The operations of `GET /openapi.json`; `common::openapi` adds the rest.
 #[derive(OpenApi)]
-#[openapi(paths(health, protected, create_product, invite_member, org_data, billing))]
+#[openapi(paths(
+    health,
+    ping,
+    protected,
+    create_product,
+    invite_member,
+    org_data,
+    billing
+))]
 struct ApiDoc;
+
+/// `GET /api/ping`: `/health`'s answer, for a caller with `api:read`. The
+/// load test compares the two to price authorization alone, apart from what
+/// `/api/protected` spends on writing the caller into its body.
+#[utoipa::path(get, path = "/api/ping", responses(
+    (status = 200, description = "The server is up, and the token grants the permission"),
+    (status = 401, description = "No valid bearer token"),
+    (status = 403, description = "The token does not grant the permission"),
+))]
+#[requires(model = global_api, scopes("api:read"))]
+async fn ping(_auth: AuthInfo) -> Result<Json<Value>, Rejected> {
+    Ok(health().await)
+}
 
 /// `GET /api/protected`: a global API permission.
 #[utoipa::path(get, path = "/api/protected", responses(
@@ -61,8 +82,8 @@ struct ApiDoc;
     (status = 403, description = "The token does not grant the permission"),
 ))]
 #[requires(model = global_api, scopes("api:read"))]
-async fn protected(auth: AuthInfo) -> Result<Json<Value>, Rejected> {
-    Ok(Json(json!({ "auth": auth })))
+async fn protected(auth: AuthInfo) -> Result<Json<Caller>, Rejected> {
+    Ok(Json(Caller { auth }))
 }
 
 /// `POST /api/products`: echoes the product it was sent.
@@ -100,9 +121,9 @@ async fn invite_member(
     Path(org_id): Path<String>,
     auth: AuthInfo,
     JsonObject(_invitation): JsonObject,
-) -> Result<Json<Value>, Rejected> {
+) -> Result<Json<Caller>, Rejected> {
     tracing::info!(%org_id, "member invited");
-    Ok(Json(json!({ "auth": auth })))
+    Ok(Json(Caller { auth }))
 }
 
 /// `GET /orgs/{org_id}/data`: an API resource within an organization.
@@ -115,9 +136,9 @@ async fn invite_member(
     ),
 )]
 #[requires(model = org_resource, scopes("api:read"), org_from = path)]
-async fn org_data(Path(org_id): Path<String>, auth: AuthInfo) -> Result<Json<Value>, Rejected> {
+async fn org_data(Path(org_id): Path<String>, auth: AuthInfo) -> Result<Json<Caller>, Rejected> {
     tracing::debug!(%org_id, "organization data read");
-    Ok(Json(json!({ "auth": auth })))
+    Ok(Json(Caller { auth }))
 }
 
 /// `GET /billing`: an organization permission, organization from a header.
@@ -132,8 +153,8 @@ async fn org_data(Path(org_id): Path<String>, auth: AuthInfo) -> Result<Json<Val
         (status = 403, description = "The token does not grant the permission in this organization"),
     ),
 )]
-async fn billing(auth: AuthInfo) -> Json<Value> {
-    Json(json!({ "auth": auth }))
+async fn billing(auth: AuthInfo) -> Json<Caller> {
+    Json(Caller { auth })
 }
 
 /// `GET /health`: public.
@@ -176,6 +197,7 @@ fn app(validator: Validator, openapi: Arc<utoipa::openapi::OpenApi>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(move || async move { Json(openapi) }))
+        .route("/api/ping", get(ping))
         .route("/api/protected", get(protected))
         .route("/api/products", post(create_product))
         .route("/orgs/{org_id}/members/invite", post(invite_member))

@@ -2,12 +2,16 @@
 //!
 //! Starts a `TestIssuer`, launches `target/release/examples/server` (building
 //! it if missing) against it through discovery, mints tokens, and runs:
-//! (a) `GET /health`, `GET /api/protected` with one valid token, and with a
-//! bad signature, one at a time; (b) valid traffic while an attacker floods
-//! the same route with tokens naming random `kid`s, both at once; (c) the
-//! same valid token against each example server (warp and axum) and the peer
-//! (axum 0.7 + jwt-authorizer, `peer-bench/examples/peer_server.rs`), best of
-//! two runs each (`LOAD_FRONT_ENDS=0` skips it). Reports
+//! (a) `GET /health`, `GET /api/ping` (the same answer, behind the same
+//! policy as `/api/protected`) and `GET /api/protected` with one valid token,
+//! and `/api/protected` with a bad signature, one at a time; (b) valid traffic
+//! while an attacker floods the same route with tokens naming random `kid`s,
+//! both at once; (c) the same valid token against each example server (warp
+//! and axum) and the peer (axum 0.7 + jwt-authorizer,
+//! `peer-bench/examples/peer_server.rs`), best of two runs each
+//! (`LOAD_FRONT_ENDS=0` skips it). `/api/ping` ÷ `/health` is what
+//! authorization costs; `/api/protected` ÷ `/health` adds writing the caller
+//! into the body. Reports
 //! throughput, p50/p99 latency, status counts, the issuer's JWKS requests and
 //! the server's peak RSS, and exits non-zero when a safety property fails (a
 //! valid request not answered 200, JWKS requests over one per rate-limit
@@ -139,12 +143,11 @@ fn workspace_root() -> PathBuf {
 }
 
 /// A release example binary of the package at `manifest_dir` (the root, or
-/// `peer-bench`), built when missing.
+/// `peer-bench`), built when missing. Cargo puts both packages' builds in
+/// `CARGO_TARGET_DIR` when it is set, as `scripts/load.sh` does then.
 fn example_binary(manifest_dir: &Path, example: &str) -> Result<PathBuf, String> {
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if manifest_dir == workspace_root() => PathBuf::from(dir),
-        _ => manifest_dir.join("target"),
-    };
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| manifest_dir.join("target"), PathBuf::from);
     let binary = target.join("release/examples").join(example);
     if !binary.exists() {
         eprintln!("building the release example {example}…");
@@ -378,11 +381,15 @@ async fn run() -> Result<bool, String> {
     // (a) one at a time.
     let health = load.wrk(addr, "/health", None, None).await?;
     println!("{}", health.line("GET /health (no auth)"));
+    let ping = load.wrk(addr, "/api/ping", Some(&valid), None).await?;
+    println!("{}", ping.line("GET /api/ping, valid token"));
     let protected = load.wrk(addr, "/api/protected", Some(&valid), None).await?;
     println!("{}", protected.line("GET /api/protected, valid token"));
-    if protected.non_2xx > 0 || protected.requests == 0 {
-        eprintln!("FAIL: valid requests were not all answered 200");
-        ok = false;
+    for run in [&ping, &protected] {
+        if run.non_2xx > 0 || run.requests == 0 {
+            eprintln!("FAIL: valid requests were not all answered 200");
+            ok = false;
+        }
     }
     let forged_run = load
         .wrk(addr, "/api/protected", Some(&forged), None)
@@ -449,7 +456,8 @@ async fn run() -> Result<bool, String> {
     }
     if health.requests_per_sec > 0.0 {
         println!(
-            "authenticated / unauthenticated throughput: {:.2}",
+            "authenticated ÷ unauthenticated throughput: /api/ping {:.2}, /api/protected {:.2}",
+            ping.requests_per_sec / health.requests_per_sec,
             protected.requests_per_sec / health.requests_per_sec
         );
     }
@@ -463,8 +471,11 @@ async fn run() -> Result<bool, String> {
 
 /// (c) The same valid token against each example server and the peer (axum
 /// 0.7 + jwt-authorizer, `peer-bench/examples/peer_server.rs`), one server at
-/// a time: `/health` and `/api/protected` throughput, best of two runs each,
-/// since the machine is shared. `LOAD_FRONT_ENDS=0` skips it.
+/// a time: `/health`, `/health` sent the token's header too (which it does
+/// not read: what carrying a bearer token over HTTP costs before anyone looks
+/// at it), `/api/ping` and `/api/protected` throughput, best of two runs each
+/// (the routes alternate, since the machine is shared), and each server's
+/// authenticated throughput ÷ the peer's. `LOAD_FRONT_ENDS=0` skips it.
 async fn compare_front_ends(load: &Load, issuer: &TestIssuer, valid: &str) -> Result<bool, String> {
     if env_number("LOAD_FRONT_ENDS", 1) == 0 {
         return Ok(true);
@@ -482,46 +493,63 @@ async fn compare_front_ends(load: &Load, issuer: &TestIssuer, valid: &str) -> Re
         ),
     ];
     println!();
-    println!("| server | /health req/s | /api/protected req/s | authenticated ÷ /health |");
-    println!("| --- | ---: | ---: | ---: |");
+    println!(
+        "| server | /health req/s | /health + token header | /api/ping req/s | /api/protected req/s | ping ÷ /health | protected ÷ /health |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut ok = true;
+    // Each server's best (/api/ping, /api/protected).
     let mut authenticated = Vec::new();
     for (name, binary) in &servers {
         let mut server = start_server(binary, issuer).await?;
-        if http_status(server.addr, "/api/protected", Some(valid)).await != Some(200) {
-            return Err(format!("{name} does not accept the valid token"));
+        for path in ["/api/ping", "/api/protected"] {
+            if http_status(server.addr, path, Some(valid)).await != Some(200) {
+                return Err(format!("{name} does not accept the valid token on {path}"));
+            }
         }
-        let (mut health, mut protected) = (0.0f64, 0.0f64);
+        let (mut health, mut carried, mut ping, mut protected) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
         for _ in 0..2 {
             let open = load.wrk(server.addr, "/health", None, None).await?;
+            let unread = load.wrk(server.addr, "/health", Some(valid), None).await?;
+            let twin = load
+                .wrk(server.addr, "/api/ping", Some(valid), None)
+                .await?;
             let guarded = load
                 .wrk(server.addr, "/api/protected", Some(valid), None)
                 .await?;
-            if guarded.non_2xx > 0 || guarded.requests == 0 {
-                eprintln!("FAIL: {name}: valid requests were not all answered 200");
-                ok = false;
+            for run in [&twin, &guarded] {
+                if run.non_2xx > 0 || run.requests == 0 {
+                    eprintln!("FAIL: {name}: valid requests were not all answered 200");
+                    ok = false;
+                }
             }
             health = health.max(open.requests_per_sec);
+            carried = carried.max(unread.requests_per_sec);
+            ping = ping.max(twin.requests_per_sec);
             protected = protected.max(guarded.requests_per_sec);
         }
         let _ = server.child.kill().await;
+        let ratio = |x: f64| if health > 0.0 { x / health } else { 0.0 };
         println!(
-            "| {name} | {health:.0} | {protected:.0} | {:.2} |",
-            if health > 0.0 {
-                protected / health
-            } else {
-                0.0
-            }
+            "| {name} | {health:.0} | {carried:.0} ({:.2}) | {ping:.0} | {protected:.0} | {:.2} | {:.2} |",
+            ratio(carried),
+            ratio(ping),
+            ratio(protected)
         );
-        authenticated.push(protected);
+        authenticated.push((ping, protected));
     }
-    if let [_, axum, peer] = authenticated[..]
+    if let [warp, axum, (peer_ping, peer)] = authenticated[..]
         && peer > 0.0
+        && peer_ping > 0.0
     {
-        println!(
-            "axum + bearer-policy ÷ axum + jwt-authorizer, authenticated throughput: {:.2}",
-            axum / peer
-        );
+        for (name, (ping, protected)) in [("warp", warp), ("axum", axum)] {
+            println!(
+                "{name} + bearer-policy ÷ axum + jwt-authorizer, authenticated throughput: \
+                 /api/ping {:.2}, /api/protected {:.2}",
+                ping / peer_ping,
+                protected / peer
+            );
+        }
     }
     Ok(ok)
 }

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover};
 use bearer_policy::{AuthInfo, Validator, requires};
-use common::{MAX_BODY, billing_policy, invalid_body, parse_json_object};
+use common::{Caller, MAX_BODY, billing_policy, invalid_body, parse_json_object};
 use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
@@ -40,13 +40,34 @@ use warp::{Filter, Rejection, Reply};
 
 /// The operations of `GET /openapi.json`; `common::openapi` adds the rest.
 #[derive(OpenApi)]
-#[openapi(paths(health, protected, create_product, invite_member, org_data, billing))]
+#[openapi(paths(
+    health,
+    ping,
+    protected,
+    create_product,
+    invite_member,
+    org_data,
+    billing
+))]
 struct ApiDoc;
 
 /// `GET /health`: public.
 #[utoipa::path(get, path = "/health", responses((status = 200, description = "The server is up")))]
 fn health() -> impl Reply {
     warp::reply::json(&json!({ "status": "ok" }))
+}
+
+/// `GET /api/ping`: `/health`'s answer, for a caller with `api:read`. The
+/// load test compares the two to price authorization alone, apart from what
+/// `/api/protected` spends on writing the caller into its body.
+#[utoipa::path(get, path = "/api/ping", responses(
+    (status = 200, description = "The server is up, and the token grants the permission"),
+    (status = 401, description = "No valid bearer token"),
+    (status = 403, description = "The token does not grant the permission"),
+))]
+#[requires(model = global_api, scopes("api:read"))]
+async fn ping(_auth: AuthInfo) -> Result<impl Reply, Rejection> {
+    Ok(health())
 }
 
 /// `GET /api/protected`: a global API permission.
@@ -57,7 +78,7 @@ fn health() -> impl Reply {
 ))]
 #[requires(model = global_api, scopes("api:read"))]
 async fn protected(auth: AuthInfo) -> Result<impl Reply, Rejection> {
-    Ok(warp::reply::json(&json!({ "auth": auth })))
+    Ok(warp::reply::json(&Caller { auth }))
 }
 
 /// `POST /api/products`: echoes the product it was sent.
@@ -94,7 +115,7 @@ async fn invite_member(
     _invitation: Map<String, Value>,
 ) -> Result<impl Reply, Rejection> {
     tracing::info!(%org_id, "member invited");
-    Ok(warp::reply::json(&json!({ "auth": auth })))
+    Ok(warp::reply::json(&Caller { auth }))
 }
 
 /// `GET /orgs/{org_id}/data`: an API resource within an organization.
@@ -109,7 +130,7 @@ async fn invite_member(
 #[requires(model = org_resource, scopes("api:read"), org_from = path)]
 async fn org_data(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejection> {
     tracing::debug!(%org_id, "organization data read");
-    Ok(warp::reply::json(&json!({ "auth": auth })))
+    Ok(warp::reply::json(&Caller { auth }))
 }
 
 /// `GET /billing`: an organization permission, organization from a header.
@@ -124,7 +145,7 @@ async fn org_data(org_id: String, auth: AuthInfo) -> Result<impl Reply, Rejectio
     ),
 )]
 fn billing(auth: AuthInfo) -> impl Reply {
-    warp::reply::json(&json!({ "auth": auth }))
+    warp::reply::json(&Caller { auth })
 }
 
 /// An optional JSON object body: empty means `{}`; anything but an object, or
@@ -185,6 +206,10 @@ fn routes(
     let openapi = warp::path!("openapi.json")
         .and(warp::get())
         .map(move || warp::reply::json(&*openapi));
+    let ping = warp::path!("api" / "ping")
+        .and(warp::get())
+        .and(authorize(v.clone(), &ping::POLICY))
+        .and_then(ping);
     let protected = warp::path!("api" / "protected")
         .and(warp::get())
         .and(authorize(v.clone(), &protected::POLICY))
@@ -215,6 +240,7 @@ fn routes(
         .map(billing);
     health
         .or(openapi)
+        .or(ping)
         .or(protected)
         .or(products)
         .or(invite)

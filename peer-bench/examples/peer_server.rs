@@ -1,7 +1,8 @@
 //! The peer over HTTP, for the load comparison (`examples/load.rs` at the
 //! repository root): axum 0.7 with jwt-authorizer guarding
-//! `GET /api/protected` (issuer, audience and the `api:read` scope, as our
-//! example servers check), and an open `GET /health`.
+//! `GET /api/protected` and `GET /api/ping` (issuer, audience and the
+//! `api:read` scope, as our example servers check), and an open `GET /health`;
+//! all three answer the same body.
 //!
 //! ```text
 //! POLICY_ISSUER=http://127.0.0.1:…/oidc POLICY_AUDIENCE=https://api.example.com PORT=3002 \
@@ -57,6 +58,8 @@ async fn main() -> ExitCode {
     };
     let app = Router::new()
         .route("/api/protected", get(protected))
+        // The root examples' authenticated twin of `/health`: here the same handler.
+        .route("/api/ping", get(protected))
         .layer(authorizer.into_layer())
         .route("/health", get(|| async { axum::Json("ok") }));
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
