@@ -42,7 +42,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bearer_policy::axum::{Rejected, protected_resource_metadata};
+use bearer_policy::axum::{Rejected, resource_metadata};
 use bearer_policy::tower::BearerLayer;
 use bearer_policy::{AuthInfo, Validator, requires};
 use common::{Caller, MAX_BODY, billing_policy, invalid_body, parse_json_object};
@@ -203,7 +203,7 @@ fn app(validator: Validator, openapi: Arc<utoipa::openapi::OpenApi>) -> Router {
         .route("/orgs/{org_id}/members/invite", post(invite_member))
         .route("/orgs/{org_id}/data", get(org_data))
         .route("/billing", get(billing).route_layer(billing_layer))
-        .merge(protected_resource_metadata(&validator))
+        .merge(resource_metadata(common::metadata(&validator)))
         .with_state(validator)
 }
 

@@ -30,7 +30,7 @@ mod common;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use bearer_policy::warp::{authorize, authorize_path, protected_resource_metadata, recover};
+use bearer_policy::warp::{authorize, authorize_path, recover, resource_metadata};
 use bearer_policy::{AuthInfo, Validator, requires};
 use common::{Caller, MAX_BODY, billing_policy, invalid_body, parse_json_object};
 use futures_util::StreamExt as _;
@@ -246,7 +246,7 @@ fn routes(
         .or(invite)
         .or(data)
         .or(billing)
-        .or(protected_resource_metadata(&v))
+        .or(resource_metadata(common::metadata(&v)))
         .recover(handle_rejection)
 }
 

@@ -11,7 +11,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::{AuthInfo, Model, OrgSource, Policy, Validator};
+use bearer_policy::{
+    AuthInfo, Model, OrgSource, PROTECTED_RESOURCE_METADATA_PATH, Policy, ResourceMetadata,
+    Validator,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -54,6 +57,12 @@ pub fn billing_policy() -> Policy {
         .organization(OrgSource::Header("X-Organization-Id".into()))
 }
 
+/// The RFC 9728 metadata: the declared scopes, and the macro-free
+/// `/billing` route's.
+pub fn metadata(validator: &Validator) -> ResourceMetadata {
+    ResourceMetadata::from_declared(validator).with_policies([&billing_policy()])
+}
+
 /// Configures, listens, prints how to try it, then hands the validator and
 /// the listener to `serve` and waits for it. Exit codes: 2 for a bad
 /// configuration, 1 when the port cannot be bound or the server fails.
@@ -86,15 +95,6 @@ where
             }
         },
     };
-    // Held until the server stops: the development issuer serves its keys
-    // for as long as it lives.
-    let (validator, issuer) = match configure().await {
-        Ok(configured) => configured,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
-    };
     let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -105,6 +105,17 @@ where
     let addr = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    // Every 401 names the metadata this server serves (RFC 9728 §5.1).
+    let metadata_url = format!("http://{addr}{PROTECTED_RESOURCE_METADATA_PATH}");
+    // Held until the server stops: the development issuer serves its keys
+    // for as long as it lives.
+    let (validator, issuer) = match configure(&metadata_url).await {
+        Ok(configured) => configured,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     if let KeySource::Development(dev) = &issuer {
         print_dev_commands(dev, addr);
     }
@@ -137,7 +148,7 @@ enum KeySource {
 
 /// `POLICY_ISSUER` (one issuer URL, or several separated by commas, all for
 /// the one `POLICY_AUDIENCE`), or the development issuer when it is unset.
-async fn configure() -> Result<(Validator, KeySource), String> {
+async fn configure(metadata_url: &str) -> Result<(Validator, KeySource), String> {
     let issuers: Vec<String> = std::env::var("POLICY_ISSUER")
         .unwrap_or_default()
         .split(',')
@@ -147,7 +158,11 @@ async fn configure() -> Result<(Validator, KeySource), String> {
         .collect();
     let Some((first, more)) = issuers.split_first() else {
         let dev = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::ES256]).await;
-        let validator = dev.validator(DEV_AUDIENCE);
+        let validator = dev
+            .validator_builder(DEV_AUDIENCE)
+            .resource_metadata(metadata_url)
+            .build()
+            .map_err(|e| format!("the development issuer: {e}"))?;
         // On loopback, at once: the OpenAPI document then has its endpoints.
         validator
             .ready()
@@ -159,7 +174,10 @@ async fn configure() -> Result<(Validator, KeySource), String> {
         "POLICY_AUDIENCE must be set to your API resource indicator when POLICY_ISSUER is set"
             .to_owned()
     })?;
-    let mut builder = Validator::builder().issuer(first).audience(audience);
+    let mut builder = Validator::builder()
+        .issuer(first)
+        .audience(audience)
+        .resource_metadata(metadata_url);
     for url in more {
         builder = builder.add_issuer(bearer_policy::Issuer::new(url));
     }

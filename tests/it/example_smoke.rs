@@ -308,9 +308,14 @@ fn example_servers_allow_a_printed_token_and_deny_a_request_without_one() {
 
         let denied = server.request("GET", "/api/protected", &[]);
         assert_eq!(denied.status, 401, "{denied:?}");
+        // RFC 9728 §5.1: the challenge names the metadata the server serves.
+        let metadata_url = format!(
+            "http://{}/.well-known/oauth-protected-resource",
+            server.addr
+        );
         assert_eq!(
             denied.header(WWW_AUTHENTICATE),
-            Some("Bearer"),
+            Some(format!("Bearer resource_metadata=\"{metadata_url}\"").as_str()),
             "{denied:?}"
         );
         assert_eq!(denied.json()["code"], "missing_authorization", "{denied:?}");
@@ -377,6 +382,12 @@ fn example_servers_printed_tokens_work_on_their_organization_routes() {
         assert_eq!(
             metadata.json()["resource"],
             "https://api.example.com",
+            "{metadata:?}"
+        );
+        // The macro-free `/billing` route's scope too, beside the declared ones.
+        assert_eq!(
+            metadata.json()["scopes_supported"],
+            json!(["api:read", "api:write", "invite:member", "manage:billing"]),
             "{metadata:?}"
         );
     }
@@ -483,7 +494,7 @@ fn print_policies_lists_every_protected_handler_as_json_and_exits_0() {
         // The same handlers in both, each under its example's crate name.
         let handler = |name: &str| format!("{example}::{name}");
         let mut expected: Vec<String> =
-            ["create_product", "invite_member", "org_data", "protected"]
+            ["create_product", "invite_member", "org_data", "ping", "protected"]
                 .map(handler)
                 .to_vec();
         expected.push("GET /billing (macro-free)".to_owned());
@@ -515,6 +526,7 @@ fn print_policies(example: &str) -> Vec<Value> {
 fn example_servers_serve_every_route_and_its_declared_scopes_as_public_openapi_3_1() {
     let routes = [
         ("GET", "/.well-known/oauth-protected-resource"),
+        ("GET", "/api/ping"),
         ("GET", "/api/protected"),
         ("GET", "/billing"),
         ("GET", "/health"),
