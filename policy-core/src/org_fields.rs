@@ -69,6 +69,12 @@ impl OrgFields {
         Self::from_sources(policies.iter().filter_map(Policy::organization_source))
     }
 
+    /// Whether a policy reads a query parameter: the front end looks at the
+    /// query string only then.
+    pub(crate) fn reads_query(&self) -> bool {
+        !self.query.is_empty()
+    }
+
     /// The captured values, or `None` when no field is read (most routes).
     ///
     /// Every value of a header is kept, so that a request naming two

@@ -235,6 +235,13 @@ impl Requirements {
         self.inner.reads_path
     }
 
+    /// Whether a policy (or, for authentication alone, a `#[requires]`
+    /// declaration) reads its organization from a query parameter: a front
+    /// end that must copy the query string to decide does so only then.
+    pub fn reads_query(&self) -> bool {
+        self.inner.fields.reads_query()
+    }
+
     /// The decision for one request: the bearer token from every
     /// `Authorization` value, validated by `validator`, with the request's
     /// header and query organization fields captured in the [`AuthInfo`];

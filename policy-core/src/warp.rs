@@ -110,9 +110,22 @@ impl Head {
     }
 }
 
-fn head() -> impl Filter<Extract = (Head,), Error = Infallible> + Clone {
-    let query = warp::query::raw()
-        .map(Some)
+/// The head as `requirements` need it: the query string only for a route
+/// whose policies read one (warp's query filter rejects a request without a
+/// query, and that rejection allocates: most routes never pay it).
+fn head(
+    requirements: &Requirements,
+) -> impl Filter<Extract = (Head,), Error = Infallible> + Clone + use<> {
+    let reads_query = requirements.reads_query();
+    let query = warp::any()
+        .and_then(move || {
+            std::future::ready(match reads_query {
+                true => Err(warp::reject()),
+                false => Ok::<_, Rejection>(None::<String>),
+            })
+        })
+        .or(warp::query::raw().map(Some))
+        .unify()
         .or(warp::any().map(|| None))
         .unify();
     warp::method()
@@ -196,7 +209,7 @@ pub fn authenticate<A: FromAuthInfo>(
     validator: Validator,
 ) -> impl Filter<Extract = (A,), Error = Rejection> + Clone {
     let gate = Gate::new(validator, Requirements::authenticated());
-    head().and_then(move |head: Head| {
+    head(&gate.requirements).and_then(move |head: Head| {
         let gate = Arc::clone(&gate);
         async move {
             let auth = gate.authorize(head.request()).await?;
@@ -216,7 +229,7 @@ pub fn optional(
     validator: Validator,
 ) -> impl Filter<Extract = (Option<AuthInfo>,), Error = Rejection> + Clone {
     let gate = Gate::new(validator, Requirements::authenticated());
-    head().and_then(move |head: Head| {
+    head(&gate.requirements).and_then(move |head: Head| {
         let gate = Arc::clone(&gate);
         async move {
             gate.requirements
@@ -287,7 +300,7 @@ where
     A: From<AuthInfo> + Send + 'static,
 {
     let gate = Gate::new(validator, Requirements::new(policies));
-    head().and_then(move |head: Head| {
+    head(&gate.requirements).and_then(move |head: Head| {
         let gate = Arc::clone(&gate);
         async move { gate.authorize(head.request()).await.map(A::from) }
     })
@@ -338,7 +351,7 @@ where
     let requirements = Requirements::new(policies);
     let parameter: Option<Arc<str>> = path_parameter(&requirements).map(Arc::from);
     let gate = Gate::new(validator, requirements);
-    path.and(head())
+    path.and(head(&gate.requirements))
         .and_then(move |org_id: String, head: Head| {
             let (gate, parameter) = (Arc::clone(&gate), parameter.clone());
             async move {

@@ -493,10 +493,15 @@ fn print_policies_lists_every_protected_handler_as_json_and_exits_0() {
             .collect();
         // The same handlers in both, each under its example's crate name.
         let handler = |name: &str| format!("{example}::{name}");
-        let mut expected: Vec<String> =
-            ["create_product", "invite_member", "org_data", "ping", "protected"]
-                .map(handler)
-                .to_vec();
+        let mut expected: Vec<String> = [
+            "create_product",
+            "invite_member",
+            "org_data",
+            "ping",
+            "protected",
+        ]
+        .map(handler)
+        .to_vec();
         expected.push("GET /billing (macro-free)".to_owned());
         assert_eq!(functions, expected, "{example}");
         let protected = entries
