@@ -1112,3 +1112,35 @@ async fn payloads_built_to_cost_parsing_time_are_refused_like_any_forgery() {
         }
     }
 }
+
+/// Nothing but `iss` is read before the signature holds: a forged payload
+/// whose other claims are mistyped or duplicated is refused for its
+/// signature, not for its claims (which were never parsed), while the same
+/// payload signed by the issuer is refused for the claim.
+#[tokio::test]
+async fn a_forged_payload_is_not_parsed_beyond_its_issuer() {
+    let (issuer, validator) = setup().await;
+    let header = json!({"alg": "RS256", "kid": "rs256-1"}).to_string();
+    let iss = issuer.issuer();
+    let exp = now() + 600;
+    for (payload, claim) in [
+        (format!(r#"{{"iss":"{iss}","exp":"soon"}}"#), "exp"),
+        (format!(r#"{{"iss":"{iss}","exp":{exp},"aud":{{"x":1}}}}"#), "aud"),
+        (format!(r#"{{"iss":"{iss}","exp":{exp},"sub":"a","sub":"b"}}"#), "sub"),
+    ] {
+        let forged = unsigned(&header, &payload, &b64url(&[7; 256]));
+        assert_eq!(
+            refused(&validator, &forged).await,
+            TokenError::InvalidSignature,
+            "{payload}"
+        );
+        let signed = issuer.sign_raw("rs256-1", header.as_bytes(), payload.as_bytes());
+        assert!(
+            matches!(
+                refused(&validator, &signed).await,
+                TokenError::InvalidClaim(name) if name == claim
+            ),
+            "{payload}"
+        );
+    }
+}
