@@ -354,33 +354,13 @@ fn an_operation_id_that_no_operation_carries_is_reported_not_skipped() {
 
 #[test]
 fn modify_logs_what_it_could_not_match() {
-    use std::sync::{Arc, Mutex};
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
     let mut doc = document(&[]);
-    tracing::subscriber::with_default(subscriber, || {
+    let logs = crate::test_support::logged_at(tracing::Level::WARN, || {
         PolicySecurity::new()
             .operation("nowhere", global(&["api:read"]))
             .handler_operation("no::such::handler", "x")
             .modify(&mut doc);
     });
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("WARN"), "{logs}");
     assert!(logs.contains("`nowhere`"), "{logs}");
     assert!(logs.contains("`no::such::handler`"), "{logs}");
