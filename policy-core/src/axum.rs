@@ -33,7 +33,6 @@
 //!         .with_state(validator)
 //! }
 //! ```
-//! # extern crate bearer_policy_core as bearer_policy;
 //!
 //! A policy whose organization comes from a path parameter reads the route's
 //! capture of that name (`{org_id}`), percent-decoded as axum's `Path` hands it

@@ -79,7 +79,6 @@ pub use crate::validator::{OAuthEndpoints, Validator, ValidatorBuilder};
 /// assert_eq!(Api::READ, "api:read");
 /// assert_eq!(Api::ALL, &["api:read", "api:write"]);
 /// ```
-/// # extern crate bearer_policy_core as bearer_policy;
 ///
 /// Scope text must be an RFC 6749 scope-token (visible ASCII except `"` and
 /// `\`, no whitespace), and no scope may repeat:

@@ -268,7 +268,6 @@ impl Policy {
     ///     });
     /// assert_eq!(staff_only.check_name(), Some("staff_email"));
     /// ```
-    /// # extern crate bearer_policy_core as bearer_policy;
     ///
     /// A closure of another type is a compile error:
     ///

@@ -42,7 +42,6 @@
 //! );
 //! # });
 //! ```
-//! # extern crate bearer_policy_core as bearer_policy;
 
 use std::convert::Infallible;
 use std::sync::Arc;
