@@ -1125,8 +1125,14 @@ async fn a_forged_payload_is_not_parsed_beyond_its_issuer() {
     let exp = now() + 600;
     for (payload, claim) in [
         (format!(r#"{{"iss":"{iss}","exp":"soon"}}"#), "exp"),
-        (format!(r#"{{"iss":"{iss}","exp":{exp},"aud":{{"x":1}}}}"#), "aud"),
-        (format!(r#"{{"iss":"{iss}","exp":{exp},"sub":"a","sub":"b"}}"#), "sub"),
+        (
+            format!(r#"{{"iss":"{iss}","exp":{exp},"aud":{{"x":1}}}}"#),
+            "aud",
+        ),
+        (
+            format!(r#"{{"iss":"{iss}","exp":{exp},"sub":"a","sub":"b"}}"#),
+            "sub",
+        ),
     ] {
         let forged = unsigned(&header, &payload, &b64url(&[7; 256]));
         assert_eq!(
