@@ -20,28 +20,30 @@ use quick_cache::Equivalent;
 use crate::claims::VerifiedClaims;
 
 /// A verified token, as stored: its exact bytes.
-struct CachedToken(Box<str>);
+struct CachedToken(Box<[u8]>);
 
-/// A presented token, to look up without copying it.
+/// A presented token, to look up without copying it: bytes, so that a
+/// header's value can be looked up before it is checked as text (a cached
+/// token passed every check when it was verified).
 #[derive(Clone, Copy)]
-pub(crate) struct PresentedToken<'a>(pub &'a str);
+pub(crate) struct PresentedToken<'a>(pub &'a [u8]);
 
-// Both hash exactly as `str` does, so a presented token finds its cached twin.
+// Both hash their bytes alone, so a presented token finds its cached twin.
 impl Hash for CachedToken {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
+        state.write(&self.0);
     }
 }
 
 impl Hash for PresentedToken<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
+        state.write(self.0);
     }
 }
 
 impl PartialEq for CachedToken {
     fn eq(&self, other: &Self) -> bool {
-        same_bytes(self.0.as_bytes(), other.0.as_bytes())
+        same_bytes(&self.0, &other.0)
     }
 }
 
@@ -49,7 +51,7 @@ impl Eq for CachedToken {}
 
 impl Equivalent<CachedToken> for PresentedToken<'_> {
     fn equivalent(&self, key: &CachedToken) -> bool {
-        same_bytes(self.0.as_bytes(), key.0.as_bytes())
+        same_bytes(self.0, &key.0)
     }
 }
 
@@ -116,10 +118,13 @@ mod tests {
     fn a_hit_needs_the_byte_identical_token() {
         let cache = TokenCache::new(10);
         let claims = Arc::new(crate::claims::tests::sample_claims());
-        cache.insert(PresentedToken("a.b.c"), claims);
-        assert!(cache.get(PresentedToken("a.b.c")).is_some());
+        cache.insert(PresentedToken(b"a.b.c"), claims);
+        assert!(cache.get(PresentedToken(b"a.b.c")).is_some());
         for other in ["a.b.d", "a.b.", "a.b.cc", "A.b.c", ""] {
-            assert!(cache.get(PresentedToken(other)).is_none(), "{other}");
+            assert!(
+                cache.get(PresentedToken(other.as_bytes())).is_none(),
+                "{other}"
+            );
         }
     }
 
@@ -140,7 +145,10 @@ mod tests {
         let cache = TokenCache::new(100);
         let claims = Arc::new(crate::claims::tests::sample_claims());
         for i in 0..10_000 {
-            cache.insert(PresentedToken(&format!("token-{i}")), claims.clone());
+            cache.insert(
+                PresentedToken(format!("token-{i}").as_bytes()),
+                claims.clone(),
+            );
         }
         assert!(cache.len() <= 100, "{} entries", cache.len());
     }

@@ -136,7 +136,7 @@ async fn new_keys_of_one_issuer_drop_only_that_issuers_cached_tokens() {
     validator.validate(&token_a).await.unwrap();
     validator.validate(&token_b).await.unwrap();
     let cache = validator.inner.cache.as_ref().unwrap();
-    assert!(cache.get(PresentedToken(&token_a)).is_some());
+    assert!(cache.get(PresentedToken(token_a.as_bytes())).is_some());
 
     // B moves to a new key: its cached token's key left B's set. A's token
     // was signed by a key B never had, and must not be judged by B's keys.
@@ -144,8 +144,8 @@ async fn new_keys_of_one_issuer_drop_only_that_issuers_cached_tokens() {
     b.rotate();
     b.remove_key(&old);
     validator.reload_keys(&b.issuer(), given(&b)).unwrap();
-    assert!(cache.get(PresentedToken(&token_b)).is_none());
-    assert!(cache.get(PresentedToken(&token_a)).is_some());
+    assert!(cache.get(PresentedToken(token_b.as_bytes())).is_none());
+    assert!(cache.get(PresentedToken(token_a.as_bytes())).is_some());
 }
 
 #[test]
@@ -227,4 +227,54 @@ fn an_added_issuer_inheriting_the_audience_is_named_once_at_build() {
             .audience("https://api.example.com"),
     );
     assert_eq!(single, "");
+}
+
+/// The cached-token path of `authenticate` accepts exactly what
+/// `extract_bearer` would: a second value, a tab or another scheme around a
+/// cached token go the whole way and are refused as before.
+#[tokio::test]
+async fn a_cached_token_is_found_only_in_a_header_extract_bearer_accepts() {
+    let issuer = crate::testing::TestIssuer::start().await;
+    let validator = issuer.validator("https://api.example.com");
+    let token = issuer
+        .token()
+        .for_global_api("https://api.example.com")
+        .sign();
+    let authenticate = |values: Vec<String>| {
+        let validator = validator.clone();
+        async move {
+            let values: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+            validator.authenticate(values).await
+        }
+    };
+    // Verified once, then cached.
+    authenticate(vec![format!("Bearer {token}")]).await.unwrap();
+    // Trailing blanks are the HTTP layer's to trim, and `extract_bearer` ignores them.
+    for accepted in [
+        format!("Bearer {token}"),
+        format!("bEaReR   {token}"),
+        format!("Bearer {token} \t"),
+    ] {
+        assert!(
+            authenticate(vec![accepted.clone()]).await.is_ok(),
+            "{accepted}"
+        );
+    }
+    let refused = [
+        (
+            vec![format!("Bearer {token}"), format!("Bearer {token}")],
+            "multiple_authorization_headers",
+        ),
+        (
+            vec![format!("Bearer \t{token}")],
+            "invalid_token_characters",
+        ),
+        (vec![format!("Bearer\t{token}")], "invalid_token_characters"),
+        (vec![format!("Basic {token}")], "unsupported_scheme"),
+        (vec![format!("Bearer{token}")], "unsupported_scheme"),
+    ];
+    for (values, code) in refused {
+        let error = authenticate(values.clone()).await.unwrap_err();
+        assert_eq!(error.code(), code, "{values:?}");
+    }
 }
