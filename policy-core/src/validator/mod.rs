@@ -206,7 +206,8 @@ impl Validator {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let mut values = authorization.into_iter();
+        // Fused: a second value is looked for after the first may be `None`.
+        let mut values = authorization.into_iter().fuse();
         let (first, second) = (values.next(), values.next());
         if let (Some(value), None) = (first, second)
             && let Some(auth) = self.cached(value)
