@@ -59,6 +59,17 @@ impl AuthInfo {
         AuthInfo::new(Arc::new(claims))
     }
 
+    /// The verified claims' JSON, whatever produced them: where a binding
+    /// (`cnf`) is read.
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.claims.payload
+    }
+
+    /// The position of its issuer among the validator's trusted issuers.
+    pub(crate) fn issuer_index(&self) -> usize {
+        self.claims.issuer_index
+    }
+
     /// The subject (`sub`): the user, or the client for machine-to-machine tokens.
     pub fn sub(&self) -> Option<&str> {
         self.claims.sub.as_deref()

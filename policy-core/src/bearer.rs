@@ -62,6 +62,38 @@ where
 /// Every check of [`extract_bearer`] on one value, in the order that decides
 /// which error a bad value gets.
 fn checked_bearer<'a>(value: &'a [u8], config: &BearerConfig) -> Result<&'a str, Error> {
+    checked_token(value, "Bearer", config)
+}
+
+/// The token of the one `Authorization` value of a request under the `DPoP`
+/// scheme (RFC 9449 §7.1): the checks of [`extract_bearer`], for that
+/// scheme's name.
+pub(crate) fn extract_dpop<'a, I>(values: I, config: &BearerConfig) -> Result<&'a str, Error>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let mut values = values.into_iter();
+    let value = values.next().ok_or(Error::MissingAuthorization)?;
+    if values.next().is_some() {
+        return Err(RequestError::MultipleAuthorizationHeaders.into());
+    }
+    checked_token(value, "DPoP", config)
+}
+
+/// Whether an `Authorization` value uses the `DPoP` scheme (any case),
+/// followed by a space: where the one authorize path sends it.
+pub(crate) fn is_dpop_scheme(value: &[u8]) -> bool {
+    value
+        .get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"DPoP "))
+}
+
+/// Every check of [`extract_bearer`] on one value under the scheme `name`.
+fn checked_token<'a>(
+    value: &'a [u8],
+    name: &str,
+    config: &BearerConfig,
+) -> Result<&'a str, Error> {
     // Visible ASCII plus space and tab; anything else (controls, obs-text) is refused
     // before we interpret the value. A branch-free fold over the whole value: a hostile
     // value may be kilobytes long, and the fold vectorises where an early-exit loop does not.
@@ -73,12 +105,12 @@ fn checked_bearer<'a>(value: &'a [u8], config: &BearerConfig) -> Result<&'a str,
     }
     let value = std::str::from_utf8(value).map_err(|_| RequestError::NonAsciiHeader)?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("Bearer") {
+    if !scheme.eq_ignore_ascii_case(name) {
         // "Bearer\t<token>" is a bearer request with a bad separator, not another scheme.
         let starts_as_bearer = scheme
-            .get(..6)
-            .is_some_and(|s| s.eq_ignore_ascii_case("Bearer"))
-            && scheme.as_bytes().get(6) == Some(&b'\t');
+            .get(..name.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(name))
+            && scheme.as_bytes().get(name.len()) == Some(&b'\t');
         return Err(if starts_as_bearer {
             RequestError::InvalidTokenCharacters.into()
         } else {

@@ -55,6 +55,20 @@ pub enum Error {
     /// The token is valid but the policy does not allow the request.
     #[error(transparent)]
     Denied(#[from] Denied),
+    /// The request's DPoP proof is refused: see [`DpopError`](crate::DpopError).
+    #[error("Invalid DPoP proof: {0}")]
+    InvalidDpopProof(#[from] crate::dpop::DpopError),
+    /// The server requires a DPoP nonce and the proof carries none, or an
+    /// old one: retry with the one in the response's `DPoP-Nonce` header.
+    #[error("Invalid DPoP proof: the server requires a fresh nonce")]
+    UseDpopNonce,
+    /// The store that remembers DPoP proofs is full or unreachable: the
+    /// proof cannot be checked for replay, so it is refused. Retry later.
+    #[error("DPoP proofs cannot be checked now, retry later")]
+    DpopReplayUnavailable {
+        /// When a retry may succeed.
+        retry_after: Duration,
+    },
 }
 
 /// Why a request is malformed (HTTP 400, `error="invalid_request"`): its
@@ -143,6 +157,17 @@ pub enum TokenError {
     /// `Claims<T>` extractor): a claim it needs is absent or of another type.
     #[error("the token's claims do not have the form this API expects")]
     UnexpectedClaims,
+    /// A token bound to a key (`cnf.jkt`, RFC 9449) presented as a bearer
+    /// token: it is valid only with the `DPoP` scheme and a proof.
+    #[error("the token is bound to a key: present it with the DPoP scheme and a proof")]
+    DpopBoundToken,
+    /// A token bound to no key presented with the `DPoP` scheme.
+    #[error("the token is not bound to a key")]
+    DpopUnboundToken,
+    /// A bearer token where DPoP is required (the validator's or issuer's
+    /// mode, or the route's policy).
+    #[error("this resource requires a DPoP-bound token and proof")]
+    DpopRequired,
 }
 
 /// Why a valid token does not satisfy a [`Policy`](crate::Policy) (HTTP 403).
@@ -271,6 +296,9 @@ impl TokenError {
             TokenError::MissingClaim(_) => "missing_claim",
             TokenError::InvalidClaim(_) => "invalid_claim",
             TokenError::UnexpectedClaims => "unexpected_claims",
+            TokenError::DpopBoundToken => "dpop_bound_token",
+            TokenError::DpopUnboundToken => "dpop_unbound_token",
+            TokenError::DpopRequired => "dpop_required",
         }
     }
 }
@@ -285,6 +313,9 @@ impl Error {
             Error::InvalidToken(e) => e.code(),
             Error::KeysUnavailable { .. } => "keys_unavailable",
             Error::Denied(d) => d.code(),
+            Error::InvalidDpopProof(e) => e.code(),
+            Error::UseDpopNonce => "use_dpop_nonce",
+            Error::DpopReplayUnavailable { .. } => "dpop_replay_unavailable",
         }
     }
 
@@ -297,18 +328,23 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Error::MissingAuthorization | Error::UnsupportedScheme | Error::InvalidToken(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Error::MissingAuthorization
+            | Error::UnsupportedScheme
+            | Error::InvalidToken(_)
+            | Error::InvalidDpopProof(_)
+            | Error::UseDpopNonce => StatusCode::UNAUTHORIZED,
             Error::Denied(_) => StatusCode::FORBIDDEN,
-            Error::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::KeysUnavailable { .. } | Error::DpopReplayUnavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
     /// The `Retry-After` delay for a 503, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::KeysUnavailable { retry_after, .. } => Some(*retry_after),
+            Error::KeysUnavailable { retry_after, .. }
+            | Error::DpopReplayUnavailable { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -340,7 +376,15 @@ impl Error {
                 "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
                 quoted(&d.to_string())
             ),
-            Error::KeysUnavailable { .. } => return None,
+            Error::InvalidDpopProof(e) => format!(
+                "DPoP error=\"invalid_dpop_proof\", error_description=\"{}\"",
+                quoted(&e.to_string())
+            ),
+            Error::UseDpopNonce => format!(
+                "DPoP error=\"use_dpop_nonce\", error_description=\"{}\"",
+                quoted(&self.to_string())
+            ),
+            Error::KeysUnavailable { .. } | Error::DpopReplayUnavailable { .. } => return None,
         };
         Some(value)
     }
@@ -418,6 +462,10 @@ pub enum ConfigError {
     /// whose keys are fetched, not given.
     #[error("issuer {0:?} fetches its keys; only static keys can be reloaded")]
     NotStatic(String),
+    /// A DPoP setting is unusable (a public URL, the proof algorithms, the
+    /// nonce secret, the Redis URL).
+    #[error("invalid DPoP configuration: {0}")]
+    InvalidDpop(String),
     /// A document from the issuer could not be parsed or was unusable.
     #[error("invalid document from {url}: {reason}")]
     InvalidDocument {
@@ -597,7 +645,18 @@ mod tests {
             Denied::MissingOrganization.into(),
             Denied::OrganizationTokenNotAllowed.into(),
             Denied::CheckFailed { reason: None }.into(),
+            TokenError::DpopBoundToken.into(),
+            TokenError::DpopUnboundToken.into(),
+            TokenError::DpopRequired.into(),
+            Error::UseDpopNonce,
+            Error::DpopReplayUnavailable {
+                retry_after: Duration::from_secs(1),
+            },
         ];
+        let every: Vec<Error> = every
+            .into_iter()
+            .chain(crate::dpop::tests::every_error().into_iter().map(Error::from))
+            .collect();
         // Each variant once: a variant added to the enums must be added here
         // too (the matches below stop compiling), or the count is off.
         let variants: std::collections::BTreeSet<usize> = every.iter().map(variant).collect();
@@ -611,7 +670,7 @@ mod tests {
     }
 
     /// How many arms `variant` has.
-    const VARIANTS: usize = 32;
+    const VARIANTS: usize = 37 + crate::dpop::tests::VARIANTS;
 
     /// A number per variant, with no wildcard arm: a new variant is a
     /// compile error here until it has its own number (and `VARIANTS` grows).
@@ -641,6 +700,9 @@ mod tests {
                 TokenError::MissingClaim(_) => 18,
                 TokenError::InvalidClaim(_) => 19,
                 TokenError::UnexpectedClaims => 20,
+                TokenError::DpopBoundToken => 32,
+                TokenError::DpopUnboundToken => 33,
+                TokenError::DpopRequired => 34,
             },
             Error::KeysUnavailable { .. } => 21,
             Error::Denied(d) => match d {
@@ -655,6 +717,9 @@ mod tests {
                 Denied::CheckFailed { .. } => 30,
                 Denied::IssuerNotAllowed => 31,
             },
+            Error::UseDpopNonce => 35,
+            Error::DpopReplayUnavailable { .. } => 36,
+            Error::InvalidDpopProof(e) => 37 + crate::dpop::tests::variant(e),
         }
     }
 

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::dpop::DpopMode;
 use crate::error::ConfigError;
 use crate::fetch::{self, JwksLocation, KeyFetcher};
 use crate::jwks::KeySet;
@@ -49,6 +50,7 @@ pub struct Issuer {
     jwks_uri: Option<String>,
     audience: Option<String>,
     keys: Option<StaticKeys>,
+    dpop: Option<DpopMode>,
 }
 
 impl Issuer {
@@ -62,6 +64,7 @@ impl Issuer {
             jwks_uri: None,
             audience: None,
             keys: None,
+            dpop: None,
         }
     }
 
@@ -91,6 +94,19 @@ impl Issuer {
         self
     }
 
+    /// This issuer's own DPoP mode, instead of the validator's
+    /// ([`ValidatorBuilder::dpop`](crate::ValidatorBuilder::dpop)): for
+    /// instance `required` for the issuer of a bank's payment clients.
+    pub fn dpop(mut self, mode: DpopMode) -> Self {
+        self.dpop = Some(mode);
+        self
+    }
+
+    /// The mode given with [`dpop`](Issuer::dpop), if any.
+    pub(crate) fn dpop_mode(&self) -> Option<DpopMode> {
+        self.dpop
+    }
+
     /// The `iss` its tokens carry.
     pub fn url(&self) -> &str {
         &self.url
@@ -117,6 +133,8 @@ pub(crate) struct TrustedIssuer {
     /// tokens: its own, else the validator's.
     pub audience: Option<Arc<str>>,
     pub store: Arc<KeyStore>,
+    /// Its own DPoP mode, if it has one.
+    pub dpop: Option<DpopMode>,
 }
 
 /// What every trusted issuer shares: its key store's settings, the HTTP
@@ -210,6 +228,7 @@ impl TrustedIssuers {
                 .map(Arc::from)
                 .or_else(|| settings.audience.clone()),
             store: Arc::new(store),
+            dpop: issuer.dpop,
         })
     }
 

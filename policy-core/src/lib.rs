@@ -14,6 +14,7 @@ mod authorized;
 mod bearer;
 mod claims;
 mod declaration;
+mod dpop;
 mod error;
 mod fetch;
 mod issuers;
@@ -52,6 +53,12 @@ pub use crate::auth_info::{AuthInfo, RequestContext};
 pub use crate::authorized::{Authorized, DeclaredHandler, FromAuthInfo};
 pub use crate::bearer::{BearerConfig, DEFAULT_MAX_TOKEN_LEN, extract_bearer};
 pub use crate::declaration::{Declaration, declared};
+#[cfg(feature = "redis")]
+pub use crate::dpop::RedisReplayStore;
+pub use crate::dpop::{
+    DpopError, DpopMode, InMemoryReplayStore, RecordFuture, Recorded, ReplayStore,
+    ReplayStoreError, UnknownDpopMode,
+};
 pub use crate::error::{ConfigError, Denied, Error, RequestError, Result, TokenError};
 pub use crate::issuers::Issuer;
 pub use crate::jwks::{MAX_JWKS_KEYS, MAX_KEYS_TRIED_WITHOUT_KID};

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::auth_info::AuthInfo;
+use crate::dpop::DpopMode;
 use crate::error::Denied;
 
 pub use check_fn::CheckOutcome;
@@ -127,6 +128,9 @@ pub struct Policy {
     /// Serialised as the check's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     check: Option<Check>,
+    /// The route's own DPoP mode ([`Policy::dpop`]); `None`: the validator's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dpop: Option<DpopMode>,
 }
 
 impl Policy {
@@ -141,6 +145,7 @@ impl Policy {
             audience: None,
             organization: None,
             check: None,
+            dpop: None,
         }
     }
 
@@ -169,7 +174,32 @@ impl Policy {
             },
             organization,
             check,
+            dpop: None,
         }
+    }
+
+    /// The route's own DPoP mode: [`DpopMode::Required`] refuses bearer
+    /// tokens on it (401 `dpop_required`, with the DPoP challenge) whatever
+    /// the validator accepts elsewhere; [`DpopMode::Disabled`] refuses the
+    /// `DPoP` scheme on it; [`DpopMode::Allowed`] is the validator's
+    /// (the default). `#[requires(.., dpop = required)]` sets it.
+    ///
+    /// ```
+    /// # extern crate bearer_policy_core as bearer_policy;
+    /// use bearer_policy::{DpopMode, Model, Policy};
+    /// let transfers = Policy::new(Model::GlobalApi)
+    ///     .scopes(["payments:write"])
+    ///     .dpop(DpopMode::Required);
+    /// assert_eq!(transfers.dpop_mode(), Some(DpopMode::Required));
+    /// ```
+    pub const fn dpop(mut self, mode: DpopMode) -> Self {
+        self.dpop = Some(mode);
+        self
+    }
+
+    /// The route's own DPoP mode, if it has one ([`dpop`](Policy::dpop)).
+    pub const fn dpop_mode(&self) -> Option<DpopMode> {
+        self.dpop
     }
 
     /// Requires every one of these scopes (in addition to any set before).

@@ -7,7 +7,9 @@ use http::Response;
 use http::header::{self, HeaderValue};
 use serde::Serialize;
 
+use crate::dpop::challenge::DpopChallenge;
 use crate::error::{Denied, Error};
+use crate::request::RequestHead;
 use crate::validator::Validator;
 
 /// A refused request: the reason, and the RFC 9728 metadata URL to advertise
@@ -21,12 +23,30 @@ use crate::validator::Validator;
 pub struct Rejected {
     error: Error,
     resource_metadata: Option<Arc<str>>,
+    /// The DPoP challenge, when the validator offers the `DPoP` scheme.
+    dpop: Option<DpopChallenge>,
 }
 
 impl Rejected {
     /// A refusal by `validator`, whose configuration says which metadata URL to advertise.
     pub(crate) fn by(validator: &Validator, error: Error) -> Self {
         Rejected {
+            dpop: validator.dpop_rules().challenge(false, false),
+            error,
+            resource_metadata: validator.resource_metadata().cloned(),
+        }
+    }
+
+    /// A refusal of `request` by `validator`: its challenge names the
+    /// scheme the request used, and a `use_dpop_nonce` carries a nonce.
+    pub(crate) fn of_request(validator: &Validator, request: &RequestHead<'_>, error: Error) -> Self {
+        let dpop_request = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .is_some_and(|value| crate::bearer::is_dpop_scheme(value.as_bytes()));
+        let nonce = error == Error::UseDpopNonce;
+        Rejected {
+            dpop: validator.dpop_rules().challenge(dpop_request, nonce),
             error,
             resource_metadata: validator.resource_metadata().cloned(),
         }
@@ -41,7 +61,19 @@ impl Rejected {
     /// `String` (warp's, axum's, `http_body_util::Full<Bytes>`…): see
     /// [`error_response`].
     pub fn response<B: From<String>>(&self) -> Response<B> {
-        error_response(&self.error, self.resource_metadata.as_deref())
+        let resource_metadata = self.resource_metadata.as_deref();
+        let mut response = error_response(&self.error, resource_metadata);
+        if let Some(dpop) = &self.dpop {
+            let headers = response.headers_mut();
+            let challenge = dpop.value(&self.error, resource_metadata);
+            if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+            if let Some(nonce) = dpop.nonce.as_deref().and_then(|n| HeaderValue::from_str(n).ok()) {
+                headers.insert("dpop-nonce", nonce);
+            }
+        }
+        response
     }
 }
 
@@ -51,6 +83,7 @@ impl From<Error> for Rejected {
         Rejected {
             error,
             resource_metadata: None,
+            dpop: None,
         }
     }
 }

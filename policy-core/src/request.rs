@@ -16,10 +16,11 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap};
 use http::{Method, Uri};
 
 use crate::auth_info::AuthInfo;
+use crate::dpop::DpopMode;
 use crate::error::{Denied, Error};
 use crate::org_fields::OrgFields;
 use crate::policy::{OrgSource, Policy, PolicySet};
@@ -170,6 +171,9 @@ struct RequirementsInner {
     /// Whether a policy reads its organization from a path parameter: the
     /// front end looks the route's parameters up only then.
     reads_path: bool,
+    /// The route's DPoP mode ([`Policy::dpop`]): `required` if a policy
+    /// requires it, else `disabled` if one disables it.
+    dpop: Option<DpopMode>,
 }
 
 impl Requirements {
@@ -215,11 +219,16 @@ impl Requirements {
             .iter()
             .flat_map(|set| set.policies())
             .any(|policy| matches!(policy.organization_source(), Some(OrgSource::PathParam(_))));
+        let modes = || sets.iter().flat_map(|set| set.policies()).map(Policy::dpop_mode);
+        let dpop = [DpopMode::Required, DpopMode::Disabled]
+            .into_iter()
+            .find(|mode| modes().any(|own| own == Some(*mode)));
         Requirements {
             inner: Arc::new(RequirementsInner {
                 sets,
                 fields,
                 reads_path,
+                dpop,
             }),
         }
     }
@@ -252,13 +261,10 @@ impl Requirements {
         validator: &Validator,
         request: &RequestHead<'_>,
     ) -> Result<AuthInfo, Rejected> {
-        let refuse = |error| Rejected::by(validator, error);
-        let values = request
-            .headers
-            .get_all(header::AUTHORIZATION)
-            .iter()
-            .map(HeaderValue::as_bytes);
-        let auth = validator.authenticate(values).await.map_err(refuse)?;
+        let refuse = |error| Rejected::of_request(validator, request, error);
+        let auth = crate::dpop::authenticate(validator, request, self.inner.dpop)
+            .await
+            .map_err(refuse)?;
         let auth = match self.inner.fields.capture(request.headers, request.query) {
             Some(context) => auth.with_request(context),
             None => auth,

@@ -89,6 +89,13 @@ impl VerifyingKey {
     /// Judges one entry of a JWKS's `keys` array and parses it for the
     /// `allowed` algorithms.
     pub fn from_value(value: Value, allowed: &[Algorithm]) -> Result<Self, Unusable> {
+        Self::judged(value, allowed).map(|(key, _)| key)
+    }
+
+    /// [`from_value`](Self::from_value), keeping the typed JWK: a key that
+    /// arrives with a request (a DPoP proof's `jwk`) is judged as a
+    /// published one, and its RFC 7638 thumbprint is the JWK's.
+    pub fn judged(value: Value, allowed: &[Algorithm]) -> Result<(Self, Jwk), Unusable> {
         let Value::Object(members) = &value else {
             return Err(Unusable::Malformed);
         };
@@ -103,7 +110,7 @@ impl VerifyingKey {
             None => return Err(Unusable::Malformed),
         }
         let jwk: Jwk = serde_json::from_value(value).map_err(|_| Unusable::Malformed)?;
-        Self::from_jwk(&jwk, allowed)
+        Ok((Self::from_jwk(&jwk, allowed)?, jwk))
     }
 
     fn from_jwk(jwk: &Jwk, allowed: &[Algorithm]) -> Result<Self, Unusable> {

@@ -545,7 +545,7 @@ fn a_check_is_named_by_its_function_path_or_given_name() {
     assert_eq!(
         format!("{given:?}"),
         "Policy { model: GlobalApi, scopes: [], any_scopes: [], issuers: [], audience: None, \
-         organization: None, check: Some(Check(\"tenant_flag\")) }"
+         organization: None, check: Some(Check(\"tenant_flag\")), dpop: None }"
     );
 }
 

@@ -8,6 +8,7 @@ use super::verify::TokenRules;
 use super::{Inner, Validator};
 use crate::algorithm::Algorithm;
 use crate::bearer::BearerConfig;
+use crate::dpop::DpopConfig;
 use crate::error::ConfigError;
 use crate::fetch;
 use crate::issuers::{Issuer, StoreSettings, TrustedIssuers};
@@ -34,6 +35,8 @@ pub struct ValidatorBuilder {
     store: KeyStoreConfig,
     cache_capacity: usize,
     http_client: Option<reqwest::Client>,
+    /// DPoP's settings, set by the `dpop…` methods (`dpop/config.rs`).
+    pub(crate) dpop: DpopConfig,
 }
 
 /// The builder's own issuer, as [`add_issuer`](ValidatorBuilder::add_issuer)
@@ -67,6 +70,7 @@ impl Default for ValidatorBuilder {
             },
             cache_capacity: 10_000,
             http_client: None,
+            dpop: DpopConfig::default(),
         }
     }
 }
@@ -282,6 +286,10 @@ impl ValidatorBuilder {
             None => None,
         };
         let issuers: Vec<Issuer> = first.into_iter().chain(self.more_issuers).collect();
+        let issuer_modes: Vec<_> = issuers.iter().map(Issuer::dpop_mode).collect();
+        let dpop = self
+            .dpop
+            .build(&self.store.algorithms, self.leeway, &issuer_modes)?;
         if self.audience.is_some() {
             warn_inherited_audience(issuers.iter().skip(1));
         }
@@ -322,6 +330,7 @@ impl ValidatorBuilder {
                 bearer: self.bearer,
                 resource_metadata: self.resource_metadata.map(Arc::from),
                 cache,
+                dpop,
             }),
         })
     }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::auth_info::AuthInfo;
 use crate::bearer::{BearerConfig, check_token, extract_bearer};
+use crate::dpop::{self, DpopMode, DpopRules};
 use crate::error::{ConfigError, Error};
 use crate::issuers::TrustedIssuers;
 use crate::static_keys::StaticKeys;
@@ -60,6 +61,7 @@ struct Inner {
     bearer: BearerConfig,
     resource_metadata: Option<Arc<str>>,
     cache: Option<Arc<TokenCache>>,
+    dpop: DpopRules,
 }
 
 impl std::fmt::Debug for Validator {
@@ -212,11 +214,32 @@ impl Validator {
         if let (Some(value), None) = (first, second)
             && let Some(auth) = self.cached(value)
         {
-            return Ok(auth);
+            return dpop::as_bearer(self, auth);
         }
         // `extract_bearer` checks the token's length and characters.
         let values = first.into_iter().chain(second).chain(values);
         let token = extract_bearer(values, &self.inner.bearer)?;
+        let auth = self.validate_checked(token).await?;
+        dpop::as_bearer(self, auth)
+    }
+
+    /// The DPoP settings.
+    pub(crate) fn dpop_rules(&self) -> &DpopRules {
+        &self.inner.dpop
+    }
+
+    /// The DPoP mode for the issuer of `auth`: its own, else the validator's.
+    pub(crate) fn dpop_mode_of(&self, auth: &AuthInfo) -> DpopMode {
+        self.inner
+            .issuers
+            .get(auth.issuer_index())
+            .and_then(|trusted| trusted.dpop)
+            .unwrap_or(self.inner.dpop.mode)
+    }
+
+    /// A token presented under the `DPoP` scheme: validated as any token
+    /// (the cache included), its binding left to the proof's check.
+    pub(crate) async fn validate_bound(&self, token: &str) -> Result<AuthInfo, Error> {
         self.validate_checked(token).await
     }
 
@@ -256,12 +279,16 @@ impl Validator {
     /// of the issuer's JWKS under an allowed algorithm, `iss`, `exp`, `nbf`,
     /// the header's `crit` and (if configured) `typ`. The audience, scopes and
     /// organization are the [`Policy`](crate::Policy)'s to check.
+    ///
+    /// The token is taken as a bearer token: one bound to a key (DPoP's
+    /// `cnf.jkt`) is refused, as is any token where DPoP is required.
     pub async fn validate(&self, token: &str) -> Result<AuthInfo, Error> {
         if let Err(e) = check_token(token, &self.inner.bearer) {
             tracing::debug!(code = e.code(), reason = %e, "token rejected");
             return Err(e.into());
         }
-        self.validate_checked(token).await
+        let auth = self.validate_checked(token).await?;
+        dpop::as_bearer(self, auth)
     }
 
     async fn validate_checked(&self, token: &str) -> Result<AuthInfo, Error> {

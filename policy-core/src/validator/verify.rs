@@ -115,7 +115,7 @@ impl TokenRules {
 }
 
 /// RFC 7515 §4.1.9 `typ`: case-insensitive, `application/` optional on either side.
-pub(super) fn media_type_eq(a: &str, b: &str) -> bool {
+pub(crate) fn media_type_eq(a: &str, b: &str) -> bool {
     fn short(t: &str) -> &str {
         match t.get(..12) {
             Some(prefix) if prefix.eq_ignore_ascii_case("application/") => {
