@@ -89,11 +89,7 @@ pub(crate) fn is_dpop_scheme(value: &[u8]) -> bool {
 }
 
 /// Every check of [`extract_bearer`] on one value under the scheme `name`.
-fn checked_token<'a>(
-    value: &'a [u8],
-    name: &str,
-    config: &BearerConfig,
-) -> Result<&'a str, Error> {
+fn checked_token<'a>(value: &'a [u8], name: &str, config: &BearerConfig) -> Result<&'a str, Error> {
     // Visible ASCII plus space and tab; anything else (controls, obs-text) is refused
     // before we interpret the value. A branch-free fold over the whole value: a hostile
     // value may be kilobytes long, and the fold vectorises where an early-exit loop does not.

@@ -655,7 +655,11 @@ mod tests {
         ];
         let every: Vec<Error> = every
             .into_iter()
-            .chain(crate::dpop::tests::every_error().into_iter().map(Error::from))
+            .chain(
+                crate::dpop::tests::every_error()
+                    .into_iter()
+                    .map(Error::from),
+            )
             .collect();
         // Each variant once: a variant added to the enums must be added here
         // too (the matches below stop compiling), or the count is off.

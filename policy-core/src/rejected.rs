@@ -39,7 +39,11 @@ impl Rejected {
 
     /// A refusal of `request` by `validator`: its challenge names the
     /// scheme the request used, and a `use_dpop_nonce` carries a nonce.
-    pub(crate) fn of_request(validator: &Validator, request: &RequestHead<'_>, error: Error) -> Self {
+    pub(crate) fn of_request(
+        validator: &Validator,
+        request: &RequestHead<'_>,
+        error: Error,
+    ) -> Self {
         let dpop_request = request
             .headers()
             .get(header::AUTHORIZATION)
@@ -69,7 +73,11 @@ impl Rejected {
             if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
                 headers.insert(header::WWW_AUTHENTICATE, value);
             }
-            if let Some(nonce) = dpop.nonce.as_deref().and_then(|n| HeaderValue::from_str(n).ok()) {
+            if let Some(nonce) = dpop
+                .nonce
+                .as_deref()
+                .and_then(|n| HeaderValue::from_str(n).ok())
+            {
                 headers.insert("dpop-nonce", nonce);
             }
         }

@@ -219,7 +219,11 @@ impl Requirements {
             .iter()
             .flat_map(|set| set.policies())
             .any(|policy| matches!(policy.organization_source(), Some(OrgSource::PathParam(_))));
-        let modes = || sets.iter().flat_map(|set| set.policies()).map(Policy::dpop_mode);
+        let modes = || {
+            sets.iter()
+                .flat_map(|set| set.policies())
+                .map(Policy::dpop_mode)
+        };
         let dpop = [DpopMode::Required, DpopMode::Disabled]
             .into_iter()
             .find(|mode| modes().any(|own| own == Some(*mode)));

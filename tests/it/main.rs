@@ -14,6 +14,7 @@ mod attacks;
 mod axum;
 mod check_fn;
 mod common;
+mod dpop;
 mod e2e;
 mod example_smoke;
 mod fuzz_corpus;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::ThumbprintHash;
+use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 
 use super::config::DpopRules;
 use super::error::DpopError;
@@ -69,33 +69,23 @@ fn verify_proof<'p>(
     jkt: &str,
     now: i64,
 ) -> Result<&'p str, Error> {
-    let header = &proof.header;
-    if !header.typ.as_deref().is_some_and(|typ| media_type_eq(typ, "dpop+jwt")) {
-        return Err(DpopError::WrongType.into());
-    }
-    if header.crit.is_some() {
-        return Err(DpopError::Malformed("the header lists critical extensions").into());
-    }
-    let alg: Algorithm = header
-        .alg
-        .as_deref()
-        .and_then(|alg| alg.parse().ok())
-        .filter(|alg: &Algorithm| !alg.is_hmac() && rules.algorithms.contains(alg))
-        .ok_or(DpopError::AlgorithmNotAllowed)?;
-    let jwk = header.jwk.clone().ok_or(DpopError::InvalidKey)?;
-    let (key, jwk) = VerifyingKey::judged(jwk, &[alg]).map_err(|_| DpopError::InvalidKey)?;
-    let parsed = key.for_algorithm(alg).ok_or(DpopError::InvalidKey)?;
-    parsed
-        .verify_sig(proof.signing_input, &proof.signature)
-        .map_err(|_| DpopError::InvalidSignature)?;
-
+    let jwk = signed_by(proof, &rules.algorithms)?;
     let claims = &proof.claims;
     let jti = claims.jti.as_deref().filter(|jti| !jti.is_empty());
     let jti = jti.ok_or(DpopError::MissingClaim("jti"))?;
-    let htm = claims.htm.as_deref().ok_or(DpopError::MissingClaim("htm"))?;
-    let htu = claims.htu.as_deref().ok_or(DpopError::MissingClaim("htu"))?;
+    let htm = claims
+        .htm
+        .as_deref()
+        .ok_or(DpopError::MissingClaim("htm"))?;
+    let htu = claims
+        .htu
+        .as_deref()
+        .ok_or(DpopError::MissingClaim("htu"))?;
     let iat = claims.issued_at()?;
-    let ath = claims.ath.as_deref().ok_or(DpopError::MissingClaim("ath"))?;
+    let ath = claims
+        .ath
+        .as_deref()
+        .ok_or(DpopError::MissingClaim("ath"))?;
     if htm != request.method().as_str() {
         return Err(DpopError::MethodMismatch.into());
     }
@@ -111,18 +101,56 @@ fn verify_proof<'p>(
     if ath != token_hash(token) {
         return Err(DpopError::TokenHashMismatch.into());
     }
-    let thumbprint = jwk
-        .thumbprint(ThumbprintHash::SHA256)
-        .map_err(|_| DpopError::InvalidKey)?;
-    if thumbprint != jkt {
+    if thumbprint(&jwk)? != jkt {
         return Err(DpopError::KeyMismatch.into());
     }
     if let Some(nonces) = &rules.nonce
-        && !claims.nonce.as_deref().is_some_and(|nonce| nonces.accepts(nonce, now))
+        && !claims
+            .nonce
+            .as_deref()
+            .is_some_and(|nonce| nonces.accepts(nonce, now))
     {
         return Err(Error::UseDpopNonce);
     }
     Ok(jti)
+}
+
+/// The proof's key, once its `typ`, `alg` (one of `algorithms`), `jwk`
+/// (judged as a published key) and signature hold.
+pub(crate) fn signed_by(
+    proof: &proof::Proof<'_>,
+    algorithms: &[Algorithm],
+) -> Result<Jwk, DpopError> {
+    let header = &proof.header;
+    if !header
+        .typ
+        .as_deref()
+        .is_some_and(|typ| media_type_eq(typ, "dpop+jwt"))
+    {
+        return Err(DpopError::WrongType);
+    }
+    if header.crit.is_some() {
+        return Err(DpopError::Malformed("the header lists critical extensions"));
+    }
+    let alg: Algorithm = header
+        .alg
+        .as_deref()
+        .and_then(|alg| alg.parse().ok())
+        .filter(|alg: &Algorithm| !alg.is_hmac() && algorithms.contains(alg))
+        .ok_or(DpopError::AlgorithmNotAllowed)?;
+    let jwk = header.jwk.clone().ok_or(DpopError::InvalidKey)?;
+    let (key, jwk) = VerifyingKey::judged(jwk, &[alg]).map_err(|_| DpopError::InvalidKey)?;
+    let parsed = key.for_algorithm(alg).ok_or(DpopError::InvalidKey)?;
+    parsed
+        .verify_sig(proof.signing_input, &proof.signature)
+        .map_err(|_| DpopError::InvalidSignature)?;
+    Ok(jwk)
+}
+
+/// The RFC 7638 SHA-256 thumbprint of `jwk`, as `cnf.jkt` carries it.
+pub(crate) fn thumbprint(jwk: &Jwk) -> Result<String, DpopError> {
+    jwk.thumbprint(ThumbprintHash::SHA256)
+        .map_err(|_| DpopError::InvalidKey)
 }
 
 /// `ath`: base64url of the SHA-256 of the access token (RFC 9449 §4.2).

@@ -21,7 +21,8 @@ impl PublicUrls {
     pub fn parse(urls: &[String]) -> Result<Self, ConfigError> {
         let mut bases = Vec::with_capacity(urls.len());
         for given in urls {
-            let invalid = |why: &str| ConfigError::InvalidDpop(format!("public URL {given:?} {why}"));
+            let invalid =
+                |why: &str| ConfigError::InvalidDpop(format!("public URL {given:?} {why}"));
             let url = Url::parse(given).map_err(|_| invalid("is not an absolute URL"))?;
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
                 return Err(invalid("is not an http or https URL with a host"));
@@ -147,7 +148,12 @@ mod tests {
 
     #[test]
     fn bad_public_urls_are_configuration_errors() {
-        for bad in ["api.example.com", "ftp://x.example", "https://x.example/?q=1", "https://u@x.example"] {
+        for bad in [
+            "api.example.com",
+            "ftp://x.example",
+            "https://x.example/?q=1",
+            "https://u@x.example",
+        ] {
             assert!(PublicUrls::parse(&[bad.to_owned()]).is_err(), "{bad}");
         }
     }

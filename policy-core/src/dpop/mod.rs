@@ -11,7 +11,7 @@
 //! feature); [`challenge`] writes the `WWW-Authenticate` value.
 
 pub(crate) mod challenge;
-mod check;
+pub(crate) mod check;
 mod config;
 mod error;
 pub(crate) mod htu;
@@ -31,7 +31,9 @@ pub(crate) use self::config::{DpopConfig, DpopRules};
 pub use self::error::DpopError;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisReplayStore;
-pub use self::replay::{InMemoryReplayStore, RecordFuture, Recorded, ReplayStore, ReplayStoreError};
+pub use self::replay::{
+    InMemoryReplayStore, RecordFuture, Recorded, ReplayStore, ReplayStoreError,
+};
 use crate::auth_info::AuthInfo;
 use crate::bearer::{extract_dpop, is_dpop_scheme};
 use crate::error::{Error, TokenError};
@@ -117,7 +119,9 @@ pub(crate) fn bound_key(auth: &AuthInfo) -> Result<Option<String>, TokenError> {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 /// A token presented as `Bearer` (or taken from anywhere by
@@ -160,7 +164,10 @@ pub(crate) async fn authenticate(
     if !rules.accepts_dpop || route == Some(DpopMode::Disabled) {
         return Err(Error::UnsupportedScheme);
     }
-    let token = extract_dpop(values.iter().map(HeaderValue::as_bytes), validator.bearer_config())?;
+    let token = extract_dpop(
+        values.iter().map(HeaderValue::as_bytes),
+        validator.bearer_config(),
+    )?;
     let auth = validator.validate_bound(token).await?;
     if validator.dpop_mode_of(&auth) == DpopMode::Disabled {
         return Err(Error::UnsupportedScheme);

@@ -51,9 +51,7 @@ impl NonceIssuer {
     /// Whether `nonce` was issued for the current window or the one before.
     pub fn accepts(&self, nonce: &str, now: i64) -> bool {
         let mut raw = [0u8; 8 + TAG_LEN];
-        if nonce.len() > 32
-            || URL_SAFE_NO_PAD.decode_slice(nonce, &mut raw) != Ok(raw.len())
-        {
+        if nonce.len() > 32 || URL_SAFE_NO_PAD.decode_slice(nonce, &mut raw) != Ok(raw.len()) {
             return false;
         }
         let (counter, tag) = raw.split_at(8);
@@ -83,7 +81,10 @@ mod tests {
         assert!(issuer.accepts(&nonce, 6_059));
         assert!(issuer.accepts(&nonce, 6_119), "the next window");
         assert!(!issuer.accepts(&nonce, 6_120), "two windows later");
-        assert!(!issuer.accepts(&nonce, 5_999), "a window before it was issued");
+        assert!(
+            !issuer.accepts(&nonce, 5_999),
+            "a window before it was issued"
+        );
     }
 
     #[test]

@@ -79,20 +79,37 @@ pub(crate) fn parse(value: &[u8]) -> Result<Proof<'_>, DpopError> {
         segments.next(),
         segments.next(),
     ) else {
-        return Err(DpopError::Malformed("a JWT has three dot-separated segments"));
+        return Err(DpopError::Malformed(
+            "a JWT has three dot-separated segments",
+        ));
     };
     if header.is_empty() || payload.is_empty() || signature.is_empty() {
         return Err(DpopError::Malformed("an empty segment"));
     }
-    let signing_input = value
-        .get(..header.len() + 1 + payload.len())
-        .ok_or(DpopError::Malformed("a JWT has three dot-separated segments"))?;
-    let decode = |segment: &[u8], what| URL_SAFE_NO_PAD.decode(segment).map_err(|_| DpopError::Malformed(what));
-    let header: ProofHeader = serde_json::from_slice(&decode(header, "the header is not base64url")?)
-        .map_err(|_| DpopError::Malformed("the header is not a JSON object of the registered types"))?;
-    let claims: ProofClaims = serde_json::from_slice(&decode(payload, "the payload is not base64url")?)
-        .map_err(|_| DpopError::Malformed("the claims are not a JSON object of the registered types"))?;
-    if claims.jti.as_ref().is_some_and(|jti| jti.len() > MAX_JTI_LEN) {
+    let signing_input =
+        value
+            .get(..header.len() + 1 + payload.len())
+            .ok_or(DpopError::Malformed(
+                "a JWT has three dot-separated segments",
+            ))?;
+    let decode = |segment: &[u8], what| {
+        URL_SAFE_NO_PAD
+            .decode(segment)
+            .map_err(|_| DpopError::Malformed(what))
+    };
+    let header: ProofHeader =
+        serde_json::from_slice(&decode(header, "the header is not base64url")?).map_err(|_| {
+            DpopError::Malformed("the header is not a JSON object of the registered types")
+        })?;
+    let claims: ProofClaims =
+        serde_json::from_slice(&decode(payload, "the payload is not base64url")?).map_err(
+            |_| DpopError::Malformed("the claims are not a JSON object of the registered types"),
+        )?;
+    if claims
+        .jti
+        .as_ref()
+        .is_some_and(|jti| jti.len() > MAX_JTI_LEN)
+    {
         return Err(DpopError::Malformed("the jti is too long"));
     }
     Ok(Proof {
@@ -139,7 +156,10 @@ mod tests {
             format!("{}.{claims}.c2ln", b64(r#"{"alg":1}"#)),
             format!("{}.{claims}.c2ln", b64(r#"{"alg":"a","alg":"b"}"#)),
             format!("{header}.{}.c2ln", b64(r#"{"iat":"now"}"#)),
-            format!("{header}.{}.c2ln", b64(&format!(r#"{{"jti":"{}"}}"#, "j".repeat(300)))),
+            format!(
+                "{header}.{}.c2ln",
+                b64(&format!(r#"{{"jti":"{}"}}"#, "j".repeat(300)))
+            ),
             format!("{header}.{claims}.{}", "A".repeat(MAX_PROOF_LEN)),
         ];
         for case in cases {

@@ -58,7 +58,11 @@ fn the_in_memory_store_refuses_a_replay_and_refuses_new_proofs_when_full() {
     assert_eq!(store.record_now("a", ttl), Ok(Recorded::Seen));
     assert_eq!(store.record_now("b", ttl), Ok(Recorded::New));
     assert_eq!(store.record_now("c", ttl), Err(ReplayStoreError::Full));
-    assert_eq!(store.record_now("a", ttl), Ok(Recorded::Seen), "still remembered");
+    assert_eq!(
+        store.record_now("a", ttl),
+        Ok(Recorded::Seen),
+        "still remembered"
+    );
     assert_eq!(store.len(), 2);
 }
 
@@ -67,8 +71,14 @@ fn the_in_memory_store_forgets_expired_proofs_to_make_room() {
     let store = InMemoryReplayStore::new(1);
     assert_eq!(store.record_now("a", Duration::ZERO), Ok(Recorded::New));
     std::thread::sleep(Duration::from_millis(5));
-    assert_eq!(store.record_now("b", Duration::from_secs(60)), Ok(Recorded::New));
-    assert_eq!(store.record_now("a", Duration::from_secs(60)), Err(ReplayStoreError::Full));
+    assert_eq!(
+        store.record_now("b", Duration::from_secs(60)),
+        Ok(Recorded::New)
+    );
+    assert_eq!(
+        store.record_now("a", Duration::from_secs(60)),
+        Err(ReplayStoreError::Full)
+    );
     assert_eq!(store.len(), 1);
 }
 
@@ -77,8 +87,14 @@ fn an_expired_proof_id_may_be_recorded_again() {
     let store = InMemoryReplayStore::new(4);
     assert_eq!(store.record_now("a", Duration::ZERO), Ok(Recorded::New));
     std::thread::sleep(Duration::from_millis(5));
-    assert_eq!(store.record_now("a", Duration::from_secs(60)), Ok(Recorded::New));
-    assert_eq!(store.record_now("a", Duration::from_secs(60)), Ok(Recorded::Seen));
+    assert_eq!(
+        store.record_now("a", Duration::from_secs(60)),
+        Ok(Recorded::New)
+    );
+    assert_eq!(
+        store.record_now("a", Duration::from_secs(60)),
+        Ok(Recorded::Seen)
+    );
 }
 
 #[test]
@@ -101,7 +117,10 @@ fn challenge(accepts_bearer: bool, dpop_request: bool) -> challenge::DpopChallen
 #[test]
 fn the_bearer_challenge_comes_first_and_the_error_goes_on_the_scheme_used() {
     let missing = challenge(true, false).value(&Error::MissingAuthorization, None);
-    assert_eq!(missing.as_deref(), Some("Bearer, DPoP algs=\"ES256 EdDSA\""));
+    assert_eq!(
+        missing.as_deref(),
+        Some("Bearer, DPoP algs=\"ES256 EdDSA\"")
+    );
     let bad_proof = Error::InvalidDpopProof(DpopError::Replayed);
     assert_eq!(
         challenge(true, true).value(&bad_proof, None).as_deref(),
@@ -112,11 +131,17 @@ fn the_bearer_challenge_comes_first_and_the_error_goes_on_the_scheme_used() {
     );
     let bearer_bad = Error::InvalidToken(TokenError::DpopBoundToken);
     let value = challenge(true, false).value(&bearer_bad, None).unwrap();
-    assert!(value.starts_with("Bearer error=\"invalid_token\""), "{value}");
+    assert!(
+        value.starts_with("Bearer error=\"invalid_token\""),
+        "{value}"
+    );
     assert!(value.ends_with(", DPoP algs=\"ES256 EdDSA\""), "{value}");
     let dpop_bad = Error::InvalidToken(TokenError::DpopUnboundToken);
     let value = challenge(true, true).value(&dpop_bad, None).unwrap();
-    assert!(value.starts_with("Bearer, DPoP algs=\"ES256 EdDSA\", error=\"invalid_token\""), "{value}");
+    assert!(
+        value.starts_with("Bearer, DPoP algs=\"ES256 EdDSA\", error=\"invalid_token\""),
+        "{value}"
+    );
 }
 
 #[test]
@@ -125,9 +150,14 @@ fn required_mode_challenges_with_dpop_alone_even_a_bearer_request() {
     let value = required
         .value(&Error::InvalidToken(TokenError::DpopRequired), None)
         .unwrap();
-    assert!(value.starts_with("DPoP algs=\"ES256 EdDSA\", error=\"invalid_token\""), "{value}");
+    assert!(
+        value.starts_with("DPoP algs=\"ES256 EdDSA\", error=\"invalid_token\""),
+        "{value}"
+    );
     assert_eq!(
-        required.value(&Error::MissingAuthorization, None).as_deref(),
+        required
+            .value(&Error::MissingAuthorization, None)
+            .as_deref(),
         Some("DPoP algs=\"ES256 EdDSA\"")
     );
     let unavailable = Error::DpopReplayUnavailable {
@@ -140,7 +170,10 @@ fn required_mode_challenges_with_dpop_alone_even_a_bearer_request() {
 fn a_denial_keeps_one_challenge_of_the_scheme_used() {
     let denied = Error::Denied(crate::Denied::WrongAudience);
     let bearer = challenge(true, false).value(&denied, None).unwrap();
-    assert!(bearer.starts_with("Bearer error=\"insufficient_scope\""), "{bearer}");
+    assert!(
+        bearer.starts_with("Bearer error=\"insufficient_scope\""),
+        "{bearer}"
+    );
     assert!(!bearer.contains("DPoP"), "{bearer}");
     let dpop = challenge(true, true).value(&denied, None).unwrap();
     assert!(dpop.starts_with("DPoP algs="), "{dpop}");

@@ -33,6 +33,7 @@
 
 // `keys` makes and uses the key material, `server` answers HTTP, `token`
 // builds tokens; this module holds the state they share and the handle.
+mod dpop;
 mod keys;
 mod server;
 mod token;
@@ -53,6 +54,7 @@ use jsonwebtoken::DecodingKey;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+pub use self::dpop::{DpopKey, ProofBuilder, dpop_proof};
 use self::keys::IssuerKey;
 pub use self::server::Fault;
 use self::server::Running;
@@ -280,6 +282,17 @@ impl TestIssuer {
     ///   `typ` = `"at+jwt"`.
     pub fn token(&self) -> TokenBuilder {
         TokenBuilder::new(Arc::clone(&self.inner.shared))
+    }
+
+    /// The token endpoint, `{issuer}/token`: a `POST` with the form
+    /// `grant_type=client_credentials` (and optionally `scope` and
+    /// `resource`, the token's audience) answers an access token. With a
+    /// valid DPoP proof for that request (`htm` `POST`, `htu` this URL) in a
+    /// `DPoP` header, the token is bound to the proof's key (`cnf.jkt`) and
+    /// its `token_type` is `DPoP`; without one it is a `Bearer` token; with
+    /// a bad proof the answer is 400 `invalid_dpop_proof`.
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/token", self.issuer())
     }
 
     /// Adds a new key of `alg` (RSA 2048 for `RS*`/`PS*`, P-256 for `ES256`,

@@ -1,8 +1,10 @@
 //! The issuer's loopback HTTP/1.1 server, on hyper directly: the discovery
 //! and JWKS routes and their documents, request counting, injected
-//! [`Fault`]s, and start/stop on a fixed address. It answers any request
-//! without panicking and holds bounded resources: request heads are capped,
-//! bodies are never read and connections are limited in number.
+//! [`Fault`]s, the token endpoint (which binds tokens to a DPoP proof's
+//! key), and start/stop on a fixed address. It answers any request without
+//! panicking and holds bounded resources: request heads are capped, only the
+//! token endpoint reads a body (at most 8 KiB) and connections are limited
+//! in number.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -31,6 +33,9 @@ pub(super) const ISSUER_PATH: &str = "/oidc";
 
 /// The JWK set's path below [`ISSUER_PATH`].
 const JWKS_PATH: &str = "/jwks";
+
+/// The token endpoint's path below [`ISSUER_PATH`].
+const TOKEN_PATH: &str = "/token";
 
 /// Content type of the JWK set (RFC 7517 section 8.5.1).
 const JWK_SET_CONTENT_TYPE: &str = "application/jwk-set+json";
@@ -152,6 +157,11 @@ fn json_answer(status: StatusCode, content_type: &'static str, body: &Value) -> 
 }
 
 async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answer, Infallible> {
+    if request.method() == Method::POST
+        && request.uri().path().strip_prefix(ISSUER_PATH) == Some(TOKEN_PATH)
+    {
+        return Ok(serve_token(&shared, request).await);
+    }
     // The method is checked before the path, so any other method is 405 on
     // every path: the answers of the warp filters this server replaced.
     if request.method() != Method::GET {
@@ -164,6 +174,75 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answe
         Some(Route::Jwks) => serve_jwks(&shared).await,
         None => answer(StatusCode::NOT_FOUND, None, Vec::new()),
     })
+}
+
+/// A `client_credentials` token request: a bound token for the key of a
+/// valid DPoP proof, a bearer token without one.
+async fn serve_token(shared: &Arc<Shared>, request: Request<Incoming>) -> Answer {
+    use http_body_util::{BodyExt as _, Limited};
+    let refuse = |error: &str| {
+        json_answer(
+            StatusCode::BAD_REQUEST,
+            "application/json",
+            &json!({ "error": error }),
+        )
+    };
+    let proofs: Vec<Vec<u8>> = request
+        .headers()
+        .get_all("dpop")
+        .iter()
+        .map(|value| value.as_bytes().to_vec())
+        .collect();
+    let Ok(body) = Limited::new(request.into_body(), 8 * 1024).collect().await else {
+        return refuse("invalid_request");
+    };
+    let form: std::collections::HashMap<String, String> = form_urlencoded::parse(&body.to_bytes())
+        .into_owned()
+        .collect();
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return refuse("unsupported_grant_type");
+    }
+    let mut token = super::TokenBuilder::new(Arc::clone(shared));
+    if let Some(scope) = form.get("scope") {
+        token = token.scope(scope.clone());
+    }
+    if let Some(resource) = form.get("resource") {
+        token = token.audience(resource.clone());
+    }
+    let endpoint = format!("{}{TOKEN_PATH}", shared.issuer);
+    let token_type = match proofs.as_slice() {
+        [] => "Bearer",
+        [proof] => match token_request_key(proof, &endpoint) {
+            Some(jkt) => {
+                token = token.claim("cnf", json!({ "jkt": jkt }));
+                "DPoP"
+            }
+            None => return refuse("invalid_dpop_proof"),
+        },
+        _ => return refuse("invalid_dpop_proof"),
+    };
+    json_answer(
+        StatusCode::OK,
+        "application/json",
+        &json!({ "access_token": token.sign(), "token_type": token_type, "expires_in": 3600 }),
+    )
+}
+
+/// The thumbprint of the key of a valid proof of a token request to `endpoint`.
+fn token_request_key(value: &[u8], endpoint: &str) -> Option<String> {
+    use crate::dpop::{check, proof};
+    let proof = proof::parse(value).ok()?;
+    let jwk = check::signed_by(&proof, crate::jwks::DEFAULT_ALGORITHMS).ok()?;
+    let claims = &proof.claims;
+    let fresh = claims
+        .issued_at()
+        .is_ok_and(|iat| (crate::validator::verify::now() - iat).abs() <= 300);
+    (claims.htm.as_deref() == Some("POST")
+        && claims.htu.as_deref() == Some(endpoint)
+        && claims.jti.is_some()
+        && fresh)
+        .then(|| check::thumbprint(&jwk).ok())
+        .flatten()
 }
 
 async fn serve_discovery(shared: &Shared) -> Answer {

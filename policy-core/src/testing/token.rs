@@ -126,6 +126,13 @@ impl TokenBuilder {
         self.set("scope", Value::String(scope.into()))
     }
 
+    /// Binds the token to a DPoP key: `cnf` = `{"jkt": <its thumbprint>}`
+    /// (RFC 9449 §6.1). A validator then accepts it only under the `DPoP`
+    /// scheme, with a proof signed by that key.
+    pub fn bound_to(self, key: &super::DpopKey) -> Self {
+        self.set("cnf", serde_json::json!({ "jkt": key.thumbprint() }))
+    }
+
     /// Sets the `organization_id` claim.
     pub fn organization(self, organization_id: impl Into<String>) -> Self {
         self.set("organization_id", Value::String(organization_id.into()))

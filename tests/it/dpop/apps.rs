@@ -1,0 +1,80 @@
+//! The DPoP suite's routes on each front end: `GET /orders` under a
+//! run-time policy (`orders:read`) and `POST /payments` under one that
+//! requires DPoP whatever the validator's mode; each answers `{"sub": …}`.
+
+use bearer_policy::tower::BearerLayer;
+use bearer_policy::{AuthInfo, DpopMode, Model, Policy, Validator};
+use http::{Method, StatusCode};
+use serde_json::json;
+use warp::Filter as _;
+
+use crate::common::tower_router::{auth_of, json_response, route, router};
+use crate::common::{API, App, FrontEnd};
+
+fn orders_policy() -> Policy {
+    Policy::new(Model::GlobalApi)
+        .scopes(["orders:read"])
+        .audience(API)
+}
+
+fn payments_policy() -> Policy {
+    Policy::new(Model::GlobalApi)
+        .scopes(["payments:write"])
+        .audience(API)
+        .dpop(DpopMode::Required)
+}
+
+fn answer(auth: &AuthInfo) -> serde_json::Value {
+    json!({ "sub": auth.sub() })
+}
+
+/// The suite's routes on `front_end`.
+pub fn app(front_end: FrontEnd, v: Validator) -> App {
+    match front_end {
+        FrontEnd::Warp => {
+            use bearer_policy::warp::{authorize, recover};
+            let orders = warp::path!("orders")
+                .and(warp::get())
+                .and(authorize(v.clone(), orders_policy()))
+                .map(|auth: AuthInfo| warp::reply::json(&answer(&auth)));
+            let payments = warp::path!("payments")
+                .and(warp::post())
+                .and(authorize(v, payments_policy()))
+                .map(|auth: AuthInfo| warp::reply::json(&answer(&auth)));
+            App::warp(orders.or(payments).recover(recover))
+        }
+        FrontEnd::Axum => {
+            use axum::routing::{get, post};
+            let orders = BearerLayer::new(v.clone()).require(orders_policy());
+            let payments = BearerLayer::new(v).require(payments_policy());
+            let handler = |axum::Extension(auth): axum::Extension<AuthInfo>| async move {
+                axum::Json(answer(&auth))
+            };
+            App::Axum(
+                axum::Router::new()
+                    .route("/orders", get(handler).route_layer(orders))
+                    .route("/payments", post(handler).route_layer(payments)),
+            )
+        }
+        FrontEnd::Tower => {
+            let respond = |request: http::Request<hyper::body::Incoming>| async move {
+                json_response(StatusCode::OK, &answer(&auth_of(&request)))
+            };
+            App::Tower(router(vec![
+                (
+                    Method::GET,
+                    "/orders",
+                    route(
+                        BearerLayer::new(v.clone()).require(orders_policy()),
+                        respond,
+                    ),
+                ),
+                (
+                    Method::POST,
+                    "/payments",
+                    route(BearerLayer::new(v).require(payments_policy()), respond),
+                ),
+            ]))
+        }
+    }
+}
