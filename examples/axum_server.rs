@@ -15,7 +15,11 @@
 //! (one issuer URL, or several separated by commas: the server starts when at
 //! least one is ready, and the others' tokens get 503 until they answer),
 //! `POLICY_AUDIENCE` (for every issuer), `POLICY_JWKS_URI` (optional, with a
-//! single issuer: skips discovery), `RUST_LOG`.
+//! single issuer: skips discovery), `POLICY_DPOP` (`allowed` by default,
+//! `required`, `disabled`), `POLICY_PUBLIC_URL` (the base URL DPoP proofs
+//! name; default `http://127.0.0.1:$PORT`), `POLICY_DPOP_REPLAY`
+//! (`redis://host:port`: a replay store shared by replicas; default in
+//! process), `RUST_LOG`.
 //!
 //! `#[requires]` gives each handler's `auth` the type `handler::Authorized`,
 //! a `FromRequestParts` extractor: axum runs it before the body extractor, so

@@ -405,3 +405,32 @@ pub fn jwt_json(data: &[u8]) {
         ),
     }
 }
+
+/// Target `dpop_proof`: the raw value of a `DPoP` header.
+///
+/// Oracle: an accepted proof is three non-empty dot-separated segments of
+/// the base64url alphabet within the size limit, whose signing input is
+/// the first two segments.
+pub fn dpop_proof(data: &[u8]) {
+    let Some(signing_input) = policy_core::__fuzz::parse_dpop_proof(data) else {
+        return;
+    };
+    assert!(data.len() <= 8 * 1024, "accepted an over-long proof");
+    let segments: Vec<&[u8]> = data.split(|&b| b == b'.').collect();
+    assert_eq!(
+        segments.len(),
+        3,
+        "accepted a proof of {} segments",
+        segments.len()
+    );
+    assert!(
+        segments.iter().all(|s| !s.is_empty()),
+        "accepted an empty segment"
+    );
+    assert_eq!(signing_input, segments[0].len() + 1 + segments[1].len());
+    assert!(
+        data.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'),
+        "accepted a character outside base64url"
+    );
+}

@@ -57,7 +57,8 @@
 //! models](guide::models), the [warp](guide::warp), [axum](guide::axum) and
 //! [tower](guide::tower) front ends, [check functions](guide::check_functions),
 //! [custom claims](guide::claims), [deployments](guide::deployments),
-//! [OpenAPI documents](guide::openapi) and [testing](guide::testing). Every
+//! [OpenAPI documents](guide::openapi), [testing](guide::testing) and
+//! [DPoP](guide::dpop), sender-constrained tokens. Every
 //! refusal and its response is in [the responses table](Error#responses).
 //!
 //! ## Features
@@ -76,6 +77,8 @@
 //! - `utoipa`: `utoipa::PolicySecurity`, a `utoipa::Modify` that puts the
 //!   scopes of every `#[requires]` handler in your utoipa 6 OpenAPI document,
 //!   with the issuer's security schemes ([guide](guide::openapi)).
+//! - `redis`: `RedisReplayStore`, a DPoP replay store shared by replicas
+//!   through a Redis server ([guide](guide::dpop)).
 //!
 //! Every item that needs a feature says so in these docs.
 //!
@@ -123,6 +126,9 @@ pub mod guide {
     }
     pub mod testing {
         #![doc = include_str!("../docs/testing.md")]
+    }
+    pub mod dpop {
+        #![doc = include_str!("../docs/dpop.md")]
     }
 }
 

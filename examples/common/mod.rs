@@ -109,7 +109,7 @@ where
     let metadata_url = format!("http://{addr}{PROTECTED_RESOURCE_METADATA_PATH}");
     // Held until the server stops: the development issuer serves its keys
     // for as long as it lives.
-    let (validator, issuer) = match configure(&metadata_url).await {
+    let (validator, issuer) = match configure(&metadata_url, addr).await {
         Ok(configured) => configured,
         Err(message) => {
             eprintln!("error: {message}");
@@ -118,6 +118,7 @@ where
     };
     if let KeySource::Development(dev) = &issuer {
         print_dev_commands(dev, addr);
+        print_dpop_command(dev, addr);
     }
     println!("listening on http://{addr}");
     match serve(validator, listener).await {
@@ -148,7 +149,7 @@ enum KeySource {
 
 /// `POLICY_ISSUER` (one issuer URL, or several separated by commas, all for
 /// the one `POLICY_AUDIENCE`), or the development issuer when it is unset.
-async fn configure(metadata_url: &str) -> Result<(Validator, KeySource), String> {
+async fn configure(metadata_url: &str, addr: SocketAddr) -> Result<(Validator, KeySource), String> {
     let issuers: Vec<String> = std::env::var("POLICY_ISSUER")
         .unwrap_or_default()
         .split(',')
@@ -158,9 +159,11 @@ async fn configure(metadata_url: &str) -> Result<(Validator, KeySource), String>
         .collect();
     let Some((first, more)) = issuers.split_first() else {
         let dev = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::ES256]).await;
-        let validator = dev
+        let builder = dev
             .validator_builder(DEV_AUDIENCE)
-            .resource_metadata(metadata_url)
+            .resource_metadata(metadata_url);
+        let validator = with_dpop(builder, addr)
+            .await?
             .build()
             .map_err(|e| format!("the development issuer: {e}"))?;
         // On loopback, at once: the OpenAPI document then has its endpoints.
@@ -187,7 +190,8 @@ async fn configure(metadata_url: &str) -> Result<(Validator, KeySource), String>
         }
         builder = builder.jwks_uri(jwks);
     }
-    let validator = builder
+    let validator = with_dpop(builder, addr)
+        .await?
         .build()
         .map_err(|e| format!("invalid configuration: {e}"))?;
     // Serve as soon as one issuer is ready; the others keep retrying on
@@ -208,6 +212,79 @@ async fn configure(metadata_url: &str) -> Result<(Validator, KeySource), String>
         tracing::warn!("issuer not ready, serving the others: {failure}");
     }
     Ok((validator, KeySource::External))
+}
+
+/// `POLICY_PUBLIC_URL`: the base URL clients call (several separated by
+/// commas), what DPoP proofs' `htu` names. Default: `http://<listen address>`.
+fn public_urls(addr: SocketAddr) -> Vec<String> {
+    let urls: Vec<String> = std::env::var("POLICY_PUBLIC_URL")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    match urls.is_empty() {
+        true => vec![format!("http://{addr}")],
+        false => urls,
+    }
+}
+
+/// DPoP from the environment: `POLICY_DPOP` (`allowed`, the default;
+/// `required`; `disabled`), `POLICY_PUBLIC_URL`, and `POLICY_DPOP_REPLAY`
+/// (`redis://host:port` for a replay store shared by replicas; default in
+/// process).
+async fn with_dpop(
+    mut builder: bearer_policy::ValidatorBuilder,
+    addr: SocketAddr,
+) -> Result<bearer_policy::ValidatorBuilder, String> {
+    let mode = match std::env::var("POLICY_DPOP").ok().filter(|s| !s.is_empty()) {
+        None => bearer_policy::DpopMode::Allowed,
+        Some(mode) => mode.parse().map_err(|e| format!("POLICY_DPOP: {e}"))?,
+    };
+    builder = builder.dpop(mode);
+    for url in public_urls(addr) {
+        builder = builder.dpop_public_url(url);
+    }
+    match std::env::var("POLICY_DPOP_REPLAY")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        None => Ok(builder),
+        Some(url) if url.starts_with("redis://") => {
+            let store = bearer_policy::RedisReplayStore::new(&url)
+                .await
+                .map_err(|e| format!("POLICY_DPOP_REPLAY: {e}"))?;
+            Ok(builder.dpop_replay_store(std::sync::Arc::new(store)))
+        }
+        Some(other) => Err(format!(
+            "POLICY_DPOP_REPLAY must be a redis://host:port URL, got {other:?}"
+        )),
+    }
+}
+
+/// A DPoP-bound token and one proof for `GET /api/protected`: the proof is
+/// single-use and valid for 5 minutes, so the line works once.
+fn print_dpop_command(dev: &TestIssuer, addr: SocketAddr) {
+    use bearer_policy::testing::{DpopKey, dpop_proof};
+    let key = DpopKey::generate();
+    let token = dev
+        .token()
+        .for_global_api(DEV_AUDIENCE)
+        .scopes(["api:read"])
+        .bound_to(&key)
+        .sign();
+    let Some(public) = public_urls(addr).into_iter().next() else {
+        return;
+    };
+    let url = format!("{}/api/protected", public.trim_end_matches('/'));
+    let proof = dpop_proof(&key, "GET", &url, &token, None);
+    println!(
+        "DPoP (a bound token and a one-time proof; POLICY_DPOP={{allowed,required,disabled}}):"
+    );
+    println!(
+        "  curl -i -H 'Authorization: DPoP {token}' -H 'DPoP: {proof}' http://{addr}/api/protected\n"
+    );
 }
 
 fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {

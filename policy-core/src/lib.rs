@@ -121,8 +121,8 @@ pub mod __private {
     pub use crate::policy::{Check, CheckFn, check_name_of};
     pub use crate::request::RequirementsCell;
     pub use crate::{
-        AuthInfo, Authorized, DeclaredHandler, Denied, Model, OrgSource, PathParams, Policy,
-        PolicySet, decide,
+        AuthInfo, Authorized, DeclaredHandler, Denied, DpopMode, Model, OrgSource, PathParams,
+        Policy, PolicySet, decide,
     };
     pub use inventory;
     pub use std::borrow::Cow;
@@ -260,5 +260,13 @@ pub mod __fuzz {
     /// Parses a JWT payload (decoded JSON); whether it is accepted.
     pub fn parse_claims(json: &[u8]) -> bool {
         crate::claims::parse_claims(json).is_ok()
+    }
+
+    /// Parses a `DPoP` header value as a proof; the length of the signing
+    /// input it found, or `None` if the value is refused.
+    pub fn parse_dpop_proof(value: &[u8]) -> Option<usize> {
+        crate::dpop::proof::parse(value)
+            .ok()
+            .map(|proof| proof.signing_input.len())
     }
 }

@@ -15,6 +15,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Ident, LitStr, Meta, Path, Token};
 
+pub(crate) use self::dpop::DpopArg;
 use crate::diagnostics::{Errors, expected_here, nearest, path_text, unknown_argument};
 
 /// The models, as listed in error messages.
@@ -123,6 +124,8 @@ pub(crate) struct Args {
     pub(crate) check: Option<Path>,
     /// `crate = path`: where the `bearer-policy` crate is, for crates that re-export it.
     pub(crate) krate: Option<Path>,
+    /// `dpop = required`: the route's own DPoP mode.
+    pub(crate) dpop: Option<DpopArg>,
 }
 
 impl Args {
@@ -137,6 +140,7 @@ impl Args {
             org_from: None,
             check: None,
             krate: None,
+            dpop: None,
         }
     }
 
@@ -173,6 +177,8 @@ impl Args {
                     .and_then(|value| set_once(&mut args.check, value.0, &key)),
                 "crate" => parse_value::<CrateArg>(&key, rest)
                     .and_then(|value| set_once(&mut args.krate, value.0, &key)),
+                "dpop" => parse_value::<DpopArg>(&key, rest)
+                    .and_then(|value| set_once(&mut args.dpop, value, &key)),
                 _ => Err(unknown_argument(&key)),
             };
             errors.push_result(result);
@@ -743,6 +749,7 @@ fn parse_value<T: Parse>(key: &Ident, rest: TokenStream) -> syn::Result<T> {
             "audience" => "audience = \"https://api.example.com\"",
             "org_from" => "org_from = path",
             "check" => CHECK_EXAMPLE,
+            "dpop" => "dpop = required",
             _ => "crate = my_crate::bearer_policy",
         };
         return Err(syn::Error::new(
@@ -810,5 +817,6 @@ fn split_arguments(tokens: TokenStream, errors: &mut Errors) -> Vec<(Ident, Toke
     arguments
 }
 
+mod dpop;
 #[cfg(test)]
 mod tests;

@@ -488,6 +488,10 @@ fn policy_value(policy: &PolicyPlan, private: &TokenStream) -> TokenStream {
             quote!(::core::option::Option::Some(#check))
         }
     };
+    let dpop = policy.dpop.as_ref().map(|mode| {
+        let variant = syn::Ident::new(mode.variant(), mode.0.span());
+        quote!(.dpop(#private::DpopMode::#variant))
+    });
     quote! {
         #private::Policy::from_static(
             #private::Model::#model,
@@ -497,7 +501,7 @@ fn policy_value(policy: &PolicyPlan, private: &TokenStream) -> TokenStream {
             #organization,
             #check,
             &[#(#issuers),*],
-        )
+        )#dpop
     }
 }
 
@@ -598,6 +602,9 @@ fn describe(policy: &PolicyPlan) -> String {
     }
     if let Some(check) = &policy.check {
         parts.push(format!("check function `{}`", path_text(check)));
+    }
+    if let Some(dpop) = &policy.dpop {
+        parts.push(format!("DPoP `{}`", dpop.0));
     }
     format!("{}.", parts.join("; "))
 }

@@ -18,7 +18,7 @@ use syn::{
     FnArg, GenericArgument, ItemFn, LitStr, Pat, Path, PathArguments, ReturnType, Token, Type,
 };
 
-use crate::args::{Args, Model, OrgFrom, Scope};
+use crate::args::{Args, DpopArg, Model, OrgFrom, Scope};
 use crate::diagnostics::{Errors, all, both, method_refused, path_text};
 
 /// A validated `#[requires]` expansion: the function's policies and the
@@ -69,6 +69,8 @@ pub(crate) struct PolicyPlan {
     pub(crate) org: Option<OrgPlan>,
     /// The check function's path, as written.
     pub(crate) check: Option<Path>,
+    /// `dpop = …`: the route's own DPoP mode.
+    pub(crate) dpop: Option<DpopArg>,
 }
 
 /// Where a policy's organization comes from, resolved against the signature.
@@ -352,6 +354,7 @@ fn check_args(args: Args, function: Option<&ItemFn>) -> syn::Result<PolicyPlan> 
         audience: args.audience,
         org,
         check: args.check,
+        dpop: args.dpop,
     })
 }
 

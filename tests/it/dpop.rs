@@ -5,7 +5,7 @@
 //! replay store's limits, and two servers sharing one real Redis.
 
 mod apps;
-mod redis;
+pub mod redis;
 
 use std::time::Duration;
 
@@ -352,6 +352,26 @@ fn every_check_violated_alone(server: &Server, c: &Client) -> Vec<Case> {
             Expect::status(401)
                 .code("dpop_required")
                 .challenge_starting("Bearer error=\"invalid_token\""),
+        ),
+        case(
+            "a `#[requires(.., dpop = required)]` route, with a bearer token",
+            server
+                .post("/transfers")
+                .header(AUTHORIZATION, bearer(&c.unbound)),
+            Expect::status(401)
+                .code("dpop_required")
+                .challenge_starting("Bearer error=\"invalid_token\""),
+        ),
+        case(
+            "a `#[requires(.., dpop = required)]` route, with a proof",
+            with_proof(
+                server,
+                "POST",
+                "/transfers",
+                &c.bound,
+                dpop_proof(&c.key, "POST", &public("/transfers"), &c.bound, None),
+            ),
+            Expect::ok(),
         ),
         case(
             "a route that requires DPoP, with a proof",

@@ -158,6 +158,8 @@ struct RunningServer {
     addr: SocketAddr,
     /// The tokens of the printed `Authorization: Bearer <token>` lines, in order.
     tokens: Vec<String>,
+    /// The printed DPoP line's bound token and one-time proof.
+    dpop: Option<(String, String)>,
     client: reqwest::blocking::Client,
 }
 
@@ -185,6 +187,7 @@ fn start_server_with(example: &'static str, env: &[(&str, String)]) -> RunningSe
 
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     let mut tokens = Vec::new();
+    let mut dpop = None;
     let mut seen = Vec::new();
     let addr = loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -195,6 +198,12 @@ fn start_server_with(example: &'static str, env: &[(&str, String)]) -> RunningSe
                 seen.join("\n")
             ),
         };
+        if let Some(rest) = line.split("Authorization: DPoP ").nth(1) {
+            let token: String = rest.chars().take_while(|&c| c != '\'').collect();
+            let proof = line.split("DPoP: ").nth(1).unwrap_or_default();
+            let proof: String = proof.chars().take_while(|&c| c != '\'').collect();
+            dpop = Some((token, proof));
+        }
         if let Some(rest) = line.split("Authorization: Bearer ").nth(1) {
             let token: String = rest.chars().take_while(|&c| c != '\'').collect();
             tokens.push(token);
@@ -217,6 +226,7 @@ fn start_server_with(example: &'static str, env: &[(&str, String)]) -> RunningSe
         _child: child,
         addr,
         tokens,
+        dpop,
         client,
     }
 }
@@ -313,9 +323,13 @@ fn example_servers_allow_a_printed_token_and_deny_a_request_without_one() {
             "http://{}/.well-known/oauth-protected-resource",
             server.addr
         );
-        assert_eq!(
-            denied.header(WWW_AUTHENTICATE),
-            Some(format!("Bearer resource_metadata=\"{metadata_url}\"").as_str()),
+        // DPoP is offered too (POLICY_DPOP defaults to `allowed`): its
+        // challenge follows the Bearer one.
+        let challenge = denied.header(WWW_AUTHENTICATE).unwrap_or_default();
+        assert!(
+            challenge.starts_with(&format!(
+                "Bearer resource_metadata=\"{metadata_url}\", DPoP algs=\""
+            )),
             "{denied:?}"
         );
         assert_eq!(denied.json()["code"], "missing_authorization", "{denied:?}");
@@ -644,6 +658,13 @@ fn a_bad_configuration_exits_2_with_a_message() {
                 "POLICY_AUDIENCE must be set",
             ),
             ("PORT", "http", "PORT must be a port number"),
+            ("POLICY_DPOP", "sometimes", "POLICY_DPOP"),
+            (
+                "POLICY_DPOP_REPLAY",
+                "memcached://127.0.0.1:1",
+                "POLICY_DPOP_REPLAY",
+            ),
+            ("POLICY_PUBLIC_URL", "not a url", "public URL"),
         ] {
             let mut command = server_command(example);
             command.env(setting, value);
@@ -738,4 +759,72 @@ fn example_servers_trust_a_comma_separated_issuer_list_and_serve_while_one_is_do
             finished.stderr
         );
     }
+}
+
+/// The printed DPoP line, sent as printed and then once more.
+fn send_printed_dpop(server: &RunningServer) -> (Response, Response) {
+    let (token, proof) = server
+        .dpop
+        .clone()
+        .unwrap_or_else(|| panic!("{}: no DPoP line printed", server.example));
+    let authorization = format!("DPoP {token}");
+    let headers = [
+        ("Authorization", authorization.as_str()),
+        ("DPoP", proof.as_str()),
+    ];
+    let first = server.request("GET", "/api/protected", &headers);
+    let again = server.request("GET", "/api/protected", &headers);
+    (first, again)
+}
+
+#[test]
+fn example_servers_take_the_dpop_variables_and_their_printed_dpop_line_works_once() {
+    for example in EXAMPLES {
+        let server = start_server(example);
+        let (first, again) = send_printed_dpop(&server);
+        assert_eq!(first.status, 200, "{first:?}");
+        assert_eq!(again.json()["code"], "dpop_proof_replayed", "{again:?}");
+
+        let required = start_server_with(example, &[("POLICY_DPOP", "required".into())]);
+        let bearer_token = bearer(required.token(GLOBAL));
+        let refused =
+            required.request("GET", "/api/protected", &[("Authorization", &bearer_token)]);
+        assert_eq!(refused.json()["code"], "dpop_required", "{refused:?}");
+        assert!(
+            refused
+                .header(WWW_AUTHENTICATE)
+                .unwrap_or_default()
+                .starts_with("DPoP algs="),
+            "{refused:?}"
+        );
+        assert_eq!(send_printed_dpop(&required).0.status, 200);
+
+        let behind_proxy = start_server_with(
+            example,
+            &[("POLICY_PUBLIC_URL", "https://public.example/v1".into())],
+        );
+        assert_eq!(send_printed_dpop(&behind_proxy).0.status, 200);
+
+        let disabled = start_server_with(example, &[("POLICY_DPOP", "disabled".into())]);
+        let (refused, _) = send_printed_dpop(&disabled);
+        assert_eq!(refused.json()["code"], "unsupported_scheme", "{refused:?}");
+    }
+}
+
+#[test]
+fn example_servers_share_a_replay_store_in_redis_and_refuse_when_it_is_down() {
+    let redis = crate::dpop::redis::RedisServer::start();
+    for example in EXAMPLES {
+        let server = start_server_with(example, &[("POLICY_DPOP_REPLAY", redis.url())]);
+        let (first, again) = send_printed_dpop(&server);
+        assert_eq!(first.status, 200, "{first:?}");
+        assert_eq!(again.json()["code"], "dpop_proof_replayed", "{again:?}");
+    }
+    // Redis down: a server still starts, and refuses DPoP with 503.
+    let url = redis.url();
+    drop(redis);
+    let server = start_server_with(EXAMPLES[0], &[("POLICY_DPOP_REPLAY", url)]);
+    let (down, _) = send_printed_dpop(&server);
+    assert_eq!(down.status, 503, "{down:?}");
+    assert_eq!(down.json()["code"], "dpop_replay_unavailable", "{down:?}");
 }

@@ -27,6 +27,7 @@ const TARGETS: &[&str] = &[
     "pem_keys",
     "discovery_document",
     "jwt_json",
+    "dpop_proof",
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -139,6 +140,11 @@ fn discovery_document_corpus_replays() {
 #[test]
 fn jwt_json_corpus_replays() {
     replay("jwt_json", harness::jwt_json);
+}
+
+#[test]
+fn dpop_proof_corpus_replays() {
+    replay("dpop_proof", harness::dpop_proof);
 }
 
 /// The seeds of `validate_signed` that must validate: the harness really

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 
 use super::config::DpopRules;
 use super::error::DpopError;
@@ -147,10 +147,35 @@ pub(crate) fn signed_by(
     Ok(jwk)
 }
 
-/// The RFC 7638 SHA-256 thumbprint of `jwk`, as `cnf.jkt` carries it.
+/// The RFC 7638 SHA-256 thumbprint of `jwk`, as `cnf.jkt` carries it: the
+/// required members in lexicographic order, no whitespace. Written here
+/// rather than with `Jwk::thumbprint`, which panics when jsonwebtoken's two
+/// crypto features are both on and no provider was installed.
 pub(crate) fn thumbprint(jwk: &Jwk) -> Result<String, DpopError> {
-    jwk.thumbprint(ThumbprintHash::SHA256)
-        .map_err(|_| DpopError::InvalidKey)
+    let text = |value: &str| serde_json::to_string(value).map_err(|_| DpopError::InvalidKey);
+    let canonical = match &jwk.algorithm {
+        AlgorithmParameters::EllipticCurve(ec) => {
+            let crv = serde_json::to_string(&ec.curve).map_err(|_| DpopError::InvalidKey)?;
+            format!(
+                r#"{{"crv":{crv},"kty":"EC","x":{},"y":{}}}"#,
+                text(&ec.x)?,
+                text(&ec.y)?
+            )
+        }
+        AlgorithmParameters::RSA(rsa) => {
+            format!(
+                r#"{{"e":{},"kty":"RSA","n":{}}}"#,
+                text(&rsa.e)?,
+                text(&rsa.n)?
+            )
+        }
+        AlgorithmParameters::OctetKeyPair(okp) => {
+            let crv = serde_json::to_string(&okp.curve).map_err(|_| DpopError::InvalidKey)?;
+            format!(r#"{{"crv":{crv},"kty":"OKP","x":{}}}"#, text(&okp.x)?)
+        }
+        _ => return Err(DpopError::InvalidKey),
+    };
+    Ok(URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, canonical.as_bytes())))
 }
 
 /// `ath`: base64url of the SHA-256 of the access token (RFC 9449 §4.2).

@@ -179,3 +179,29 @@ fn a_denial_keeps_one_challenge_of_the_scheme_used() {
     assert!(dpop.starts_with("DPoP algs="), "{dpop}");
     assert!(dpop.contains("error=\"insufficient_scope\""), "{dpop}");
 }
+
+#[test]
+fn the_thumbprint_is_rfc_7638s_for_its_example_key() {
+    // RFC 7638 §3.1: the example RSA key and its SHA-256 thumbprint.
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(serde_json::json!({
+        "kty": "RSA",
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29"
+    }))
+    .unwrap();
+    assert_eq!(
+        check::thumbprint(&jwk).unwrap(),
+        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
+}
+
+#[test]
+fn a_token_hash_is_base64url_sha256_of_the_token() {
+    // RFC 9449 §7.1's example access token and its `ath`.
+    assert_eq!(
+        check::token_hash("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU"),
+        "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"
+    );
+}

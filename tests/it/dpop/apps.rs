@@ -1,9 +1,10 @@
 //! The DPoP suite's routes on each front end: `GET /orders` under a
 //! run-time policy (`orders:read`) and `POST /payments` under one that
-//! requires DPoP whatever the validator's mode; each answers `{"sub": …}`.
+//! requires DPoP whatever the validator's mode, and `POST /transfers`, a
+//! `#[requires(.., dpop = required)]` handler; each answers `{"sub": …}`.
 
 use bearer_policy::tower::BearerLayer;
-use bearer_policy::{AuthInfo, DpopMode, Model, Policy, Validator};
+use bearer_policy::{AuthInfo, DpopMode, Model, Policy, Validator, requires};
 use http::{Method, StatusCode};
 use serde_json::json;
 use warp::Filter as _;
@@ -24,6 +25,14 @@ fn payments_policy() -> Policy {
         .dpop(DpopMode::Required)
 }
 
+/// `POST /transfers`: DPoP required by the attribute.
+#[requires(model = global_api, scopes("payments:write"), audience = "https://api.example.com", dpop = required)]
+async fn transfer(
+    auth: AuthInfo,
+) -> Result<axum::Json<serde_json::Value>, bearer_policy::axum::Rejected> {
+    Ok(axum::Json(answer(&auth)))
+}
+
 fn answer(auth: &AuthInfo) -> serde_json::Value {
     json!({ "sub": auth.sub() })
 }
@@ -39,21 +48,28 @@ pub fn app(front_end: FrontEnd, v: Validator) -> App {
                 .map(|auth: AuthInfo| warp::reply::json(&answer(&auth)));
             let payments = warp::path!("payments")
                 .and(warp::post())
-                .and(authorize(v, payments_policy()))
+                .and(authorize(v.clone(), payments_policy()))
                 .map(|auth: AuthInfo| warp::reply::json(&answer(&auth)));
-            App::warp(orders.or(payments).recover(recover))
+            let transfers = warp::path!("transfers")
+                .and(warp::post())
+                .and(authorize(v, &transfer::POLICY))
+                .map(|auth: AuthInfo| warp::reply::json(&answer(&auth)));
+            App::warp(orders.or(payments).or(transfers).recover(recover))
         }
         FrontEnd::Axum => {
             use axum::routing::{get, post};
             let orders = BearerLayer::new(v.clone()).require(orders_policy());
-            let payments = BearerLayer::new(v).require(payments_policy());
+            let payments = BearerLayer::new(v.clone()).require(payments_policy());
             let handler = |axum::Extension(auth): axum::Extension<AuthInfo>| async move {
                 axum::Json(answer(&auth))
             };
             App::Axum(
                 axum::Router::new()
                     .route("/orders", get(handler).route_layer(orders))
-                    .route("/payments", post(handler).route_layer(payments)),
+                    .route("/payments", post(handler).route_layer(payments))
+                    // The attribute's policy, decided by the handler's own extractor.
+                    .route("/transfers", post(transfer))
+                    .with_state(v),
             )
         }
         FrontEnd::Tower => {
@@ -72,7 +88,15 @@ pub fn app(front_end: FrontEnd, v: Validator) -> App {
                 (
                     Method::POST,
                     "/payments",
-                    route(BearerLayer::new(v).require(payments_policy()), respond),
+                    route(
+                        BearerLayer::new(v.clone()).require(payments_policy()),
+                        respond,
+                    ),
+                ),
+                (
+                    Method::POST,
+                    "/transfers",
+                    route(BearerLayer::new(v).require(&transfer::POLICY), respond),
                 ),
             ]))
         }
