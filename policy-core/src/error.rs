@@ -55,6 +55,26 @@ pub enum Error {
     /// The token is valid but the policy does not allow the request.
     #[error(transparent)]
     Denied(#[from] Denied),
+    /// An opaque token needs token introspection, and the issuer's
+    /// introspection endpoint failed (unreachable, timed out, 5xx, refused
+    /// this service's client credentials, or answered a document that is not
+    /// an introspection response). Retry later.
+    // The reason names URLs and statuses: logged, never shown to clients.
+    #[error("Token introspection is unavailable, retry later")]
+    IntrospectionUnavailable {
+        /// Why the introspection failed (no secret, no token).
+        reason: Cow<'static, str>,
+        /// When a retry may succeed.
+        retry_after: Duration,
+    },
+    /// An opaque token needs token introspection, and as many introspection
+    /// calls as allowed are in flight: refused at once rather than queued, so
+    /// that a flood of tokens cannot turn this service against its issuer.
+    #[error("Too many token introspections in flight, retry later")]
+    IntrospectionBusy {
+        /// When a retry may succeed.
+        retry_after: Duration,
+    },
 }
 
 /// Why a request is malformed (HTTP 400, `error="invalid_request"`): its
@@ -143,6 +163,10 @@ pub enum TokenError {
     /// `Claims<T>` extractor): a claim it needs is absent or of another type.
     #[error("the token's claims do not have the form this API expects")]
     UnexpectedClaims,
+    /// Token introspection says the token is not active (revoked, expired,
+    /// unknown to the issuer).
+    #[error("the token is not active")]
+    Inactive,
 }
 
 /// Why a valid token does not satisfy a [`Policy`](crate::Policy) (HTTP 403).
@@ -271,6 +295,7 @@ impl TokenError {
             TokenError::MissingClaim(_) => "missing_claim",
             TokenError::InvalidClaim(_) => "invalid_claim",
             TokenError::UnexpectedClaims => "unexpected_claims",
+            TokenError::Inactive => "token_inactive",
         }
     }
 }
@@ -285,6 +310,8 @@ impl Error {
             Error::InvalidToken(e) => e.code(),
             Error::KeysUnavailable { .. } => "keys_unavailable",
             Error::Denied(d) => d.code(),
+            Error::IntrospectionUnavailable { .. } => "introspection_unavailable",
+            Error::IntrospectionBusy { .. } => "introspection_busy",
         }
     }
 
@@ -301,14 +328,18 @@ impl Error {
                 StatusCode::UNAUTHORIZED
             }
             Error::Denied(_) => StatusCode::FORBIDDEN,
-            Error::KeysUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::KeysUnavailable { .. }
+            | Error::IntrospectionUnavailable { .. }
+            | Error::IntrospectionBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// The `Retry-After` delay for a 503, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::KeysUnavailable { retry_after, .. } => Some(*retry_after),
+            Error::KeysUnavailable { retry_after, .. }
+            | Error::IntrospectionUnavailable { retry_after, .. }
+            | Error::IntrospectionBusy { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -340,7 +371,9 @@ impl Error {
                 "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
                 quoted(&d.to_string())
             ),
-            Error::KeysUnavailable { .. } => return None,
+            Error::KeysUnavailable { .. }
+            | Error::IntrospectionUnavailable { .. }
+            | Error::IntrospectionBusy { .. } => return None,
         };
         Some(value)
     }
@@ -426,6 +459,10 @@ pub enum ConfigError {
         /// What was wrong with it.
         reason: String,
     },
+    /// Token introspection is misconfigured: two issuers introspect and no
+    /// rule picks one for an opaque token, or a setting is out of range.
+    #[error("invalid token introspection configuration: {0}")]
+    InvalidIntrospection(&'static str),
 }
 
 impl fmt::Display for crate::Model {
@@ -597,6 +634,14 @@ mod tests {
             Denied::MissingOrganization.into(),
             Denied::OrganizationTokenNotAllowed.into(),
             Denied::CheckFailed { reason: None }.into(),
+            TokenError::Inactive.into(),
+            Error::IntrospectionUnavailable {
+                reason: "down".into(),
+                retry_after: Duration::from_secs(1),
+            },
+            Error::IntrospectionBusy {
+                retry_after: Duration::from_secs(1),
+            },
         ];
         // Each variant once: a variant added to the enums must be added here
         // too (the matches below stop compiling), or the count is off.
@@ -611,7 +656,7 @@ mod tests {
     }
 
     /// How many arms `variant` has.
-    const VARIANTS: usize = 32;
+    const VARIANTS: usize = 35;
 
     /// A number per variant, with no wildcard arm: a new variant is a
     /// compile error here until it has its own number (and `VARIANTS` grows).
@@ -641,6 +686,7 @@ mod tests {
                 TokenError::MissingClaim(_) => 18,
                 TokenError::InvalidClaim(_) => 19,
                 TokenError::UnexpectedClaims => 20,
+                TokenError::Inactive => 32,
             },
             Error::KeysUnavailable { .. } => 21,
             Error::Denied(d) => match d {
@@ -655,6 +701,8 @@ mod tests {
                 Denied::CheckFailed { .. } => 30,
                 Denied::IssuerNotAllowed => 31,
             },
+            Error::IntrospectionUnavailable { .. } => 33,
+            Error::IntrospectionBusy { .. } => 34,
         }
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::error::ConfigError;
 use crate::fetch::{self, JwksLocation, KeyFetcher};
+use crate::introspection::Introspection;
 use crate::jwks::KeySet;
 use crate::key_store::{KeyStore, KeyStoreConfig, OnKeysChanged};
 use crate::static_keys::StaticKeys;
@@ -49,6 +50,7 @@ pub struct Issuer {
     jwks_uri: Option<String>,
     audience: Option<String>,
     keys: Option<StaticKeys>,
+    introspection: Option<Introspection>,
 }
 
 impl Issuer {
@@ -62,6 +64,7 @@ impl Issuer {
             jwks_uri: None,
             audience: None,
             keys: None,
+            introspection: None,
         }
     }
 
@@ -89,6 +92,21 @@ impl Issuer {
     pub fn keys(mut self, keys: StaticKeys) -> Self {
         self.keys = Some(keys);
         self
+    }
+
+    /// Introspects this issuer's opaque access tokens (RFC 7662): see
+    /// [`Introspection`]. At most one issuer may introspect unless
+    /// [`opaque_token_issuer`](crate::ValidatorBuilder::opaque_token_issuer)
+    /// picks one per token. Default: opaque tokens are refused (401
+    /// `invalid_token`) without any request.
+    pub fn introspection(mut self, introspection: Introspection) -> Self {
+        self.introspection = Some(introspection);
+        self
+    }
+
+    /// The introspection given with [`introspection`](Issuer::introspection), if any.
+    pub(crate) fn introspection_config(&self) -> Option<&Introspection> {
+        self.introspection.as_ref()
     }
 
     /// The `iss` its tokens carry.

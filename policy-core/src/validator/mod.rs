@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::auth_info::AuthInfo;
 use crate::bearer::{BearerConfig, check_token, extract_bearer};
 use crate::error::{ConfigError, Error};
+use crate::introspection::{self, OpaqueTokens};
 use crate::issuers::TrustedIssuers;
 use crate::static_keys::StaticKeys;
 use crate::token_cache::{PresentedToken, TokenCache};
@@ -60,6 +61,8 @@ struct Inner {
     bearer: BearerConfig,
     resource_metadata: Option<Arc<str>>,
     cache: Option<Arc<TokenCache>>,
+    /// Token introspection for tokens that are not JWTs, if configured.
+    opaque: Option<OpaqueTokens>,
 }
 
 impl std::fmt::Debug for Validator {
@@ -277,8 +280,16 @@ impl Validator {
             issuers,
             rules,
             cache,
+            opaque,
             ..
         } = &*self.inner;
+        // Only a token that is not a JWS goes to introspection: a JWT,
+        // forged or not, is judged here and never sent anywhere.
+        if let Some(opaque) = opaque
+            && !introspection::is_compact_jws(token)
+        {
+            return opaque.authenticate(token).await.map(AuthInfo::new);
+        }
         let Some(cache) = cache else {
             return rules.verify(token, issuers).await.map(AuthInfo::new);
         };
