@@ -17,6 +17,7 @@ mod common;
 mod e2e;
 mod example_smoke;
 mod fuzz_corpus;
+mod introspection;
 mod issuer_faults;
 mod issuers;
 mod key_rotation;
