@@ -14,7 +14,11 @@
 //! (one issuer URL, or several separated by commas: the server starts when at
 //! least one is ready, and the others' tokens get 503 until they answer),
 //! `POLICY_AUDIENCE` (for every issuer), `POLICY_JWKS_URI` (optional, with a
-//! single issuer: skips discovery), `RUST_LOG`.
+//! single issuer: skips discovery), `POLICY_INTROSPECTION_CLIENT_ID` and
+//! `POLICY_INTROSPECTION_CLIENT_SECRET` (together: opaque tokens are
+//! introspected at the first issuer, RFC 7662), `POLICY_INTROSPECTION_TTL`
+//! (the longest an introspection result is used, in seconds; default 60),
+//! `RUST_LOG`.
 //!
 //! The same API on axum is `examples/axum_server.rs`; what does not depend on
 //! the framework (configuration, the development issuer and its printed

@@ -57,7 +57,8 @@
 //! models](guide::models), the [warp](guide::warp), [axum](guide::axum) and
 //! [tower](guide::tower) front ends, [check functions](guide::check_functions),
 //! [custom claims](guide::claims), [deployments](guide::deployments),
-//! [OpenAPI documents](guide::openapi) and [testing](guide::testing). Every
+//! [OpenAPI documents](guide::openapi), [testing](guide::testing) and
+//! [opaque tokens](guide::introspection) (token introspection). Every
 //! refusal and its response is in [the responses table](Error#responses).
 //!
 //! ## Features
@@ -123,6 +124,9 @@ pub mod guide {
     }
     pub mod testing {
         #![doc = include_str!("../docs/testing.md")]
+    }
+    pub mod introspection {
+        #![doc = include_str!("../docs/introspection.md")]
     }
 }
 

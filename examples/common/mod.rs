@@ -9,10 +9,11 @@ pub mod openapi;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
 use bearer_policy::{
-    AuthInfo, Model, OrgSource, PROTECTED_RESOURCE_METADATA_PATH, Policy, ResourceMetadata,
+    AuthInfo, Introspection, Model, OrgSource, PROTECTED_RESOURCE_METADATA_PATH, Policy, ResourceMetadata,
     Validator,
 };
 use serde::Serialize;
@@ -156,11 +157,14 @@ async fn configure(metadata_url: &str) -> Result<(Validator, KeySource), String>
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
+    let ttl = introspection_ttl()?;
     let Some((first, more)) = issuers.split_first() else {
         let dev = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::ES256]).await;
         let validator = dev
             .validator_builder(DEV_AUDIENCE)
             .resource_metadata(metadata_url)
+            // Its opaque tokens too, as its own client.
+            .introspection(dev.introspection().max_age(ttl))
             .build()
             .map_err(|e| format!("the development issuer: {e}"))?;
         // On loopback, at once: the OpenAPI document then has its endpoints.
@@ -187,6 +191,9 @@ async fn configure(metadata_url: &str) -> Result<(Validator, KeySource), String>
         }
         builder = builder.jwks_uri(jwks);
     }
+    if let Some(introspection) = introspection_client()? {
+        builder = builder.introspection(introspection.max_age(ttl));
+    }
     let validator = builder
         .build()
         .map_err(|e| format!("invalid configuration: {e}"))?;
@@ -210,6 +217,31 @@ async fn configure(metadata_url: &str) -> Result<(Validator, KeySource), String>
     Ok((validator, KeySource::External))
 }
 
+/// `POLICY_INTROSPECTION_TTL`: the longest an introspection result is used,
+/// in seconds (default 60).
+fn introspection_ttl() -> Result<Duration, String> {
+    match std::env::var("POLICY_INTROSPECTION_TTL").ok().filter(|s| !s.is_empty()) {
+        None => Ok(Duration::from_secs(60)),
+        Some(s) => s.parse().map(Duration::from_secs).map_err(|_| {
+            format!("POLICY_INTROSPECTION_TTL must be a number of seconds, got {s:?}")
+        }),
+    }
+}
+
+/// `POLICY_INTROSPECTION_CLIENT_ID` and `POLICY_INTROSPECTION_CLIENT_SECRET`:
+/// this API's client at the issuer, to introspect opaque tokens; both or none.
+fn introspection_client() -> Result<Option<Introspection>, String> {
+    let var = |name| std::env::var(name).ok().filter(|s: &String| !s.is_empty());
+    match (
+        var("POLICY_INTROSPECTION_CLIENT_ID"),
+        var("POLICY_INTROSPECTION_CLIENT_SECRET"),
+    ) {
+        (Some(id), Some(secret)) => Ok(Some(Introspection::new(id, secret))),
+        (None, None) => Ok(None),
+        _ => Err("POLICY_INTROSPECTION_CLIENT_ID and POLICY_INTROSPECTION_CLIENT_SECRET go together".into()),
+    }
+}
+
 fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
     let base = format!("http://{addr}");
     let global = dev
@@ -228,6 +260,11 @@ fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
         .scopes(["api:read"])
         .sign();
     let no_scope = dev.token().for_global_api(DEV_AUDIENCE).sign();
+    let opaque = dev
+        .token()
+        .for_global_api(DEV_AUDIENCE)
+        .scopes(["api:read"])
+        .opaque();
     let auth = |t: &str| format!("-H 'Authorization: Bearer {t}'");
     println!(
         "Development issuer: {} (tokens are valid for one hour)\n",
@@ -270,5 +307,7 @@ fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
         "  org token on a global route (403): curl -i {} {base}/api/protected",
         auth(&org_resource)
     );
+    println!("An opaque token (introspected, RFC 7662; POLICY_INTROSPECTION_TTL):");
+    println!("  curl -i {} {base}/api/protected", auth(&opaque));
     println!();
 }
