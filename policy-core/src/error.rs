@@ -21,7 +21,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// [`UnsupportedScheme`](Error::UnsupportedScheme)) and a bad token
 /// ([`InvalidToken`](Error::InvalidToken)) are 401; a policy's
 /// [`Denied`](Error::Denied) is 403; an unreachable issuer
-/// ([`KeysUnavailable`](Error::KeysUnavailable)) is 503.
+/// ([`KeysUnavailable`](Error::KeysUnavailable)) or introspection endpoint
+/// ([`IntrospectionUnavailable`](Error::IntrospectionUnavailable),
+/// [`IntrospectionBusy`](Error::IntrospectionBusy)) is 503.
 ///
 // The table below is the one list of the codes: a unit test fails when a
 // code is missing from it or it names one that does not exist.

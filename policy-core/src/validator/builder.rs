@@ -218,8 +218,9 @@ impl ValidatorBuilder {
     }
 
     /// Deadline for one whole fetch from the issuer (discovery when needed,
-    /// then the JWKS): a request that waits for keys waits at most this long
-    /// (plus scheduling), then gets a 503. Default: 5 s.
+    /// then the JWKS; or one token introspection): a request that waits for
+    /// keys waits at most this long (plus scheduling), then gets a 503.
+    /// Default: 5 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.store.fetch_timeout = timeout;
         self
@@ -284,8 +285,9 @@ impl ValidatorBuilder {
         self
     }
 
-    /// After a failed fetch, how long before the next attempt, and the
-    /// `Retry-After` of the resulting 503s. Default: 5 s.
+    /// After a failed fetch (or a failed token introspection), how long
+    /// before the next attempt, and the `Retry-After` of the resulting 503s.
+    /// Default: 5 s.
     pub fn retry_after_failure(mut self, delay: Duration) -> Self {
         self.store.retry_after_failure = delay;
         self

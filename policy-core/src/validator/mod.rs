@@ -244,6 +244,12 @@ impl Validator {
         // Runs of spaces, as `extract_bearer` allows them; nothing else.
         let rest = value.get(7..)?;
         let token = rest.get(rest.iter().position(|&b| b != b' ')?..)?;
+        if let Some(opaque) = &self.inner.opaque
+            && !introspection::is_compact_jws(token)
+        {
+            // A fresh introspection result for the same digest: the same token.
+            return opaque.cached(token).map(AuthInfo::new);
+        }
         let claims = cache.as_ref()?.get(PresentedToken(token))?;
         match rules.recheck(&claims, issuers) {
             Ok(true) => Some(AuthInfo::new(claims)),
@@ -258,7 +264,9 @@ impl Validator {
     /// alphabet, else [`Error::InvalidRequest`]), then the signature by a key
     /// of the issuer's JWKS under an allowed algorithm, `iss`, `exp`, `nbf`,
     /// the header's `crit` and (if configured) `typ`. The audience, scopes and
-    /// organization are the [`Policy`](crate::Policy)'s to check.
+    /// organization are the [`Policy`](crate::Policy)'s to check. A token
+    /// that is not a JWS goes to token introspection when it is configured
+    /// ([`Introspection`](crate::Introspection)), and is refused otherwise.
     pub async fn validate(&self, token: &str) -> Result<AuthInfo, Error> {
         if let Err(e) = check_token(token, &self.inner.bearer) {
             tracing::debug!(code = e.code(), reason = %e, "token rejected");
@@ -286,7 +294,7 @@ impl Validator {
         // Only a token that is not a JWS goes to introspection: a JWT,
         // forged or not, is judged here and never sent anywhere.
         if let Some(opaque) = opaque
-            && !introspection::is_compact_jws(token)
+            && !introspection::is_compact_jws(token.as_bytes())
         {
             return opaque.authenticate(token).await.map(AuthInfo::new);
         }
