@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
 use bearer_policy::{
-    AuthInfo, Introspection, Model, OrgSource, PROTECTED_RESOURCE_METADATA_PATH, Policy, ResourceMetadata,
-    Validator,
+    AuthInfo, Introspection, Model, OrgSource, PROTECTED_RESOURCE_METADATA_PATH, Policy,
+    ResourceMetadata, Validator,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -220,7 +220,10 @@ async fn configure(metadata_url: &str) -> Result<(Validator, KeySource), String>
 /// `POLICY_INTROSPECTION_TTL`: the longest an introspection result is used,
 /// in seconds (default 60).
 fn introspection_ttl() -> Result<Duration, String> {
-    match std::env::var("POLICY_INTROSPECTION_TTL").ok().filter(|s| !s.is_empty()) {
+    match std::env::var("POLICY_INTROSPECTION_TTL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
         None => Ok(Duration::from_secs(60)),
         Some(s) => s.parse().map(Duration::from_secs).map_err(|_| {
             format!("POLICY_INTROSPECTION_TTL must be a number of seconds, got {s:?}")
@@ -238,7 +241,10 @@ fn introspection_client() -> Result<Option<Introspection>, String> {
     ) {
         (Some(id), Some(secret)) => Ok(Some(Introspection::new(id, secret))),
         (None, None) => Ok(None),
-        _ => Err("POLICY_INTROSPECTION_CLIENT_ID and POLICY_INTROSPECTION_CLIENT_SECRET go together".into()),
+        _ => Err(
+            "POLICY_INTROSPECTION_CLIENT_ID and POLICY_INTROSPECTION_CLIENT_SECRET go together"
+                .into(),
+        ),
     }
 }
 

@@ -48,7 +48,9 @@ fn cached(c: &mut Criterion) {
         .unwrap();
     let policy = Policy::new(Model::GlobalApi).scopes(["api:read"]);
     let token = |builder: bearer_policy_core::testing::TokenBuilder| {
-        builder.for_global_api(AUDIENCE).scopes(["api:read", "api:write"])
+        builder
+            .for_global_api(AUDIENCE)
+            .scopes(["api:read", "api:write"])
     };
     let jwt = format!("Bearer {}", token(issuer.token()).sign());
     let opaque = format!("Bearer {}", token(issuer.token()).opaque());
@@ -69,7 +71,11 @@ fn cached(c: &mut Criterion) {
     group.bench_function("jwt_cache_hit", |b| b.iter(|| check(black_box(&jwt))));
     group.bench_function("opaque_cache_hit", |b| b.iter(|| check(black_box(&opaque))));
     group.finish();
-    assert_eq!(issuer.introspection_requests(), 1, "every opaque request was a hit");
+    assert_eq!(
+        issuer.introspection_requests(),
+        1,
+        "every opaque request was a hit"
+    );
 }
 
 /// Distinct random opaque tokens, as fast as `TASKS` tasks can send them,

@@ -755,7 +755,11 @@ fn example_servers_introspect_the_printed_opaque_token() {
             &[("Authorization", &authorization)],
         );
         assert_eq!(allowed.status, 200, "{allowed:?}");
-        assert_eq!(allowed.json()["auth"]["scopes"], json!(["api:read"]), "{allowed:?}");
+        assert_eq!(
+            allowed.json()["auth"]["scopes"],
+            json!(["api:read"]),
+            "{allowed:?}"
+        );
     }
 }
 
@@ -810,7 +814,11 @@ fn example_servers_take_the_introspection_variables() {
                 "s",
                 "POLICY_INTROSPECTION_CLIENT_ID and POLICY_INTROSPECTION_CLIENT_SECRET",
             ),
-            ("POLICY_INTROSPECTION_TTL", "soon", "POLICY_INTROSPECTION_TTL must be"),
+            (
+                "POLICY_INTROSPECTION_TTL",
+                "soon",
+                "POLICY_INTROSPECTION_TTL must be",
+            ),
         ] {
             let mut command = server_command(example);
             command
@@ -818,8 +826,17 @@ fn example_servers_take_the_introspection_variables() {
                 .env("POLICY_AUDIENCE", "https://api.example.com")
                 .env(setting, value);
             let finished = run_to_completion(command);
-            assert_eq!(finished.status.code(), Some(2), "{example}: {}", finished.stderr);
-            assert!(finished.stderr.contains(message), "{example}: {}", finished.stderr);
+            assert_eq!(
+                finished.status.code(),
+                Some(2),
+                "{example}: {}",
+                finished.stderr
+            );
+            assert!(
+                finished.stderr.contains(message),
+                "{example}: {}",
+                finished.stderr
+            );
         }
     }
 }

@@ -82,78 +82,87 @@ async fn opaque_tokens_pass_every_model_and_refusal_as_jwts_do() {
             .for_org_resource(API, ORG)
             .scopes(["api:read"])
             .opaque();
-        run(&server, vec![
-            case(
-                "global_api: 200 with the caller's auth info",
-                with(&global(&["api:read"]).opaque()),
-                Expect::ok().json(
-                    "/auth",
-                    json!({
-                        "sub": "user-1",
-                        "clientId": "test-client",
-                        "organizationId": null,
-                        "scopes": ["api:read"],
-                        "audience": [API],
-                    }),
+        run(
+            &server,
+            vec![
+                case(
+                    "global_api: 200 with the caller's auth info",
+                    with(&global(&["api:read"]).opaque()),
+                    Expect::ok().json(
+                        "/auth",
+                        json!({
+                            "sub": "user-1",
+                            "clientId": "test-client",
+                            "organizationId": null,
+                            "scopes": ["api:read"],
+                            "audience": [API],
+                        }),
+                    ),
                 ),
-            ),
-            case(
-                "the same claims as a JWT: the same answer",
-                with(&global(&["api:read"]).sign()),
-                Expect::ok().json("/auth/sub", json!("user-1")),
-            ),
-            case(
-                "a client-credentials token without sub",
-                with(&global(&["api:read"]).remove_claim("sub").opaque()),
-                Expect::ok().json("/auth/sub", json!(null)),
-            ),
-            case(
-                "a missing scope: 403 naming it",
-                with(&global(&["api:write"]).opaque()),
-                Expect::denied("insufficient_scope")
-                    .challenge("Bearer error=\"insufficient_scope\", scope=\"api:read\""),
-            ),
-            case(
-                "wrong audience: 403",
-                with(
-                    &issuer
-                        .token()
-                        .for_global_api("https://other.example.com")
-                        .scopes(["api:read"])
-                        .opaque(),
+                case(
+                    "the same claims as a JWT: the same answer",
+                    with(&global(&["api:read"]).sign()),
+                    Expect::ok().json("/auth/sub", json!("user-1")),
                 ),
-                Expect::denied("wrong_audience"),
-            ),
-            case(
-                "an organization token on a global route: 403",
-                with(&issuer.token().for_organization(ORG).scopes(["api:read"]).opaque()),
-                Expect::denied("wrong_audience"),
-            ),
-            case(
-                "org_permission: 200",
-                invite(ORG, &org_token),
-                Expect::ok().json("/org", json!(ORG)),
-            ),
-            case(
-                "org_permission, another organization: 403",
-                invite("globex", &org_token),
-                Expect::denied("organization_mismatch"),
-            ),
-            case(
-                "org_resource: 200",
-                server
-                    .get(&format!("/orgs/{ORG}/data"))
-                    .header(AUTHORIZATION, bearer(&org_resource)),
-                Expect::ok().json("/auth/organizationId", json!(ORG)),
-            ),
-            case(
-                "org_resource, another organization: 403",
-                server
-                    .get("/orgs/globex/data")
-                    .header(AUTHORIZATION, bearer(&org_resource)),
-                Expect::denied("organization_mismatch"),
-            ),
-        ])
+                case(
+                    "a client-credentials token without sub",
+                    with(&global(&["api:read"]).remove_claim("sub").opaque()),
+                    Expect::ok().json("/auth/sub", json!(null)),
+                ),
+                case(
+                    "a missing scope: 403 naming it",
+                    with(&global(&["api:write"]).opaque()),
+                    Expect::denied("insufficient_scope")
+                        .challenge("Bearer error=\"insufficient_scope\", scope=\"api:read\""),
+                ),
+                case(
+                    "wrong audience: 403",
+                    with(
+                        &issuer
+                            .token()
+                            .for_global_api("https://other.example.com")
+                            .scopes(["api:read"])
+                            .opaque(),
+                    ),
+                    Expect::denied("wrong_audience"),
+                ),
+                case(
+                    "an organization token on a global route: 403",
+                    with(
+                        &issuer
+                            .token()
+                            .for_organization(ORG)
+                            .scopes(["api:read"])
+                            .opaque(),
+                    ),
+                    Expect::denied("wrong_audience"),
+                ),
+                case(
+                    "org_permission: 200",
+                    invite(ORG, &org_token),
+                    Expect::ok().json("/org", json!(ORG)),
+                ),
+                case(
+                    "org_permission, another organization: 403",
+                    invite("globex", &org_token),
+                    Expect::denied("organization_mismatch"),
+                ),
+                case(
+                    "org_resource: 200",
+                    server
+                        .get(&format!("/orgs/{ORG}/data"))
+                        .header(AUTHORIZATION, bearer(&org_resource)),
+                    Expect::ok().json("/auth/organizationId", json!(ORG)),
+                ),
+                case(
+                    "org_resource, another organization: 403",
+                    server
+                        .get("/orgs/globex/data")
+                        .header(AUTHORIZATION, bearer(&org_resource)),
+                    Expect::denied("organization_mismatch"),
+                ),
+            ],
+        )
         .await;
     }
 }
@@ -165,7 +174,11 @@ async fn inactive_foreign_and_ill_typed_answers_are_401_invalid_token() {
         let server = serve(front_end, introspecting(&issuer, issuer.introspection())).await;
         let global = || issuer.token().for_global_api(API).scopes(["api:read"]);
         let cases = [
-            ("unknown to the issuer", "never-issued-by-anyone".to_owned(), inactive()),
+            (
+                "unknown to the issuer",
+                "never-issued-by-anyone".to_owned(),
+                inactive(),
+            ),
             (
                 "expired",
                 global().expires_at(1_000_000).opaque(),
@@ -204,7 +217,11 @@ async fn inactive_foreign_and_ill_typed_answers_are_401_invalid_token() {
             let calls = issuer.introspection_requests();
             let again = get(&server, "/api/protected", &token).await;
             expect.check(&format!("{front_end}: {name}, again"), &again);
-            assert_eq!(issuer.introspection_requests(), calls, "{front_end}: {name}");
+            assert_eq!(
+                issuer.introspection_requests(),
+                calls,
+                "{front_end}: {name}"
+            );
         }
     }
 }
@@ -311,7 +328,10 @@ async fn faults_of_the_endpoint_are_503_never_401() {
                 body: br#"{"scope":"api:read"}"#.to_vec(),
             },
         ),
-        ("a timeout", Fault::Delay(TIMEOUT + Duration::from_millis(500))),
+        (
+            "a timeout",
+            Fault::Delay(TIMEOUT + Duration::from_millis(500)),
+        ),
     ];
     for front_end in FrontEnd::ALL {
         let issuer = start_issuer().await;
@@ -385,25 +405,32 @@ async fn a_jwt_is_never_sent_to_introspection_whatever_its_signature() {
                 .get("/api/protected")
                 .header(AUTHORIZATION, bearer(token))
         };
-        run(&server, vec![
-            case("the genuine JWT", get(&genuine), Expect::ok()),
-            case(
-                "a bad signature",
-                get(&tampered),
-                Expect::invalid_token(Some("invalid_signature")),
-            ),
-            case(
-                "an empty signature",
-                get(&unsigned),
-                Expect::invalid_token(None),
-            ),
-            case(
-                "alg none",
-                get(alg_none),
-                Expect::invalid_token(Some("algorithm_not_allowed")),
-            ),
-            case("two dots, nothing else", get(".."), Expect::invalid_token(None)),
-        ])
+        run(
+            &server,
+            vec![
+                case("the genuine JWT", get(&genuine), Expect::ok()),
+                case(
+                    "a bad signature",
+                    get(&tampered),
+                    Expect::invalid_token(Some("invalid_signature")),
+                ),
+                case(
+                    "an empty signature",
+                    get(&unsigned),
+                    Expect::invalid_token(None),
+                ),
+                case(
+                    "alg none",
+                    get(alg_none),
+                    Expect::invalid_token(Some("algorithm_not_allowed")),
+                ),
+                case(
+                    "two dots, nothing else",
+                    get(".."),
+                    Expect::invalid_token(None),
+                ),
+            ],
+        )
         .await;
         assert_eq!(issuer.introspection_requests(), 0, "{front_end}");
     }
@@ -462,7 +489,10 @@ async fn introspected_claims_read_as_a_jwts_do() {
         .token()
         .for_global_api(API)
         .claim("tenant_plan", "pro")
-        .claim("cnf", json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }))
+        .claim(
+            "cnf",
+            json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }),
+        )
         .opaque();
     let auth = validator.validate(&token).await.unwrap();
     assert_eq!(auth.issuer(), issuer.issuer());
@@ -476,7 +506,10 @@ async fn introspected_claims_read_as_a_jwts_do() {
     );
     assert_eq!(auth.claim("tenant_plan"), Some(json!("pro")));
     // The token itself is in no message.
-    let error = validator.validate("an-unknown-opaque-token").await.unwrap_err();
+    let error = validator
+        .validate("an-unknown-opaque-token")
+        .await
+        .unwrap_err();
     assert!(!format!("{error:?} {error}").contains("an-unknown-opaque-token"));
 }
 
@@ -504,7 +537,10 @@ async fn two_introspecting_issuers_need_a_rule_that_picks_one() {
             break token;
         }
     };
-    assert_eq!(validator.validate(&token_b).await.unwrap().issuer(), b.issuer());
+    assert_eq!(
+        validator.validate(&token_b).await.unwrap().issuer(),
+        b.issuer()
+    );
     let error = validator.validate("A-token").await.unwrap_err();
     assert_eq!(error.code(), "wrong_issuer");
     assert_eq!(a.introspection_requests(), 0);

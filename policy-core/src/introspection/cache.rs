@@ -82,7 +82,11 @@ mod tests {
             };
             cache.insert(digest(&format!("token-{i}")), entry);
         }
-        assert!(cache.weight() <= 100 * BYTES_PER_RESULT, "{}", cache.weight());
+        assert!(
+            cache.weight() <= 100 * BYTES_PER_RESULT,
+            "{}",
+            cache.weight()
+        );
         assert!(cache.len() < 100, "{} results", cache.len());
     }
 

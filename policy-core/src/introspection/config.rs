@@ -142,7 +142,10 @@ impl Introspection {
 
 /// The user's rule that picks the issuer to introspect an opaque token with.
 #[derive(Clone)]
-pub(crate) struct OpaqueIssuerRule(pub Arc<dyn Fn(&str) -> Option<String> + Send + Sync>);
+pub(crate) struct OpaqueIssuerRule(pub Arc<PickIssuer>);
+
+/// Given an opaque token, the URL of the issuer to introspect it with.
+pub(crate) type PickIssuer = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 impl fmt::Debug for OpaqueIssuerRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

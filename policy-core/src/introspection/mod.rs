@@ -22,8 +22,8 @@ use tokio::sync::Semaphore;
 
 use self::cache::{Entry, ResultCache};
 use self::client::{EndpointClient, Fault};
-pub use self::config::{ClientAuth, Introspection};
 pub(crate) use self::config::OpaqueIssuerRule;
+pub use self::config::{ClientAuth, Introspection};
 use self::response::Verdict;
 use crate::claims::{RawClaims, VerifiedClaims};
 use crate::error::{ConfigError, Error, TokenError};
@@ -78,7 +78,13 @@ impl OpaqueTokens {
             .into_iter()
             .map(|(index, config)| {
                 let trusted = issuers.get(index).ok_or(ConfigError::MissingIssuer)?;
-                Introspector::new(index, &trusted.url, trusted.audience.clone(), &config, settings)
+                Introspector::new(
+                    index,
+                    &trusted.url,
+                    trusted.audience.clone(),
+                    &config,
+                    settings,
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(OpaqueTokens {
@@ -118,6 +124,9 @@ impl OpaqueTokens {
         }
     }
 }
+
+/// A call's verdict, and how long it may be cached (`None`: not at all).
+type Judged = (Result<Arc<VerifiedClaims>, TokenError>, Option<Duration>);
 
 /// One issuer's introspection: its endpoint, cache, bound and back-off.
 struct Introspector {
@@ -217,12 +226,12 @@ impl Introspector {
     /// One introspection call, bounded: the verdict and how long it may be
     /// cached (`None`: not at all), or a 503 (a fault, the back-off, the
     /// bound on calls in flight), never cached.
-    async fn call(
-        &self,
-        token: &str,
-    ) -> Result<(Result<Arc<VerifiedClaims>, TokenError>, Option<Duration>), Error> {
+    async fn call(&self, token: &str) -> Result<Judged, Error> {
         if let Some(wait) = self.backing_off() {
-            return Err(unavailable("the introspection endpoint failed recently", wait));
+            return Err(unavailable(
+                "the introspection endpoint failed recently",
+                wait,
+            ));
         }
         let Ok(_permit) = self.in_flight.try_acquire() else {
             return Err(Error::IntrospectionBusy {

@@ -138,7 +138,10 @@ mod tests {
             (r#"{"active":true,"exp":"2000000000"}"#, "exp"),
             (r#"{"active":true,"aud":7}"#, "aud"),
             (r#"{"active":true,"sub":"a","sub":"b"}"#, "sub"),
-            (r#"{"active":true,"organization_id":false}"#, "organization_id"),
+            (
+                r#"{"active":true,"organization_id":false}"#,
+                "organization_id",
+            ),
         ];
         for (body, claim) in cases {
             assert_eq!(refused(body), TokenError::InvalidClaim(claim), "{body}");

@@ -374,7 +374,9 @@ impl TestIssuer {
     pub fn reset_counters(&self) {
         self.shared().jwks_requests.store(0, Ordering::SeqCst);
         self.shared().discovery_requests.store(0, Ordering::SeqCst);
-        self.shared().introspection_requests.store(0, Ordering::SeqCst);
+        self.shared()
+            .introspection_requests
+            .store(0, Ordering::SeqCst);
         self.shared().revocation_requests.store(0, Ordering::SeqCst);
     }
 

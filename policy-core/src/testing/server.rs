@@ -261,12 +261,19 @@ async fn client_form(request: Request<Incoming>) -> Result<HashMap<String, Strin
     let body = http_body_util::Limited::new(request.into_body(), MAX_FORM_BODY);
     let Ok(collected) = body.collect().await else {
         let error = json!({ "error": "invalid_request" });
-        return Err(json_answer(StatusCode::BAD_REQUEST, "application/json", &error));
+        return Err(json_answer(
+            StatusCode::BAD_REQUEST,
+            "application/json",
+            &error,
+        ));
     };
     let form: HashMap<String, String> = form_urlencoded::parse(&collected.to_bytes())
         .into_owned()
         .collect();
-    let (id, secret) = (TestIssuer::INTROSPECTION_CLIENT_ID, TestIssuer::INTROSPECTION_CLIENT_SECRET);
+    let (id, secret) = (
+        TestIssuer::INTROSPECTION_CLIENT_ID,
+        TestIssuer::INTROSPECTION_CLIENT_SECRET,
+    );
     // Both constants are the same text form-encoded.
     let by_basic = basic.as_deref() == Some(&format!("{id}:{secret}"));
     let by_post = form.get("client_id").map(String::as_str) == Some(id)
