@@ -18,7 +18,11 @@
 //! `required`, `disabled`), `POLICY_PUBLIC_URL` (the base URL DPoP proofs
 //! name; default `http://127.0.0.1:$PORT`), `POLICY_DPOP_REPLAY`
 //! (`redis://host:port`: a replay store shared by replicas; default in
-//! process), `RUST_LOG`.
+//! process), `POLICY_INTROSPECTION_CLIENT_ID` and
+//! `POLICY_INTROSPECTION_CLIENT_SECRET` (together: opaque tokens are
+//! introspected at the first issuer, RFC 7662), `POLICY_INTROSPECTION_TTL`
+//! (the longest an introspection result is used, in seconds; default 60),
+//! `RUST_LOG`.
 //!
 //! The same API on axum is `examples/axum_server.rs`; what does not depend on
 //! the framework (configuration, the development issuer and its printed

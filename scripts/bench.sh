@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 ARGS=(--warm-up-time 1 --measurement-time 3 --sample-size 20)
 cargo bench -p bearer-policy-core --bench alloc_count
 cargo bench -p bearer-policy-core --bench validate -- "${ARGS[@]}"
+# Cached opaque vs cached JWT, then the introspection flood (printed).
+cargo bench -p bearer-policy-core --bench introspection -- "${ARGS[@]}"
 dirs=(target/criterion)
 if [[ "${PEER:-0}" == 1 ]]; then
     # Shares the root target directory to reuse its compiled dependencies.

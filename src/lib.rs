@@ -58,7 +58,8 @@
 //! [tower](guide::tower) front ends, [check functions](guide::check_functions),
 //! [custom claims](guide::claims), [deployments](guide::deployments),
 //! [OpenAPI documents](guide::openapi), [testing](guide::testing) and
-//! [DPoP](guide::dpop), sender-constrained tokens. Every
+//! [DPoP](guide::dpop), sender-constrained tokens, and
+//! [opaque tokens](guide::introspection) (token introspection). Every
 //! refusal and its response is in [the responses table](Error#responses).
 //!
 //! ## Features
@@ -129,6 +130,9 @@ pub mod guide {
     }
     pub mod dpop {
         #![doc = include_str!("../docs/dpop.md")]
+    }
+    pub mod introspection {
+        #![doc = include_str!("../docs/introspection.md")]
     }
 }
 

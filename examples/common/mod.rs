@@ -9,11 +9,12 @@ pub mod openapi;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use bearer_policy::testing::TestIssuer;
 use bearer_policy::{
-    AuthInfo, Model, OrgSource, PROTECTED_RESOURCE_METADATA_PATH, Policy, ResourceMetadata,
-    Validator,
+    AuthInfo, Introspection, Model, OrgSource, PROTECTED_RESOURCE_METADATA_PATH, Policy,
+    ResourceMetadata, Validator,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -157,11 +158,14 @@ async fn configure(metadata_url: &str, addr: SocketAddr) -> Result<(Validator, K
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
+    let ttl = introspection_ttl()?;
     let Some((first, more)) = issuers.split_first() else {
         let dev = TestIssuer::with_algorithms(&[bearer_policy::Algorithm::ES256]).await;
         let builder = dev
             .validator_builder(DEV_AUDIENCE)
-            .resource_metadata(metadata_url);
+            .resource_metadata(metadata_url)
+            // Its opaque tokens too, as its own client.
+            .introspection(dev.introspection().max_age(ttl));
         let validator = with_dpop(builder, addr)
             .await?
             .build()
@@ -189,6 +193,9 @@ async fn configure(metadata_url: &str, addr: SocketAddr) -> Result<(Validator, K
             return Err("POLICY_JWKS_URI needs a single POLICY_ISSUER: with several, each issuer's keys are discovered".into());
         }
         builder = builder.jwks_uri(jwks);
+    }
+    if let Some(introspection) = introspection_client()? {
+        builder = builder.introspection(introspection.max_age(ttl));
     }
     let validator = with_dpop(builder, addr)
         .await?
@@ -287,6 +294,37 @@ fn print_dpop_command(dev: &TestIssuer, addr: SocketAddr) {
     );
 }
 
+/// `POLICY_INTROSPECTION_TTL`: the longest an introspection result is used,
+/// in seconds (default 60).
+fn introspection_ttl() -> Result<Duration, String> {
+    match std::env::var("POLICY_INTROSPECTION_TTL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        None => Ok(Duration::from_secs(60)),
+        Some(s) => s.parse().map(Duration::from_secs).map_err(|_| {
+            format!("POLICY_INTROSPECTION_TTL must be a number of seconds, got {s:?}")
+        }),
+    }
+}
+
+/// `POLICY_INTROSPECTION_CLIENT_ID` and `POLICY_INTROSPECTION_CLIENT_SECRET`:
+/// this API's client at the issuer, to introspect opaque tokens; both or none.
+fn introspection_client() -> Result<Option<Introspection>, String> {
+    let var = |name| std::env::var(name).ok().filter(|s: &String| !s.is_empty());
+    match (
+        var("POLICY_INTROSPECTION_CLIENT_ID"),
+        var("POLICY_INTROSPECTION_CLIENT_SECRET"),
+    ) {
+        (Some(id), Some(secret)) => Ok(Some(Introspection::new(id, secret))),
+        (None, None) => Ok(None),
+        _ => Err(
+            "POLICY_INTROSPECTION_CLIENT_ID and POLICY_INTROSPECTION_CLIENT_SECRET go together"
+                .into(),
+        ),
+    }
+}
+
 fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
     let base = format!("http://{addr}");
     let global = dev
@@ -305,6 +343,11 @@ fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
         .scopes(["api:read"])
         .sign();
     let no_scope = dev.token().for_global_api(DEV_AUDIENCE).sign();
+    let opaque = dev
+        .token()
+        .for_global_api(DEV_AUDIENCE)
+        .scopes(["api:read"])
+        .opaque();
     let auth = |t: &str| format!("-H 'Authorization: Bearer {t}'");
     println!(
         "Development issuer: {} (tokens are valid for one hour)\n",
@@ -347,5 +390,7 @@ fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
         "  org token on a global route (403): curl -i {} {base}/api/protected",
         auth(&org_resource)
     );
+    println!("An opaque token (introspected, RFC 7662; POLICY_INTROSPECTION_TTL):");
+    println!("  curl -i {} {base}/api/protected", auth(&opaque));
     println!();
 }

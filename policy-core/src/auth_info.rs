@@ -105,7 +105,8 @@ impl AuthInfo {
         &self.claims.issuer
     }
 
-    /// Expiry (`exp`) in seconds since the Unix epoch.
+    /// Expiry (`exp`) in seconds since the Unix epoch. For an introspected
+    /// token whose answer had no `exp`: the end of the answer's maximum age.
     pub fn expires_at(&self) -> i64 {
         self.claims.expires_at
     }

@@ -21,7 +21,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// [`UnsupportedScheme`](Error::UnsupportedScheme)) and a bad token
 /// ([`InvalidToken`](Error::InvalidToken)) are 401; a policy's
 /// [`Denied`](Error::Denied) is 403; an unreachable issuer
-/// ([`KeysUnavailable`](Error::KeysUnavailable)) is 503.
+/// ([`KeysUnavailable`](Error::KeysUnavailable)) or introspection endpoint
+/// ([`IntrospectionUnavailable`](Error::IntrospectionUnavailable),
+/// [`IntrospectionBusy`](Error::IntrospectionBusy)) is 503.
 ///
 // The table below is the one list of the codes: a unit test fails when a
 // code is missing from it or it names one that does not exist.
@@ -66,6 +68,26 @@ pub enum Error {
     /// proof cannot be checked for replay, so it is refused. Retry later.
     #[error("DPoP proofs cannot be checked now, retry later")]
     DpopReplayUnavailable {
+        /// When a retry may succeed.
+        retry_after: Duration,
+    },
+    /// An opaque token needs token introspection, and the issuer's
+    /// introspection endpoint failed (unreachable, timed out, 5xx, refused
+    /// this service's client credentials, or answered a document that is not
+    /// an introspection response). Retry later.
+    // The reason names URLs and statuses: logged, never shown to clients.
+    #[error("Token introspection is unavailable, retry later")]
+    IntrospectionUnavailable {
+        /// Why the introspection failed (no secret, no token).
+        reason: Cow<'static, str>,
+        /// When a retry may succeed.
+        retry_after: Duration,
+    },
+    /// An opaque token needs token introspection, and as many introspection
+    /// calls as allowed are in flight: refused at once rather than queued, so
+    /// that a flood of tokens cannot turn this service against its issuer.
+    #[error("Too many token introspections in flight, retry later")]
+    IntrospectionBusy {
         /// When a retry may succeed.
         retry_after: Duration,
     },
@@ -168,6 +190,10 @@ pub enum TokenError {
     /// mode, or the route's policy).
     #[error("this resource requires a DPoP-bound token and proof")]
     DpopRequired,
+    /// Token introspection says the token is not active (revoked, expired,
+    /// unknown to the issuer).
+    #[error("the token is not active")]
+    Inactive,
 }
 
 /// Why a valid token does not satisfy a [`Policy`](crate::Policy) (HTTP 403).
@@ -299,6 +325,7 @@ impl TokenError {
             TokenError::DpopBoundToken => "dpop_bound_token",
             TokenError::DpopUnboundToken => "dpop_unbound_token",
             TokenError::DpopRequired => "dpop_required",
+            TokenError::Inactive => "token_inactive",
         }
     }
 }
@@ -316,6 +343,8 @@ impl Error {
             Error::InvalidDpopProof(e) => e.code(),
             Error::UseDpopNonce => "use_dpop_nonce",
             Error::DpopReplayUnavailable { .. } => "dpop_replay_unavailable",
+            Error::IntrospectionUnavailable { .. } => "introspection_unavailable",
+            Error::IntrospectionBusy { .. } => "introspection_busy",
         }
     }
 
@@ -334,9 +363,10 @@ impl Error {
             | Error::InvalidDpopProof(_)
             | Error::UseDpopNonce => StatusCode::UNAUTHORIZED,
             Error::Denied(_) => StatusCode::FORBIDDEN,
-            Error::KeysUnavailable { .. } | Error::DpopReplayUnavailable { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Error::KeysUnavailable { .. }
+            | Error::DpopReplayUnavailable { .. }
+            | Error::IntrospectionUnavailable { .. }
+            | Error::IntrospectionBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -344,7 +374,9 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::KeysUnavailable { retry_after, .. }
-            | Error::DpopReplayUnavailable { retry_after } => Some(*retry_after),
+            | Error::DpopReplayUnavailable { retry_after }
+            | Error::IntrospectionUnavailable { retry_after, .. }
+            | Error::IntrospectionBusy { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -384,7 +416,10 @@ impl Error {
                 "DPoP error=\"use_dpop_nonce\", error_description=\"{}\"",
                 quoted(&self.to_string())
             ),
-            Error::KeysUnavailable { .. } | Error::DpopReplayUnavailable { .. } => return None,
+            Error::KeysUnavailable { .. }
+            | Error::DpopReplayUnavailable { .. }
+            | Error::IntrospectionUnavailable { .. }
+            | Error::IntrospectionBusy { .. } => return None,
         };
         Some(value)
     }
@@ -474,6 +509,10 @@ pub enum ConfigError {
         /// What was wrong with it.
         reason: String,
     },
+    /// Token introspection is misconfigured: two issuers introspect and no
+    /// rule picks one for an opaque token, or a setting is out of range.
+    #[error("invalid token introspection configuration: {0}")]
+    InvalidIntrospection(&'static str),
 }
 
 impl fmt::Display for crate::Model {
@@ -652,6 +691,14 @@ mod tests {
             Error::DpopReplayUnavailable {
                 retry_after: Duration::from_secs(1),
             },
+            TokenError::Inactive.into(),
+            Error::IntrospectionUnavailable {
+                reason: "down".into(),
+                retry_after: Duration::from_secs(1),
+            },
+            Error::IntrospectionBusy {
+                retry_after: Duration::from_secs(1),
+            },
         ];
         let every: Vec<Error> = every
             .into_iter()
@@ -674,7 +721,7 @@ mod tests {
     }
 
     /// How many arms `variant` has.
-    const VARIANTS: usize = 37 + crate::dpop::tests::VARIANTS;
+    const VARIANTS: usize = 40 + crate::dpop::tests::VARIANTS;
 
     /// A number per variant, with no wildcard arm: a new variant is a
     /// compile error here until it has its own number (and `VARIANTS` grows).
@@ -707,6 +754,7 @@ mod tests {
                 TokenError::DpopBoundToken => 32,
                 TokenError::DpopUnboundToken => 33,
                 TokenError::DpopRequired => 34,
+                TokenError::Inactive => 37,
             },
             Error::KeysUnavailable { .. } => 21,
             Error::Denied(d) => match d {
@@ -723,7 +771,9 @@ mod tests {
             },
             Error::UseDpopNonce => 35,
             Error::DpopReplayUnavailable { .. } => 36,
-            Error::InvalidDpopProof(e) => 37 + crate::dpop::tests::variant(e),
+            Error::IntrospectionUnavailable { .. } => 38,
+            Error::IntrospectionBusy { .. } => 39,
+            Error::InvalidDpopProof(e) => 40 + crate::dpop::tests::variant(e),
         }
     }
 

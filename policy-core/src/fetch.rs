@@ -1,5 +1,6 @@
 //! Everything that reaches the issuer over HTTP: the client, OpenID
-//! discovery and the JWKS download ([`KeyFetcher`]), with timeouts, a
+//! discovery and the JWKS download ([`KeyFetcher`]), the exchange token
+//! introspection's calls go through ([`send`]), with timeouts, a
 //! response size limit, `Cache-Control: max-age`, and no way back from https
 //! to http (neither by a redirect nor by an https discovery document naming
 //! an http `jwks_uri`), decided on parsed URL schemes, never on URL text. When to fetch is the key store's decision, not this module's.
@@ -128,7 +129,7 @@ const HTTP_JWKS_URI: &str =
 
 /// Whether `url` is an https URL: decided on the parsed scheme (`url`
 /// lowercases it), never on the text, which may say `HTTPS://`.
-fn is_https(url: &str) -> bool {
+pub(crate) fn is_https(url: &str) -> bool {
     Url::parse(url).is_ok_and(|url| url.scheme() == "https")
 }
 
@@ -195,28 +196,41 @@ pub(crate) async fn get(
     url: &str,
     max_bytes: usize,
 ) -> Result<Fetched, ConfigError> {
+    let request = client.get(url).header(
+        reqwest::header::ACCEPT,
+        "application/json, application/jwk-set+json",
+    );
+    send(request, url, max_bytes)
+        .await?
+        .map_err(|status| ConfigError::Fetch {
+            url: url.to_owned(),
+            reason: format!("HTTP status {status}"),
+        })
+}
+
+/// Sends `request` (to `url`) under [`get`]'s rules: bodies over
+/// `max_bytes` and an https-to-http answer are refused; a non-2xx answer is
+/// `Ok(Err(status))`, its body unread, for the caller to judge (token
+/// introspection tells a refused credential from an outage).
+pub(crate) async fn send(
+    request: reqwest::RequestBuilder,
+    url: &str,
+    max_bytes: usize,
+) -> Result<Result<Fetched, u16>, ConfigError> {
     let fail = |reason: String| ConfigError::Fetch {
         url: url.to_owned(),
         reason,
     };
     let too_large = || fail(format!("response larger than {max_bytes} bytes"));
     let requested_https = is_https(url);
-    let mut response = client
-        .get(url)
-        .header(
-            reqwest::header::ACCEPT,
-            "application/json, application/jwk-set+json",
-        )
-        .send()
-        .await
-        .map_err(|e| fail(describe(&e)))?;
+    let mut response = request.send().await.map_err(|e| fail(describe(&e)))?;
     let over_https = response.url().scheme() == "https";
     if requested_https && !over_https {
         return Err(fail(DOWNGRADE.to_owned()));
     }
     let status = response.status();
     if !status.is_success() {
-        return Err(fail(format!("HTTP status {}", status.as_u16())));
+        return Ok(Err(status.as_u16()));
     }
     if response
         .content_length()
@@ -236,11 +250,11 @@ pub(crate) async fn get(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Fetched {
+    Ok(Ok(Fetched {
         body,
         max_age,
         over_https,
-    })
+    }))
 }
 
 /// A short description of a transport error, without the URL (the caller adds it).

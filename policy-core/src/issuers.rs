@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::dpop::DpopMode;
 use crate::error::ConfigError;
 use crate::fetch::{self, JwksLocation, KeyFetcher};
+use crate::introspection::Introspection;
 use crate::jwks::KeySet;
 use crate::key_store::{KeyStore, KeyStoreConfig, OnKeysChanged};
 use crate::static_keys::StaticKeys;
@@ -51,6 +52,7 @@ pub struct Issuer {
     audience: Option<String>,
     keys: Option<StaticKeys>,
     dpop: Option<DpopMode>,
+    introspection: Option<Introspection>,
 }
 
 impl Issuer {
@@ -65,6 +67,7 @@ impl Issuer {
             audience: None,
             keys: None,
             dpop: None,
+            introspection: None,
         }
     }
 
@@ -105,6 +108,21 @@ impl Issuer {
     /// The mode given with [`dpop`](Issuer::dpop), if any.
     pub(crate) fn dpop_mode(&self) -> Option<DpopMode> {
         self.dpop
+    }
+
+    /// Introspects this issuer's opaque access tokens (RFC 7662): see
+    /// [`Introspection`]. At most one issuer may introspect unless
+    /// [`opaque_token_issuer`](crate::ValidatorBuilder::opaque_token_issuer)
+    /// picks one per token. Default: opaque tokens are refused (401
+    /// `invalid_token`) without any request.
+    pub fn introspection(mut self, introspection: Introspection) -> Self {
+        self.introspection = Some(introspection);
+        self
+    }
+
+    /// The introspection given with [`introspection`](Issuer::introspection), if any.
+    pub(crate) fn introspection_config(&self) -> Option<&Introspection> {
+        self.introspection.as_ref()
     }
 
     /// The `iss` its tokens carry.

@@ -17,6 +17,7 @@ mod declaration;
 mod dpop;
 mod error;
 mod fetch;
+mod introspection;
 mod issuers;
 mod jwks;
 mod key_store;
@@ -60,6 +61,7 @@ pub use crate::dpop::{
     ReplayStoreError, UnknownDpopMode,
 };
 pub use crate::error::{ConfigError, Denied, Error, RequestError, Result, TokenError};
+pub use crate::introspection::{ClientAuth, Introspection};
 pub use crate::issuers::Issuer;
 pub use crate::jwks::{MAX_JWKS_KEYS, MAX_KEYS_TRIED_WITHOUT_KID};
 pub use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};

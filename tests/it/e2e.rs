@@ -62,7 +62,7 @@ fn audit_policy() -> Policy {
 // ===== fixtures =====
 
 /// This suite's routes on `front_end`: a new front end is one arm here.
-fn app(front_end: FrontEnd, validator: Validator) -> App {
+pub(crate) fn app(front_end: FrontEnd, validator: Validator) -> App {
     match front_end {
         FrontEnd::Warp => App::warp(warp_app::routes(validator)),
         FrontEnd::Axum => App::Axum(axum_app::app(validator)),

@@ -281,6 +281,8 @@ const ORG: usize = 2;
 const ORG_RESOURCE: usize = 3;
 const BILLING: usize = 4;
 const NO_SCOPE: usize = 6;
+/// The opaque token, printed last.
+const OPAQUE: usize = 9;
 
 #[test]
 fn example_servers_allow_a_printed_token_and_deny_a_request_without_one() {
@@ -812,6 +814,27 @@ fn example_servers_take_the_dpop_variables_and_their_printed_dpop_line_works_onc
 }
 
 #[test]
+fn example_servers_introspect_the_printed_opaque_token() {
+    for example in EXAMPLES {
+        let server = start_server(example);
+        assert_eq!(server.tokens.len(), OPAQUE + 1, "{:?}", server.tokens);
+        assert!(!server.token(OPAQUE).contains('.'), "{:?}", server.tokens);
+        let authorization = bearer(server.token(OPAQUE));
+        let allowed = server.request(
+            "GET",
+            "/api/protected",
+            &[("Authorization", &authorization)],
+        );
+        assert_eq!(allowed.status, 200, "{allowed:?}");
+        assert_eq!(
+            allowed.json()["auth"]["scopes"],
+            json!(["api:read"]),
+            "{allowed:?}"
+        );
+    }
+}
+
+#[test]
 fn example_servers_share_a_replay_store_in_redis_and_refuse_when_it_is_down() {
     let redis = crate::dpop::redis::RedisServer::start();
     for example in EXAMPLES {
@@ -827,4 +850,82 @@ fn example_servers_share_a_replay_store_in_redis_and_refuse_when_it_is_down() {
     let (down, _) = send_printed_dpop(&server);
     assert_eq!(down.status, 503, "{down:?}");
     assert_eq!(down.json()["code"], "dpop_replay_unavailable", "{down:?}");
+}
+
+#[test]
+fn example_servers_take_the_introspection_variables() {
+    use bearer_policy::testing::TestIssuer;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let issuer = runtime.block_on(TestIssuer::start());
+    for example in EXAMPLES {
+        let token = issuer
+            .token()
+            .for_global_api("https://api.example.com")
+            .scopes(["api:read"])
+            .opaque();
+        let server = start_server_with(
+            example,
+            &[
+                ("POLICY_ISSUER", issuer.issuer()),
+                ("POLICY_AUDIENCE", "https://api.example.com".into()),
+                (
+                    "POLICY_INTROSPECTION_CLIENT_ID",
+                    TestIssuer::INTROSPECTION_CLIENT_ID.into(),
+                ),
+                (
+                    "POLICY_INTROSPECTION_CLIENT_SECRET",
+                    TestIssuer::INTROSPECTION_CLIENT_SECRET.into(),
+                ),
+                ("POLICY_INTROSPECTION_TTL", "1".into()),
+            ],
+        );
+        let get = || {
+            server.request(
+                "GET",
+                "/api/protected",
+                &[("Authorization", &bearer(&token))],
+            )
+        };
+        let allowed = get();
+        assert_eq!(allowed.status, 200, "{example}: {allowed:?}");
+        issuer.revoke(&token);
+        assert_eq!(get().status, 200, "{example}: cached for the TTL");
+        thread::sleep(Duration::from_millis(1200));
+        let refused = get();
+        assert_eq!(refused.status, 401, "{example}: {refused:?}");
+        assert_eq!(refused.json()["code"], "token_inactive", "{refused:?}");
+    }
+    // A secret without its id, or a TTL that is not a number: exit 2.
+    for example in EXAMPLES {
+        for (setting, value, message) in [
+            (
+                "POLICY_INTROSPECTION_CLIENT_SECRET",
+                "s",
+                "POLICY_INTROSPECTION_CLIENT_ID and POLICY_INTROSPECTION_CLIENT_SECRET",
+            ),
+            (
+                "POLICY_INTROSPECTION_TTL",
+                "soon",
+                "POLICY_INTROSPECTION_TTL must be",
+            ),
+        ] {
+            let mut command = server_command(example);
+            command
+                .env("POLICY_ISSUER", issuer.issuer())
+                .env("POLICY_AUDIENCE", "https://api.example.com")
+                .env(setting, value);
+            let finished = run_to_completion(command);
+            assert_eq!(
+                finished.status.code(),
+                Some(2),
+                "{example}: {}",
+                finished.stderr
+            );
+            assert!(
+                finished.stderr.contains(message),
+                "{example}: {}",
+                finished.stderr
+            );
+        }
+    }
 }

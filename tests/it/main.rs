@@ -18,6 +18,7 @@ mod dpop;
 mod e2e;
 mod example_smoke;
 mod fuzz_corpus;
+mod introspection;
 mod issuer_faults;
 mod issuers;
 mod key_rotation;

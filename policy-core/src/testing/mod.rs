@@ -87,6 +87,16 @@ struct State {
     current: Arc<IssuerKey>,
     fault: Fault,
     discovery_issuer: Option<String>,
+    /// Opaque tokens issued, by token.
+    opaque: HashMap<String, OpaqueToken>,
+    /// The fault of the introspection endpoint, apart from the JWKS's.
+    introspection_fault: Fault,
+}
+
+/// An opaque token: what introspection answers while it is active.
+struct OpaqueToken {
+    answer: serde_json::Map<String, Value>,
+    revoked: bool,
 }
 
 /// State shared by the handles, the token builders and the server task.
@@ -96,6 +106,8 @@ struct Shared {
     state: Mutex<State>,
     jwks_requests: AtomicUsize,
     discovery_requests: AtomicUsize,
+    introspection_requests: AtomicUsize,
+    revocation_requests: AtomicUsize,
     next_serial: AtomicUsize,
 }
 
@@ -141,7 +153,11 @@ impl Drop for Inner {
 ///
 /// - `GET /oidc/.well-known/openid-configuration`: the discovery document;
 /// - `GET /oidc/jwks`: the public JWK set (`application/jwk-set+json`,
-///   `Cache-Control: max-age=600`).
+///   `Cache-Control: max-age=600`);
+/// - `POST /oidc/token/introspection`: RFC 7662 introspection of the opaque
+///   tokens it issued ([`TokenBuilder::opaque`]), for its client
+///   [`INTROSPECTION_CLIENT_ID`](Self::INTROSPECTION_CLIENT_ID) alone;
+/// - `POST /oidc/token/revocation`: RFC 7009 revocation, same client.
 ///
 /// Clones share the same issuer; the server stops when the last clone is
 /// dropped. It needs a Tokio runtime with I/O and time enabled.
@@ -234,9 +250,13 @@ impl TestIssuer {
                 current,
                 fault: Fault::None,
                 discovery_issuer: None,
+                opaque: HashMap::new(),
+                introspection_fault: Fault::None,
             }),
             jwks_requests: AtomicUsize::new(0),
             discovery_requests: AtomicUsize::new(0),
+            introspection_requests: AtomicUsize::new(0),
+            revocation_requests: AtomicUsize::new(0),
             next_serial: AtomicUsize::new(algs.len() + 1),
         });
         let running = server::spawn(&shared, listener);
@@ -363,10 +383,90 @@ impl TestIssuer {
         self.shared().discovery_requests.load(Ordering::SeqCst)
     }
 
-    /// Sets both request counters back to zero.
+    /// Sets every request counter back to zero.
     pub fn reset_counters(&self) {
         self.shared().jwks_requests.store(0, Ordering::SeqCst);
         self.shared().discovery_requests.store(0, Ordering::SeqCst);
+        self.shared()
+            .introspection_requests
+            .store(0, Ordering::SeqCst);
+        self.shared().revocation_requests.store(0, Ordering::SeqCst);
+    }
+
+    /// The OAuth client that may call the introspection and revocation
+    /// endpoints: [`INTROSPECTION_CLIENT_ID`](Self::INTROSPECTION_CLIENT_ID),
+    /// with `client_secret_basic` or `client_secret_post`.
+    pub const INTROSPECTION_CLIENT_ID: &'static str = "test-resource-server";
+
+    /// The secret of [`INTROSPECTION_CLIENT_ID`](Self::INTROSPECTION_CLIENT_ID).
+    pub const INTROSPECTION_CLIENT_SECRET: &'static str = "test-resource-server-secret";
+
+    /// Introspection of this issuer's opaque tokens as its client
+    /// ([`INTROSPECTION_CLIENT_ID`](Self::INTROSPECTION_CLIENT_ID)), the
+    /// endpoint from discovery: give it to
+    /// [`ValidatorBuilder::introspection`](crate::ValidatorBuilder::introspection).
+    ///
+    /// ```
+    /// # extern crate bearer_policy_core as bearer_policy;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use bearer_policy::testing::TestIssuer;
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let validator = issuer
+    ///     .validator_builder("https://api.example.com")
+    ///     .introspection(issuer.introspection())
+    ///     .build()
+    ///     .unwrap();
+    /// let token = issuer.token().scopes(["read:products"]).opaque();
+    /// let auth = validator.validate(&token).await.unwrap();
+    /// assert_eq!(auth.scopes(), ["read:products"]);
+    /// issuer.revoke(&token);
+    /// // Refused once its cached result is older than `Introspection::max_age`.
+    /// # });
+    /// ```
+    pub fn introspection(&self) -> crate::Introspection {
+        crate::Introspection::new(
+            Self::INTROSPECTION_CLIENT_ID,
+            Self::INTROSPECTION_CLIENT_SECRET,
+        )
+    }
+
+    /// The introspection endpoint, `{issuer}/token/introspection` (RFC 7662;
+    /// also in the discovery document).
+    pub fn introspection_endpoint(&self) -> String {
+        server::introspection_endpoint(&self.shared().issuer)
+    }
+
+    /// The revocation endpoint, `{issuer}/token/revocation` (RFC 7009; also
+    /// in the discovery document).
+    pub fn revocation_endpoint(&self) -> String {
+        server::revocation_endpoint(&self.shared().issuer)
+    }
+
+    /// Revokes an opaque token: introspection answers `active: false` from
+    /// now on. Unknown tokens are ignored.
+    pub fn revoke(&self, token: &str) {
+        if let Some(opaque) = lock(&self.shared().state).opaque.get_mut(token) {
+            opaque.revoked = true;
+        }
+    }
+
+    /// Number of requests served by the introspection endpoint, counting
+    /// refused credentials and the ones answered with a [`Fault`].
+    pub fn introspection_requests(&self) -> usize {
+        self.shared().introspection_requests.load(Ordering::SeqCst)
+    }
+
+    /// Number of requests served by the revocation endpoint.
+    pub fn revocation_requests(&self) -> usize {
+        self.shared().revocation_requests.load(Ordering::SeqCst)
+    }
+
+    /// Injects a fault into the answers of the introspection endpoint alone
+    /// ([`Fault::Status`], [`Fault::Body`], [`Fault::Delay`]); [`Fault::None`]
+    /// clears it. [`stop`](Self::stop) takes the whole issuer down.
+    pub fn set_introspection_fault(&self, fault: Fault) {
+        lock(&self.shared().state).introspection_fault = fault;
     }
 
     /// Injects a fault into the answers of the JWKS endpoint (and of the

@@ -1,10 +1,12 @@
 //! The issuer's loopback HTTP/1.1 server, on hyper directly: the discovery
-//! and JWKS routes and their documents, request counting, injected
-//! [`Fault`]s, the token endpoint (which binds tokens to a DPoP proof's
-//! key), and start/stop on a fixed address. It answers any request without
-//! panicking and holds bounded resources: request heads are capped, only the
-//! token endpoint reads a body (at most 8 KiB) and connections are limited
-//! in number.
+//! The issuer's loopback HTTP/1.1 server, on hyper directly: the discovery
+//! and JWKS routes and their documents, the token endpoint (which binds
+//! tokens to a DPoP proof's key), token introspection and revocation,
+//! request counting, injected [`Fault`]s, and start/stop on a fixed
+//! address. It answers any request without panicking and holds bounded
+//! resources: request heads are capped, only the token endpoints read a
+//! body (at most [`MAX_FORM_BODY`] bytes, 8 KiB for the token endpoint) and
+//! connections are limited in number.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -25,7 +27,12 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::{Shared, lock};
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{Shared, TestIssuer, lock};
 use crate::fetch::discovery_url;
 
 /// The path under which the issuer lives, like Logto's `https://tenant/oidc`.
@@ -44,6 +51,25 @@ const JWK_SET_CONTENT_TYPE: &str = "application/jwk-set+json";
 /// take one read). Well above any real client's head, and well below
 /// hyper's default of about 400 KiB.
 const MAX_REQUEST_HEAD: usize = 64 * 1024;
+
+/// The largest form the token endpoints read.
+const MAX_FORM_BODY: usize = 16 * 1024;
+
+/// The introspection endpoint's path below [`ISSUER_PATH`] (Logto's).
+const INTROSPECTION_PATH: &str = "/token/introspection";
+
+/// The revocation endpoint's path below [`ISSUER_PATH`] (Logto's).
+const REVOCATION_PATH: &str = "/token/revocation";
+
+/// The introspection endpoint of `issuer`.
+pub(super) fn introspection_endpoint(issuer: &str) -> String {
+    format!("{issuer}{INTROSPECTION_PATH}")
+}
+
+/// The revocation endpoint of `issuer`.
+pub(super) fn revocation_endpoint(issuer: &str) -> String {
+    format!("{issuer}{REVOCATION_PATH}")
+}
 
 /// Connections served at once; further ones wait in the listen backlog.
 pub(super) const MAX_CONNECTIONS: usize = 256;
@@ -106,6 +132,9 @@ fn discovery_document(shared: &Shared) -> Value {
         "jwks_uri": jwks_uri(base),
         "authorization_endpoint": format!("{base}/auth"),
         "token_endpoint": format!("{base}/token"),
+        "introspection_endpoint": introspection_endpoint(base),
+        "revocation_endpoint": revocation_endpoint(base),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "userinfo_endpoint": format!("{base}/me"),
         "end_session_endpoint": format!("{base}/session/end"),
         "response_types_supported": ["code", "id_token", "code id_token"],
@@ -125,14 +154,21 @@ type Answer = Response<Full<Bytes>>;
 enum Route {
     Discovery,
     Jwks,
+    Introspection,
+    Revocation,
 }
 
 /// Which document `path` names. One trailing slash is tolerated, as the
 /// warp filters this server replaced did.
 fn route(path: &str) -> Option<Route> {
     let path = path.strip_suffix('/').unwrap_or(path);
-    if path.strip_prefix(ISSUER_PATH) == Some(JWKS_PATH) {
+    let below = path.strip_prefix(ISSUER_PATH);
+    if below == Some(JWKS_PATH) {
         Some(Route::Jwks)
+    } else if below == Some(INTROSPECTION_PATH) {
+        Some(Route::Introspection)
+    } else if below == Some(REVOCATION_PATH) {
+        Some(Route::Revocation)
     } else if path == discovery_url(ISSUER_PATH) {
         Some(Route::Discovery)
     } else {
@@ -157,10 +193,15 @@ fn json_answer(status: StatusCode, content_type: &'static str, body: &Value) -> 
 }
 
 async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answer, Infallible> {
-    if request.method() == Method::POST
-        && request.uri().path().strip_prefix(ISSUER_PATH) == Some(TOKEN_PATH)
-    {
-        return Ok(serve_token(&shared, request).await);
+    if request.method() == Method::POST {
+        if request.uri().path().strip_prefix(ISSUER_PATH) == Some(TOKEN_PATH) {
+            return Ok(serve_token(&shared, request).await);
+        }
+        match route(request.uri().path()) {
+            Some(Route::Introspection) => return Ok(serve_introspection(&shared, request).await),
+            Some(Route::Revocation) => return Ok(serve_revocation(&shared, request).await),
+            _ => {}
+        }
     }
     // The method is checked before the path, so any other method is 405 on
     // every path: the answers of the warp filters this server replaced.
@@ -172,6 +213,9 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answe
     Ok(match route(request.uri().path()) {
         Some(Route::Discovery) => serve_discovery(&shared).await,
         Some(Route::Jwks) => serve_jwks(&shared).await,
+        Some(Route::Introspection | Route::Revocation) => {
+            answer(StatusCode::METHOD_NOT_ALLOWED, None, Vec::new())
+        }
         None => answer(StatusCode::NOT_FOUND, None, Vec::new()),
     })
 }
@@ -278,6 +322,101 @@ async fn serve_jwks(shared: &Shared) -> Answer {
         HeaderValue::from_static("max-age=600"),
     );
     response
+}
+
+/// A token endpoint's form, if the client authenticated as the issuer's
+/// introspection client (Basic or form fields); `Err` is the answer.
+async fn client_form(request: Request<Incoming>) -> Result<HashMap<String, String>, Answer> {
+    use http_body_util::BodyExt as _;
+    let basic = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b64| STANDARD.decode(b64).ok())
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let body = http_body_util::Limited::new(request.into_body(), MAX_FORM_BODY);
+    let Ok(collected) = body.collect().await else {
+        let error = json!({ "error": "invalid_request" });
+        return Err(json_answer(
+            StatusCode::BAD_REQUEST,
+            "application/json",
+            &error,
+        ));
+    };
+    let form: HashMap<String, String> = form_urlencoded::parse(&collected.to_bytes())
+        .into_owned()
+        .collect();
+    let (id, secret) = (
+        TestIssuer::INTROSPECTION_CLIENT_ID,
+        TestIssuer::INTROSPECTION_CLIENT_SECRET,
+    );
+    // Both constants are the same text form-encoded.
+    let by_basic = basic.as_deref() == Some(&format!("{id}:{secret}"));
+    let by_post = form.get("client_id").map(String::as_str) == Some(id)
+        && form.get("client_secret").map(String::as_str) == Some(secret);
+    if !(by_basic || by_post) {
+        let error = json!({ "error": "invalid_client" });
+        let mut refused = json_answer(StatusCode::UNAUTHORIZED, "application/json", &error);
+        refused.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"token\""),
+        );
+        return Err(refused);
+    }
+    Ok(form)
+}
+
+async fn serve_introspection(shared: &Shared, request: Request<Incoming>) -> Answer {
+    shared.introspection_requests.fetch_add(1, Ordering::SeqCst);
+    let fault = lock(&shared.state).introspection_fault.clone();
+    match fault {
+        Fault::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = json!({ "error": "injected_fault", "status": status.as_u16() });
+            return json_answer(status, "application/json", &body);
+        }
+        Fault::Body { content_type, body } => {
+            let content_type = HeaderValue::from_str(&content_type).ok();
+            return answer(StatusCode::OK, content_type, body);
+        }
+        Fault::Delay(delay) => tokio::time::sleep(delay).await,
+        Fault::None => {}
+    }
+    let form = match client_form(request).await {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
+    let Some(token) = form.get("token") else {
+        let error = json!({ "error": "invalid_request" });
+        return json_answer(StatusCode::BAD_REQUEST, "application/json", &error);
+    };
+    let state = lock(&shared.state);
+    let active = state.opaque.get(token).filter(|opaque| {
+        let exp = opaque.answer.get("exp").and_then(Value::as_i64);
+        !opaque.revoked && exp.is_none_or(|exp| exp > crate::validator::verify::now())
+    });
+    let body = match active {
+        Some(opaque) => Value::Object(opaque.answer.clone()),
+        None => json!({ "active": false }),
+    };
+    drop(state);
+    json_answer(StatusCode::OK, "application/json", &body)
+}
+
+async fn serve_revocation(shared: &Shared, request: Request<Incoming>) -> Answer {
+    shared.revocation_requests.fetch_add(1, Ordering::SeqCst);
+    let form = match client_form(request).await {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
+    // RFC 7009 §2.2: 200 whether or not the token was known.
+    if let Some(token) = form.get("token")
+        && let Some(opaque) = lock(&shared.state).opaque.get_mut(token)
+    {
+        opaque.revoked = true;
+    }
+    answer(StatusCode::OK, None, Vec::new())
 }
 
 // ===== running =====

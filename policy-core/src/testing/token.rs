@@ -6,6 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -225,6 +227,31 @@ impl TokenBuilder {
     /// The payload as it would be signed.
     pub fn payload(&self) -> Value {
         Value::Object(self.claims.clone())
+    }
+
+    /// Issues the token as an opaque string instead of signing it: a random
+    /// base64url string (no dots) that only the issuer's introspection
+    /// endpoint can read. Introspection answers `active: true`, `token_type:
+    /// "Bearer"` and these claims (a `token_type` claim set here replaces
+    /// it) until `exp` passes or the token is revoked
+    /// ([`TestIssuer::revoke`](super::TestIssuer::revoke), or RFC 7009
+    /// revocation), then `active: false`.
+    pub fn opaque(self) -> String {
+        let mut random = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut random).expect("the system random generator works");
+        let token = URL_SAFE_NO_PAD.encode(random);
+        let mut answer = Map::new();
+        answer.insert("active".into(), Value::Bool(true));
+        answer.insert("token_type".into(), Value::String("Bearer".into()));
+        answer.extend(self.claims);
+        lock(&self.shared.state).opaque.insert(
+            token.clone(),
+            super::OpaqueToken {
+                answer,
+                revoked: false,
+            },
+        );
+        token
     }
 
     /// Signs the token and returns it in compact JWS form.

@@ -11,6 +11,7 @@ use crate::bearer::BearerConfig;
 use crate::dpop::DpopConfig;
 use crate::error::ConfigError;
 use crate::fetch;
+use crate::introspection::{self, Introspection, OpaqueIssuerRule, OpaqueTokens};
 use crate::issuers::{Issuer, StoreSettings, TrustedIssuers};
 use crate::jwks::DEFAULT_ALGORITHMS;
 use crate::key_store::KeyStoreConfig;
@@ -37,6 +38,7 @@ pub struct ValidatorBuilder {
     http_client: Option<reqwest::Client>,
     /// DPoP's settings, set by the `dpop…` methods (`dpop/config.rs`).
     pub(crate) dpop: DpopConfig,
+    opaque_token_issuer: Option<OpaqueIssuerRule>,
 }
 
 /// The builder's own issuer, as [`add_issuer`](ValidatorBuilder::add_issuer)
@@ -71,6 +73,7 @@ impl Default for ValidatorBuilder {
             cache_capacity: 10_000,
             http_client: None,
             dpop: DpopConfig::default(),
+            opaque_token_issuer: None,
         }
     }
 }
@@ -100,6 +103,47 @@ impl ValidatorBuilder {
     /// Default: fetched.
     pub fn keys(self, keys: StaticKeys) -> Self {
         self.with_first(false, |first| first.keys(keys))
+    }
+
+    /// Introspects the [`issuer`](Self::issuer)'s opaque access tokens
+    /// (RFC 7662): see [`Introspection`]. Default: opaque tokens are refused
+    /// (401 `invalid_token`) without any request.
+    pub fn introspection(self, introspection: Introspection) -> Self {
+        self.with_first(false, |first| first.introspection(introspection))
+    }
+
+    /// The rule that picks, for an opaque token, the issuer to introspect it
+    /// with (its URL; `None`: refused as `wrong_issuer` without any request),
+    /// needed when more than one issuer introspects: an opaque token names
+    /// no issuer, and sent to the wrong one it leaks. It sees the token: a
+    /// prefix the issuers put on their tokens is the usual clue. Default:
+    /// none (at most one issuer may introspect).
+    ///
+    /// ```
+    /// # extern crate bearer_policy_core as bearer_policy;
+    /// use bearer_policy::{Introspection, Issuer, Validator};
+    ///
+    /// let validator = Validator::builder()
+    ///     .issuer("https://a.example.com")
+    ///     .introspection(Introspection::new("api", "secret-a"))
+    ///     .add_issuer(
+    ///         Issuer::new("https://b.example.com")
+    ///             .introspection(Introspection::new("api", "secret-b")),
+    ///     )
+    ///     .opaque_token_issuer(|token| {
+    ///         let issuer = if token.starts_with("b_") { "https://b.example.com" } else { "https://a.example.com" };
+    ///         Some(issuer.to_owned())
+    ///     })
+    ///     .build()?;
+    /// # let _ = validator;
+    /// # Ok::<(), bearer_policy::ConfigError>(())
+    /// ```
+    pub fn opaque_token_issuer(
+        mut self,
+        rule: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.opaque_token_issuer = Some(OpaqueIssuerRule(Arc::new(rule)));
+        self
     }
 
     /// Applies one of [`Issuer`]'s settings to the builder's own issuer.
@@ -178,8 +222,9 @@ impl ValidatorBuilder {
     }
 
     /// Deadline for one whole fetch from the issuer (discovery when needed,
-    /// then the JWKS): a request that waits for keys waits at most this long
-    /// (plus scheduling), then gets a 503. Default: 5 s.
+    /// then the JWKS; or one token introspection): a request that waits for
+    /// keys waits at most this long (plus scheduling), then gets a 503.
+    /// Default: 5 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.store.fetch_timeout = timeout;
         self
@@ -244,8 +289,9 @@ impl ValidatorBuilder {
         self
     }
 
-    /// After a failed fetch, how long before the next attempt, and the
-    /// `Retry-After` of the resulting 503s. Default: 5 s.
+    /// After a failed fetch (or a failed token introspection), how long
+    /// before the next attempt, and the `Retry-After` of the resulting 503s.
+    /// Default: 5 s.
     pub fn retry_after_failure(mut self, delay: Duration) -> Self {
         self.store.retry_after_failure = delay;
         self
@@ -313,6 +359,18 @@ impl ValidatorBuilder {
             leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
             required_type: self.required_type,
         };
+        let introspecting: Vec<(usize, Introspection)> = issuers
+            .iter()
+            .enumerate()
+            .filter_map(|(index, issuer)| Some((index, issuer.introspection_config()?.clone())))
+            .collect();
+        let introspection_settings = introspection::Settings {
+            client: client.clone(),
+            timeout: self.store.fetch_timeout,
+            max_response_bytes: self.store.max_response_bytes,
+            retry_after_failure: self.store.retry_after_failure,
+            leeway: rules.leeway,
+        };
         let issuers = TrustedIssuers::build(
             issuers,
             &StoreSettings {
@@ -321,6 +379,12 @@ impl ValidatorBuilder {
                 cache: cache.clone(),
                 audience: audience.clone(),
             },
+        )?;
+        let opaque = OpaqueTokens::build(
+            introspecting,
+            &issuers,
+            self.opaque_token_issuer,
+            &introspection_settings,
         )?;
         Ok(Validator {
             inner: Arc::new(Inner {
@@ -331,6 +395,7 @@ impl ValidatorBuilder {
                 resource_metadata: self.resource_metadata.map(Arc::from),
                 cache,
                 dpop,
+                opaque,
             }),
         })
     }

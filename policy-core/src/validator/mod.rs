@@ -14,6 +14,7 @@ use crate::auth_info::AuthInfo;
 use crate::bearer::{BearerConfig, check_token, extract_bearer};
 use crate::dpop::{self, DpopMode, DpopRules};
 use crate::error::{ConfigError, Error};
+use crate::introspection::{self, OpaqueTokens};
 use crate::issuers::TrustedIssuers;
 use crate::static_keys::StaticKeys;
 use crate::token_cache::{PresentedToken, TokenCache};
@@ -62,6 +63,8 @@ struct Inner {
     resource_metadata: Option<Arc<str>>,
     cache: Option<Arc<TokenCache>>,
     dpop: DpopRules,
+    /// Token introspection for tokens that are not JWTs, if configured.
+    opaque: Option<OpaqueTokens>,
 }
 
 impl std::fmt::Debug for Validator {
@@ -264,6 +267,12 @@ impl Validator {
         // Runs of spaces, as `extract_bearer` allows them; nothing else.
         let rest = value.get(7..)?;
         let token = rest.get(rest.iter().position(|&b| b != b' ')?..)?;
+        if let Some(opaque) = &self.inner.opaque
+            && !introspection::is_compact_jws(token)
+        {
+            // A fresh introspection result for the same digest: the same token.
+            return opaque.cached(token).map(AuthInfo::new);
+        }
         let claims = cache.as_ref()?.get(PresentedToken(token))?;
         match rules.recheck(&claims, issuers) {
             Ok(true) => Some(AuthInfo::new(claims)),
@@ -278,7 +287,9 @@ impl Validator {
     /// alphabet, else [`Error::InvalidRequest`]), then the signature by a key
     /// of the issuer's JWKS under an allowed algorithm, `iss`, `exp`, `nbf`,
     /// the header's `crit` and (if configured) `typ`. The audience, scopes and
-    /// organization are the [`Policy`](crate::Policy)'s to check.
+    /// organization are the [`Policy`](crate::Policy)'s to check. A token
+    /// that is not a JWS goes to token introspection when it is configured
+    /// ([`Introspection`](crate::Introspection)), and is refused otherwise.
     ///
     /// The token is taken as a bearer token: one bound to a key (DPoP's
     /// `cnf.jkt`) is refused, as is any token where DPoP is required.
@@ -304,8 +315,16 @@ impl Validator {
             issuers,
             rules,
             cache,
+            opaque,
             ..
         } = &*self.inner;
+        // Only a token that is not a JWS goes to introspection: a JWT,
+        // forged or not, is judged here and never sent anywhere.
+        if let Some(opaque) = opaque
+            && !introspection::is_compact_jws(token.as_bytes())
+        {
+            return opaque.authenticate(token).await.map(AuthInfo::new);
+        }
         let Some(cache) = cache else {
             return rules.verify(token, issuers).await.map(AuthInfo::new);
         };

@@ -158,7 +158,11 @@ pub(super) fn allowed_algorithm(
 }
 
 /// `exp` and `nbf` against the clock, with the leeway.
-fn check_time(expires_at: i64, not_before: Option<i64>, leeway: i64) -> Result<(), TokenError> {
+pub(crate) fn check_time(
+    expires_at: i64,
+    not_before: Option<i64>,
+    leeway: i64,
+) -> Result<(), TokenError> {
     let now = now();
     if expires_at.saturating_add(leeway) <= now {
         return Err(TokenError::Expired);
