@@ -27,7 +27,10 @@ pub trait DeclaredHandler: 'static {
 }
 
 /// The [`Requirements`] of handler `H`, built once.
-#[cfg_attr(not(any(feature = "axum", feature = "warp")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "axum", feature = "warp", feature = "actix")),
+    allow(dead_code)
+)]
 pub(crate) fn requirements_of<H: DeclaredHandler>() -> &'static Requirements {
     H::requirements().get(H::policies())
 }

@@ -9,6 +9,7 @@
 //! change and says what to write. Where a pattern binds the organization id
 //! is found by `org_binding`.
 
+mod body_order;
 mod org_binding;
 
 use proc_macro2::{Ident, Span};
@@ -142,6 +143,7 @@ fn check_signature(function: &ItemFn) -> syn::Result<(AuthPlan, Span)> {
     if let Some(receiver) = sig.receiver() {
         errors.push(method_refused(receiver.self_token.span));
     }
+    errors.push_result(body_order::check(function));
     let found = both(find_auth_info(function), check_return_type(function));
     both(errors.finish(), found).map(|((), found)| found)
 }
