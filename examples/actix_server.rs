@@ -207,7 +207,11 @@ impl ResponseError for BadBody {
     }
 }
 
-fn routes(config: &mut ServiceConfig, validator: &Validator, openapi: Arc<utoipa::openapi::OpenApi>) {
+fn routes(
+    config: &mut ServiceConfig,
+    validator: &Validator,
+    openapi: Arc<utoipa::openapi::OpenApi>,
+) {
     // The same protection as `#[requires]`, without the macro. On the route,
     // after its method guard: an unknown path stays 404, a wrong method 405,
     // whatever the credentials.
@@ -216,23 +220,19 @@ fn routes(config: &mut ServiceConfig, validator: &Validator, openapi: Arc<utoipa
         .wrap(BearerMiddleware::new(validator.clone()).require(billing_policy()));
     config
         .app_data(validator.clone())
-        .route("/health", web::get().to(health))
-        .route(
-            "/openapi.json",
-            web::get().to(move || {
-                let openapi = Arc::clone(&openapi);
-                async move { HttpResponse::Ok().json(&*openapi) }
-            }),
+        .service(web::resource("/health").route(web::get().to(health)))
+        .service(web::resource("/openapi.json").route(web::get().to(move || {
+            let openapi = Arc::clone(&openapi);
+            async move { HttpResponse::Ok().json(&*openapi) }
+        })))
+        .service(web::resource("/api/ping").route(web::get().to(ping)))
+        .service(web::resource("/api/protected").route(web::get().to(protected)))
+        .service(web::resource("/api/products").route(web::post().to(create_product)))
+        .service(
+            web::resource("/orgs/{org_id}/members/invite").route(web::post().to(invite_member)),
         )
-        .route("/api/ping", web::get().to(ping))
-        .route("/api/protected", web::get().to(protected))
-        .route("/api/products", web::post().to(create_product))
-        .route(
-            "/orgs/{org_id}/members/invite",
-            web::post().to(invite_member),
-        )
-        .route("/orgs/{org_id}/data", web::get().to(org_data))
-        .route("/billing", billing_route)
+        .service(web::resource("/orgs/{org_id}/data").route(web::get().to(org_data)))
+        .service(web::resource("/billing").route(billing_route))
         .service(resource_metadata(common::metadata(validator)));
 }
 

@@ -70,7 +70,9 @@ use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transfor
 use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self as actix_header, HeaderName, HeaderValue};
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, Resource, ResponseError, web};
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest, HttpResponse, Resource, ResponseError, web,
+};
 use bytes::Bytes;
 use futures_core::Stream;
 
@@ -393,7 +395,12 @@ impl<H: DeclaredHandler> FromRequest for Authorized<H> {
     type Future = Extracting<Authorized<H>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        extract(request, payload, requirements_of::<H>(), Authorized::from)
+        extract(
+            request,
+            payload,
+            requirements_of::<H>(),
+            Authorized::decided_on_route,
+        )
     }
 }
 

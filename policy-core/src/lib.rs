@@ -113,6 +113,7 @@ macro_rules! scopes {
 /// Support for the code that `#[requires]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::authorized::decided_on_route;
     pub use crate::declaration::Declaration;
     pub use crate::policy::{Check, CheckFn, check_name_of};
     pub use crate::request::RequirementsCell;

@@ -9,7 +9,12 @@
 // Without a front end (the `testing` or no feature), only the decision and
 // the generated `RequirementsCell` use this module.
 #![cfg_attr(
-    not(any(feature = "warp", feature = "axum", feature = "tower", feature = "actix")),
+    not(any(
+        feature = "warp",
+        feature = "axum",
+        feature = "tower",
+        feature = "actix"
+    )),
     allow(dead_code)
 )]
 

@@ -84,6 +84,14 @@ pub(crate) enum OrgPlan {
         binding: Ident,
         ty_span: Span,
     },
+    /// A path parameter the handler takes inside an extractor holding
+    /// several values without binding it by name (actix's
+    /// `web::Path<(String, u64)>` or `web::Path<Params>`, whose field is
+    /// private): the route's extractor decides it by `name`; a direct call
+    /// has no route, and is refused.
+    Route {
+        name: String,
+    },
     Header(LitStr),
     Query(LitStr),
 }
@@ -92,7 +100,7 @@ impl OrgPlan {
     /// The parameter, header or query name recorded in the policy.
     pub(crate) fn name(&self) -> String {
         match self {
-            OrgPlan::Param { name, .. } => name.clone(),
+            OrgPlan::Param { name, .. } | OrgPlan::Route { name } => name.clone(),
             OrgPlan::Header(lit) | OrgPlan::Query(lit) => lit.value(),
         }
     }
@@ -393,6 +401,9 @@ fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPla
             ty_span: found.ty_span,
         });
     }
+    if org_binding::route_extractor(function) {
+        return Ok(OrgPlan::Route { name: wanted });
+    }
     let written = if explicit {
         format!("org_from = path({wanted})")
     } else {
@@ -403,7 +414,8 @@ fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPla
         format!(
             "`{written}` reads the organization id from a parameter named `{wanted}`, \
              but `{}` has none: add a parameter `{wanted}: String` (warp), \
-             or bind it from the path: `Path({wanted}): Path<String>` (axum)",
+             or bind it from the path: `Path({wanted}): Path<String>` (axum), \
+             `{wanted}: web::Path<String>` (actix)",
             function.sig.ident
         ),
     ))

@@ -389,10 +389,9 @@ async fn a_policy_naming_its_issuers_refuses_the_other_trusted_issuers_on_every_
             FrontEnd::Actix => {
                 let validator = validator.clone();
                 App::actix(move |config| {
-                    config.app_data(validator.clone()).route(
-                        "/orders",
-                        actix_web::web::get().to(tenant_a_orders_actix),
-                    );
+                    config
+                        .app_data(validator.clone())
+                        .route("/orders", actix_web::web::get().to(tenant_a_orders_actix));
                 })
             }
         };

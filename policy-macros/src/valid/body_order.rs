@@ -27,10 +27,14 @@ const BODY_EXTRACTORS: &[&str] = &[
 /// An error on each body extractor before the `AuthInfo` parameter.
 pub(super) fn check(function: &ItemFn) -> syn::Result<()> {
     let mut errors = Errors::default();
-    let inputs = function.sig.inputs.iter().filter_map(|argument| match argument {
-        FnArg::Typed(typed) => Some(typed),
-        FnArg::Receiver(_) => None,
-    });
+    let inputs = function
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|argument| match argument {
+            FnArg::Typed(typed) => Some(typed),
+            FnArg::Receiver(_) => None,
+        });
     let Some(auth) = inputs.clone().find(|typed| is_auth_info(&typed.ty)) else {
         return Ok(());
     };

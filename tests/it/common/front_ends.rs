@@ -86,7 +86,9 @@ impl App {
     }
 
     /// An actix app configured by `routes` (routes, services and app data).
-    pub fn actix(routes: impl Fn(&mut actix_web::web::ServiceConfig) + Send + Sync + 'static) -> App {
+    pub fn actix(
+        routes: impl Fn(&mut actix_web::web::ServiceConfig) + Send + Sync + 'static,
+    ) -> App {
         App::Actix(Arc::new(routes))
     }
 

@@ -83,23 +83,19 @@ pub fn app(v: Validator) -> impl Fn(&mut ServiceConfig) + Send + Sync + 'static 
             .wrap(BearerMiddleware::new(v.clone()).require(audit_policy()));
         config
             .app_data(v.clone())
-            .route("/api/protected", web::get().to(read_api))
-            .route("/api/products", web::post().to(create_product))
-            .route(
-                "/orgs/{org_id}/members/invite",
-                web::post().to(invite_member),
+            .service(web::resource("/api/protected").route(web::get().to(read_api)))
+            .service(web::resource("/api/products").route(web::post().to(create_product)))
+            .service(
+                web::resource("/orgs/{org_id}/members/invite").route(web::post().to(invite_member)),
             )
-            .route("/orgs/{org_id}/data", web::get().to(org_data))
-            .route("/billing", web::get().to(billing))
-            .route("/reports", web::get().to(reports))
-            .route("/audit", audit_route)
-            .route(
-                "/openapi.json",
-                web::get().to(move || {
-                    let document = document.clone();
-                    async move { HttpResponse::Ok().json(&*document) }
-                }),
-            )
+            .service(web::resource("/orgs/{org_id}/data").route(web::get().to(org_data)))
+            .service(web::resource("/billing").route(web::get().to(billing)))
+            .service(web::resource("/reports").route(web::get().to(reports)))
+            .service(web::resource("/audit").route(audit_route))
+            .service(web::resource("/openapi.json").route(web::get().to(move || {
+                let document = document.clone();
+                async move { HttpResponse::Ok().json(&*document) }
+            })))
             .service(protected_resource_metadata(&v));
     }
 }
