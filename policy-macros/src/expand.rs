@@ -341,13 +341,18 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
                     named.push((org.name(), binding));
                 }
             }
+            // One policy is no array: borrow it as a slice.
+            let policies = match has_route {
+                true => quote!(#private::PolicySet::policies(&#name::POLICY)),
+                false => quote!(&#name::POLICY),
+            };
             let pairs = named.iter().map(|(name, binding)| {
                 let local = local(binding);
                 quote!((#name, &*#local))
             });
             quote! {
                 #private::decide(
-                    #private::PolicySet::policies(&#name::POLICY),
+                    #policies,
                     &#auth,
                     #private::PathParams::Named(&[#(#pairs),*]),
                 )#question;

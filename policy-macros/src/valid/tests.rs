@@ -240,7 +240,7 @@ fn path_source_needs_the_parameter() {
         message,
         "`org_from = path` reads the organization id from a parameter named `org_id`, \
          but `h` has none: add a parameter `org_id: String` (warp), \
-         or bind it from the path: `Path(org_id): Path<String>` (axum)"
+         or bind it from the path: `Path(org_id): Path<String>` (axum), `org_id: web::Path<String>` (actix)"
     );
     let message = error(
         quote!(model = org_resource, org_from = path(tenant)),
@@ -344,7 +344,7 @@ fn path_source_is_not_read_from_other_extractors() {
             ),
         );
         assert!(
-            message.contains("or bind it from the path: `Path(org_id): Path<String>` (axum)"),
+            message.contains("or bind it from the path: `Path(org_id): Path<String>` (axum), `org_id: web::Path<String>` (actix)"),
             "{params}: {message}"
         );
     }
