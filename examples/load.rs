@@ -6,8 +6,8 @@
 //! policy as `/api/protected`) and `GET /api/protected` with one valid token,
 //! and `/api/protected` with a bad signature, one at a time; (b) valid traffic
 //! while an attacker floods the same route with tokens naming random `kid`s,
-//! both at once; (c) the same valid token against each example server (warp
-//! and axum) and the peer (axum 0.7 + jwt-authorizer,
+//! both at once; (c) the same valid token against each example server (warp,
+//! axum and actix-web) and the peer (axum 0.7 + jwt-authorizer,
 //! `peer-bench/examples/peer_server.rs`), best of two runs each
 //! (`LOAD_FRONT_ENDS=0` skips it). `/api/ping` ÷ `/health` is what
 //! authorization costs; `/api/protected` ÷ `/health` adds writing the caller
@@ -488,6 +488,10 @@ async fn compare_front_ends(load: &Load, issuer: &TestIssuer, valid: &str) -> Re
             example_binary(&root, "axum_server")?,
         ),
         (
+            "actix-web (examples/actix_server)",
+            example_binary(&root, "actix_server")?,
+        ),
+        (
             "axum 0.7 + jwt-authorizer (peer-bench)",
             example_binary(&root.join("peer-bench"), "peer_server")?,
         ),
@@ -538,11 +542,11 @@ async fn compare_front_ends(load: &Load, issuer: &TestIssuer, valid: &str) -> Re
         );
         authenticated.push((ping, protected));
     }
-    if let [warp, axum, (peer_ping, peer)] = authenticated[..]
+    if let [warp, axum, actix, (peer_ping, peer)] = authenticated[..]
         && peer > 0.0
         && peer_ping > 0.0
     {
-        for (name, (ping, protected)) in [("warp", warp), ("axum", axum)] {
+        for (name, (ping, protected)) in [("warp", warp), ("axum", axum), ("actix-web", actix)] {
             println!(
                 "{name} + bearer-policy ÷ axum + jwt-authorizer, authenticated throughput: \
                  /api/ping {:.2}, /api/protected {:.2}",

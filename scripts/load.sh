@@ -11,6 +11,6 @@ cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null; then
     apt-get update -qq && apt-get install -y -qq wrk
 fi
-cargo build --release --example server --example axum_server
+cargo build --release --example server --example axum_server --example actix_server
 cargo build --release --example peer_server --manifest-path peer-bench/Cargo.toml
 exec cargo run --release --example load

@@ -5,7 +5,7 @@
 # route after a warm-up, and the counters are zeroed and dumped around each
 # route. User-space instructions only; stable across noisy runs.
 #
-#   scripts/route_instructions.sh server          # warp; or axum_server
+#   scripts/route_instructions.sh server          # warp; or axum_server, actix_server
 #   N=5000 scripts/route_instructions.sh axum_server
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -113,6 +113,9 @@ pub mod guide {
     pub mod tower {
         #![doc = include_str!("../docs/tower.md")]
     }
+    pub mod actix {
+        #![doc = include_str!("../docs/actix.md")]
+    }
     pub mod check_functions {
         #![doc = include_str!("../docs/check_functions.md")]
     }

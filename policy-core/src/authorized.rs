@@ -27,7 +27,10 @@ pub trait DeclaredHandler: 'static {
 }
 
 /// The [`Requirements`] of handler `H`, built once.
-#[cfg_attr(not(any(feature = "axum", feature = "warp")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "axum", feature = "warp", feature = "actix")),
+    allow(dead_code)
+)]
 pub(crate) fn requirements_of<H: DeclaredHandler>() -> &'static Requirements {
     H::requirements().get(H::policies())
 }
@@ -47,10 +50,25 @@ pub(crate) fn requirements_of<H: DeclaredHandler>() -> &'static Requirements {
 ///   its policies, so a direct call is as protected as a routed one.
 pub struct Authorized<H> {
     auth: AuthInfo,
+    /// Whether a route's extractor decided `H`'s policies with the route's
+    /// own path parameters (actix, axum): the handler's check then has
+    /// nothing to add for an organization only the route names.
+    decided_on_route: bool,
     handler: PhantomData<fn() -> H>,
 }
 
 impl<H> Authorized<H> {
+    /// `auth`, which a route's extractor found `H`'s policies allow, path
+    /// parameters included.
+    #[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+    pub(crate) fn decided_on_route(auth: AuthInfo) -> Self {
+        Authorized {
+            auth,
+            decided_on_route: true,
+            handler: PhantomData,
+        }
+    }
+
     /// The `AuthInfo` itself.
     pub fn into_inner(self) -> AuthInfo {
         self.auth
@@ -69,6 +87,7 @@ impl<H> From<AuthInfo> for Authorized<H> {
     fn from(auth: AuthInfo) -> Self {
         Authorized {
             auth,
+            decided_on_route: false,
             handler: PhantomData,
         }
     }
@@ -82,8 +101,20 @@ impl<H> From<Authorized<H>> for AuthInfo {
 
 impl<H> Clone for Authorized<H> {
     fn clone(&self) -> Self {
-        self.auth.clone().into()
+        Authorized {
+            auth: self.auth.clone(),
+            decided_on_route: self.decided_on_route,
+            handler: PhantomData,
+        }
     }
+}
+
+/// Whether a route's extractor decided the policies of `auth`'s handler,
+/// path parameters included: what `#[requires]` asks before its own check
+/// of an organization only the route names (`web::Path<(String, u64)>`).
+#[doc(hidden)]
+pub fn decided_on_route<H>(auth: &Authorized<H>) -> bool {
+    auth.decided_on_route
 }
 
 impl<H> fmt::Debug for Authorized<H> {

@@ -126,7 +126,7 @@ where
         let named: Vec<(&str, &str)> = raw.iter().flat_map(|params| params.iter()).collect();
         let request = RequestHead::from_parts(parts).with_path_params(PathParams::Named(&named));
         let auth = requirements.authorize(&validator, &request).await?;
-        Ok(auth.into())
+        Ok(Authorized::decided_on_route(auth))
     }
 }
 

@@ -33,6 +33,9 @@ mod validator;
 #[cfg(test)]
 mod test_support;
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
@@ -119,6 +122,7 @@ macro_rules! scopes {
 /// Support for the code that `#[requires]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::authorized::decided_on_route;
     pub use crate::declaration::Declaration;
     pub use crate::policy::{Check, CheckFn, check_name_of};
     pub use crate::request::RequirementsCell;

@@ -85,6 +85,13 @@ impl Rejected {
     }
 }
 
+impl std::fmt::Display for Rejected {
+    /// The reason's message, as the JSON body's `error` says it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
 impl From<Error> for Rejected {
     /// A refusal without a metadata URL (a handler's own denial).
     fn from(error: Error) -> Self {

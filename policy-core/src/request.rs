@@ -9,7 +9,12 @@
 // Without a front end (the `testing` or no feature), only the decision and
 // the generated `RequirementsCell` use this module.
 #![cfg_attr(
-    not(any(feature = "warp", feature = "axum", feature = "tower")),
+    not(any(
+        feature = "warp",
+        feature = "axum",
+        feature = "tower",
+        feature = "actix"
+    )),
     allow(dead_code)
 )]
 
@@ -314,7 +319,10 @@ impl RequirementsCell {
     }
 
     /// The requirements of `policies`, built once.
-    #[cfg_attr(not(any(feature = "axum", feature = "warp")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "axum", feature = "warp", feature = "actix")),
+        allow(dead_code)
+    )]
     pub(crate) fn get(&self, policies: &'static [Policy]) -> &Requirements {
         self.0.get_or_init(|| Requirements::declared(policies))
     }

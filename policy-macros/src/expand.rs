@@ -29,9 +29,10 @@ pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStre
     let name = function.sig.ident.clone();
     let cfgs = cfg_attributes(&function.attrs);
 
+    let routed = route_decided(plan, &private);
     let conversion = authorized_parameter(plan, &mut function.sig, &name, &private);
     let check = check_statements(plan, &name, &private);
-    let statements = Block::parse_within.parse2(quote!(#conversion #check))?;
+    let statements = Block::parse_within.parse2(quote!(#routed #conversion #check))?;
     function.block.stmts.splice(0..0, statements);
 
     let module = policy_module(&plan.policies, &name, &function.vis, &cfgs, &private);
@@ -320,15 +321,17 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
         None => none.clone(),
     };
 
+    let has_route = has_route(plan);
     let checks = match params.as_slice() {
-        [] | [_] => {
+        [] | [_] if !has_route => {
             let org = path_org_id(params.first().map(|(binding, _)| *binding));
             quote! {
                 #private::PolicySet::decide_request(&#name::POLICY, &#auth, #org)#question;
             }
         }
-        // Stacked policies reading different parameters: each path policy
-        // finds its own by name, and check functions still run last.
+        // Stacked policies reading different parameters (or one only the
+        // route knows, which finds none here): each path policy finds its
+        // own by name, and check functions still run last.
         _ => {
             let mut named: Vec<(String, &Ident)> = Vec::new();
             for policy in &plan.policies {
@@ -338,13 +341,18 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
                     named.push((org.name(), binding));
                 }
             }
+            // One policy is no array: borrow it as a slice.
+            let policies = match has_route {
+                true => quote!(#private::PolicySet::policies(&#name::POLICY)),
+                false => quote!(&#name::POLICY),
+            };
             let pairs = named.iter().map(|(name, binding)| {
                 let local = local(binding);
                 quote!((#name, &*#local))
             });
             quote! {
                 #private::decide(
-                    &#name::POLICY,
+                    #policies,
                     &#auth,
                     #private::PathParams::Named(&[#(#pairs),*]),
                 )#question;
@@ -352,7 +360,7 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
         }
     };
 
-    if params.is_empty() {
+    let checks = if params.is_empty() {
         checks
     } else {
         quote! {
@@ -362,6 +370,43 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
                 #checks
             }
         }
+    };
+    // An organization only the route knows: decided by the route's
+    // extractor, or (a direct call) refused here, as no value names it.
+    if has_route {
+        let routed = routed_flag();
+        quote!(if !#routed { #checks })
+    } else {
+        checks
+    }
+}
+
+/// Whether a policy reads an organization only the route knows ([`OrgPlan::Route`]).
+fn has_route(plan: &Plan) -> bool {
+    plan.policies
+        .iter()
+        .any(|policy| matches!(policy.org, Some(OrgPlan::Route { .. })))
+}
+
+/// The hygienic local holding whether the route's extractor decided the policies.
+fn routed_flag() -> Ident {
+    Ident::new("__bearer_policy_routed", Span::mixed_site())
+}
+
+/// `let routed = decided_on_route(&auth);`, before `auth` is converted, for
+/// a plan with an organization only the route knows; a borrowed `&AuthInfo`
+/// came from no route's extractor.
+fn route_decided(plan: &Plan, private: &TokenStream) -> TokenStream {
+    if !has_route(plan) {
+        return TokenStream::new();
+    }
+    let routed = routed_flag();
+    match &plan.auth.owned {
+        Some(_) => {
+            let auth = &plan.auth.binding;
+            quote!(let #routed = #private::decided_on_route(&#auth);)
+        }
+        None => quote!(let #routed = false;),
     }
 }
 
@@ -401,9 +446,12 @@ fn policy_module(
     });
 
     let function = name.unraw().to_string();
-    let uses_path = policies
-        .iter()
-        .any(|policy| matches!(policy.org, Some(OrgPlan::Param { .. })));
+    let uses_path = policies.iter().any(|policy| {
+        matches!(
+            policy.org,
+            Some(OrgPlan::Param { .. } | OrgPlan::Route { .. })
+        )
+    });
     let filter = if uses_path {
         format!(
             "bearer_policy::warp::authorize_path(warp::path!(\"orgs\" / String), v, &{function}::POLICY)"
@@ -473,7 +521,7 @@ fn policy_value(policy: &PolicyPlan, private: &TokenStream) -> TokenStream {
         None => quote!(::core::option::Option::None),
         Some(org) => {
             let variant = match org {
-                OrgPlan::Param { .. } => quote!(PathParam),
+                OrgPlan::Param { .. } | OrgPlan::Route { .. } => quote!(PathParam),
                 OrgPlan::Header(_) => quote!(Header),
                 OrgPlan::Query(_) => quote!(Query),
             };
@@ -588,7 +636,7 @@ fn describe(policy: &PolicyPlan) -> String {
         parts.push(format!("audience `{}`", audience.value()));
     }
     match &policy.org {
-        Some(org @ OrgPlan::Param { .. }) => {
+        Some(org @ (OrgPlan::Param { .. } | OrgPlan::Route { .. })) => {
             parts.push(format!("organization from path parameter `{}`", org.name()))
         }
         Some(OrgPlan::Header(lit)) => {

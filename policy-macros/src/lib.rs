@@ -82,6 +82,9 @@ use lenient_fn::LenientFn;
 ///   - `path`: the path parameter `org_id`, where the handler binds it:
 ///     - in warp, where path segments arrive as handler parameters, the
 ///       parameter named `org_id`;
+///     - in actix-web, `org_id: web::Path<String>`, or any `web::Path`
+///       taken whole (`path: web::Path<(String, u64)>`), whose route
+///       parameter of that name the extractor reads;
 ///     - in axum, a binding in the pattern of the `Path` extractor:
 ///       `Path(org_id): Path<String>`, inside a tuple
 ///       `Path((org_id, id)): Path<(String, u64)>`, or the field `org_id` of
@@ -157,6 +160,16 @@ use lenient_fn::LenientFn;
 /// authenticates the request and checks `POLICY` before any body extractor
 /// runs: the attribute is the whole protection, and the route needs nothing
 /// more.
+///
+/// In actix-web (feature `actix`), `Authorized` is the extractor too, and
+/// holds the request's payload back from the extractors after it until it
+/// has decided. actix extracts parameters in order, so a body extractor
+/// (`web::Json`, `web::Form`, `web::Bytes`, `web::Payload`, `Multipart`…)
+/// written before the `AuthInfo` parameter is a compile error saying to move
+/// it after. `org_from = path` there is `org_id: web::Path<String>`, or a
+/// `web::Path` tuple or struct holding the route's `{org_id}` (its field is
+/// private, so the route's extractor decides it by name, and a direct call
+/// of such a handler is refused: no route names its organization).
 ///
 /// In warp, the route checks `POLICY` **before its body filters**. A check
 /// inside the handler runs after warp has extracted everything else: a caller
@@ -394,7 +407,8 @@ use lenient_fn::LenientFn;
 /// async fn org_data(auth: AuthInfo) -> Result<impl Reply, Rejection> { Ok("") }
 /// // error: `org_from = path` reads the organization id from a parameter named
 /// //        `org_id`, but `org_data` has none: add a parameter `org_id: String`
-/// //        (warp), or bind it from the path: `Path(org_id): Path<String>` (axum)
+/// //        (warp), or bind it from the path: `Path(org_id): Path<String>` (axum),
+/// //        `org_id: web::Path<String>` (actix)
 /// ```
 ///
 /// # Limits

@@ -9,6 +9,7 @@
 //! change and says what to write. Where a pattern binds the organization id
 //! is found by `org_binding`.
 
+mod body_order;
 mod org_binding;
 
 use proc_macro2::{Ident, Span};
@@ -85,6 +86,14 @@ pub(crate) enum OrgPlan {
         binding: Ident,
         ty_span: Span,
     },
+    /// A path parameter the handler takes inside an extractor holding
+    /// several values without binding it by name (actix's
+    /// `web::Path<(String, u64)>` or `web::Path<Params>`, whose field is
+    /// private): the route's extractor decides it by `name`; a direct call
+    /// has no route, and is refused.
+    Route {
+        name: String,
+    },
     Header(LitStr),
     Query(LitStr),
 }
@@ -93,7 +102,7 @@ impl OrgPlan {
     /// The parameter, header or query name recorded in the policy.
     pub(crate) fn name(&self) -> String {
         match self {
-            OrgPlan::Param { name, .. } => name.clone(),
+            OrgPlan::Param { name, .. } | OrgPlan::Route { name } => name.clone(),
             OrgPlan::Header(lit) | OrgPlan::Query(lit) => lit.value(),
         }
     }
@@ -144,6 +153,7 @@ fn check_signature(function: &ItemFn) -> syn::Result<(AuthPlan, Span)> {
     if let Some(receiver) = sig.receiver() {
         errors.push(method_refused(receiver.self_token.span));
     }
+    errors.push_result(body_order::check(function));
     let found = both(find_auth_info(function), check_return_type(function));
     both(errors.finish(), found).map(|((), found)| found)
 }
@@ -394,6 +404,9 @@ fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPla
             ty_span: found.ty_span,
         });
     }
+    if org_binding::route_extractor(function) {
+        return Ok(OrgPlan::Route { name: wanted });
+    }
     let written = if explicit {
         format!("org_from = path({wanted})")
     } else {
@@ -404,7 +417,8 @@ fn resolve_org(source: OrgFrom, function: Option<&ItemFn>) -> syn::Result<OrgPla
         format!(
             "`{written}` reads the organization id from a parameter named `{wanted}`, \
              but `{}` has none: add a parameter `{wanted}: String` (warp), \
-             or bind it from the path: `Path({wanted}): Path<String>` (axum)",
+             or bind it from the path: `Path({wanted}): Path<String>` (axum), \
+             `{wanted}: web::Path<String>` (actix)",
             function.sig.ident
         ),
     ))

@@ -66,6 +66,7 @@ fn email_domain_policy(domain: &str) -> Policy {
 static WARP_BODY_READ: AtomicBool = AtomicBool::new(false);
 static AXUM_BODY_READ: AtomicBool = AtomicBool::new(false);
 static TOWER_BODY_READ: AtomicBool = AtomicBool::new(false);
+static ACTIX_BODY_READ: AtomicBool = AtomicBool::new(false);
 
 mod warp_app {
     use bearer_policy::warp::{authorize, authorize_path, recover};
@@ -223,6 +224,85 @@ mod axum_app {
     }
 }
 
+mod actix_app {
+    use std::future::Future;
+    use std::pin::Pin;
+
+    use actix_web::dev::Payload;
+    use actix_web::web::{self, Json, ServiceConfig};
+    use actix_web::{FromRequest, HttpRequest};
+    use bearer_policy::actix::{BearerMiddleware, Rejected};
+    use bearer_policy::{AuthInfo, Validator, requires};
+    use serde_json::{Value, json};
+
+    use super::{email_domain_policy, is_staff, verified_email};
+    use crate::common::actix_body::record_reads;
+
+    /// A JSON body whose bytes, once read, are recorded.
+    struct RecordedJson(Value);
+
+    impl FromRequest for RecordedJson {
+        type Error = actix_web::Error;
+        type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+        fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+            let mut recorded = record_reads(payload, &super::ACTIX_BODY_READ);
+            let json = Json::<Value>::from_request(request, &mut recorded);
+            Box::pin(async move { Ok(RecordedJson(json.await?.into_inner())) })
+        }
+    }
+
+    #[requires(model = global_api, scopes("reports:read"), check = is_staff)]
+    async fn reports(auth: AuthInfo) -> Result<Json<Value>, Rejected> {
+        Ok(Json(json!({ "sub": auth.sub() })))
+    }
+
+    #[requires(model = global_api, scopes("api:write"), check = verified_email)]
+    async fn create_product(
+        auth: AuthInfo,
+        RecordedJson(product): RecordedJson,
+    ) -> Result<Json<Value>, Rejected> {
+        Ok(Json(json!({ "sub": auth.sub(), "product": product })))
+    }
+
+    #[requires(model = org_resource, scopes("api:read"), org_from = path, check = is_staff)]
+    async fn org_data(org_id: web::Path<String>, auth: AuthInfo) -> Result<Json<Value>, Rejected> {
+        Ok(Json(json!({ "org": org_id.as_str(), "sub": auth.sub() })))
+    }
+
+    #[requires(model = global_api, check = is_staff)]
+    #[requires(model = global_api, scopes("admin"))]
+    async fn stacked(auth: AuthInfo) -> Result<Json<Value>, Rejected> {
+        Ok(Json(json!({ "sub": auth.sub() })))
+    }
+
+    #[requires(model = global_api, scopes("api:read"), check = super::counted_staff)]
+    async fn counted(auth: AuthInfo) -> Result<Json<Value>, Rejected> {
+        Ok(Json(json!({ "sub": auth.sub() })))
+    }
+
+    /// No attribute: the route's `BearerMiddleware` checked the macro-free policy.
+    async fn domain(auth: AuthInfo) -> Json<Value> {
+        Json(json!({ "sub": auth.sub() }))
+    }
+
+    pub fn app(v: Validator) -> impl Fn(&mut ServiceConfig) + Send + Sync + 'static {
+        move |config| {
+            let domain_route = web::get()
+                .to(domain)
+                .wrap(BearerMiddleware::new(v.clone()).require(email_domain_policy("example.com")));
+            config
+                .app_data(v.clone())
+                .route("/reports", web::get().to(reports))
+                .route("/products", web::post().to(create_product))
+                .route("/orgs/{org_id}/data", web::get().to(org_data))
+                .route("/stacked", web::get().to(stacked))
+                .route("/counted", web::get().to(counted))
+                .route("/domain", domain_route);
+        }
+    }
+}
+
 mod tower_app {
     // A `#[requires]` handler's `auth` parameter is `<handler>::Authorized`
     // or a plain `AuthInfo`, depending on its signature: `.into()` serves both.
@@ -334,6 +414,7 @@ fn app(front_end: FrontEnd, validator: Validator) -> App {
         FrontEnd::Warp => App::warp(warp_app::routes(validator)),
         FrontEnd::Axum => App::Axum(axum_app::app(validator)),
         FrontEnd::Tower => App::Tower(tower_app::service(validator)),
+        FrontEnd::Actix => App::actix(actix_app::app(validator)),
     }
 }
 
@@ -343,6 +424,7 @@ fn body_read(front_end: FrontEnd) -> &'static AtomicBool {
         FrontEnd::Warp => &WARP_BODY_READ,
         FrontEnd::Axum => &AXUM_BODY_READ,
         FrontEnd::Tower => &TOWER_BODY_READ,
+        FrontEnd::Actix => &ACTIX_BODY_READ,
     }
 }
 

@@ -27,6 +27,7 @@ macro_rules! api_doc {
 }
 use api_doc;
 
+mod actix_app;
 mod axum_app;
 mod openapi;
 mod tower_app;
@@ -67,6 +68,7 @@ pub(crate) fn app(front_end: FrontEnd, validator: Validator) -> App {
         FrontEnd::Warp => App::warp(warp_app::routes(validator)),
         FrontEnd::Axum => App::Axum(axum_app::app(validator)),
         FrontEnd::Tower => App::Tower(tower_app::service(validator)),
+        FrontEnd::Actix => App::actix(actix_app::app(validator)),
     }
 }
 
@@ -76,6 +78,7 @@ fn handlers_module(front_end: FrontEnd) -> &'static str {
         FrontEnd::Warp => warp_app::MODULE,
         FrontEnd::Axum => axum_app::MODULE,
         FrontEnd::Tower => tower_app::MODULE,
+        FrontEnd::Actix => actix_app::MODULE,
     }
 }
 
@@ -476,6 +479,11 @@ fn path_segment_cases(
             Expect::ok().json("/org", json!("acme%20corp")),
             Expect::denied("organization_mismatch"),
             Expect::denied("missing_organization"),
+        ),
+        FrontEnd::Actix => (
+            Expect::denied("organization_mismatch"),
+            Expect::ok().json("/org", json!("acme corp")),
+            Expect::status(404).no_challenge(),
         ),
     };
     vec![
@@ -916,18 +924,19 @@ async fn unmatched_paths_and_methods_are_404_and_405_without_a_challenge() {
             ));
         }
         // The statuses agree; around them each framework has its own habits.
-        // axum and `tower_app`'s router list the route's methods in `Allow`
-        // (as RFC 9110 asks of a 405), warp sends none. axum answers HEAD on a
-        // GET route with the GET handler, so the request is authorized like a
-        // GET (401 without a token); warp's `get()` and `tower_app`'s router
-        // do not match HEAD, hence 405.
+        // axum, actix and `tower_app`'s router list the route's methods in
+        // `Allow` (as RFC 9110 asks of a 405), warp sends none. axum answers
+        // HEAD on a GET route with the GET handler, so the request is
+        // authorized like a GET (401 without a token); warp's `get()`,
+        // actix's `web::get()` and `tower_app`'s router do not match HEAD,
+        // hence 405.
         let (allow, head) = match front_end {
             FrontEnd::Warp => (Challenge::Absent, Expect::status(405).no_challenge()),
             FrontEnd::Axum => (
                 Challenge::Exactly("POST".into()),
                 Expect::status(401).challenge("Bearer"),
             ),
-            FrontEnd::Tower => (
+            FrontEnd::Tower | FrontEnd::Actix => (
                 Challenge::Exactly("POST".into()),
                 Expect::status(405).no_challenge(),
             ),

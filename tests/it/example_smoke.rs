@@ -1,7 +1,8 @@
 //! Smoke tests of the example servers (`examples/server.rs` on warp,
-//! `examples/axum_server.rs` on axum): builds them, starts each with its
-//! embedded development issuer, and talks to it over HTTP with `reqwest`;
-//! every check runs against both.
+//! `examples/axum_server.rs` on axum, `examples/actix_server.rs` on
+//! actix-web): builds them, starts each with its embedded development
+//! issuer, and talks to it over HTTP with `reqwest`; every check runs
+//! against each.
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
@@ -26,9 +27,9 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 // ===== locating and building the examples =====
 
 /// The example servers, one per front end (`examples/server.rs` on warp,
-/// `examples/axum_server.rs` on axum): every test runs against each, and a
+/// `examples/axum_server.rs` on axum, `examples/actix_server.rs` on actix-web): every test runs against each, and a
 /// failure names the example.
-const EXAMPLES: [&str; 2] = ["server", "axum_server"];
+const EXAMPLES: [&str; 3] = ["server", "axum_server", "actix_server"];
 
 /// `<target>/<profile dir>` of this test executable
 /// (`…/target/debug/deps/it-HASH` → `…/target/debug`).

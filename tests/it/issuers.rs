@@ -307,6 +307,13 @@ async fn tenant_a_orders_axum(
     Ok(auth.issuer().to_owned())
 }
 
+#[bearer_policy::requires(model = global_api, scopes("orders:read"), issuers("https://tenant-a.example"))]
+async fn tenant_a_orders_actix(
+    auth: bearer_policy::AuthInfo,
+) -> Result<String, bearer_policy::actix::Rejected> {
+    Ok(auth.issuer().to_owned())
+}
+
 /// A policy naming its issuers refuses another trusted issuer's token with
 /// 403 `issuer_not_allowed` on every front end (the macro's `issuers(...)`
 /// on warp and axum, `Policy::issuers` behind the tower layer), even with the
@@ -378,6 +385,14 @@ async fn a_policy_naming_its_issuers_refuses_the_other_trusted_issuers_on_every_
                     ))
                 });
                 App::Tower(tower::util::BoxCloneSyncService::new(layer.layer(ok)))
+            }
+            FrontEnd::Actix => {
+                let validator = validator.clone();
+                App::actix(move |config| {
+                    config
+                        .app_data(validator.clone())
+                        .route("/orders", actix_web::web::get().to(tenant_a_orders_actix));
+                })
             }
         };
         let server = Server::start(app).await;

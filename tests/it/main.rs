@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+mod actix;
 mod attacks;
 mod axum;
 mod check_fn;

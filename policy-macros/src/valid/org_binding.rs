@@ -203,3 +203,17 @@ fn tuple_types<'a, 'p>(
         _ => Vec::new(),
     }
 }
+
+/// Whether the function takes a path extractor whole, under a plain name
+/// (`path: web::Path<(String, u64)>`, `params: web::Path<Params>`): actix's
+/// `Path` cannot be destructured, so the organization it holds has no name
+/// of its own in the signature, and only the route knows it.
+pub(super) fn route_extractor(function: &syn::ItemFn) -> bool {
+    function.sig.inputs.iter().any(|argument| match argument {
+        syn::FnArg::Typed(typed) => {
+            matches!(&*typed.pat, Pat::Ident(pat) if pat.subpat.is_none())
+                && matches!(ungroup(&typed.ty), Type::Path(ty) if is_path_extractor(&ty.path))
+        }
+        syn::FnArg::Receiver(_) => false,
+    })
+}

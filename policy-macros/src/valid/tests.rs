@@ -14,7 +14,7 @@ fn plan(args: proc_macro2::TokenStream, function: proc_macro2::TokenStream) -> s
 fn org_binding(plan: &Plan) -> Option<(String, String)> {
     match plan.policies.first()?.org.as_ref()? {
         OrgPlan::Param { name, binding, .. } => Some((name.clone(), binding.to_string())),
-        OrgPlan::Header(_) | OrgPlan::Query(_) => None,
+        OrgPlan::Route { .. } | OrgPlan::Header(_) | OrgPlan::Query(_) => None,
     }
 }
 
@@ -240,7 +240,7 @@ fn path_source_needs_the_parameter() {
         message,
         "`org_from = path` reads the organization id from a parameter named `org_id`, \
          but `h` has none: add a parameter `org_id: String` (warp), \
-         or bind it from the path: `Path(org_id): Path<String>` (axum)"
+         or bind it from the path: `Path(org_id): Path<String>` (axum), `org_id: web::Path<String>` (actix)"
     );
     let message = error(
         quote!(model = org_resource, org_from = path(tenant)),
@@ -344,7 +344,7 @@ fn path_source_is_not_read_from_other_extractors() {
             ),
         );
         assert!(
-            message.contains("or bind it from the path: `Path(org_id): Path<String>` (axum)"),
+            message.contains("or bind it from the path: `Path(org_id): Path<String>` (axum), `org_id: web::Path<String>` (actix)"),
             "{params}: {message}"
         );
     }
@@ -528,4 +528,74 @@ fn signature_and_argument_errors_are_reported_together() {
         ),
     );
     assert_eq!(message.lines().count(), 3, "{message}");
+}
+
+#[test]
+fn a_body_extractor_before_auth_is_refused_with_where_to_put_it() {
+    let message = error(
+        quote!(model = global_api, scopes("api:write")),
+        quote!(
+            async fn h(
+                body: web::Json<Value>,
+                org_id: web::Path<String>,
+                raw: Bytes,
+                auth: AuthInfo,
+                after: web::Json<Value>,
+            ) -> Result<String, Rejected> {
+                Ok(String::new())
+            }
+        ),
+    );
+    assert_eq!(
+        message.matches("reads the request body").count(),
+        2,
+        "{message}"
+    );
+    assert!(
+        message.contains("`web::Json` reads the request body"),
+        "{message}"
+    );
+    assert!(
+        message.contains("`Bytes` reads the request body"),
+        "{message}"
+    );
+    assert!(
+        message.contains("move it after `auth: AuthInfo`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_actix_path_taken_whole_leaves_the_organization_to_the_route() {
+    let plan = plan(
+        quote!(model = org_resource, scopes("api:read"), org_from = path),
+        quote!(
+            async fn h(path: web::Path<(String, u32)>, auth: AuthInfo) -> Result<String, Rejected> {
+                Ok(String::new())
+            }
+        ),
+    )
+    .unwrap();
+    assert!(matches!(
+        plan.policies[0].org,
+        Some(OrgPlan::Route { ref name }) if name == "org_id"
+    ));
+    // Under its own name, the binding is the parameter, as in warp.
+    let plan = plan_of_named();
+    assert_eq!(
+        org_binding(&plan),
+        Some(("org_id".to_owned(), "org_id".to_owned()))
+    );
+}
+
+fn plan_of_named() -> Plan {
+    plan(
+        quote!(model = org_resource, scopes("api:read"), org_from = path),
+        quote!(
+            async fn h(org_id: web::Path<String>, auth: AuthInfo) -> Result<String, Rejected> {
+                Ok(String::new())
+            }
+        ),
+    )
+    .unwrap()
 }

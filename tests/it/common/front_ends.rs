@@ -10,6 +10,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bearer_policy::tower::ResponseBody;
 use bytes::Bytes;
@@ -28,12 +29,18 @@ pub enum FrontEnd {
     Warp,
     Axum,
     Tower,
+    Actix,
 }
 
 impl FrontEnd {
     /// Every front end: each suite that runs across front ends runs against
     /// each of these.
-    pub const ALL: [FrontEnd; 3] = [FrontEnd::Warp, FrontEnd::Axum, FrontEnd::Tower];
+    pub const ALL: [FrontEnd; 4] = [
+        FrontEnd::Warp,
+        FrontEnd::Axum,
+        FrontEnd::Tower,
+        FrontEnd::Actix,
+    ];
 }
 
 impl fmt::Display for FrontEnd {
@@ -42,6 +49,7 @@ impl fmt::Display for FrontEnd {
             FrontEnd::Warp => "warp",
             FrontEnd::Axum => "axum",
             FrontEnd::Tower => "tower",
+            FrontEnd::Actix => "actix",
         })
     }
 }
@@ -54,11 +62,16 @@ pub type TowerService = BoxCloneSyncService<
     Infallible,
 >;
 
+/// An actix app's routes and data, as every worker of its `HttpServer`
+/// configures its own `App` with them.
+pub type ActixRoutes = Arc<dyn Fn(&mut actix_web::web::ServiceConfig) + Send + Sync>;
+
 /// A suite's routes on one front end, ready to serve.
 pub enum App {
     Warp(warp::filters::BoxedFilter<(warp::reply::Response,)>),
     Axum(axum::Router),
     Tower(TowerService),
+    Actix(ActixRoutes),
 }
 
 impl App {
@@ -72,11 +85,19 @@ impl App {
         App::Warp(filter.map(warp::Reply::into_response).boxed())
     }
 
+    /// An actix app configured by `routes` (routes, services and app data).
+    pub fn actix(
+        routes: impl Fn(&mut actix_web::web::ServiceConfig) + Send + Sync + 'static,
+    ) -> App {
+        App::Actix(Arc::new(routes))
+    }
+
     pub fn front_end(&self) -> FrontEnd {
         match self {
             App::Warp(_) => FrontEnd::Warp,
             App::Axum(_) => FrontEnd::Axum,
             App::Tower(_) => FrontEnd::Tower,
+            App::Actix(_) => FrontEnd::Actix,
         }
     }
 }
@@ -117,6 +138,7 @@ impl Server {
             App::Tower(service) => {
                 tokio::spawn(serve_with_hyper(listener, service, signal));
             }
+            App::Actix(routes) => serve_with_actix(listener.into_std().unwrap(), routes, signal),
         }
         Server {
             front_end,
@@ -170,4 +192,32 @@ async fn serve_with_hyper(
             }
         }
     }
+}
+
+/// Serves `routes` with actix-web's own `HttpServer` (one worker) on a
+/// thread running an actix system, until `signal`.
+fn serve_with_actix(
+    listener: std::net::TcpListener,
+    routes: ActixRoutes,
+    signal: impl Future<Output = ()> + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = actix_web::HttpServer::new(move || {
+                let routes = Arc::clone(&routes);
+                actix_web::App::new().configure(move |config| routes(config))
+            })
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .unwrap()
+            .run();
+            let handle = server.handle();
+            actix_web::rt::spawn(async move {
+                signal.await;
+                handle.stop(true).await;
+            });
+            server.await.unwrap();
+        });
+    });
 }

@@ -6,6 +6,7 @@
 //! each), [`tower_router`] (a router for a bare tower service) and [`jws`]
 //! (hand-made tokens for attacks).
 
+pub mod actix_body;
 pub mod front_ends;
 pub mod http;
 pub mod issuer;

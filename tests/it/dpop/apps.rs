@@ -1,7 +1,8 @@
 //! The DPoP suite's routes on each front end: `GET /orders` under a
 //! run-time policy (`orders:read`) and `POST /payments` under one that
 //! requires DPoP whatever the validator's mode, and `POST /transfers`, a
-//! `#[requires(.., dpop = required)]` handler; each answers `{"sub": …}`.
+//! `#[requires(.., dpop = required)]` handler (one per framework's response
+//! type); each answers `{"sub": …}`.
 
 use bearer_policy::tower::BearerLayer;
 use bearer_policy::{AuthInfo, DpopMode, Model, Policy, Validator, requires};
@@ -31,6 +32,14 @@ async fn transfer(
     auth: AuthInfo,
 ) -> Result<axum::Json<serde_json::Value>, bearer_policy::axum::Rejected> {
     Ok(axum::Json(answer(&auth)))
+}
+
+/// `POST /transfers` on actix: the same declaration, actix's rejection.
+#[requires(model = global_api, scopes("payments:write"), audience = "https://api.example.com", dpop = required)]
+async fn transfer_actix(
+    auth: AuthInfo,
+) -> Result<actix_web::HttpResponse, bearer_policy::actix::Rejected> {
+    Ok(actix_web::HttpResponse::Ok().json(answer(&auth)))
 }
 
 fn answer(auth: &AuthInfo) -> serde_json::Value {
@@ -100,5 +109,26 @@ pub fn app(front_end: FrontEnd, v: Validator) -> App {
                 ),
             ]))
         }
+        FrontEnd::Actix => App::actix(move |config| {
+            use actix_web::web;
+            use bearer_policy::actix::BearerMiddleware;
+            // Behind the middleware, the `AuthInfo` extractor reuses its decision.
+            async fn respond(auth: AuthInfo) -> actix_web::HttpResponse {
+                actix_web::HttpResponse::Ok().json(answer(&auth))
+            }
+            config
+                .app_data(v.clone())
+                .service(
+                    web::resource("/orders")
+                        .wrap(BearerMiddleware::new(v.clone()).require(orders_policy()))
+                        .route(web::get().to(respond)),
+                )
+                .service(
+                    web::resource("/payments")
+                        .wrap(BearerMiddleware::new(v.clone()).require(payments_policy()))
+                        .route(web::post().to(respond)),
+                )
+                .route("/transfers", web::post().to(transfer_actix));
+        }),
     }
 }
