@@ -481,11 +481,10 @@ async fn introspected_claims_read_as_a_jwts_do() {
     #[derive(serde::Deserialize)]
     struct Extra {
         tenant_plan: String,
-        cnf: serde_json::Value,
     }
     let issuer = start_issuer().await;
     let validator = introspecting(&issuer, issuer.introspection());
-    let token = issuer
+    let bound = issuer
         .token()
         .for_global_api(API)
         .claim("tenant_plan", "pro")
@@ -494,16 +493,21 @@ async fn introspected_claims_read_as_a_jwts_do() {
             json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }),
         )
         .opaque();
+    // `cnf` binds an introspected token as it binds a JWT: never a bearer token.
+    assert_eq!(
+        validator.validate(&bound).await.unwrap_err().code(),
+        "dpop_bound_token"
+    );
+    let token = issuer
+        .token()
+        .for_global_api(API)
+        .claim("tenant_plan", "pro")
+        .opaque();
     let auth = validator.validate(&token).await.unwrap();
     assert_eq!(auth.issuer(), issuer.issuer());
     assert_eq!(auth.key_id(), None);
     let extra: Extra = auth.claims().unwrap();
     assert_eq!(extra.tenant_plan, "pro");
-    // `cnf` as a JWT carries it, for DPoP's binding.
-    assert_eq!(
-        extra.cnf,
-        json!({ "jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" })
-    );
     assert_eq!(auth.claim("tenant_plan"), Some(json!("pro")));
     // The token itself is in no message.
     let error = validator
@@ -511,6 +515,69 @@ async fn introspected_claims_read_as_a_jwts_do() {
         .await
         .unwrap_err();
     assert!(!format!("{error:?} {error}").contains("an-unknown-opaque-token"));
+}
+
+/// An opaque token bound to a DPoP key (`cnf.jkt` in the introspection
+/// answer) works only under the `DPoP` scheme with a proof by that key, as a
+/// bound JWT does, on every front end.
+#[tokio::test]
+async fn an_introspected_bound_token_needs_its_dpop_proof() {
+    use bearer_policy::testing::DpopKey;
+    const PUBLIC: &str = "https://api.example.com/v1";
+    let url = format!("{PUBLIC}/api/protected");
+    for front_end in FrontEnd::ALL {
+        let issuer = start_issuer().await;
+        let validator = fast(&issuer)
+            .introspection(issuer.introspection())
+            .dpop_public_url(PUBLIC)
+            .build()
+            .unwrap();
+        let server = serve(front_end, validator).await;
+        let key = DpopKey::generate();
+        let token = issuer
+            .token()
+            .for_global_api(API)
+            .scopes(["api:read"])
+            .bound_to(&key)
+            .opaque();
+        let dpop = format!("DPoP {token}");
+        let proof = || key.proof("GET", &url).token(&token);
+        let other = DpopKey::generate();
+        run(
+            &server,
+            vec![
+                case(
+                    "with its proof",
+                    server
+                        .get("/api/protected")
+                        .header(AUTHORIZATION, &dpop)
+                        .header("DPoP", proof().sign()),
+                    Expect::ok(),
+                ),
+                case(
+                    "as a bearer token",
+                    server
+                        .get("/api/protected")
+                        .header(AUTHORIZATION, bearer(&token)),
+                    Expect::invalid_token(Some("dpop_bound_token")),
+                ),
+                case(
+                    "without a proof",
+                    server.get("/api/protected").header(AUTHORIZATION, &dpop),
+                    Expect::status(401).code("dpop_proof_missing"),
+                ),
+                case(
+                    "with another key's proof",
+                    server
+                        .get("/api/protected")
+                        .header(AUTHORIZATION, &dpop)
+                        .header("DPoP", other.proof("GET", &url).token(&token).sign()),
+                    Expect::status(401).code("dpop_key_mismatch"),
+                ),
+            ],
+        )
+        .await;
+    }
 }
 
 #[tokio::test]
