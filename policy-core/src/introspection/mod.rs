@@ -13,6 +13,8 @@ mod cache;
 mod client;
 mod config;
 mod response;
+#[cfg(all(test, feature = "testing"))]
+mod tests;
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
