@@ -143,6 +143,12 @@ pub enum TokenError {
     /// `Claims<T>` extractor): a claim it needs is absent or of another type.
     #[error("the token's claims do not have the form this API expects")]
     UnexpectedClaims,
+    /// The token's `aud` does not name this resource, on an endpoint where a
+    /// token meant for another resource is no credential
+    /// ([`Requirements::audience_as_authentication`](crate::Requirements::audience_as_authentication):
+    /// the MCP endpoint).
+    #[error("the token is not intended for this resource")]
+    AudienceNotThisResource,
 }
 
 /// Why a valid token does not satisfy a [`Policy`](crate::Policy) (HTTP 403).
@@ -271,6 +277,7 @@ impl TokenError {
             TokenError::MissingClaim(_) => "missing_claim",
             TokenError::InvalidClaim(_) => "invalid_claim",
             TokenError::UnexpectedClaims => "unexpected_claims",
+            TokenError::AudienceNotThisResource => "audience_not_this_resource",
         }
     }
 }
@@ -348,7 +355,7 @@ impl Error {
 
 /// Makes a string safe inside an RFC 7230 quoted-string: no quotes, backslashes
 /// or control characters (scope text and our own messages never need them).
-fn quoted(s: &str) -> Cow<'_, str> {
+pub(crate) fn quoted(s: &str) -> Cow<'_, str> {
     if s.bytes()
         .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
     {
@@ -426,6 +433,14 @@ pub enum ConfigError {
         /// What was wrong with it.
         reason: String,
     },
+    /// The MCP endpoint's canonical URI (the validator's audience) is
+    /// missing or not an absolute `http`/`https` URI without a query or fragment.
+    #[error("the MCP endpoint needs the validator's audience as its canonical URI: {0}")]
+    McpResource(String),
+    /// `#[requires]` protects an MCP tool that the server does not publish:
+    /// its policy could never apply (a misspelt or renamed tool).
+    #[error("`#[requires]` protects the MCP tool {0:?}, which the server does not publish")]
+    UnpublishedTool(String),
 }
 
 impl fmt::Display for crate::Model {
@@ -577,6 +592,7 @@ mod tests {
             TokenError::MissingClaim("sub").into(),
             TokenError::InvalidClaim("exp").into(),
             TokenError::UnexpectedClaims.into(),
+            TokenError::AudienceNotThisResource.into(),
             Error::KeysUnavailable {
                 reason: "down".into(),
                 retry_after: Duration::from_secs(1),
@@ -611,7 +627,7 @@ mod tests {
     }
 
     /// How many arms `variant` has.
-    const VARIANTS: usize = 32;
+    const VARIANTS: usize = 33;
 
     /// A number per variant, with no wildcard arm: a new variant is a
     /// compile error here until it has its own number (and `VARIANTS` grows).
@@ -641,6 +657,7 @@ mod tests {
                 TokenError::MissingClaim(_) => 18,
                 TokenError::InvalidClaim(_) => 19,
                 TokenError::UnexpectedClaims => 20,
+                TokenError::AudienceNotThisResource => 32,
             },
             Error::KeysUnavailable { .. } => 21,
             Error::Denied(d) => match d {

@@ -20,7 +20,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Uri};
 
 use crate::auth_info::AuthInfo;
-use crate::error::{Denied, Error};
+use crate::error::{Denied, Error, TokenError};
 use crate::org_fields::OrgFields;
 use crate::policy::{OrgSource, Policy, PolicySet};
 use crate::rejected::Rejected;
@@ -163,6 +163,7 @@ pub struct Requirements {
     inner: Arc<RequirementsInner>,
 }
 
+#[derive(Clone)]
 struct RequirementsInner {
     /// Shared, never cloned per request: a run-time `Policy` owns its scope lists.
     sets: Vec<Arc<dyn PolicySet>>,
@@ -170,6 +171,9 @@ struct RequirementsInner {
     /// Whether a policy reads its organization from a path parameter: the
     /// front end looks the route's parameters up only then.
     reads_path: bool,
+    /// Whether a token for another audience is an invalid token (401) rather
+    /// than a denial (403): see [`Requirements::audience_as_authentication`].
+    audience_as_authentication: bool,
 }
 
 impl Requirements {
@@ -220,7 +224,21 @@ impl Requirements {
                 sets,
                 fields,
                 reads_path,
+                audience_as_authentication: false,
             }),
+        }
+    }
+
+    /// These requirements, with a token for another audience refused as an
+    /// invalid token (401 [`TokenError::AudienceNotThisResource`]) instead of
+    /// a denial (403 [`Denied::WrongAudience`]): for an endpoint where a
+    /// token meant for another resource is no credential at all, as the MCP
+    /// authorization spec says of an MCP server. Other denials stay 403.
+    pub fn audience_as_authentication(self) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.audience_as_authentication = true;
+        Requirements {
+            inner: Arc::new(inner),
         }
     }
 
@@ -263,8 +281,12 @@ impl Requirements {
             Some(context) => auth.with_request(context),
             None => auth,
         };
-        decide(self.policies(), &auth, request.path_params)
-            .map_err(|denied| refuse(Error::Denied(denied)))?;
+        decide(self.policies(), &auth, request.path_params).map_err(|denied| match denied {
+            Denied::WrongAudience if self.inner.audience_as_authentication => {
+                refuse(Error::InvalidToken(TokenError::AudienceNotThisResource))
+            }
+            denied => refuse(Error::Denied(denied)),
+        })?;
         Ok(auth)
     }
 
