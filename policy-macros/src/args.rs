@@ -123,6 +123,8 @@ pub(crate) struct Args {
     pub(crate) check: Option<Path>,
     /// `crate = path`: where the `bearer-policy` crate is, for crates that re-export it.
     pub(crate) krate: Option<Path>,
+    /// `tool = "name"`: the MCP tool the policy protects, as rmcp publishes it.
+    pub(crate) tool: Option<LitStr>,
 }
 
 impl Args {
@@ -137,6 +139,7 @@ impl Args {
             org_from: None,
             check: None,
             krate: None,
+            tool: None,
         }
     }
 
@@ -173,6 +176,8 @@ impl Args {
                     .and_then(|value| set_once(&mut args.check, value.0, &key)),
                 "crate" => parse_value::<CrateArg>(&key, rest)
                     .and_then(|value| set_once(&mut args.krate, value.0, &key)),
+                "tool" => parse_value::<ToolArg>(&key, rest)
+                    .and_then(|value| set_once(&mut args.tool, value.0, &key)),
                 _ => Err(unknown_argument(&key)),
             };
             errors.push_result(result);
@@ -720,6 +725,27 @@ impl Parse for CrateArg {
             return lit.parse_with(Path::parse_mod_style).map(CrateArg);
         }
         input.call(Path::parse_mod_style).map(CrateArg)
+    }
+}
+
+/// `= "tool_name"`: an MCP tool's name, as rmcp publishes it.
+struct ToolArg(LitStr);
+
+impl Parse for ToolArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let eq = expect_eq(input, "tool = \"create_item\"")?;
+        if !input.peek(LitStr) {
+            return Err(expected_here(
+                input,
+                eq.span,
+                "expected the tool's name as a string literal: `tool = \"create_item\"`",
+            ));
+        }
+        let lit: LitStr = input.parse()?;
+        if lit.value().is_empty() {
+            return Err(syn::Error::new(lit.span(), "the tool's name is empty"));
+        }
+        Ok(ToolArg(lit))
     }
 }
 

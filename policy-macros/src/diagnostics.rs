@@ -18,6 +18,7 @@ const ARGUMENTS: &[&str] = &[
     "org_from",
     "check",
     "crate",
+    "tool",
 ];
 
 /// Names people plausibly write for an argument that edit distance alone
@@ -52,7 +53,7 @@ pub(crate) fn unknown_argument(key: &Ident) -> syn::Error {
     let message = match alias.or_else(|| nearest(&name, ARGUMENTS)) {
         Some(near) => format!("unknown argument `{name}`; did you mean `{near}`?"),
         None => format!(
-            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check` or `crate`"
+            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `crate` or `tool`"
         ),
     };
     syn::Error::new(key.span(), message)
@@ -236,7 +237,7 @@ mod tests {
         );
         assert_eq!(
             message("xyzzy"),
-            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check` or `crate`"
+            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `crate` or `tool`"
         );
     }
 

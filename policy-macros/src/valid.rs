@@ -10,6 +10,9 @@
 //! is found by `org_binding`.
 
 mod org_binding;
+mod tool;
+
+pub(crate) use tool::{ToolPlan, is_tool, validate_tool};
 
 use proc_macro2::{Ident, Span};
 use syn::ext::IdentExt as _;
