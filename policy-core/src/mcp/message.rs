@@ -197,12 +197,31 @@ fn check_headers(headers: &HeaderMap, envelope: &Envelope) -> Result<(), Message
         }
     }
     if let Some(value) = single_header(headers, MCP_NAME)? {
+        let value = decode_header_value(value)?;
         match envelope.name() {
-            Some(Text::String(name)) if name == value => {}
+            Some(Text::String(name)) if *name == *value => {}
             _ => return Err(MessageError::HeaderMismatch),
         }
     }
     Ok(())
+}
+
+/// A header value as the transport revision writes it: as is, or
+/// `=?base64?<standard base64 of UTF-8>?=` when it cannot be a header as is.
+fn decode_header_value(value: &str) -> Result<Cow<'_, str>, MessageError> {
+    use base64::Engine as _;
+    let Some(encoded) = value
+        .strip_prefix("=?base64?")
+        .and_then(|rest| rest.strip_suffix("?="))
+    else {
+        return Ok(Cow::Borrowed(value));
+    };
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .map(Cow::Owned)
+        .ok_or(MessageError::HeaderMismatch)
 }
 
 fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, MessageError> {
@@ -476,11 +495,15 @@ mod tests {
             read(body, &headers)
         };
         assert!(with(&[("mcp-method", "tools/call"), ("mcp-name", "list_items")]).is_ok());
+        // `list_items` in the encoded form.
+        assert!(with(&[("mcp-name", "=?base64?bGlzdF9pdGVtcw==?=")]).is_ok());
         for bad in [
             &[("mcp-method", "tools/list")][..],
             &[("mcp-name", "create_item")],
             &[("mcp-name", "list_items"), ("mcp-name", "list_items")],
             &[("mcp-method", "Tools/Call")],
+            &[("mcp-name", "=?base64?Y3JlYXRlX2l0ZW0=?=")],
+            &[("mcp-name", "=?base64?not base64?=")],
         ] {
             assert_eq!(with(bad), Err(MessageError::HeaderMismatch), "{bad:?}");
         }
