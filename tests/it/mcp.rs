@@ -24,7 +24,8 @@ use rmcp::transport::streamable_http_server::{
 use rmcp::{ServiceError, ServiceExt};
 use serde_json::{Value, json};
 
-use crate::common::{bearer, fast_timings, start_issuer};
+use crate::common::issuer::fast_timings;
+use crate::common::{bearer, start_issuer};
 use items::{ItemList, Items};
 
 /// The largest message the test server reads.

@@ -105,7 +105,13 @@ pub(crate) fn read(body: &[u8], headers: &HeaderMap) -> Result<Call, MessageErro
     match first {
         Some(b'[') => return Err(MessageError::Batch),
         Some(b'{') => {}
-        _ => return Err(MessageError::NotAnObject),
+        // Bounded like the rest: the body is within the limit.
+        _ => {
+            return Err(match serde_json::from_slice::<de::IgnoredAny>(body) {
+                Ok(_) => MessageError::NotAnObject,
+                Err(_) => MessageError::NotJson,
+            });
+        }
     }
     let mut parser = serde_json::Deserializer::from_slice(body);
     let envelope = parser
@@ -475,8 +481,9 @@ mod tests {
             (r#"{"method":["tools/call"]}"#, MessageError::MalformedCall),
             (r#"{"method":"tools/call","params":{"name":"a"}} {}"#, MessageError::NotJson),
             (r#"{"method":"tools/call","params":{"name":"a"}"#, MessageError::NotJson),
-            ("name=list_items", MessageError::NotAnObject),
-            ("", MessageError::NotAnObject),
+            ("name=list_items", MessageError::NotJson),
+            ("", MessageError::NotJson),
+            ("1", MessageError::NotAnObject),
             ("\"tools/call\"", MessageError::NotAnObject),
         ];
         for (body, expected) in cases {
