@@ -141,12 +141,16 @@ fn print_dev_commands(dev: &TestIssuer, audience: &str, auth: &McpAuth) {
         .for_global_api("https://api.example.com")
         .scopes(["api:read", "api:write"])
         .sign();
-    println!("Development issuer: {} (tokens are valid for one hour)\n", dev.issuer());
+    println!(
+        "Development issuer: {} (tokens are valid for one hour)\n",
+        dev.issuer()
+    );
     println!("Tokens for {audience}:");
     println!("  api:read api:write  {all}");
     println!("  api:read only       {read}");
     println!("  another audience    {other}\n");
-    let headers = "-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream'";
+    let headers =
+        "-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream'";
     println!("1. Initialize a session (note the mcp-session-id response header):");
     println!(
         "  curl -i -X POST {headers} -H 'Authorization: Bearer {all}' \\\n    \
@@ -163,9 +167,18 @@ fn print_dev_commands(dev: &TestIssuer, audience: &str, auth: &McpAuth) {
          -d '{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{{\"name\":\"create_item\",\"arguments\":{{\"name\":\"lamp\"}}}}}}' \\\n    \
          {audience}"
     );
-    println!("   The same call with the api:read token is refused: 403, WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"api:write\".");
-    println!("   Without a token: 401, WWW-Authenticate: Bearer resource_metadata=\"{}\".", auth.metadata_url());
-    println!("3. Point an MCP client at it: URL {audience}, header 'Authorization: Bearer <token>'");
-    println!("   (the MCP Inspector: npx @modelcontextprotocol/inspector, transport \"Streamable HTTP\").");
+    println!(
+        "   The same call with the api:read token is refused: 403, WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"api:write\"."
+    );
+    println!(
+        "   Without a token: 401, WWW-Authenticate: Bearer resource_metadata=\"{}\".",
+        auth.metadata_url()
+    );
+    println!(
+        "3. Point an MCP client at it: URL {audience}, header 'Authorization: Bearer <token>'"
+    );
+    println!(
+        "   (the MCP Inspector: npx @modelcontextprotocol/inspector, transport \"Streamable HTTP\")."
+    );
     println!("   Metadata: curl -s {}\n", auth.metadata_url());
 }

@@ -42,10 +42,9 @@ impl Items {
         Extension(parts): Extension<http::request::Parts>,
     ) -> Result<String, ErrorData> {
         // The layer put it there; a request without it never reaches a tool.
-        let auth = parts
-            .extensions
-            .get::<AuthInfo>()
-            .ok_or_else(|| ErrorData::internal_error("no AuthInfo: is the McpAuth layer in front?", None))?;
+        let auth = parts.extensions.get::<AuthInfo>().ok_or_else(|| {
+            ErrorData::internal_error("no AuthInfo: is the McpAuth layer in front?", None)
+        })?;
         Ok(auth
             .sub()
             .or(auth.client_id())

@@ -62,7 +62,8 @@ impl Declaration {
 
 impl Serialize for Declaration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Declaration", 2 + usize::from(self.tool.is_some()))?;
+        let mut s =
+            serializer.serialize_struct("Declaration", 2 + usize::from(self.tool.is_some()))?;
         s.serialize_field("function", self.function)?;
         if let Some(tool) = self.tool {
             s.serialize_field("tool", tool)?;

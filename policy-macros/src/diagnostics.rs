@@ -79,7 +79,8 @@ pub(crate) fn method_refused(self_token: Span) -> syn::Error {
     syn::Error::new(
         self_token,
         "`#[requires]` applies to free functions such as warp handlers, not methods: \
-         move the handler out of the `impl` block",
+         move the handler out of the `impl` block (on an rmcp tool, write `#[requires]` \
+         above `#[tool]`, or name the tool: `tool = \"name\"`)",
     )
 }
 

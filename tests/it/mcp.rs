@@ -46,7 +46,9 @@ impl McpServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let url = format!("{base}/mcp");
         let issuer = start_issuer().await;
-        let validator = fast_timings(issuer.validator_builder(&url)).build().unwrap();
+        let validator = fast_timings(issuer.validator_builder(&url))
+            .build()
+            .unwrap();
         let auth = McpAuth::builder(validator)
             .tools(&Items::tool_router())
             .max_message_bytes(LIMIT)
@@ -85,7 +87,8 @@ impl McpServer {
 
     /// An initialized rmcp client session with `token`.
     async fn client(&self, token: &str) -> RunningService<RoleClient, ()> {
-        let config = StreamableHttpClientTransportConfig::with_uri(self.url.as_str()).auth_header(token);
+        let config =
+            StreamableHttpClientTransportConfig::with_uri(self.url.as_str()).auth_header(token);
         let transport = StreamableHttpClientTransport::from_config(config);
         tokio::time::timeout(Duration::from_secs(10), ().serve(transport))
             .await
@@ -137,7 +140,12 @@ fn step_up(server: &McpServer, scope: &str) -> String {
 #[tokio::test]
 async fn every_tool_runs_for_exactly_the_tokens_with_its_scopes() {
     let server = McpServer::start().await;
-    let combinations: [&[&str]; 4] = [&[], &["api:read"], &["api:write"], &["api:read", "api:write"]];
+    let combinations: [&[&str]; 4] = [
+        &[],
+        &["api:read"],
+        &["api:write"],
+        &["api:read", "api:write"],
+    ];
     let mut created = Vec::new();
     for (n, scopes) in combinations.into_iter().enumerate() {
         let client = server.client(&server.token(scopes)).await;
@@ -150,7 +158,11 @@ async fn every_tool_runs_for_exactly_the_tokens_with_its_scopes() {
             .collect();
         tools.sort();
         assert_eq!(tools, ["create_item", "list_items", "whoami"], "{scopes:?}");
-        assert_eq!(call(&client, "whoami", None).await.unwrap(), "alice", "{scopes:?}");
+        assert_eq!(
+            call(&client, "whoami", None).await.unwrap(),
+            "alice",
+            "{scopes:?}"
+        );
 
         let name = format!("item-{n}");
         let create = call(&client, "create_item", Some(json!({ "name": name }))).await;
@@ -159,7 +171,10 @@ async fn every_tool_runs_for_exactly_the_tokens_with_its_scopes() {
             created.push(name);
         } else {
             let error = create.expect_err("create_item needs api:write");
-            assert_eq!(error.auth_challenge(), Some(step_up(&server, "api:write").as_str()));
+            assert_eq!(
+                error.auth_challenge(),
+                Some(step_up(&server, "api:write").as_str())
+            );
         }
         assert_eq!(server.items(), created, "the tool ran only when allowed");
 
@@ -168,7 +183,10 @@ async fn every_tool_runs_for_exactly_the_tokens_with_its_scopes() {
             assert_eq!(list.unwrap(), serde_json::to_string(&created).unwrap());
         } else {
             let error = list.expect_err("list_items needs api:read");
-            assert_eq!(error.auth_challenge(), Some(step_up(&server, "api:read").as_str()));
+            assert_eq!(
+                error.auth_challenge(),
+                Some(step_up(&server, "api:read").as_str())
+            );
         }
         client.cancel().await.unwrap();
     }
@@ -180,8 +198,13 @@ async fn the_item_list_is_shared_by_every_session() {
     let server = McpServer::start().await;
     let writer = server.client(&server.token(&["api:write"])).await;
     let reader = server.client(&server.token(&["api:read"])).await;
-    call(&writer, "create_item", Some(json!({ "name": "lamp" }))).await.unwrap();
-    assert_eq!(call(&reader, "list_items", None).await.unwrap(), r#"["lamp"]"#);
+    call(&writer, "create_item", Some(json!({ "name": "lamp" })))
+        .await
+        .unwrap();
+    assert_eq!(
+        call(&reader, "list_items", None).await.unwrap(),
+        r#"["lamp"]"#
+    );
 }
 
 #[tokio::test]
@@ -190,7 +213,11 @@ async fn a_request_without_a_token_gets_the_401_challenge() {
     let initialize = json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}).to_string();
     let response = server.post(initialize).send().await.unwrap();
     assert_eq!(response.status(), 401);
-    let challenges: Vec<_> = response.headers().get_all("www-authenticate").iter().collect();
+    let challenges: Vec<_> = response
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .collect();
     assert_eq!(challenges.len(), 1, "one WWW-Authenticate field");
     assert_eq!(
         challenges[0].to_str().unwrap(),
@@ -202,7 +229,10 @@ async fn a_request_without_a_token_gets_the_401_challenge() {
     // rmcp's client sees the same challenge.
     let transport = StreamableHttpClientTransport::from_uri(server.url.as_str());
     let error = ().serve(transport).await.expect_err("no token, no session");
-    assert!(format!("{error:?}").contains("resource_metadata"), "{error:?}");
+    assert!(
+        format!("{error:?}").contains("resource_metadata"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -221,8 +251,14 @@ async fn a_token_for_another_audience_is_an_invalid_token() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
-    assert!(challenge.starts_with("Bearer error=\"invalid_token\", "), "{challenge}");
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\", "),
+        "{challenge}"
+    );
     assert!(
         challenge.contains(&format!("resource_metadata=\"{}\"", server.metadata_url())),
         "{challenge}"
@@ -244,7 +280,10 @@ async fn a_session_id_is_never_a_credential() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let session = response.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let session = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let client = reqwest::Client::new();
     let create = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_item","arguments":{"name":"x"}}}"#;
     let requests = [
@@ -253,15 +292,19 @@ async fn a_session_id_is_never_a_credential() {
             .get(&server.url)
             .header("accept", "text/event-stream")
             .header("mcp-session-id", &session),
-        client.delete(&server.url).header("mcp-session-id", &session),
+        client
+            .delete(&server.url)
+            .header("mcp-session-id", &session),
     ];
     for request in requests {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 401, "{:?}", response.url());
-        assert!(response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Bearer resource_metadata="));
+        assert!(
+            response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer resource_metadata=")
+        );
     }
     assert!(server.items().is_empty());
 }
@@ -327,12 +370,29 @@ async fn a_policy_for_a_tool_the_server_does_not_publish_stops_the_start() {
         "{only_whoami:?}"
     );
     let unnamed = McpAuth::builder(validator()).build();
-    assert!(matches!(unnamed, Err(ConfigError::UnpublishedTool(_))), "{unnamed:?}");
-    let all = McpAuth::builder(validator()).tools(&Items::tool_router()).build().unwrap();
-    assert_eq!(all.metadata_url(), "http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp");
-    let no_audience = Validator::builder().issuer(issuer.issuer()).build().unwrap();
-    let refused = McpAuth::builder(no_audience).tools(&Items::tool_router()).build();
-    assert!(matches!(refused, Err(ConfigError::McpResource(_))), "{refused:?}");
+    assert!(
+        matches!(unnamed, Err(ConfigError::UnpublishedTool(_))),
+        "{unnamed:?}"
+    );
+    let all = McpAuth::builder(validator())
+        .tools(&Items::tool_router())
+        .build()
+        .unwrap();
+    assert_eq!(
+        all.metadata_url(),
+        "http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp"
+    );
+    let no_audience = Validator::builder()
+        .issuer(issuer.issuer())
+        .build()
+        .unwrap();
+    let refused = McpAuth::builder(no_audience)
+        .tools(&Items::tool_router())
+        .build();
+    assert!(
+        matches!(refused, Err(ConfigError::McpResource(_))),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -343,7 +403,12 @@ fn declared_lists_the_tool_policies() {
             let scopes = declaration
                 .policies()
                 .iter()
-                .flat_map(|policy| policy.required_scopes().iter().map(|scope| scope.to_string()))
+                .flat_map(|policy| {
+                    policy
+                        .required_scopes()
+                        .iter()
+                        .map(|scope| scope.to_string())
+                })
                 .collect();
             declaration.tool_name().map(|tool| (tool, scopes))
         })
@@ -357,8 +422,11 @@ fn declared_lists_the_tool_policies() {
     );
     let listed = serde_json::to_value(bearer_policy::declared()).unwrap();
     assert!(
-        listed.as_array().unwrap().iter().any(|d| d["tool"] == "create_item"
-            && d["function"] == "it::mcp::items::create_item"),
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["tool"] == "create_item" && d["function"] == "it::mcp::items::create_item"),
         "{listed}"
     );
 }

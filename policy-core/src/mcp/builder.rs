@@ -59,7 +59,10 @@ impl McpAuthBuilder {
     /// a token should ask for. Default: every scope of the declared tool
     /// policies, so that one authorization serves every tool; name fewer to
     /// let clients start with less and step up on a tool's 403.
-    pub fn challenge_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+    pub fn challenge_scopes<S: Into<String>>(
+        mut self,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
         self.challenge_scopes = Some(scopes.into_iter().map(Into::into).collect());
         self
     }
@@ -91,7 +94,12 @@ impl McpAuthBuilder {
         let mut scopes_supported: Vec<String> = tools
             .values()
             .flat_map(|tool| tool.policies.iter())
-            .flat_map(|policy| policy.required_scopes().iter().chain(policy.any_of_scopes()))
+            .flat_map(|policy| {
+                policy
+                    .required_scopes()
+                    .iter()
+                    .chain(policy.any_of_scopes())
+            })
             .map(|scope| scope.to_string())
             .collect();
         scopes_supported.sort();
@@ -102,7 +110,11 @@ impl McpAuthBuilder {
             .join(" ");
         let metadata = ResourceMetadata {
             resource: resource.clone(),
-            authorization_servers: self.validator.fetching_issuers().map(str::to_owned).collect(),
+            authorization_servers: self
+                .validator
+                .fetching_issuers()
+                .map(str::to_owned)
+                .collect(),
             scopes_supported,
             bearer_methods_supported: vec!["header".to_owned()],
         };
@@ -147,7 +159,12 @@ fn tool_policies(
         let mut scopes: Vec<&str> = tool
             .policies
             .iter()
-            .flat_map(|policy| policy.required_scopes().iter().chain(policy.any_of_scopes()))
+            .flat_map(|policy| {
+                policy
+                    .required_scopes()
+                    .iter()
+                    .chain(policy.any_of_scopes())
+            })
             .map(|scope| scope.as_ref())
             .collect();
         scopes.sort_unstable();
@@ -170,9 +187,7 @@ struct Endpoint {
 impl Endpoint {
     fn parse(resource: &str) -> Result<Endpoint, ConfigError> {
         let refuse = |why: &str| ConfigError::McpResource(format!("{resource:?} {why}"));
-        let uri: Uri = resource
-            .parse()
-            .map_err(|_| refuse("is not a URI"))?;
+        let uri: Uri = resource.parse().map_err(|_| refuse("is not a URI"))?;
         let scheme = uri.scheme_str().ok_or_else(|| refuse("is not absolute"))?;
         if scheme != "https" && scheme != "http" {
             return Err(refuse("is not an http or https URI"));
@@ -187,11 +202,17 @@ impl Endpoint {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b))
         {
-            return Err(refuse("has a path with characters other than letters, digits and -._~/"));
+            return Err(refuse(
+                "has a path with characters other than letters, digits and -._~/",
+            ));
         }
         let metadata_path = format!("{PROTECTED_RESOURCE_METADATA_PATH}{path}");
         Ok(Endpoint {
-            path: if path.is_empty() { "/".to_owned() } else { path.to_owned() },
+            path: if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path.to_owned()
+            },
             metadata_url: format!("{scheme}://{authority}{metadata_path}"),
             metadata_path,
         })
@@ -206,7 +227,10 @@ mod tests {
     fn the_metadata_url_is_path_inserted() {
         let endpoint = Endpoint::parse("http://127.0.0.1:3000/mcp").unwrap();
         assert_eq!(endpoint.path, "/mcp");
-        assert_eq!(endpoint.metadata_path, "/.well-known/oauth-protected-resource/mcp");
+        assert_eq!(
+            endpoint.metadata_path,
+            "/.well-known/oauth-protected-resource/mcp"
+        );
         assert_eq!(
             endpoint.metadata_url,
             "http://127.0.0.1:3000/.well-known/oauth-protected-resource/mcp"

@@ -6,8 +6,8 @@
 //! in the one `Bearer` challenge of the one `WWW-Authenticate` field.
 
 use bytes::Bytes;
-use http::header::{self, HeaderValue};
 use http::Response;
+use http::header::{self, HeaderValue};
 use http_body_util::Full;
 use serde::Serialize;
 
@@ -27,12 +27,18 @@ pub(crate) struct Challenges {
 impl Challenges {
     /// The response to `error`; `tool_scopes` are the scopes of the tool a
     /// 403 refuses (space-separated), which replace the endpoint's.
-    pub(crate) fn refusal(&self, error: &Error, tool_scopes: Option<&str>) -> Response<Full<Bytes>> {
+    pub(crate) fn refusal(
+        &self,
+        error: &Error,
+        tool_scopes: Option<&str>,
+    ) -> Response<Full<Bytes>> {
         let mut response: Response<Full<Bytes>> = error_response(error, None);
         if let Some(challenge) = self.challenge(error, tool_scopes)
             && let Ok(value) = HeaderValue::from_str(&challenge)
         {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -41,7 +47,9 @@ impl Challenges {
     /// (400 `invalid_request`, none on 503).
     fn challenge(&self, error: &Error, tool_scopes: Option<&str>) -> Option<String> {
         let (attributes, scopes) = match error {
-            Error::MissingAuthorization | Error::UnsupportedScheme => (String::new(), &*self.scopes),
+            Error::MissingAuthorization | Error::UnsupportedScheme => {
+                (String::new(), &*self.scopes)
+            }
             Error::InvalidToken(token) => (
                 format!(
                     "error=\"invalid_token\", error_description=\"{}\", ",
@@ -136,8 +144,14 @@ mod tests {
         );
         let (status, value) = header(&TokenError::AudienceNotThisResource.into(), None);
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert!(value.starts_with("Bearer error=\"invalid_token\", error_description=\""), "{value}");
-        assert!(value.contains("resource_metadata=\"https://mcp.example.com/"), "{value}");
+        assert!(
+            value.starts_with("Bearer error=\"invalid_token\", error_description=\""),
+            "{value}"
+        );
+        assert!(
+            value.contains("resource_metadata=\"https://mcp.example.com/"),
+            "{value}"
+        );
     }
 
     #[test]

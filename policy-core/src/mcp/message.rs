@@ -460,27 +460,64 @@ mod tests {
     fn a_tool_call_names_its_tool_after_json_decoding() {
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools\u002fcall","params":{"name":"create\u005fitem","arguments":{"name":"x"}}}"#;
         assert_eq!(call(body), Ok(Call::Tool("create_item".into())));
-        let notification = r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"list_items"}}"#;
+        let notification =
+            r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"list_items"}}"#;
         assert_eq!(call(notification), Ok(Call::Tool("list_items".into())));
-        assert_eq!(call(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#), Ok(Call::Other));
-        assert_eq!(call(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#), Ok(Call::Other));
+        assert_eq!(
+            call(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#),
+            Ok(Call::Other)
+        );
+        assert_eq!(
+            call(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#),
+            Ok(Call::Other)
+        );
     }
 
     #[test]
     fn every_ambiguity_is_refused() {
         let cases = [
-            (r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}}]"#, MessageError::Batch),
-            (r#"{"method":"tools/call","params":{"name":"a","name":"b"}}"#, MessageError::DuplicateKey),
-            (r#"{"method":"tools/call","params":{"name":"a","na\u006de":"b"}}"#, MessageError::DuplicateKey),
-            (r#"{"method":"tools/list","method":"tools/call","params":{"name":"b"}}"#, MessageError::DuplicateKey),
-            (r#"{"method":"tools/call","params":{"name":"a","arguments":{"x":1,"x":2}}}"#, MessageError::DuplicateKey),
-            (r#"{"method":"Tools/Call","params":{"name":"a"}}"#, MessageError::AmbiguousMethod),
-            (r#"{"method":"tools/call","params":{"name":7}}"#, MessageError::MalformedCall),
-            (r#"{"method":"tools/call","params":["a"]}"#, MessageError::MalformedCall),
+            (
+                r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}}]"#,
+                MessageError::Batch,
+            ),
+            (
+                r#"{"method":"tools/call","params":{"name":"a","name":"b"}}"#,
+                MessageError::DuplicateKey,
+            ),
+            (
+                r#"{"method":"tools/call","params":{"name":"a","na\u006de":"b"}}"#,
+                MessageError::DuplicateKey,
+            ),
+            (
+                r#"{"method":"tools/list","method":"tools/call","params":{"name":"b"}}"#,
+                MessageError::DuplicateKey,
+            ),
+            (
+                r#"{"method":"tools/call","params":{"name":"a","arguments":{"x":1,"x":2}}}"#,
+                MessageError::DuplicateKey,
+            ),
+            (
+                r#"{"method":"Tools/Call","params":{"name":"a"}}"#,
+                MessageError::AmbiguousMethod,
+            ),
+            (
+                r#"{"method":"tools/call","params":{"name":7}}"#,
+                MessageError::MalformedCall,
+            ),
+            (
+                r#"{"method":"tools/call","params":["a"]}"#,
+                MessageError::MalformedCall,
+            ),
             (r#"{"method":"tools/call"}"#, MessageError::MalformedCall),
             (r#"{"method":["tools/call"]}"#, MessageError::MalformedCall),
-            (r#"{"method":"tools/call","params":{"name":"a"}} {}"#, MessageError::NotJson),
-            (r#"{"method":"tools/call","params":{"name":"a"}"#, MessageError::NotJson),
+            (
+                r#"{"method":"tools/call","params":{"name":"a"}} {}"#,
+                MessageError::NotJson,
+            ),
+            (
+                r#"{"method":"tools/call","params":{"name":"a"}"#,
+                MessageError::NotJson,
+            ),
             ("name=list_items", MessageError::NotJson),
             ("", MessageError::NotJson),
             ("1", MessageError::NotAnObject),
@@ -493,7 +530,8 @@ mod tests {
 
     #[test]
     fn mcp_headers_must_agree_with_the_body() {
-        let body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_items"}}"#;
+        let body =
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_items"}}"#;
         let with = |pairs: &[(&'static str, &'static str)]| {
             let mut headers = HeaderMap::new();
             for (name, value) in pairs {

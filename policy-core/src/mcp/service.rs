@@ -120,7 +120,10 @@ where
 impl Shared {
     /// The request as rmcp gets it (the same message bytes, the [`AuthInfo`]
     /// in its extensions), or the refusal.
-    async fn admit<B>(&self, request: Request<B>) -> Result<Request<Full<Bytes>>, Response<Full<Bytes>>>
+    async fn admit<B>(
+        &self,
+        request: Request<B>,
+    ) -> Result<Request<Full<Bytes>>, Response<Full<Bytes>>>
     where
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -134,8 +137,12 @@ impl Shared {
             .await
             .map_err(|rejected| self.challenges.refusal(rejected.error(), None))?;
         let message = if parts.method == Method::POST {
-            let message = self.read_body(&parts.headers, body).await.map_err(|error| message_refusal(&error))?;
-            let call = message::read(&message, &parts.headers).map_err(|error| message_refusal(&error))?;
+            let message = self
+                .read_body(&parts.headers, body)
+                .await
+                .map_err(|error| message_refusal(&error))?;
+            let call =
+                message::read(&message, &parts.headers).map_err(|error| message_refusal(&error))?;
             self.decide(&call, &auth)?;
             message
         } else {

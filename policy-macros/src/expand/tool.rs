@@ -20,7 +20,13 @@ pub(crate) fn expand_tool(plan: &ToolPlan, function: &ItemFn) -> TokenStream {
     let private = quote!(#krate::__private);
     let name = &function.sig.ident;
     let cfgs = cfg_attributes(&function.attrs);
-    let module = policy_module(&plan.policies, name, &syn::Visibility::Inherited, &[], &private);
+    let module = policy_module(
+        &plan.policies,
+        name,
+        &syn::Visibility::Inherited,
+        &[],
+        &private,
+    );
     let scope_assertion = scope_assertion(&plan.policies, &[], &private);
     let policies = if plan.policies.len() == 1 {
         quote!(::core::slice::from_ref(&#name::POLICY))

@@ -21,10 +21,15 @@ pub(crate) struct ToolPlan {
     pub(crate) policies: Vec<PolicyPlan>,
 }
 
-/// Whether the attribute protects a tool: on a method (where only rmcp's
-/// tools can be protected), or naming one.
+/// Whether the attribute protects a tool: on a method with rmcp's `#[tool]`
+/// below it, or naming one (`tool = "..."`). Other methods are refused as
+/// before, with a hint for tools.
 pub(crate) fn is_tool(function: &ItemFn, stacked: &[syn::Result<Args>]) -> bool {
-    function.sig.receiver().is_some()
+    (function.sig.receiver().is_some()
+        && function
+            .attrs
+            .iter()
+            .any(|attr| rmcp_tool_name(attr).is_some()))
         || stacked
             .iter()
             .any(|args| args.as_ref().is_ok_and(|args| args.tool.is_some()))
@@ -65,13 +70,17 @@ fn tool_name(function: &ItemFn, explicit: &[LitStr], span: Span) -> syn::Result<
     match (names.next(), published) {
         (Some(first), _) if names.clone().any(|other| other.value() != first.value()) => {
             Err(syn::Error::new(
-                names.find(|other| other.value() != first.value()).map_or(span, LitStr::span),
+                names
+                    .find(|other| other.value() != first.value())
+                    .map_or(span, LitStr::span),
                 "the stacked `#[requires]` name different tools: one method is one tool",
             ))
         }
         (Some(lit), Some(published)) if lit.value() != published => Err(syn::Error::new(
             lit.span(),
-            format!("rmcp publishes this tool as `{published}`: write `tool = \"{published}\"`, or remove `tool`"),
+            format!(
+                "rmcp publishes this tool as `{published}`: write `tool = \"{published}\"`, or remove `tool`"
+            ),
         )),
         (Some(lit), _) => Ok(lit.value()),
         (None, Some(published)) => Ok(published),
@@ -100,14 +109,18 @@ fn rmcp_tool_name(attr: &Attribute) -> Option<Option<LitStr>> {
 fn name_argument(tokens: TokenStream) -> Option<LitStr> {
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     tokens.windows(3).find_map(|window| match window {
-        [TokenTree::Ident(key), TokenTree::Punct(eq), TokenTree::Literal(value)]
-            if key == "name" && eq.as_char() == '=' =>
-        {
+        [
+            TokenTree::Ident(key),
+            TokenTree::Punct(eq),
+            TokenTree::Literal(value),
+        ] if key == "name" && eq.as_char() == '=' => {
             syn::parse2::<LitStr>(TokenTree::Literal(value.clone()).into()).ok()
         }
-        [TokenTree::Ident(key), TokenTree::Punct(eq), TokenTree::Group(group)]
-            if key == "name" && eq.as_char() == '=' && group.delimiter() == Delimiter::None =>
-        {
+        [
+            TokenTree::Ident(key),
+            TokenTree::Punct(eq),
+            TokenTree::Group(group),
+        ] if key == "name" && eq.as_char() == '=' && group.delimiter() == Delimiter::None => {
             syn::parse2::<LitStr>(group.stream()).ok()
         }
         _ => None,
@@ -150,30 +163,62 @@ mod tests {
     fn the_tool_is_named_as_rmcp_publishes_it() {
         let renamed = plan(
             quote!(scopes("api:write")),
-            quote!(#[tool(description = "Adds", name = "create_item")] async fn create(&self) {}),
+            quote!(
+                #[tool(description = "Adds", name = "create_item")]
+                async fn create(&self) {}
+            ),
         )
         .unwrap();
         assert_eq!(renamed.tool, "create_item");
         assert_eq!(renamed.policies[0].model, Model::GlobalApi);
-        let by_method = plan(quote!(scopes("api:read")), quote!(#[rmcp::tool] fn r#list_items(&self) {})).unwrap();
+        let by_method = plan(
+            quote!(scopes("api:read")),
+            quote!(
+                #[rmcp::tool]
+                fn r#list_items(&self) {}
+            ),
+        )
+        .unwrap();
         assert_eq!(by_method.tool, "list_items");
-        let explicit = plan(quote!(tool = "whoami"), quote!(fn who(&self) {})).unwrap();
+        let explicit = plan(
+            quote!(tool = "whoami"),
+            quote!(
+                fn who(&self) {}
+            ),
+        )
+        .unwrap();
         assert_eq!(explicit.tool, "whoami");
     }
 
     #[test]
     fn a_name_that_cannot_match_is_an_error() {
         let message = |attrs, function| plan(attrs, function).unwrap_err().to_string();
+        let plain: ItemFn = syn::parse_quote!(
+            fn create(&self) {}
+        );
+        assert!(!is_tool(
+            &plain,
+            &[Args::parse(quote!(scopes("a")), Span::call_site())]
+        ));
         assert!(
-            message(quote!(scopes("a")), quote!(fn create(&self) {})).contains("above `#[tool]`")
+            message(
+                quote!(tool = "make"),
+                quote!(
+                    #[tool(name = "create_item")]
+                    fn create(&self) {}
+                )
+            )
+            .contains("publishes this tool as `create_item`")
         );
         assert!(
-            message(quote!(tool = "make"), quote!(#[tool(name = "create_item")] fn create(&self) {}))
-                .contains("publishes this tool as `create_item`")
-        );
-        assert!(
-            message(quote!(org_from = path), quote!(#[tool] fn create(&self) {}))
-                .contains("no path parameters")
+            message(
+                quote!(org_from = path),
+                quote!(
+                    #[tool]
+                    fn create(&self) {}
+                )
+            )
+            .contains("no path parameters")
         );
     }
 }

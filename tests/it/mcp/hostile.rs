@@ -51,7 +51,10 @@ async fn chunked(server: &McpServer, authorization: Option<&str>, size: usize) -
     let mut response = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
     let text = String::from_utf8_lossy(&response);
-    text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0)
+    text.split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -186,11 +189,21 @@ async fn every_ambiguous_message_is_refused_and_no_tool_runs() {
         if status == 403 {
             let challenge = challenge.unwrap();
             assert!(
-                challenge.starts_with("Bearer error=\"insufficient_scope\", scope=\"api:write\", resource_metadata=\""),
+                challenge.starts_with(
+                    "Bearer error=\"insufficient_scope\", scope=\"api:write\", resource_metadata=\""
+                ),
                 "{case}: {challenge}"
             );
         }
     }
-    assert_eq!(chunked(&server, Some(&read_only), LIMIT * 4).await, 413, "chunked, too large");
-    assert!(server.items().is_empty(), "no tool ran: {:?}", server.items());
+    assert_eq!(
+        chunked(&server, Some(&read_only), LIMIT * 4).await,
+        413,
+        "chunked, too large"
+    );
+    assert!(
+        server.items().is_empty(),
+        "no tool ran: {:?}",
+        server.items()
+    );
 }
