@@ -197,10 +197,10 @@ impl Envelope {
 /// `Mcp-Method` and `Mcp-Name`, when sent, must each be one header equal to
 /// the body's method and name (compared after JSON decoding).
 fn check_headers(headers: &HeaderMap, envelope: &Envelope) -> Result<(), MessageError> {
-    if let Some(value) = single_header(headers, MCP_METHOD)? {
-        if envelope.method()? != Some(value) {
-            return Err(MessageError::HeaderMismatch);
-        }
+    if let Some(value) = single_header(headers, MCP_METHOD)?
+        && envelope.method()? != Some(value)
+    {
+        return Err(MessageError::HeaderMismatch);
     }
     if let Some(value) = single_header(headers, MCP_NAME)? {
         let value = decode_header_value(value)?;

@@ -6,11 +6,14 @@
 //!
 //! ```no_run
 //! # extern crate bearer_policy_core as bearer_policy;
-//! # use rmcp::{ServerHandler, tool_handler, tool_router, handler::server::router::tool::ToolRouter};
-//! # #[derive(Clone)] struct Items { tool_router: ToolRouter<Items> }
-//! # #[tool_router] impl Items {}
-//! # #[tool_handler] impl ServerHandler for Items {}
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # use rmcp::ServerHandler;
+//! # use rmcp::handler::server::router::tool::ToolRouter;
+//! # // An rmcp server: `#[tool_router]` writes `tool_router()` (see the guide).
+//! # #[derive(Clone)]
+//! # struct Items;
+//! # impl ServerHandler for Items {}
+//! # impl Items { fn tool_router() -> ToolRouter<Items> { ToolRouter::new() } }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use bearer_policy::Validator;
 //! use bearer_policy::mcp::McpAuth;
 //! use rmcp::transport::streamable_http_server::{
@@ -22,16 +25,17 @@
 //!     // The canonical URI of the endpoint: tokens must be issued for it.
 //!     .audience("https://mcp.example.com/mcp")
 //!     .build()?;
+//! // Fails if a `#[requires]` names a tool the router does not publish.
 //! let auth = McpAuth::builder(validator).tools(&Items::tool_router()).build()?;
 //! let service = StreamableHttpService::new(
-//!     || Ok(Items { tool_router: Items::tool_router() }),
+//!     || Ok(Items),
 //!     LocalSessionManager::default().into(),
 //!     StreamableHttpServerConfig::default(),
 //! );
-//! // `/mcp`, and the metadata at `/.well-known/oauth-protected-resource/mcp` and at the root.
-//! let app = auth.router(service);
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! axum::serve(listener, app).await?;
+//! // `/mcp` behind the layer, and the metadata at
+//! // `/.well-known/oauth-protected-resource/mcp` and at the root:
+//! // serve it with `axum::serve`, or merge it into your router.
+//! let app: axum::Router = auth.router(service);
 //! # Ok(()) }
 //! ```
 //!

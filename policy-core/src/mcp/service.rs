@@ -120,6 +120,7 @@ where
 impl Shared {
     /// The request as rmcp gets it (the same message bytes, the [`AuthInfo`]
     /// in its extensions), or the refusal.
+    #[allow(clippy::result_large_err)]
     async fn admit<B>(
         &self,
         request: Request<B>,
@@ -177,6 +178,8 @@ impl Shared {
     }
 
     /// A tool call, decided against its tool's policies (none: authenticated is enough).
+    // The refusal is the response itself, built once per refused request.
+    #[allow(clippy::result_large_err)]
     fn decide(&self, call: &Call, auth: &AuthInfo) -> Result<(), Response<Full<Bytes>>> {
         let Call::Tool(name) = call else {
             return Ok(());
