@@ -55,7 +55,7 @@
 //!
 //! The [`guide`] module holds the guides, one topic per page: [the
 //! models](guide::models), the [warp](guide::warp), [axum](guide::axum) and
-//! [tower](guide::tower) front ends, [check functions](guide::check_functions),
+//! [tower](guide::tower) front ends, [MCP servers](guide::mcp), [check functions](guide::check_functions),
 //! [custom claims](guide::claims), [deployments](guide::deployments),
 //! [OpenAPI documents](guide::openapi), [testing](guide::testing) and
 //! [DPoP](guide::dpop), sender-constrained tokens, and
@@ -75,6 +75,9 @@
 //!   putting the [`AuthInfo`] in the request's extensions
 //!   ([guide](guide::tower)). axum applications need no layer: the extractors
 //!   do it.
+//! - `rmcp`: `mcp::McpAuth`, which protects an MCP server on rmcp 3's
+//!   streamable HTTP transport as the MCP authorization spec asks, with
+//!   `#[requires]` on its tools ([guide](guide::mcp)).
 //! - `utoipa`: `utoipa::PolicySecurity`, a `utoipa::Modify` that puts the
 //!   scopes of every `#[requires]` handler in your utoipa 6 OpenAPI document,
 //!   with the issuer's security schemes ([guide](guide::openapi)).
@@ -115,6 +118,9 @@ pub mod guide {
     }
     pub mod actix {
         #![doc = include_str!("../docs/actix.md")]
+    }
+    pub mod mcp {
+        #![doc = include_str!("../docs/mcp.md")]
     }
     pub mod check_functions {
         #![doc = include_str!("../docs/check_functions.md")]

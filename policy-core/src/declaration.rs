@@ -8,18 +8,45 @@ use crate::policy::Policy;
 
 /// One handler protected by `#[requires]` and the policies it declares.
 ///
-/// Serialises as `{"function": "my_crate::handlers::org_data", "policies": [...]}`.
+/// Serialises as `{"function": "my_crate::handlers::org_data", "policies": [...]}`,
+/// with `"tool": "<name>"` for an MCP tool.
 #[derive(Debug)]
 pub struct Declaration {
     function: &'static str,
     policies: &'static [Policy],
+    /// The MCP tool whose calls the policies protect (an rmcp `#[tool]` method).
+    tool: Option<&'static str>,
 }
 
 impl Declaration {
     /// Used by the code `#[requires]` generates.
     #[doc(hidden)]
     pub const fn new(function: &'static str, policies: &'static [Policy]) -> Self {
-        Declaration { function, policies }
+        Declaration {
+            function,
+            policies,
+            tool: None,
+        }
+    }
+
+    /// Used by the code `#[requires]` generates on an MCP tool.
+    #[doc(hidden)]
+    pub const fn tool(
+        function: &'static str,
+        tool: &'static str,
+        policies: &'static [Policy],
+    ) -> Self {
+        Declaration {
+            function,
+            policies,
+            tool: Some(tool),
+        }
+    }
+
+    /// The MCP tool these policies protect, by the name the server publishes
+    /// (`#[tool(name = "...")]`, or the method's name): `None` for an HTTP handler.
+    pub fn tool_name(&self) -> Option<&'static str> {
+        self.tool
     }
 
     /// The handler's path, e.g. `my_service::routes::org_data`.
@@ -35,8 +62,12 @@ impl Declaration {
 
 impl Serialize for Declaration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Declaration", 2)?;
+        let mut s =
+            serializer.serialize_struct("Declaration", 2 + usize::from(self.tool.is_some()))?;
         s.serialize_field("function", self.function)?;
+        if let Some(tool) = self.tool {
+            s.serialize_field("tool", tool)?;
+        }
         s.serialize_field("policies", self.policies)?;
         s.end()
     }

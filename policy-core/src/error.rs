@@ -194,6 +194,12 @@ pub enum TokenError {
     /// unknown to the issuer).
     #[error("the token is not active")]
     Inactive,
+    /// The token's `aud` does not name this resource, on an endpoint where a
+    /// token meant for another resource is no credential
+    /// ([`Requirements::audience_as_authentication`](crate::Requirements::audience_as_authentication):
+    /// the MCP endpoint).
+    #[error("the token is not intended for this resource")]
+    AudienceNotThisResource,
 }
 
 /// Why a valid token does not satisfy a [`Policy`](crate::Policy) (HTTP 403).
@@ -326,6 +332,7 @@ impl TokenError {
             TokenError::DpopUnboundToken => "dpop_unbound_token",
             TokenError::DpopRequired => "dpop_required",
             TokenError::Inactive => "token_inactive",
+            TokenError::AudienceNotThisResource => "audience_not_this_resource",
         }
     }
 }
@@ -427,7 +434,7 @@ impl Error {
 
 /// Makes a string safe inside an RFC 7230 quoted-string: no quotes, backslashes
 /// or control characters (scope text and our own messages never need them).
-fn quoted(s: &str) -> Cow<'_, str> {
+pub(crate) fn quoted(s: &str) -> Cow<'_, str> {
     if s.bytes()
         .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
     {
@@ -513,6 +520,14 @@ pub enum ConfigError {
     /// rule picks one for an opaque token, or a setting is out of range.
     #[error("invalid token introspection configuration: {0}")]
     InvalidIntrospection(&'static str),
+    /// The MCP endpoint's canonical URI (the validator's audience) is
+    /// missing or not an absolute `http`/`https` URI without a query or fragment.
+    #[error("the MCP endpoint needs the validator's audience as its canonical URI: {0}")]
+    McpResource(String),
+    /// `#[requires]` protects an MCP tool that the server does not publish:
+    /// its policy could never apply (a misspelt or renamed tool).
+    #[error("`#[requires]` protects the MCP tool {0:?}, which the server does not publish")]
+    UnpublishedTool(String),
 }
 
 impl fmt::Display for crate::Model {
@@ -664,6 +679,7 @@ mod tests {
             TokenError::MissingClaim("sub").into(),
             TokenError::InvalidClaim("exp").into(),
             TokenError::UnexpectedClaims.into(),
+            TokenError::AudienceNotThisResource.into(),
             Error::KeysUnavailable {
                 reason: "down".into(),
                 retry_after: Duration::from_secs(1),
@@ -721,7 +737,7 @@ mod tests {
     }
 
     /// How many arms `variant` has.
-    const VARIANTS: usize = 40 + crate::dpop::tests::VARIANTS;
+    const VARIANTS: usize = 41 + crate::dpop::tests::VARIANTS;
 
     /// A number per variant, with no wildcard arm: a new variant is a
     /// compile error here until it has its own number (and `VARIANTS` grows).
@@ -755,6 +771,7 @@ mod tests {
                 TokenError::DpopUnboundToken => 33,
                 TokenError::DpopRequired => 34,
                 TokenError::Inactive => 37,
+                TokenError::AudienceNotThisResource => 40,
             },
             Error::KeysUnavailable { .. } => 21,
             Error::Denied(d) => match d {
@@ -773,7 +790,7 @@ mod tests {
             Error::DpopReplayUnavailable { .. } => 36,
             Error::IntrospectionUnavailable { .. } => 38,
             Error::IntrospectionBusy { .. } => 39,
-            Error::InvalidDpopProof(e) => 40 + crate::dpop::tests::variant(e),
+            Error::InvalidDpopProof(e) => 41 + crate::dpop::tests::variant(e),
         }
     }
 

@@ -26,7 +26,7 @@ use http::{Method, Uri};
 
 use crate::auth_info::AuthInfo;
 use crate::dpop::DpopMode;
-use crate::error::{Denied, Error};
+use crate::error::{Denied, Error, TokenError};
 use crate::org_fields::OrgFields;
 use crate::policy::{OrgSource, Policy, PolicySet};
 use crate::rejected::Rejected;
@@ -169,6 +169,7 @@ pub struct Requirements {
     inner: Arc<RequirementsInner>,
 }
 
+#[derive(Clone)]
 struct RequirementsInner {
     /// Shared, never cloned per request: a run-time `Policy` owns its scope lists.
     sets: Vec<Arc<dyn PolicySet>>,
@@ -179,6 +180,9 @@ struct RequirementsInner {
     /// The route's DPoP mode ([`Policy::dpop`]): `required` if a policy
     /// requires it, else `disabled` if one disables it.
     dpop: Option<DpopMode>,
+    /// Whether a token for another audience is an invalid token (401) rather
+    /// than a denial (403): see [`Requirements::audience_as_authentication`].
+    audience_as_authentication: bool,
 }
 
 impl Requirements {
@@ -238,7 +242,21 @@ impl Requirements {
                 fields,
                 reads_path,
                 dpop,
+                audience_as_authentication: false,
             }),
+        }
+    }
+
+    /// These requirements, with a token for another audience refused as an
+    /// invalid token (401 [`TokenError::AudienceNotThisResource`]) instead of
+    /// a denial (403 [`Denied::WrongAudience`]): for an endpoint where a
+    /// token meant for another resource is no credential at all, as the MCP
+    /// authorization spec says of an MCP server. Other denials stay 403.
+    pub fn audience_as_authentication(self) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.audience_as_authentication = true;
+        Requirements {
+            inner: Arc::new(inner),
         }
     }
 
@@ -278,8 +296,12 @@ impl Requirements {
             Some(context) => auth.with_request(context),
             None => auth,
         };
-        decide(self.policies(), &auth, request.path_params)
-            .map_err(|denied| refuse(Error::Denied(denied)))?;
+        decide(self.policies(), &auth, request.path_params).map_err(|denied| match denied {
+            Denied::WrongAudience if self.inner.audience_as_authentication => {
+                refuse(Error::InvalidToken(TokenError::AudienceNotThisResource))
+            }
+            denied => refuse(Error::Denied(denied)),
+        })?;
         Ok(auth)
     }
 

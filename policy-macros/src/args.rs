@@ -126,6 +126,8 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Path>,
     /// `dpop = required`: the route's own DPoP mode.
     pub(crate) dpop: Option<DpopArg>,
+    /// `tool = "name"`: the MCP tool the policy protects, as rmcp publishes it.
+    pub(crate) tool: Option<LitStr>,
 }
 
 impl Args {
@@ -141,6 +143,7 @@ impl Args {
             check: None,
             krate: None,
             dpop: None,
+            tool: None,
         }
     }
 
@@ -179,6 +182,8 @@ impl Args {
                     .and_then(|value| set_once(&mut args.krate, value.0, &key)),
                 "dpop" => parse_value::<DpopArg>(&key, rest)
                     .and_then(|value| set_once(&mut args.dpop, value, &key)),
+                "tool" => parse_value::<ToolArg>(&key, rest)
+                    .and_then(|value| set_once(&mut args.tool, value.0, &key)),
                 _ => Err(unknown_argument(&key)),
             };
             errors.push_result(result);
@@ -726,6 +731,27 @@ impl Parse for CrateArg {
             return lit.parse_with(Path::parse_mod_style).map(CrateArg);
         }
         input.call(Path::parse_mod_style).map(CrateArg)
+    }
+}
+
+/// `= "tool_name"`: an MCP tool's name, as rmcp publishes it.
+struct ToolArg(LitStr);
+
+impl Parse for ToolArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let eq = expect_eq(input, "tool = \"create_item\"")?;
+        if !input.peek(LitStr) {
+            return Err(expected_here(
+                input,
+                eq.span,
+                "expected the tool's name as a string literal: `tool = \"create_item\"`",
+            ));
+        }
+        let lit: LitStr = input.parse()?;
+        if lit.value().is_empty() {
+            return Err(syn::Error::new(lit.span(), "the tool's name is empty"));
+        }
+        Ok(ToolArg(lit))
     }
 }
 

@@ -19,6 +19,7 @@ const ARGUMENTS: &[&str] = &[
     "check",
     "dpop",
     "crate",
+    "tool",
 ];
 
 /// Names people plausibly write for an argument that edit distance alone
@@ -53,7 +54,7 @@ pub(crate) fn unknown_argument(key: &Ident) -> syn::Error {
     let message = match alias.or_else(|| nearest(&name, ARGUMENTS)) {
         Some(near) => format!("unknown argument `{name}`; did you mean `{near}`?"),
         None => format!(
-            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `dpop` or `crate`"
+            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `dpop`, `crate` or `tool`"
         ),
     };
     syn::Error::new(key.span(), message)
@@ -79,7 +80,8 @@ pub(crate) fn method_refused(self_token: Span) -> syn::Error {
     syn::Error::new(
         self_token,
         "`#[requires]` applies to free functions such as warp handlers, not methods: \
-         move the handler out of the `impl` block",
+         move the handler out of the `impl` block (on an rmcp tool, write `#[requires]` \
+         above `#[tool]`, or name the tool: `tool = \"name\"`)",
     )
 }
 
@@ -237,7 +239,7 @@ mod tests {
         );
         assert_eq!(
             message("xyzzy"),
-            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `dpop` or `crate`"
+            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `dpop`, `crate` or `tool`"
         );
     }
 

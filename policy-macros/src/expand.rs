@@ -36,7 +36,7 @@ pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStre
     function.block.stmts.splice(0..0, statements);
 
     let module = policy_module(&plan.policies, &name, &function.vis, &cfgs, &private);
-    let scope_assertion = scope_assertion(plan, &cfgs, &private);
+    let scope_assertion = scope_assertion(&plan.policies, &cfgs, &private);
     let policies = if plan.policies.len() == 1 {
         quote!(::core::slice::from_ref(&#name::POLICY))
     } else {
@@ -584,8 +584,12 @@ fn check_value(path: &Path, private: &TokenStream) -> TokenStream {
 /// `const _: () = assert_scopes(&[...]);` when scopes are given as constants,
 /// so that the constants obey the same rules as literals (checked here, at
 /// macro time). Spanned on the first constant, where the error is reported.
-fn scope_assertion(plan: &Plan, cfgs: &[&Attribute], private: &TokenStream) -> TokenStream {
-    let assertions = plan.policies.iter().filter_map(|policy| {
+fn scope_assertion(
+    policies: &[PolicyPlan],
+    cfgs: &[&Attribute],
+    private: &TokenStream,
+) -> TokenStream {
+    let assertions = policies.iter().filter_map(|policy| {
         let all: Vec<&Scope> = policy.scopes.iter().chain(&policy.any_scopes).collect();
         let first_const = all.iter().find_map(|scope| match scope {
             Scope::Const(path) => Some(path),
@@ -693,6 +697,10 @@ fn from_module(path: &Path) -> TokenStream {
         path.to_token_stream()
     }
 }
+
+mod tool;
+
+pub(crate) use tool::expand_tool;
 
 #[cfg(test)]
 mod tests;

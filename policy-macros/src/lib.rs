@@ -438,6 +438,15 @@ fn requires_impl(
         }
     };
     let (stacked, krate) = gather(args, &mut function.attrs);
+    if valid::is_tool(&function, &stacked) {
+        return match valid::validate_tool(&function, stacked) {
+            Ok(plan) => expand::expand_tool(&plan, &function),
+            Err(error) => {
+                let error = error.to_compile_error();
+                quote::quote!(#error #function)
+            }
+        };
+    }
     let plan = match valid::validate(&function, stacked) {
         Ok(plan) => plan,
         Err(error) => return expand::fallback(error, &function, krate.as_ref()),

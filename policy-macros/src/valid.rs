@@ -11,6 +11,9 @@
 
 mod body_order;
 mod org_binding;
+mod tool;
+
+pub(crate) use tool::{ToolPlan, is_tool, validate_tool};
 
 use proc_macro2::{Ident, Span};
 use syn::ext::IdentExt as _;

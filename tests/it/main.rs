@@ -24,6 +24,7 @@ mod issuer_faults;
 mod issuers;
 mod key_rotation;
 mod key_sets;
+mod mcp;
 mod openapi;
 mod properties;
 mod requires;
