@@ -11,6 +11,7 @@ use crate::error::ConfigError;
 use crate::fetch::{self, JwksLocation, KeyFetcher};
 use crate::jwks::KeySet;
 use crate::key_store::{KeyStore, KeyStoreConfig, OnKeysChanged};
+use crate::observe::IssuerMetrics;
 use crate::static_keys::StaticKeys;
 use crate::token_cache::TokenCache;
 
@@ -183,7 +184,12 @@ impl TrustedIssuers {
                 return Err(keys.invalid("given together with a JWKS URI: give one or the other"));
             }
             (Some(_), None) if issuer.url.is_empty() => return Err(ConfigError::MissingIssuer),
-            (Some(keys), None) => KeyStore::given(&keys, &settings.keys, on_change)?,
+            (Some(keys), None) => KeyStore::given(
+                &keys,
+                &settings.keys,
+                on_change,
+                IssuerMetrics::new(&issuer.url),
+            )?,
             (None, jwks_uri) => {
                 fetch::check_url(&issuer.url, "issuer")?;
                 let location = match jwks_uri {
@@ -200,7 +206,13 @@ impl TrustedIssuers {
                     location,
                     settings.keys.max_response_bytes,
                 );
-                KeyStore::fetched(fetcher, settings.keys.clone(), on_change)
+                KeyStore::fetched(
+                    &issuer.url,
+                    fetcher,
+                    settings.keys.clone(),
+                    on_change,
+                    IssuerMetrics::new(&issuer.url),
+                )
             }
         };
         Ok(TrustedIssuer {

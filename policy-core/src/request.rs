@@ -18,9 +18,11 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Uri};
+use tracing::Instrument as _;
 
 use crate::auth_info::AuthInfo;
 use crate::error::{Denied, Error};
+use crate::observe::{self, PolicyLabel};
 use crate::org_fields::OrgFields;
 use crate::policy::{OrgSource, Policy, PolicySet};
 use crate::rejected::Rejected;
@@ -170,6 +172,9 @@ struct RequirementsInner {
     /// Whether a policy reads its organization from a path parameter: the
     /// front end looks the route's parameters up only then.
     reads_path: bool,
+    /// The `#[requires]` declaration these come from, if any: the `policy`
+    /// of their decisions' metrics and spans.
+    policy: Option<PolicyLabel>,
 }
 
 impl Requirements {
@@ -215,11 +220,13 @@ impl Requirements {
             .iter()
             .flat_map(|set| set.policies())
             .any(|policy| matches!(policy.organization_source(), Some(OrgSource::PathParam(_))));
+        let policy = sets.iter().find_map(|set| PolicyLabel::of(set.policies()));
         Requirements {
             inner: Arc::new(RequirementsInner {
                 sets,
                 fields,
                 reads_path,
+                policy,
             }),
         }
     }
@@ -247,24 +254,47 @@ impl Requirements {
     /// header and query organization fields captured in the [`AuthInfo`];
     /// then every policy [decided](decide) against it. A refusal carries the
     /// validator's metadata URL for its challenge.
+    ///
+    /// Each decision is reported here, once, for every front end: a `debug`
+    /// span `authorize` and, with the `metrics` feature,
+    /// `bearer_policy_decisions_total` (see the operating guide).
     pub async fn authorize(
         &self,
         validator: &Validator,
         request: &RequestHead<'_>,
     ) -> Result<AuthInfo, Rejected> {
-        let refuse = |error| Rejected::by(validator, error);
+        let span = observe::authorize_span(self.inner.policy);
+        let outcome = self
+            .decide_head(validator, request, &span)
+            .instrument(span.clone())
+            .await;
+        let result = outcome.as_ref().map(drop);
+        observe::record_decision(&span, result);
+        validator.metrics().decision(self.inner.policy, result);
+        outcome.map_err(|error| Rejected::by(validator, error))
+    }
+
+    /// [`authorize`](Requirements::authorize)'s decision, before it is reported.
+    async fn decide_head(
+        &self,
+        validator: &Validator,
+        request: &RequestHead<'_>,
+        span: &tracing::Span,
+    ) -> Result<AuthInfo, Error> {
         let values = request
             .headers
             .get_all(header::AUTHORIZATION)
             .iter()
             .map(HeaderValue::as_bytes);
-        let auth = validator.authenticate(values).await.map_err(refuse)?;
+        let auth = validator.authenticate(values).await?;
+        if !span.is_disabled() {
+            observe::record_issuer(span, validator.configured_issuer(auth.issuer()));
+        }
         let auth = match self.inner.fields.capture(request.headers, request.query) {
             Some(context) => auth.with_request(context),
             None => auth,
         };
-        decide(self.policies(), &auth, request.path_params)
-            .map_err(|denied| refuse(Error::Denied(denied)))?;
+        decide(self.policies(), &auth, request.path_params).map_err(Error::Denied)?;
         Ok(auth)
     }
 

@@ -13,6 +13,7 @@ use crate::fetch;
 use crate::issuers::{Issuer, StoreSettings, TrustedIssuers};
 use crate::jwks::DEFAULT_ALGORITHMS;
 use crate::key_store::KeyStoreConfig;
+use crate::observe::Metrics;
 use crate::static_keys::StaticKeys;
 use crate::token_cache::TokenCache;
 
@@ -322,6 +323,7 @@ impl ValidatorBuilder {
                 bearer: self.bearer,
                 resource_metadata: self.resource_metadata.map(Arc::from),
                 cache,
+                metrics: Metrics::new(),
             }),
         })
     }
