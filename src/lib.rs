@@ -76,6 +76,9 @@
 //! - `utoipa`: `utoipa::PolicySecurity`, a `utoipa::Modify` that puts the
 //!   scopes of every `#[requires]` handler in your utoipa 6 OpenAPI document,
 //!   with the issuer's security schemes ([guide](guide::openapi)).
+//! - `metrics`: counters and histograms of decisions, the token cache and key
+//!   sets through the `metrics` facade, for the exporter your application
+//!   installs ([guide](guide::operating)).
 //!
 //! Every item that needs a feature says so in these docs.
 //!
@@ -123,6 +126,9 @@ pub mod guide {
     }
     pub mod testing {
         #![doc = include_str!("../docs/testing.md")]
+    }
+    pub mod operating {
+        #![doc = include_str!("../docs/operating.md")]
     }
 }
 

@@ -62,7 +62,7 @@ fn audit_policy() -> Policy {
 // ===== fixtures =====
 
 /// This suite's routes on `front_end`: a new front end is one arm here.
-fn app(front_end: FrontEnd, validator: Validator) -> App {
+pub(crate) fn app(front_end: FrontEnd, validator: Validator) -> App {
     match front_end {
         FrontEnd::Warp => App::warp(warp_app::routes(validator)),
         FrontEnd::Axum => App::Axum(axum_app::app(validator)),
@@ -71,7 +71,7 @@ fn app(front_end: FrontEnd, validator: Validator) -> App {
 }
 
 /// The module that declares `front_end`'s handlers.
-fn handlers_module(front_end: FrontEnd) -> &'static str {
+pub(crate) fn handlers_module(front_end: FrontEnd) -> &'static str {
     match front_end {
         FrontEnd::Warp => warp_app::MODULE,
         FrontEnd::Axum => axum_app::MODULE,
@@ -81,7 +81,7 @@ fn handlers_module(front_end: FrontEnd) -> &'static str {
 
 /// The fast timings, and an unknown `kid` refetched at once: the rotation
 /// test must not wait for the refetch rate limit.
-fn validator(issuer: &TestIssuer) -> ValidatorBuilder {
+pub(crate) fn validator(issuer: &TestIssuer) -> ValidatorBuilder {
     fast(issuer).unknown_kid_refetch_interval(Duration::from_millis(100))
 }
 

@@ -21,6 +21,7 @@ mod issuer_faults;
 mod issuers;
 mod key_rotation;
 mod key_sets;
+mod metrics;
 mod openapi;
 mod properties;
 mod requires;
