@@ -85,6 +85,10 @@ async fn a_cache_hit_through_the_axum_extractor_allocates_nothing() {
     );
 }
 
+/// Fills the cache, then counts the allocations of 100 hits (none) and of a
+/// fresh token (some), with the recorder installed now, if any.
+// A helper of the test: it fails the test by panicking, as the test would.
+#[allow(clippy::expect_used)]
 async fn hits_allocate_nothing(issuer: &bearer_policy::testing::TestIssuer, with: &str) {
     let validator = issuer.validator(API);
     let token = issuer
