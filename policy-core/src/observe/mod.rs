@@ -191,3 +191,60 @@ pub(crate) fn record_refresh(span: &Span, result: &Result<usize, ConfigError>) {
         span.record("keys", keys);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Denied, RequestError, TokenError};
+    use crate::policy::Model;
+
+    #[test]
+    fn outcomes_follow_the_status_and_codes_are_the_errors() {
+        assert_eq!(outcome(Ok(())), ("allowed", "ok"));
+        let refused = [
+            (Error::MissingAuthorization, "missing_authorization"),
+            (RequestError::EmptyToken.into(), "empty_token"),
+            (TokenError::InvalidSignature.into(), "invalid_signature"),
+            (Denied::WrongAudience.into(), "wrong_audience"),
+        ];
+        for (error, code) in refused {
+            assert_eq!(outcome(Err(&error)), ("refused", code));
+        }
+        let unavailable = Error::KeysUnavailable {
+            reason: "down".into(),
+            retry_after: std::time::Duration::from_secs(1),
+        };
+        assert_eq!(
+            outcome(Err(&unavailable)),
+            ("unavailable", "keys_unavailable")
+        );
+    }
+
+    #[test]
+    fn fetch_outcomes_tell_an_issuer_down_from_a_document_refused() {
+        let fetch = ConfigError::Fetch {
+            url: "https://issuer.example/jwks".into(),
+            reason: "HTTP status 500".into(),
+        };
+        assert_eq!(fetch_outcome(Ok(2)), ("ok", None));
+        assert_eq!(fetch_outcome(Err(&fetch)), ("failed", None));
+        let document = ConfigError::InvalidDocument {
+            url: "https://issuer.example/jwks".into(),
+            reason: "no usable signing key".into(),
+        };
+        assert_eq!(
+            fetch_outcome(Err(&document)),
+            ("refused", Some("invalid_document"))
+        );
+    }
+
+    #[test]
+    fn only_a_declarations_own_policies_carry_its_name() {
+        // Equal policies are not the declaration's: a label names code, so
+        // it must come from the static the declaration registered.
+        let policy = [Policy::new(Model::GlobalApi).scopes(["api:read"])];
+        assert_eq!(PolicyLabel::of(&policy), None);
+        assert_eq!(PolicyLabel::of(&[]), None);
+        assert_eq!(PolicyLabel::name(None), "");
+    }
+}
