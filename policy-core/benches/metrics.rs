@@ -23,7 +23,7 @@ mod common;
 use std::hint::black_box;
 
 use bearer_policy_core::{RequestHead, Requirements, Validator};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use common::{AUDIENCE, Fixture, run_now};
@@ -85,5 +85,56 @@ fn cache_hit(c: &mut Criterion) {
     group.finish();
 }
 
+/// `n` cache hits, never inlined, so that `valgrind --tool=callgrind
+/// --toggle-collect='*measured_hits*'` counts their instructions alone.
+#[inline(never)]
+fn measured_hits(
+    fixture: &Fixture,
+    requirements: &Requirements,
+    validator: &Validator,
+    headers: &HeaderMap,
+    n: usize,
+) {
+    for _ in 0..n {
+        authorize(fixture, requirements, validator, black_box(headers));
+    }
+}
+
+/// Under `POLICY_BENCH_CHECKS=n`: `n` hits on the path `POLICY_BENCH_PATH`
+/// (`off`, `no_recorder`, `prometheus`) for callgrind, instead of criterion.
+fn instructions(n: usize) {
+    let fixture = Fixture::new();
+    let requirements = Requirements::new(fixture.policy.clone());
+    let token = fixture
+        .issuer
+        .token()
+        .for_global_api(AUDIENCE)
+        .scopes(["api:read"])
+        .sign();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
+    if std::env::var("POLICY_BENCH_PATH").as_deref() == Ok("prometheus") {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        metrics::set_global_recorder(recorder).expect("the first recorder");
+    }
+    let validator = fixture.issuer.validator(AUDIENCE);
+    run_now(&fixture.runtime, validator.ready()).expect("keys fetched");
+    measured_hits(&fixture, &requirements, &validator, &headers, 2);
+    measured_hits(&fixture, &requirements, &validator, &headers, n);
+}
+
 criterion_group!(benches, cache_hit);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(n) = std::env::var("POLICY_BENCH_CHECKS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        return instructions(n);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
