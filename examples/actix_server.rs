@@ -16,7 +16,16 @@
 //! (one issuer URL, or several separated by commas: the server starts when at
 //! least one is ready, and the others' tokens get 503 until they answer),
 //! `POLICY_AUDIENCE` (for every issuer), `POLICY_JWKS_URI` (optional, with a
-//! single issuer: skips discovery), `RUST_LOG`.
+//! single issuer: skips discovery), `POLICY_DPOP` (`allowed` by default,
+//! `required`, `disabled`), `POLICY_PUBLIC_URL` (the base URL DPoP proofs
+//! name; default `http://127.0.0.1:$PORT`), `POLICY_DPOP_REPLAY`
+//! (`redis://host:port`: a replay store shared by replicas; default in
+//! process), `POLICY_INTROSPECTION_CLIENT_ID` and
+//! `POLICY_INTROSPECTION_CLIENT_SECRET` (together: opaque tokens are
+//! introspected at the first issuer, RFC 7662), `POLICY_INTROSPECTION_TTL`
+//! (the longest an introspection result is used, in seconds; default 60),
+//! `RUST_LOG`. `GET /metrics` (Prometheus text) and `GET /ready` (the
+//! issuers' readiness) are public.
 //!
 //! `#[requires]` gives each handler's `auth` the type `handler::Authorized`,
 //! an actix extractor that holds the request body back until it has decided:
@@ -165,6 +174,13 @@ async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// `GET /metrics`: public, the Prometheus text format.
+async fn metrics() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(common::operating::PROMETHEUS_TEXT)
+        .body(common::operating::render())
+}
+
 /// An optional JSON object body: empty means `{}`; anything but an object, or
 /// more than [`MAX_BODY`] bytes, is 400. Like the warp example, it does not
 /// insist on a `Content-Type` (`curl -d` sends a form type).
@@ -221,6 +237,16 @@ fn routes(
     config
         .app_data(validator.clone())
         .service(web::resource("/health").route(web::get().to(health)))
+        .service(web::resource("/metrics").route(web::get().to(metrics)))
+        .service({
+            let validator = validator.clone();
+            web::resource("/ready").route(web::get().to(move || {
+                let (status, report) = common::operating::readiness(&validator);
+                let status = actix_web::http::StatusCode::from_u16(status)
+                    .unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
+                async move { HttpResponse::build(status).json(report) }
+            }))
+        })
         .service(web::resource("/openapi.json").route(web::get().to(move || {
             let openapi = Arc::clone(&openapi);
             async move { HttpResponse::Ok().json(&*openapi) }

@@ -45,8 +45,9 @@ mod common;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Path, Request};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -171,6 +172,19 @@ async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// `GET /metrics`: public, the Prometheus text format.
+async fn metrics() -> impl IntoResponse {
+    let body = common::operating::render();
+    ([(CONTENT_TYPE, common::operating::PROMETHEUS_TEXT)], body)
+}
+
+/// `GET /ready`: public, 200 when every issuer has keys, else 503.
+async fn ready(State(validator): State<Validator>) -> impl IntoResponse {
+    let (status, report) = common::operating::readiness(&validator);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    (status, Json(report))
+}
+
 /// An optional JSON object body: empty means `{}`; anything but an object, or
 /// more than [`MAX_BODY`] bytes, is 400. Like the warp example, it does not
 /// insist on a `Content-Type` (`curl -d` sends a form type).
@@ -211,6 +225,8 @@ fn app(validator: Validator, openapi: Arc<utoipa::openapi::OpenApi>) -> Router {
         .route("/orgs/{org_id}/members/invite", post(invite_member))
         .route("/orgs/{org_id}/data", get(org_data))
         .route("/billing", get(billing).route_layer(billing_layer))
+        .route("/metrics", get(metrics))
+        .route("/ready", get(ready))
         .merge(resource_metadata(common::metadata(&validator)))
         .with_state(validator)
 }

@@ -246,6 +246,18 @@ fn routes(
         .and(warp::get())
         .and(authorize(v.clone(), billing_policy()))
         .map(billing);
+    // Public: what an operator's dashboard and probes read.
+    let metrics = warp::path!("metrics").and(warp::get()).map(|| {
+        let body = common::operating::render();
+        warp::reply::with_header(body, "content-type", common::operating::PROMETHEUS_TEXT)
+    });
+    let ready_validator = v.clone();
+    let ready = warp::path!("ready").and(warp::get()).map(move || {
+        let (status, report) = common::operating::readiness(&ready_validator);
+        let status = warp::http::StatusCode::from_u16(status)
+            .unwrap_or(warp::http::StatusCode::SERVICE_UNAVAILABLE);
+        warp::reply::with_status(warp::reply::json(&report), status)
+    });
     health
         .or(openapi)
         .or(ping)
@@ -254,6 +266,8 @@ fn routes(
         .or(invite)
         .or(data)
         .or(billing)
+        .or(metrics)
+        .or(ready)
         .or(resource_metadata(common::metadata(&v)))
         .recover(handle_rejection)
 }

@@ -83,6 +83,9 @@
 //!   with the issuer's security schemes ([guide](guide::openapi)).
 //! - `redis`: `RedisReplayStore`, a DPoP replay store shared by replicas
 //!   through a Redis server ([guide](guide::dpop)).
+//! - `metrics`: counters and histograms of decisions, the token cache and key
+//!   sets through the `metrics` facade, for the exporter your application
+//!   installs ([guide](guide::operating)).
 //!
 //! Every item that needs a feature says so in these docs.
 //!
@@ -142,6 +145,9 @@ pub mod guide {
     }
     pub mod introspection {
         #![doc = include_str!("../docs/introspection.md")]
+    }
+    pub mod operating {
+        #![doc = include_str!("../docs/operating.md")]
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! A cache hit through the axum extractor of a `#[requires]` handler
 //! (authentication, the policy check, the handler's `AuthInfo`) allocates
-//! nothing.
+//! nothing, with a metrics recorder installed too (feature `metrics`).
 
 use std::alloc::System;
 use std::future::Future;
@@ -13,6 +13,7 @@ use std::task::{Context, Poll, Waker};
 
 use axum::extract::FromRequestParts;
 use bearer_policy::{AuthInfo, requires};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 use common::{API, bearer, start_issuer};
@@ -48,9 +49,47 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
     }
 }
 
+// One test: a test beside it would allocate while this one counts.
 #[tokio::test(flavor = "current_thread")]
 async fn a_cache_hit_through_the_axum_extractor_allocates_nothing() {
     let issuer = start_issuer().await;
+    hits_allocate_nothing(&issuer, "no recorder").await;
+
+    // With a recorder installed before the validator is built: the hit path
+    // increments the handles the validator registered, and allocates nothing.
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    hits_allocate_nothing(&issuer, "a recorder").await;
+    // One snapshot: taking one resets the counters.
+    let snapshot = snapshotter.snapshot().into_vec();
+    let counted = |name: &str, label: (&str, &str)| -> u64 {
+        snapshot
+            .iter()
+            .filter(|(key, ..)| key.key().name() == name)
+            .filter(|(key, ..)| key.key().labels().any(|l| (l.key(), l.value()) == label))
+            .map(|(.., value)| match value {
+                DebugValue::Counter(n) => *n,
+                other => panic!("{other:?}"),
+            })
+            .sum()
+    };
+    // The fill, the warm-up, 100 hits; then the fresh token.
+    assert_eq!(
+        counted("bearer_policy_decisions_total", ("policy", "alloc::read")),
+        103
+    );
+    assert_eq!(
+        counted("bearer_policy_token_cache_lookups_total", ("result", "hit")),
+        101
+    );
+}
+
+/// Fills the cache, then counts the allocations of 100 hits (none) and of a
+/// fresh token (some), with the recorder installed now, if any.
+// A helper of the test: it fails the test by panicking, as the test would.
+#[allow(clippy::expect_used)]
+async fn hits_allocate_nothing(issuer: &bearer_policy::testing::TestIssuer, with: &str) {
     let validator = issuer.validator(API);
     let token = issuer
         .token()
@@ -82,7 +121,7 @@ async fn a_cache_hit_through_the_axum_extractor_allocates_nothing() {
     assert_eq!(
         change.allocations + change.reallocations,
         0,
-        "allocations in 100 cache hits: {change:?}"
+        "allocations in 100 cache hits with {with}: {change:?}"
     );
     // And the count is real: a token seen for the first time is verified and
     // cached, which allocates.

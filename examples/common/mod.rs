@@ -5,6 +5,7 @@
 //! own handlers, routes and body reading; this module never sees a request.
 
 pub mod openapi;
+pub mod operating;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -103,6 +104,8 @@ where
             return ExitCode::from(1);
         }
     };
+    // Before the validator: it registers its metrics with this recorder.
+    operating::install_recorder();
     let addr = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
@@ -373,6 +376,8 @@ fn print_dev_commands(dev: &TestIssuer, addr: SocketAddr) {
     );
     println!("  curl -i {base}/health");
     println!("  curl -s {base}/openapi.json   # every route with the scopes it requires");
+    println!("  curl -s {base}/metrics        # decisions, token cache, key sets (Prometheus)");
+    println!("  curl -i {base}/ready          # 200 when every issuer has keys, else 503");
     println!("Denied:");
     println!("  no token (401):        curl -i {base}/api/protected");
     println!(

@@ -49,6 +49,26 @@ fn add_public_routes(doc: &mut OpenApi) {
         ),
     );
     doc.paths.add_path_operation(
+        "/metrics",
+        vec![HttpMethod::Get],
+        get(
+            "metrics",
+            "Metrics of the authorization layer",
+            "Decisions, the token cache and key sets, in the Prometheus text format",
+        ),
+    );
+    let mut ready = get(
+        "ready",
+        "Readiness: whether every issuer has keys",
+        "Every issuer has keys; the JSON readiness report",
+    );
+    ready.responses.responses.insert(
+        "503".into(),
+        Response::new("An issuer has no keys; the JSON readiness report").into(),
+    );
+    doc.paths
+        .add_path_operation("/ready", vec![HttpMethod::Get], ready);
+    doc.paths.add_path_operation(
         "/.well-known/oauth-protected-resource",
         vec![HttpMethod::Get],
         get(

@@ -13,6 +13,7 @@ use crate::fetch::{self, JwksLocation, KeyFetcher};
 use crate::introspection::Introspection;
 use crate::jwks::KeySet;
 use crate::key_store::{KeyStore, KeyStoreConfig, OnKeysChanged};
+use crate::observe::IssuerMetrics;
 use crate::static_keys::StaticKeys;
 use crate::token_cache::TokenCache;
 
@@ -219,7 +220,12 @@ impl TrustedIssuers {
                 return Err(keys.invalid("given together with a JWKS URI: give one or the other"));
             }
             (Some(_), None) if issuer.url.is_empty() => return Err(ConfigError::MissingIssuer),
-            (Some(keys), None) => KeyStore::given(&keys, &settings.keys, on_change)?,
+            (Some(keys), None) => KeyStore::given(
+                &keys,
+                &settings.keys,
+                on_change,
+                IssuerMetrics::new(&issuer.url),
+            )?,
             (None, jwks_uri) => {
                 fetch::check_url(&issuer.url, "issuer")?;
                 let location = match jwks_uri {
@@ -236,7 +242,13 @@ impl TrustedIssuers {
                     location,
                     settings.keys.max_response_bytes,
                 );
-                KeyStore::fetched(fetcher, settings.keys.clone(), on_change)
+                KeyStore::fetched(
+                    &issuer.url,
+                    fetcher,
+                    settings.keys.clone(),
+                    on_change,
+                    IssuerMetrics::new(&issuer.url),
+                )
             }
         };
         Ok(TrustedIssuer {

@@ -49,6 +49,8 @@ pub(crate) struct KeySet {
     any_kid: bool,
     /// How many entries of the document were skipped as unusable.
     pub skipped: usize,
+    /// Why keys the issuer must not publish were dropped (a fetched set).
+    pub report: Report,
 }
 
 /// Why a key set was refused, fetched or given: its message is the `reason`
@@ -191,6 +193,7 @@ impl KeySet {
         set.skipped = skipped;
         report.ambiguous_kids = set.ambiguous_kids();
         report.warn_if_needed();
+        set.report = report;
         if set.keys.is_empty() {
             return Err(KeySetError::NoUsableKeys);
         }
@@ -292,7 +295,7 @@ impl KeySet {
     }
 
     /// The thumbprints of the usable keys, in order.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "metrics"))]
     pub fn thumbprints(&self) -> impl Iterator<Item = [u8; 32]> + '_ {
         self.keys.iter().map(|k| k.thumbprint)
     }
@@ -395,8 +398,8 @@ fn parse_document(document: &[u8]) -> Result<Vec<serde_json::Value>, KeySetError
 }
 
 /// What one parse skipped that an operator must hear about.
-#[derive(Default)]
-struct Report {
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Report {
     private_keys: usize,
     roca: usize,
     weak_rsa: usize,
@@ -416,6 +419,19 @@ impl Report {
             | Unusable::NotAllowed
             | Unusable::Malformed => {}
         }
+    }
+
+    /// Each reason (the `reason` label of `bearer_policy_keys_refused_total`)
+    /// and how many keys it dropped.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub fn reasons(&self) -> [(&'static str, usize); 5] {
+        [
+            ("private_key", self.private_keys),
+            ("roca", self.roca),
+            ("weak_rsa", self.weak_rsa),
+            ("over_limit", self.over_limit),
+            ("ambiguous_kid", self.ambiguous_kids),
+        ]
     }
 
     /// One warning per key set, not one per key or per token.

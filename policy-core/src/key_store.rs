@@ -8,15 +8,18 @@
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use tokio::sync::watch;
+use tracing::Instrument as _;
 
 use crate::algorithm::Algorithm;
 use crate::error::{ConfigError, Error, TokenError};
 use crate::fetch::{self, KeyFetcher};
 use crate::jwks::KeySet;
+use crate::observe::{self, IssuerMetrics};
+use crate::readiness::{IssuerReadiness, KeysSource, unix_seconds};
 use crate::static_keys::StaticKeys;
 
 /// Timing and size limits of every issuer's key store (documented on the builder).
@@ -61,13 +64,21 @@ enum KeySource {
 struct Published {
     current: ArcSwap<Snapshot>,
     on_change: Option<OnKeysChanged>,
+    metrics: IssuerMetrics,
 }
 
 impl Published {
-    fn new(keys: KeySet, generation: u64, on_change: Option<OnKeysChanged>) -> Arc<Self> {
+    fn new(
+        keys: KeySet,
+        generation: u64,
+        on_change: Option<OnKeysChanged>,
+        metrics: IssuerMetrics,
+    ) -> Arc<Self> {
+        metrics.loaded(&keys);
         Arc::new(Published {
             current: ArcSwap::from_pointee(Snapshot { keys, generation }),
             on_change,
+            metrics,
         })
     }
 
@@ -81,6 +92,7 @@ impl Published {
     /// cached token's generation must name one set.
     fn publish(&self, keys: KeySet) -> Arc<Snapshot> {
         let generation = self.generation() + 1;
+        self.metrics.published(&self.current.load().keys, &keys);
         let snapshot = Arc::new(Snapshot { keys, generation });
         self.current.store(Arc::clone(&snapshot));
         if let Some(on_change) = &self.on_change {
@@ -101,12 +113,15 @@ struct GivenKeys {
 impl KeyStore {
     /// A store whose keys `fetcher` downloads on first use.
     pub fn fetched(
+        issuer: &str,
         fetcher: KeyFetcher,
         config: KeyStoreConfig,
         on_change: Option<OnKeysChanged>,
+        metrics: IssuerMetrics,
     ) -> Self {
-        let published = Published::new(KeySet::default(), 0, on_change);
+        let published = Published::new(KeySet::default(), 0, on_change, metrics);
         let refresher = Refresher {
+            issuer: Arc::from(issuer),
             fetcher,
             config,
             published: Arc::clone(&published),
@@ -125,10 +140,11 @@ impl KeyStore {
         keys: &StaticKeys,
         config: &KeyStoreConfig,
         on_change: Option<OnKeysChanged>,
+        metrics: IssuerMetrics,
     ) -> Result<Self, ConfigError> {
         let set = keys.load(&config.algorithms, config.max_response_bytes)?;
         Ok(KeyStore {
-            published: Published::new(set, 1, on_change),
+            published: Published::new(set, 1, on_change, metrics),
             source: KeySource::Static(GivenKeys {
                 algorithms: config.algorithms.clone(),
                 max_bytes: config.max_response_bytes,
@@ -156,7 +172,9 @@ impl KeyStore {
         let KeySource::Static(given) = &self.source else {
             return Err(ConfigError::NotStatic(issuer.to_owned()));
         };
-        let set = keys.load(&given.algorithms, given.max_bytes)?;
+        let set = keys
+            .load(&given.algorithms, given.max_bytes)
+            .inspect_err(|e| self.published.metrics.reload_refused(e))?;
         let reloading = lock(&given.reloading);
         let snapshot = self.published.publish(set);
         drop(reloading);
@@ -183,6 +201,29 @@ impl KeyStore {
         }
     }
 
+    /// What the readiness report says of this store: its keys, and for
+    /// fetched keys the latest success, the latest error and the next refresh.
+    pub fn readiness(&self, issuer: &str) -> IssuerReadiness {
+        let snapshot = self.published.current.load();
+        let mut report = IssuerReadiness::new(issuer, snapshot.generation > 0, snapshot.keys.len());
+        if let KeySource::Fetched(refresher) = &self.source {
+            report.keys_source = KeysSource::Fetched;
+            let state = refresher.lock_state();
+            report.last_success_at = state.last_success.map(unix_seconds);
+            if let Some((at, error)) = &state.last_error {
+                report.last_error_at = Some(unix_seconds(*at));
+                report.last_error = Some(error.clone());
+            }
+            drop(state);
+            let due = refresher.refresh_due_ms.load(Ordering::Relaxed);
+            let left = Duration::from_millis(due.saturating_sub(refresher.elapsed_ms()));
+            // Before the first fetch, nothing is scheduled: keys are fetched on demand.
+            report.next_refresh_at =
+                (snapshot.generation > 0).then(|| unix_seconds(SystemTime::now() + left));
+        }
+        report
+    }
+
     /// Fetches now unless keys are loaded already; reports the configuration
     /// or fetch error otherwise. Given keys are always loaded.
     pub async fn ready(&self) -> Result<(), ConfigError> {
@@ -196,6 +237,8 @@ impl KeyStore {
 /// The state machine of fetched keys: when to fetch, who waits for whom,
 /// and how long to back off after a failure.
 struct Refresher {
+    /// As configured: the key refresh span names it.
+    issuer: Arc<str>,
     fetcher: KeyFetcher,
     config: KeyStoreConfig,
     published: Arc<Published>,
@@ -211,6 +254,10 @@ struct FetchState {
     last_unknown_kid_refetch: Option<Instant>,
     /// The error of the latest attempt, when it failed.
     latest_failure: Option<(Instant, ConfigError)>,
+    /// When a fetch last succeeded (the readiness report).
+    last_success: Option<SystemTime>,
+    /// The latest failure, kept after a success (the readiness report).
+    last_error: Option<(SystemTime, String)>,
 }
 
 /// What a request that lacks its key should do.
@@ -386,10 +433,16 @@ impl Refresher {
     /// (the configured timeout), so a waiting request never waits longer.
     async fn fetch_once(&self) -> Result<usize, ConfigError> {
         let started = Instant::now();
+        let timer = self.published.metrics.timer();
         let download = self.fetcher.download(&self.config.algorithms);
         let outcome = tokio::time::timeout(self.config.fetch_timeout, download)
             .await
             .unwrap_or_else(|_| Err(self.fetcher.error(fetch::TIMED_OUT)));
+        // Counted before the keys are published, so that the counters never
+        // show a change before the fetch that caused it.
+        self.published
+            .metrics
+            .fetch(timer, outcome.as_ref().map(|d| d.keys.len()));
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match outcome {
             Ok(downloaded) => {
@@ -465,9 +518,17 @@ struct InFlight {
 
 impl InFlight {
     async fn run(self) {
-        let outcome = self.refresher.fetch_once().await;
+        let span = observe::key_refresh_span(&self.refresher.issuer);
+        let outcome = self.refresher.fetch_once().instrument(span.clone()).await;
+        observe::record_refresh(&span, &outcome);
         let failed = outcome.is_err();
-        self.refresher.lock_state().latest_failure = outcome.err().map(|e| (Instant::now(), e));
+        let mut state = self.refresher.lock_state();
+        match &outcome {
+            Ok(_) => state.last_success = Some(SystemTime::now()),
+            Err(e) => state.last_error = Some((SystemTime::now(), e.to_string())),
+        }
+        state.latest_failure = outcome.err().map(|e| (Instant::now(), e));
+        drop(state);
         if failed {
             self.refresher
                 .schedule_refresh(self.refresher.config.retry_after_failure);

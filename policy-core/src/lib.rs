@@ -22,8 +22,10 @@ mod issuers;
 mod jwks;
 mod key_store;
 mod metadata;
+mod observe;
 mod org_fields;
 mod policy;
+mod readiness;
 mod rejected;
 mod request;
 mod static_keys;
@@ -74,6 +76,7 @@ pub use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
 pub use crate::policy::{
     CheckOutcome, Model, ORGANIZATION_AUDIENCE_PREFIX, OrgSource, Policy, PolicySet, ScopeList,
 };
+pub use crate::readiness::{IssuerReadiness, KeysSource, ReadinessReport};
 pub use crate::rejected::{Rejected, error_response};
 pub use crate::request::{PathParams, RequestHead, Requirements, decide};
 pub use crate::static_keys::StaticKeys;

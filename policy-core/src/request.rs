@@ -23,10 +23,12 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use http::header::{self, HeaderMap};
 use http::{Method, Uri};
+use tracing::Instrument as _;
 
 use crate::auth_info::AuthInfo;
 use crate::dpop::DpopMode;
 use crate::error::{Denied, Error, TokenError};
+use crate::observe::{self, PolicyLabel};
 use crate::org_fields::OrgFields;
 use crate::policy::{OrgSource, Policy, PolicySet};
 use crate::rejected::Rejected;
@@ -183,6 +185,9 @@ struct RequirementsInner {
     /// Whether a token for another audience is an invalid token (401) rather
     /// than a denial (403): see [`Requirements::audience_as_authentication`].
     audience_as_authentication: bool,
+    /// The `#[requires]` declaration these come from, if any: the `policy`
+    /// of their decisions' metrics and spans.
+    policy: Option<PolicyLabel>,
 }
 
 impl Requirements {
@@ -236,6 +241,7 @@ impl Requirements {
         let dpop = [DpopMode::Required, DpopMode::Disabled]
             .into_iter()
             .find(|mode| modes().any(|own| own == Some(*mode)));
+        let policy = sets.iter().find_map(|set| PolicyLabel::of(set.policies()));
         Requirements {
             inner: Arc::new(RequirementsInner {
                 sets,
@@ -243,6 +249,7 @@ impl Requirements {
                 reads_path,
                 dpop,
                 audience_as_authentication: false,
+                policy,
             }),
         }
     }
@@ -283,24 +290,46 @@ impl Requirements {
     /// header and query organization fields captured in the [`AuthInfo`];
     /// then every policy [decided](decide) against it. A refusal carries the
     /// validator's metadata URL for its challenge.
+    ///
+    /// Each decision is reported here, once, for every front end: a `debug`
+    /// span `authorize` and, with the `metrics` feature,
+    /// `bearer_policy_decisions_total` (see the operating guide).
     pub async fn authorize(
         &self,
         validator: &Validator,
         request: &RequestHead<'_>,
     ) -> Result<AuthInfo, Rejected> {
-        let refuse = |error| Rejected::of_request(validator, request, error);
-        let auth = crate::dpop::authenticate(validator, request, self.inner.dpop)
-            .await
-            .map_err(refuse)?;
+        let span = observe::authorize_span(self.inner.policy);
+        let outcome = self
+            .decide_head(validator, request, &span)
+            .instrument(span.clone())
+            .await;
+        let result = outcome.as_ref().map(drop);
+        observe::record_decision(&span, result);
+        validator.metrics().decision(self.inner.policy, result);
+        outcome.map_err(|error| Rejected::of_request(validator, request, error))
+    }
+
+    /// [`authorize`](Requirements::authorize)'s decision, before it is reported.
+    async fn decide_head(
+        &self,
+        validator: &Validator,
+        request: &RequestHead<'_>,
+        span: &tracing::Span,
+    ) -> Result<AuthInfo, Error> {
+        let auth = crate::dpop::authenticate(validator, request, self.inner.dpop).await?;
+        if !span.is_disabled() {
+            observe::record_issuer(span, validator.configured_issuer(auth.issuer()));
+        }
         let auth = match self.inner.fields.capture(request.headers, request.query) {
             Some(context) => auth.with_request(context),
             None => auth,
         };
         decide(self.policies(), &auth, request.path_params).map_err(|denied| match denied {
             Denied::WrongAudience if self.inner.audience_as_authentication => {
-                refuse(Error::InvalidToken(TokenError::AudienceNotThisResource))
+                Error::InvalidToken(TokenError::AudienceNotThisResource)
             }
-            denied => refuse(Error::Denied(denied)),
+            denied => Error::Denied(denied),
         })?;
         Ok(auth)
     }

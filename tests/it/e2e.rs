@@ -73,7 +73,7 @@ pub(crate) fn app(front_end: FrontEnd, validator: Validator) -> App {
 }
 
 /// The module that declares `front_end`'s handlers.
-fn handlers_module(front_end: FrontEnd) -> &'static str {
+pub(crate) fn handlers_module(front_end: FrontEnd) -> &'static str {
     match front_end {
         FrontEnd::Warp => warp_app::MODULE,
         FrontEnd::Axum => axum_app::MODULE,
@@ -84,7 +84,7 @@ fn handlers_module(front_end: FrontEnd) -> &'static str {
 
 /// The fast timings, and an unknown `kid` refetched at once: the rotation
 /// test must not wait for the refetch rate limit.
-fn validator(issuer: &TestIssuer) -> ValidatorBuilder {
+pub(crate) fn validator(issuer: &TestIssuer) -> ValidatorBuilder {
     fast(issuer).unknown_kid_refetch_interval(Duration::from_millis(100))
 }
 

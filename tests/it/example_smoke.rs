@@ -552,8 +552,10 @@ fn example_servers_serve_every_route_and_its_declared_scopes_as_public_openapi_3
         ("GET", "/api/protected"),
         ("GET", "/billing"),
         ("GET", "/health"),
+        ("GET", "/metrics"),
         ("GET", "/openapi.json"),
         ("GET", "/orgs/{org_id}/data"),
+        ("GET", "/ready"),
         ("POST", "/api/products"),
         ("POST", "/orgs/{org_id}/members/invite"),
     ];
@@ -626,7 +628,13 @@ fn example_servers_serve_every_route_and_its_declared_scopes_as_public_openapi_3
             }
         }
         // The public routes stay public: no requirement, none global.
-        for id in ["health", "openapi", "protected_resource_metadata"] {
+        for id in [
+            "health",
+            "metrics",
+            "openapi",
+            "protected_resource_metadata",
+            "ready",
+        ] {
             assert!(operation(id).security.is_empty(), "{example} {id}");
         }
         assert!(spec.security.is_empty(), "{example}");
@@ -648,6 +656,71 @@ fn example_servers_serve_every_route_and_its_declared_scopes_as_public_openapi_3
             ["api:read", "api:write"],
             "{example}: {oauth2}"
         );
+    }
+}
+
+#[test]
+fn example_servers_serve_their_decisions_as_prometheus_text_and_their_readiness() {
+    for example in EXAMPLES {
+        let server = start_server(example);
+        let ready = server.request("GET", "/ready", &[]);
+        assert_eq!(ready.status, 200, "{ready:?}");
+        let report = ready.json();
+        assert_eq!(report["ready"], true, "{ready:?}");
+        let issuers = report["issuers"].as_array().unwrap();
+        assert_eq!(issuers.len(), 1, "{ready:?}");
+        assert_eq!(issuers[0]["ready"], true, "{ready:?}");
+        assert!(issuers[0]["keys"].as_u64().unwrap() >= 1, "{ready:?}");
+        assert!(
+            issuers[0]["issuer"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://127.0.0.1:")
+        );
+
+        let authorization = bearer(server.token(GLOBAL));
+        for _ in 0..2 {
+            let allowed = server.request(
+                "GET",
+                "/api/protected",
+                &[("Authorization", &authorization)],
+            );
+            assert_eq!(allowed.status, 200, "{allowed:?}");
+        }
+        let denied = server.request("GET", "/api/protected", &[]);
+        assert_eq!(denied.status, 401, "{denied:?}");
+
+        // Public, on the server's own port.
+        let metrics = server.request("GET", "/metrics", &[]);
+        assert_eq!(metrics.status, 200, "{metrics:?}");
+        assert_eq!(
+            metrics.header(CONTENT_TYPE),
+            Some("text/plain; version=0.0.4"),
+            "{metrics:?}"
+        );
+        let text = metrics.text();
+        let policy = format!("{example}::protected");
+        for line in [
+            format!(
+                "bearer_policy_decisions_total{{outcome=\"allowed\",code=\"ok\",policy=\"{policy}\"}} 2"
+            ),
+            format!(
+                "bearer_policy_decisions_total{{outcome=\"refused\",code=\"missing_authorization\",policy=\"{policy}\"}} 1"
+            ),
+            "bearer_policy_token_cache_lookups_total{result=\"hit\"} 1".to_owned(),
+            "# TYPE bearer_policy_decisions_total counter".to_owned(),
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{example}: no `{line}` in\n{text}"
+            );
+        }
+        assert!(
+            text.contains("bearer_policy_key_fetches_total{issuer=\"http://127.0.0.1:"),
+            "{example}:\n{text}"
+        );
+        // The printed token never reaches a label.
+        assert!(!text.contains(server.token(GLOBAL)), "{example}");
     }
 }
 
@@ -738,6 +811,26 @@ fn example_servers_trust_a_comma_separated_issuer_list_and_serve_while_one_is_do
         let refused = get(&stranger);
         assert_eq!(refused.status, 401, "{refused:?}");
         assert_eq!(refused.json()["code"], "wrong_issuer", "{refused:?}");
+        // Serving, but not ready: one issuer has no keys.
+        let ready = server.request("GET", "/ready", &[]);
+        assert_eq!(ready.status, 503, "{ready:?}");
+        let report = ready.json();
+        assert_eq!(report["ready"], false, "{ready:?}");
+        let by_issuer: Vec<(&str, bool)> = report["issuers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["issuer"].as_str().unwrap(), i["ready"].as_bool().unwrap()))
+            .collect();
+        assert_eq!(
+            by_issuer,
+            [
+                (up.issuer().as_str(), true),
+                (down.issuer().as_str(), false)
+            ],
+            "{ready:?}"
+        );
+        assert!(report["issuers"][1]["last_error"].is_string(), "{ready:?}");
     }
 
     // No issuer at all ready: exit 2, naming each.

@@ -25,6 +25,7 @@ mod issuers;
 mod key_rotation;
 mod key_sets;
 mod mcp;
+mod metrics;
 mod openapi;
 mod properties;
 mod requires;

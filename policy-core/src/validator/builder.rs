@@ -15,6 +15,7 @@ use crate::introspection::{self, Introspection, OpaqueIssuerRule, OpaqueTokens};
 use crate::issuers::{Issuer, StoreSettings, TrustedIssuers};
 use crate::jwks::DEFAULT_ALGORITHMS;
 use crate::key_store::KeyStoreConfig;
+use crate::observe::Metrics;
 use crate::static_keys::StaticKeys;
 use crate::token_cache::TokenCache;
 
@@ -396,6 +397,7 @@ impl ValidatorBuilder {
                 cache,
                 dpop,
                 opaque,
+                metrics: Metrics::new(),
             }),
         })
     }

@@ -16,6 +16,8 @@ use crate::dpop::{self, DpopMode, DpopRules};
 use crate::error::{ConfigError, Error};
 use crate::introspection::{self, OpaqueTokens};
 use crate::issuers::TrustedIssuers;
+use crate::observe::Metrics;
+use crate::readiness::ReadinessReport;
 use crate::static_keys::StaticKeys;
 use crate::token_cache::{PresentedToken, TokenCache};
 
@@ -65,6 +67,7 @@ struct Inner {
     dpop: DpopRules,
     /// Token introspection for tokens that are not JWTs, if configured.
     opaque: Option<OpaqueTokens>,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for Validator {
@@ -189,6 +192,42 @@ impl Validator {
             .collect()
     }
 
+    /// Each issuer's readiness now, without any I/O: whether it has keys,
+    /// when they were last fetched, the latest error, the next refresh.
+    /// [`ReadinessReport::ready`] is whether every issuer has keys (a server
+    /// that started with [`ready_each`](Validator::ready_each) may serve the
+    /// issuers that are up while another is not).
+    ///
+    /// ```
+    /// # extern crate bearer_policy_core as bearer_policy;
+    /// let validator = bearer_policy::Validator::builder()
+    ///     .issuer("https://my-tenant.logto.app/oidc")
+    ///     .build()?;
+    /// let report = validator.readiness();
+    /// assert!(!report.ready, "nothing fetched yet");
+    /// assert_eq!(report.issuers[0].issuer, "https://my-tenant.logto.app/oidc");
+    /// # Ok::<(), bearer_policy::ConfigError>(())
+    /// ```
+    pub fn readiness(&self) -> ReadinessReport {
+        ReadinessReport::new(
+            self.inner
+                .issuers
+                .iter()
+                .map(|trusted| trusted.store.readiness(&trusted.url))
+                .collect(),
+        )
+    }
+
+    /// The handles the authorize path reports through.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The configured issuer that `iss` names, as configured (for spans).
+    pub(crate) fn configured_issuer(&self, iss: &str) -> Option<&str> {
+        self.inner.issuers.route(iss).map(|(_, t)| t.url.as_str())
+    }
+
     /// Replaces the [`StaticKeys`] of `issuer` (configured with
     /// [`ValidatorBuilder::keys`] or [`Issuer::keys`](crate::Issuer::keys)), for instance after a
     /// key file changed: the new keys are read and judged first (as by
@@ -275,7 +314,11 @@ impl Validator {
         }
         let claims = cache.as_ref()?.get(PresentedToken(token))?;
         match rules.recheck(&claims, issuers) {
-            Ok(true) => Some(AuthInfo::new(claims)),
+            Ok(true) => {
+                self.inner.metrics.cache_hit();
+                Some(AuthInfo::new(claims))
+            }
+            // Counted where the whole way decides it.
             _ => None,
         }
     }
@@ -316,6 +359,7 @@ impl Validator {
             rules,
             cache,
             opaque,
+            metrics,
             ..
         } = &*self.inner;
         // Only a token that is not a JWS goes to introspection: a JWT,
@@ -326,22 +370,42 @@ impl Validator {
             return opaque.authenticate(token).await.map(AuthInfo::new);
         }
         let Some(cache) = cache else {
-            return rules.verify(token, issuers).await.map(AuthInfo::new);
+            return self.verify(token).await.map(AuthInfo::new);
         };
         let key = PresentedToken(token.as_bytes());
         if let Some(claims) = cache.get(key) {
             match rules.recheck(&claims, issuers) {
-                Ok(true) => return Ok(AuthInfo::new(claims)),
+                Ok(true) => {
+                    metrics.cache_hit();
+                    return Ok(AuthInfo::new(claims));
+                }
                 Ok(false) => cache.remove(key), // its key left the set: verify afresh
                 Err(e) => {
+                    // Decided by the cache: a hit that the clock refuses.
+                    metrics.cache_hit();
                     cache.remove(key);
                     return Err(e.into());
                 }
             }
         }
-        let claims = rules.verify(token, issuers).await?;
+        metrics.cache_miss();
+        let claims = self.verify(token).await?;
         cache.insert(key, Arc::clone(&claims));
         Ok(AuthInfo::new(claims))
+    }
+
+    /// The full verification, timed.
+    async fn verify(&self, token: &str) -> Result<Arc<crate::claims::VerifiedClaims>, Error> {
+        let Inner {
+            issuers,
+            rules,
+            metrics,
+            ..
+        } = &*self.inner;
+        let timer = metrics.timer();
+        let outcome = rules.verify(token, issuers).await;
+        metrics.verification(timer, outcome.is_ok());
+        outcome
     }
 }
 
