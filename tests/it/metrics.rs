@@ -579,6 +579,9 @@ async fn no_token_subject_client_or_organization_reaches_a_label_or_a_span_field
     let spans = SpanFields::default();
     let subscriber = tracing_subscriber::registry().with(spans.clone());
     let _tracing = tracing::subscriber::set_default(subscriber);
+    // Callsite interest is global: another test's subscriber, set or dropped
+    // meanwhile, may have cached "never" for the spans this one reads.
+    tracing::callsite::rebuild_interest_cache();
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let _local = metrics::set_default_local_recorder(&recorder);
