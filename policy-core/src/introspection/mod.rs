@@ -30,6 +30,7 @@ use self::response::Verdict;
 use crate::claims::{RawClaims, VerifiedClaims};
 use crate::error::{ConfigError, Error, TokenError};
 use crate::issuers::TrustedIssuers;
+use crate::observe::{self, Metrics};
 use crate::validator::verify::{check_time, now};
 
 /// Whether `token` is in JWS compact form: exactly two dots, whatever the
@@ -96,10 +97,14 @@ impl OpaqueTokens {
     }
 
     /// The claims of an opaque `token`, from the cache or its issuer's endpoint.
-    pub async fn authenticate(&self, token: &str) -> Result<Arc<VerifiedClaims>, Error> {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        metrics: &Metrics,
+    ) -> Result<Arc<VerifiedClaims>, Error> {
         // The rule named no introspecting issuer: nobody to ask.
         let introspector = self.route(token).ok_or(TokenError::WrongIssuer)?;
-        introspector.authenticate(token).await
+        introspector.authenticate(token, metrics).await
     }
 
     /// The claims of a token whose fresh, active result is cached, still
@@ -182,7 +187,11 @@ impl Introspector {
         })
     }
 
-    async fn authenticate(&self, token: &str) -> Result<Arc<VerifiedClaims>, Error> {
+    async fn authenticate(
+        &self,
+        token: &str,
+        metrics: &Metrics,
+    ) -> Result<Arc<VerifiedClaims>, Error> {
         let key = cache::digest(token);
         // The hot path: a fresh result, no lock beyond the cache's shard.
         if let Some(entry) = self.cache.get(&key)
@@ -201,7 +210,7 @@ impl Introspector {
                         .remove_if(&key, |entry| !entry.fresh(Instant::now()));
                 }
                 Err(guard) => {
-                    let (outcome, keep_for) = self.call(token).await?;
+                    let (outcome, keep_for) = self.call(token, metrics).await?;
                     if let Some(keep_for) = keep_for {
                         let entry = Entry {
                             until: Instant::now() + keep_for,
@@ -213,7 +222,7 @@ impl Introspector {
                 }
             }
         }
-        let (outcome, _) = self.call(token).await?;
+        let (outcome, _) = self.call(token, metrics).await?;
         outcome.map_err(Error::from)
     }
 
@@ -228,7 +237,7 @@ impl Introspector {
     /// One introspection call, bounded: the verdict and how long it may be
     /// cached (`None`: not at all), or a 503 (a fault, the back-off, the
     /// bound on calls in flight), never cached.
-    async fn call(&self, token: &str) -> Result<Judged, Error> {
+    async fn call(&self, token: &str, metrics: &Metrics) -> Result<Judged, Error> {
         if let Some(wait) = self.backing_off() {
             return Err(unavailable(
                 "the introspection endpoint failed recently",
@@ -253,14 +262,22 @@ impl Introspector {
                 })
             });
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let body = answer.map_err(|fault| self.failed(&fault.error, fault.configuration))?;
+        let body = answer.map_err(|fault| {
+            metrics.introspection(observe::Introspection::Failed);
+            self.failed(&fault.error, fault.configuration)
+        })?;
         let verdict = response::parse(&body, &self.issuer).map_err(|reason| {
+            metrics.introspection(observe::Introspection::Failed);
             let error = ConfigError::InvalidDocument {
                 url: "the introspection endpoint".to_owned(),
                 reason: reason.to_owned(),
             };
             self.failed(&error, false)
         })?;
+        metrics.introspection(match verdict {
+            Verdict::Active(_) => observe::Introspection::Active,
+            Verdict::Refused(_) => observe::Introspection::Inactive,
+        });
         tracing::debug!(issuer = %self.issuer, duration_ms, "introspected an opaque token");
         Ok(match verdict {
             Verdict::Active(raw) => match self.claims(raw, body) {

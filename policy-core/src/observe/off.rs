@@ -30,7 +30,6 @@ impl Metrics {
 
     pub fn verification(&self, _timer: Timer, _verified: bool) {}
 
-    #[allow(dead_code)]
     pub fn introspection(&self, _outcome: Introspection) {}
 }
 

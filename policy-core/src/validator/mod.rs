@@ -367,7 +367,7 @@ impl Validator {
         if let Some(opaque) = opaque
             && !introspection::is_compact_jws(token.as_bytes())
         {
-            return opaque.authenticate(token).await.map(AuthInfo::new);
+            return opaque.authenticate(token, metrics).await.map(AuthInfo::new);
         }
         let Some(cache) = cache else {
             return self.verify(token).await.map(AuthInfo::new);
