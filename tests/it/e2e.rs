@@ -824,7 +824,8 @@ async fn protected_resource_metadata_lists_resource_issuer_and_declared_scopes()
         // (as documented, the macro-free `GET /audit` policy's scope is not among them).
         // The program is the whole test binary: `admin` and `support` come from the
         // `any_scopes` declarations of the `requires` module, `orders:read` from the
-        // `issuers` module, the rest from this one.
+        // `issuers` module, `payments:write` from the `dpop` module, the rest from
+        // this one.
         assert_eq!(
             metadata["scopes_supported"],
             json!([
@@ -834,6 +835,7 @@ async fn protected_resource_metadata_lists_resource_issuer_and_declared_scopes()
                 "invite:member",
                 "manage:billing",
                 "orders:read",
+                "payments:write",
                 "reports:read",
                 "support"
             ]),
