@@ -57,7 +57,10 @@ pub struct InMemoryReplayStore {
 }
 
 struct Entries {
-    expiry: HashMap<Box<str>, Instant>,
+    // foldhash, seeded per store: a `jti` comes only with a proof signed by a
+    // key bound to a valid token, and SipHash cost more than the cache hit
+    // it sits beside (BENCHMARKS.md).
+    expiry: HashMap<Box<str>, Instant, foldhash::fast::RandomState>,
     /// When the earliest entry expires: purging earlier frees nothing.
     next_purge: Option<Instant>,
 }
@@ -71,7 +74,7 @@ impl InMemoryReplayStore {
         InMemoryReplayStore {
             capacity,
             entries: Mutex::new(Entries {
-                expiry: HashMap::new(),
+                expiry: HashMap::default(),
                 next_purge: None,
             }),
         }
