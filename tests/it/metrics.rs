@@ -1,54 +1,29 @@
 //! What an operator sees (feature `metrics`, and the spans): a recorder
 //! (`metrics-util`'s debugging recorder, local to the test's thread) reads
 //! back the counters and labels of every decision class on every front end,
-//! a key rotation, a refused key set and an issuer outage; a subscriber reads
-//! back every span field. No token, `sub`, client id or organization id may
-//! reach either.
+//! a key rotation, a refused key set and an issuer outage. That no token,
+//! `sub`, client id or organization id reaches a label or a span field is
+//! tested in `tests/telemetry_privacy.rs`, a binary of its own: it needs the
+//! process's only `tracing` subscriber.
 //!
 //! Each test builds its validator after installing its recorder: the
 //! validator registers its handles then.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bearer_policy::testing::{Fault, TestIssuer};
-use bearer_policy::{Policy, RequestHead, Requirements, StaticKeys, Validator};
+use bearer_policy::{Requirements, StaticKeys, Validator};
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderValue, Method, Uri};
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use serde_json::json;
 
+use crate::common::telemetry::{Series, authorize, read};
 use crate::common::{API, FrontEnd, Server, bearer, fast, start_issuer};
 use crate::e2e;
 
 const DECISIONS: &str = "bearer_policy_decisions_total";
 
-/// One metric series: its labels and its change since the last read.
-#[derive(Debug)]
-struct Series {
-    name: String,
-    labels: BTreeMap<String, String>,
-    value: DebugValue,
-}
-
-/// The series changed since the last call (a snapshot resets counters).
-fn read(snapshotter: &Snapshotter) -> Vec<Series> {
-    snapshotter
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .map(|(key, _, _, value)| Series {
-            name: key.key().name().to_owned(),
-            labels: key
-                .key()
-                .labels()
-                .map(|l| (l.key().to_owned(), l.value().to_owned()))
-                .collect(),
-            value,
-        })
-        .collect()
-}
 
 /// The sum of the counters `name` whose labels include `labels`.
 fn count(series: &[Series], name: &str, labels: &[(&str, &str)]) -> u64 {
@@ -98,25 +73,6 @@ fn observations(series: &[Series], name: &str, labels: &[(&str, &str)]) -> usize
             _ => panic!("{name} is not a histogram"),
         })
         .sum()
-}
-
-/// One authorization through the framework-neutral path, as every front end makes it.
-async fn authorize(
-    requirements: &Requirements,
-    validator: &Validator,
-    authorization: Option<&str>,
-) -> Result<(), u16> {
-    let (method, uri) = (Method::GET, Uri::from_static("/orgs/acme/data"));
-    let mut headers = HeaderMap::new();
-    if let Some(value) = authorization {
-        headers.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
-    }
-    let head = RequestHead::new(&method, &uri, &headers).with_path_params(Some("acme").into());
-    requirements
-        .authorize(validator, &head)
-        .await
-        .map(drop)
-        .map_err(|rejected| rejected.error().status().as_u16())
 }
 
 #[tokio::test]
@@ -587,129 +543,4 @@ async fn a_refused_key_set_is_counted_with_why_and_the_old_keys_stay() {
         serde_json::to_value(&report).unwrap()["issuers"][0]["keys_source"],
         "static"
     );
-}
-
-/// Every span field any subscriber would see, as `name.field=value` lines.
-#[derive(Clone, Default)]
-struct SpanFields(Arc<Mutex<Vec<String>>>);
-
-struct Visitor<'a>(&'a str, &'a mut Vec<String>);
-
-impl tracing::field::Visit for Visitor<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.1
-            .push(format!("{}.{}={value:?}", self.0, field.name()));
-    }
-}
-
-impl<S> tracing_subscriber::Layer<S> for SpanFields
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-{
-    fn on_new_span(
-        &self,
-        attrs: &tracing::span::Attributes<'_>,
-        _: &tracing::span::Id,
-        _: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        let mut fields = self.0.lock().unwrap();
-        attrs.record(&mut Visitor(attrs.metadata().name(), &mut fields));
-    }
-
-    fn on_record(
-        &self,
-        id: &tracing::span::Id,
-        values: &tracing::span::Record<'_>,
-        context: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        let name = context.span(id).map_or("?", |span| span.name());
-        values.record(&mut Visitor(name, &mut self.0.lock().unwrap()));
-    }
-}
-
-#[tokio::test]
-async fn no_token_subject_client_or_organization_reaches_a_label_or_a_span_field() {
-    use tracing_subscriber::layer::SubscriberExt as _;
-    let spans = SpanFields::default();
-    let subscriber = tracing_subscriber::registry().with(spans.clone());
-    let _tracing = tracing::subscriber::set_default(subscriber);
-    // Callsite interest is global: another test's subscriber, set or dropped
-    // meanwhile, may have cached "never" for the spans this one reads.
-    tracing::callsite::rebuild_interest_cache();
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let _local = metrics::set_default_local_recorder(&recorder);
-
-    let issuer = start_issuer().await;
-    let validator = fast(&issuer).build().unwrap();
-    let (sub, client, org) = ("sub-7d3f9e1a", "client-5a1b2c3d", "org-9c2e4f6a");
-    let token = |org_id: &str, scopes: &[&str]| {
-        issuer
-            .token()
-            .for_org_resource(API, org_id)
-            .scopes(scopes.iter().copied())
-            .subject(sub)
-            .client_id(client)
-            .sign()
-    };
-    let allowed = token("acme", &["api:read"]);
-    let other_org = token(org, &["api:read"]);
-    let no_scope = token("acme", &[]);
-    let expired = issuer
-        .token()
-        .subject(sub)
-        .client_id(client)
-        .organization(org)
-        .expires_at(1_000)
-        .sign();
-    let policy = Policy::new(bearer_policy::Model::OrgResource)
-        .scopes(["api:read"])
-        .organization(bearer_policy::OrgSource::PathParam("org_id".into()));
-    let requirements = Requirements::new(policy);
-    for (token, status) in [
-        (&allowed, Ok(())),
-        (&allowed, Ok(())),
-        (&other_org, Err(403)),
-        (&no_scope, Err(403)),
-        (&expired, Err(401)),
-    ] {
-        assert_eq!(
-            authorize(&requirements, &validator, Some(&bearer(token))).await,
-            status
-        );
-    }
-
-    let fields = spans.0.lock().unwrap().join("\n");
-    let labels: Vec<String> = read(&snapshotter)
-        .into_iter()
-        .flat_map(|s| s.labels.into_iter().map(|(k, v)| format!("{k}={v}")))
-        .collect();
-    let labels = labels.join("\n");
-    // Not vacuous: the spans and labels carry the decision, code and issuer.
-    for seen in [
-        "authorize.decision=\"allowed\"",
-        "authorize.code=\"organization_mismatch\"",
-        "authorize.code=\"insufficient_scope\"",
-        "authorize.code=\"token_expired\"",
-        &format!("authorize.issuer=\"{}\"", issuer.issuer()),
-        "key_set_refresh.outcome=\"ok\"",
-    ] {
-        assert!(fields.contains(seen), "{seen} missing from\n{fields}");
-    }
-    assert!(labels.contains("code=organization_mismatch"), "{labels}");
-    for secret in [sub, client, org, "acme"] {
-        assert!(
-            !fields.contains(secret),
-            "{secret} in a span field:\n{fields}"
-        );
-        assert!(!labels.contains(secret), "{secret} in a label:\n{labels}");
-    }
-    for token in [&allowed, &other_org, &no_scope, &expired] {
-        for part in token.split('.') {
-            assert!(
-                !fields.contains(part) && !labels.contains(part),
-                "a token part leaked"
-            );
-        }
-    }
 }
