@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
-use crate::claims::VerifiedClaims;
+use crate::claims::{Confirmation, VerifiedClaims};
 
 /// The identity and permissions carried by a validated access token.
 ///
@@ -59,10 +59,9 @@ impl AuthInfo {
         AuthInfo::new(Arc::new(claims))
     }
 
-    /// The verified claims' JSON, whatever produced them: where a binding
-    /// (`cnf`) is read.
-    pub(crate) fn payload(&self) -> &[u8] {
-        &self.claims.payload
+    /// What the token is bound to (`cnf`), whatever verified it.
+    pub(crate) fn confirmation(&self) -> &Confirmation {
+        &self.claims.confirmation
     }
 
     /// The position of its issuer among the validator's trusted issuers.

@@ -35,6 +35,21 @@ pub(crate) struct VerifiedClaims {
     /// The decoded payload JSON, for [`AuthInfo::claims`](crate::AuthInfo::claims).
     pub payload: Box<[u8]>,
     pub configured_audience: Option<Arc<str>>,
+    /// The key the token is bound to (`cnf`), read once with the other claims.
+    pub confirmation: Confirmation,
+}
+
+/// What a token's `cnf` claim (RFC 7800) binds it to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Confirmation {
+    /// No `cnf`: a bearer token.
+    #[default]
+    Unbound,
+    /// `cnf.jkt`: the RFC 7638 thumbprint of a DPoP key (RFC 9449 §6).
+    Jkt(String),
+    /// A `cnf` without `jkt` (an mTLS certificate's `x5t#S256`, say): bound
+    /// to something no DPoP proof can show, so never usable here.
+    Other,
 }
 
 /// The JOSE header fields we act on. `jku`, `x5u`, `jwk` and `x5c` are
@@ -59,6 +74,7 @@ pub(crate) struct RawClaims {
     pub audience: Vec<String>,
     pub exp: Option<i64>,
     pub nbf: Option<i64>,
+    pub confirmation: Confirmation,
 }
 
 /// A JSON value seen through the types the registered claims may have.
@@ -68,6 +84,8 @@ enum Json {
     /// A number that is not an `i64` (a fraction, or out of range).
     Float(f64),
     StrArray(Vec<String>),
+    /// An object's members, in order (duplicates kept, to be refused).
+    Object(Vec<(String, Json)>),
     Other,
 }
 
@@ -110,6 +128,7 @@ const REGISTERED: &[&str] = &[
     "organization_id",
     "scope",
     "scp",
+    "cnf",
 ];
 
 /// The payload's `iss`, and nothing else: what routes a token to its
@@ -131,8 +150,8 @@ pub(crate) fn issuer(json: &[u8]) -> Result<String, TokenError> {
 
 pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
     let mut c = RawClaims::default();
-    let (mut aud, mut scope, mut scp, mut exp, mut nbf, mut iat) =
-        (None, None, None, None, None, None);
+    let (mut aud, mut scope, mut scp, mut exp, mut nbf, mut iat, mut cnf) =
+        (None, None, None, None, None, None, None);
     for_each_member(
         json,
         "the payload is not a JSON object",
@@ -167,10 +186,12 @@ pub(crate) fn parse_claims(json: &[u8]) -> Result<RawClaims, TokenError> {
             "nbf" => set_once(&mut nbf, numeric_date(value, "nbf")?, "nbf"),
             // Not used for a decision, but a claim the application may read: typed like its siblings.
             "iat" => set_once(&mut iat, numeric_date(value, "iat")?, "iat"),
+            "cnf" => set_once(&mut cnf, confirmation(value)?, "cnf"),
             _ => Ok(()),
         },
     )?;
     c.audience = aud.unwrap_or_default();
+    c.confirmation = cnf.unwrap_or_default();
     c.exp = exp;
     c.nbf = nbf;
     if let Some(scope) = scope {
@@ -196,6 +217,21 @@ fn split_scopes(scope: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// `cnf` (RFC 7800 §3.1): an object; its `jkt`, when present, a string
+/// named once. Anything else is an invalid claim, never an unbound token.
+fn confirmation(value: Json) -> Result<Confirmation, TokenError> {
+    let Json::Object(members) = value else {
+        return Err(TokenError::InvalidClaim("cnf"));
+    };
+    let mut jkt = None;
+    for (name, value) in members {
+        if name == "jkt" {
+            set_once(&mut jkt, string(value, "cnf")?, "cnf")?;
+        }
+    }
+    Ok(jkt.map_or(Confirmation::Other, Confirmation::Jkt))
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), TokenError> {
@@ -336,8 +372,11 @@ impl<'de> Visitor<'de> for JsonVisitor {
         })
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        while map.next_entry::<Skipped, Skipped>()?.is_some() {}
-        Ok(Json::Other)
+        let mut members = Vec::new();
+        while let Some(member) = map.next_entry::<String, Json>()? {
+            members.push(member);
+        }
+        Ok(Json::Object(members))
     }
 }
 
@@ -446,6 +485,7 @@ pub(crate) mod tests {
             issuer_index: 0,
             payload: Box::new(*b"{}"),
             configured_audience: None,
+            confirmation: Confirmation::Unbound,
         }
     }
 
@@ -543,6 +583,46 @@ pub(crate) mod tests {
             TokenError::InvalidClaim("iat")
         );
         assert!(parse_claims(br#"{"iat":1700000000.5}"#).is_ok());
+    }
+
+    #[test]
+    fn cnf_binds_to_a_jkt_or_to_a_key_of_another_kind_and_is_strictly_typed() {
+        let confirmation = |json: &str| parse_claims(json.as_bytes()).map(|c| c.confirmation);
+        assert_eq!(confirmation(r#"{"sub":"a"}"#), Ok(Confirmation::Unbound));
+        assert_eq!(
+            confirmation(r#"{"cnf":{"jkt":"abc","extra":[1,{"x":2}]}}"#),
+            Ok(Confirmation::Jkt("abc".into()))
+        );
+        // Escaped names are the same names.
+        assert_eq!(
+            confirmation(r#"{"\u0063nf":{"\u006akt":"abc"}}"#),
+            Ok(Confirmation::Jkt("abc".into()))
+        );
+        assert_eq!(
+            confirmation(r#"{"cnf":{"x5t#S256":"abc"}}"#),
+            Ok(Confirmation::Other)
+        );
+        // A `cnf` elsewhere than at the top binds nothing.
+        assert_eq!(
+            confirmation(r#"{"note":{"cnf":{"jkt":"abc"}}}"#),
+            Ok(Confirmation::Unbound)
+        );
+        for json in [
+            r#"{"cnf":"abc"}"#,
+            r#"{"cnf":null}"#,
+            r#"{"cnf":["abc"]}"#,
+            r#"{"cnf":{"jkt":7}}"#,
+            r#"{"cnf":{"jkt":"abc","jkt":"abc"}}"#,
+            // Twice: which one a reader takes would be parser-dependent.
+            r#"{"cnf":{"jkt":"abc"},"cnf":{"jkt":"abc"}}"#,
+            r#"{"cnf":{"jkt":"abc"},"\u0063nf":{}}"#,
+        ] {
+            assert_eq!(
+                confirmation(json),
+                Err(TokenError::InvalidClaim("cnf")),
+                "{json}"
+            );
+        }
     }
 
     #[test]

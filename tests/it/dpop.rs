@@ -687,6 +687,39 @@ async fn a_token_bound_to_a_key_is_refused_by_validate_and_proofs_of_every_algor
 }
 
 #[tokio::test]
+async fn a_cnf_of_another_kind_binds_and_a_malformed_cnf_is_an_invalid_claim() {
+    let issuer = start_issuer().await;
+    let v = validator(fast(&issuer));
+    let key = DpopKey::generate();
+    let with_cnf = |cnf: serde_json::Value| {
+        issuer
+            .token()
+            .audience(crate::common::API)
+            .scopes(["orders:read"])
+            .claim("cnf", cnf)
+            .sign()
+    };
+    // Bound to an mTLS certificate: never a bearer token, and no DPoP key
+    // matches it.
+    let mtls = with_cnf(json!({ "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2" }));
+    assert_eq!(
+        v.validate(&mtls).await.unwrap_err().code(),
+        "dpop_bound_token"
+    );
+    let server = Server::start(apps::app(FrontEnd::Tower, v.clone())).await;
+    let proof = dpop_proof(&key, "GET", &public("/orders"), &mtls, None);
+    let response = server
+        .send(with_proof(&server, "GET", "/orders", &mtls, proof))
+        .await;
+    assert_eq!(response.code(), "dpop_key_mismatch", "{response:?}");
+    for cnf in [json!("abc"), json!(null), json!({ "jkt": 7 })] {
+        let token = with_cnf(cnf.clone());
+        let err = v.validate(&token).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_claim", "{cnf}");
+    }
+}
+
+#[tokio::test]
 async fn the_token_endpoint_binds_the_token_to_the_proof_key_and_refuses_a_bad_proof() {
     let issuer = start_issuer().await;
     let key = DpopKey::generate();

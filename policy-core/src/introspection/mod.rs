@@ -325,6 +325,7 @@ impl Introspector {
             issuer_index: self.issuer_index,
             payload: payload.into_boxed_slice(),
             configured_audience: self.audience.clone(),
+            confirmation: raw.confirmation,
         };
         Ok((Arc::new(claims), (!keep_for.is_zero()).then_some(keep_for)))
     }

@@ -306,13 +306,16 @@ impl Validator {
         // Runs of spaces, as `extract_bearer` allows them; nothing else.
         let rest = value.get(7..)?;
         let token = rest.get(rest.iter().position(|&b| b != b' ')?..)?;
-        if let Some(opaque) = &self.inner.opaque
-            && !introspection::is_compact_jws(token)
-        {
+        // The JWT cache first: it holds only verified JWS tokens, so a hit
+        // needs no count of the token's dots.
+        let Some(claims) = cache.as_ref().and_then(|c| c.get(PresentedToken(token))) else {
+            let opaque = self.inner.opaque.as_ref()?;
+            if introspection::is_compact_jws(token) {
+                return None;
+            }
             // A fresh introspection result for the same digest: the same token.
             return opaque.cached(token).map(AuthInfo::new);
-        }
-        let claims = cache.as_ref()?.get(PresentedToken(token))?;
+        };
         match rules.recheck(&claims, issuers) {
             Ok(true) => {
                 self.inner.metrics.cache_hit();

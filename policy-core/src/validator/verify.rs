@@ -89,6 +89,7 @@ impl TokenRules {
             issuer_index,
             payload: payload.into_boxed_slice(),
             configured_audience: trusted.audience.clone(),
+            confirmation: raw.confirmation,
         }))
     }
 
