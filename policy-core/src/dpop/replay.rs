@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -53,14 +54,18 @@ pub trait ReplayStore: Send + Sync + 'static {
 /// it drops expired entries only when full, at most once per expiry.
 pub struct InMemoryReplayStore {
     capacity: usize,
+    /// Seeded per store; names each `jti` by 64 bits.
+    jti_hasher: foldhash::quality::RandomState,
     entries: Mutex<Entries>,
 }
 
 struct Entries {
-    // foldhash, seeded per store: a `jti` comes only with a proof signed by a
-    // key bound to a valid token, and SipHash cost more than the cache hit
-    // it sits beside (BENCHMARKS.md).
-    expiry: HashMap<Box<str>, Instant, foldhash::fast::RandomState>,
+    // By the `jti`'s seeded hash, not the `jti`: no allocation per proof.
+    // Two `jti`s of one hash only make the later look like a replay:
+    // refused, never let through. foldhash, not SipHash: a `jti` comes only
+    // with a proof signed by a key bound to a valid token, and SipHash cost
+    // more than the cache hit it sits beside (BENCHMARKS.md, note 12).
+    expiry: HashMap<u64, Instant, foldhash::fast::RandomState>,
     /// When the earliest entry expires: purging earlier frees nothing.
     next_purge: Option<Instant>,
 }
@@ -73,6 +78,7 @@ impl InMemoryReplayStore {
     pub fn new(capacity: usize) -> Self {
         InMemoryReplayStore {
             capacity,
+            jti_hasher: foldhash::quality::RandomState::default(),
             entries: Mutex::new(Entries {
                 expiry: HashMap::default(),
                 next_purge: None,
@@ -99,8 +105,9 @@ impl InMemoryReplayStore {
     pub fn record_now(&self, jti: &str, ttl: Duration) -> Result<Recorded, ReplayStoreError> {
         let now = Instant::now();
         let expires = now.checked_add(ttl).unwrap_or(now);
+        let jti = self.jti_hasher.hash_one(jti);
         let mut entries = self.lock();
-        if let Some(seen) = entries.expiry.get_mut(jti) {
+        if let Some(seen) = entries.expiry.get_mut(&jti) {
             if *seen > now {
                 return Ok(Recorded::Seen);
             }
@@ -117,7 +124,7 @@ impl InMemoryReplayStore {
             }
         }
         entries.next_purge = Some(entries.next_purge.map_or(expires, |at| at.min(expires)));
-        entries.expiry.insert(jti.into(), expires);
+        entries.expiry.insert(jti, expires);
         Ok(Recorded::New)
     }
 }
