@@ -169,13 +169,18 @@ struct Head {
 }
 
 impl Head {
-    fn of(request: &HttpRequest) -> Self {
+    /// The method, and the headers `requirements` read: copying the others
+    /// would cost every request for nothing.
+    fn of(request: &HttpRequest, requirements: &Requirements) -> Self {
         // actix parsed the method; an unreadable one cannot occur, and a
         // different one could only be refused later (fail closed).
         let method = http::Method::from_bytes(request.method().as_str().as_bytes())
             .unwrap_or(http::Method::CONNECT);
-        let mut headers = http::HeaderMap::with_capacity(request.headers().len());
+        let mut headers = http::HeaderMap::new();
         for (name, value) in request.headers() {
+            if !requirements.reads_header(name.as_str()) {
+                continue;
+            }
             let name = http::HeaderName::from_bytes(name.as_str().as_bytes());
             let value = http::HeaderValue::from_bytes(value.as_bytes());
             if let (Ok(name), Ok(value)) = (name, value) {
@@ -209,7 +214,7 @@ async fn authorize(
     validator: &Validator,
     request: &HttpRequest,
 ) -> Result<AuthInfo, Rejected> {
-    let head = Head::of(request);
+    let head = Head::of(request, requirements);
     // The route's parameters are looked up only for policies that read one.
     let decoded = match requirements.reads_path() {
         true => route_params(request),

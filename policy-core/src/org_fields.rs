@@ -75,6 +75,11 @@ impl OrgFields {
         !self.query.is_empty()
     }
 
+    /// Whether a policy reads its organization from header `name` (any case).
+    pub(crate) fn reads_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+
     /// The captured values, or `None` when no field is read (most routes).
     ///
     /// Every value of a header is kept, so that a request naming two

@@ -285,6 +285,18 @@ impl Requirements {
         self.inner.fields.reads_query()
     }
 
+    /// Whether [`authorize`](Requirements::authorize) reads header `name`
+    /// (any case): `Authorization`, `DPoP`, or a policy's organization
+    /// header. Every header the decision reads is named here, so a front end
+    /// that must copy a request's headers (actix-web 4 is on `http` 0.2)
+    /// copies these alone.
+    #[cfg_attr(not(feature = "actix"), allow(dead_code))]
+    pub(crate) fn reads_header(&self, name: &str) -> bool {
+        name.eq_ignore_ascii_case(header::AUTHORIZATION.as_str())
+            || name.eq_ignore_ascii_case(crate::dpop::check::DPOP)
+            || self.inner.fields.reads_header(name)
+    }
+
     /// The decision for one request: the bearer token from every
     /// `Authorization` value, validated by `validator`, with the request's
     /// header and query organization fields captured in the [`AuthInfo`];
