@@ -51,7 +51,11 @@ pub trait ReplayStore: Send + Sync + 'static {
 
 /// The in-process replay store: at most `capacity` unexpired `jti`s; when
 /// full it refuses new proofs (503) rather than forget unexpired ones, and
-/// it drops expired entries only when full, at most once per expiry.
+/// it drops expired entries only when full, at most once per expiry. Each
+/// `jti` is kept as a 64-bit hash seeded per store: tens of bytes an entry
+/// however long the `jti`, and no allocation per proof. Two `jti`s of one
+/// hash (about one chance in 10^14 at full capacity) only make the later
+/// look like a replay.
 pub struct InMemoryReplayStore {
     capacity: usize,
     /// Seeded per store; names each `jti` by 64 bits.
