@@ -30,7 +30,7 @@ use rmcp::transport::streamable_http_server::{
 };
 use tokio::net::TcpListener;
 
-use items::{ItemList, Items};
+use items::{ItemList, Items, Served};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -78,6 +78,8 @@ async fn main() -> ExitCode {
     };
     let auth = match McpAuth::builder(validator)
         .tools(&Items::tool_router())
+        .prompts(&Items::prompt_router())
+        .resources(&Items::resources())
         .build()
     {
         Ok(auth) => auth,
@@ -89,7 +91,7 @@ async fn main() -> ExitCode {
     // One list for the process; every session's handler shares it.
     let items = ItemList::default();
     let service = StreamableHttpService::new(
-        move || Ok(Items::new(items.clone())),
+        move || Ok(Items::new(items.clone(), Served::default())),
         LocalSessionManager::default().into(),
         StreamableHttpServerConfig::default(),
     );

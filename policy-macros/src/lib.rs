@@ -438,9 +438,9 @@ fn requires_impl(
         }
     };
     let (stacked, krate) = gather(args, &mut function.attrs);
-    if valid::is_tool(&function, &stacked) {
-        return match valid::validate_tool(&function, stacked) {
-            Ok(plan) => expand::expand_tool(&plan, &function),
+    if valid::is_mcp_item(&function, &stacked) {
+        return match valid::validate_mcp_item(&function, stacked) {
+            Ok(plan) => expand::expand_mcp_item(&plan, &function),
             Err(error) => {
                 let error = error.to_compile_error();
                 quote::quote!(#error #function)

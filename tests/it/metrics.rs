@@ -24,7 +24,6 @@ use crate::e2e;
 
 const DECISIONS: &str = "bearer_policy_decisions_total";
 
-
 /// The sum of the counters `name` whose labels include `labels`.
 fn count(series: &[Series], name: &str, labels: &[(&str, &str)]) -> u64 {
     series
