@@ -254,6 +254,28 @@ pub(crate) fn take_stacked(
     stacked
 }
 
+/// Whether `#[requires]` arguments name an MCP item (`tool`, `prompt` or
+/// `resource` as a key), read from the tokens so that it holds even when
+/// they do not parse: a misspelt item then reports its own error, not those
+/// of an HTTP handler.
+pub(crate) fn names_mcp_item(tokens: &TokenStream) -> bool {
+    let mut at_key = true;
+    tokens.clone().into_iter().any(|token| {
+        let is_item = at_key
+            && matches!(&token, TokenTree::Ident(key) if key == "tool" || key == "prompt" || key == "resource");
+        at_key = matches!(&token, TokenTree::Punct(punct) if punct.as_char() == ',');
+        is_item
+    })
+}
+
+/// [`names_mcp_item`] for the `#[requires]` stacked in `attrs`.
+pub(crate) fn stacked_name_mcp_item(attrs: &[Attribute], krate: Option<&Path>) -> bool {
+    attrs.iter().any(|attr| {
+        is_requires(attr.path(), krate)
+            && matches!(&attr.meta, Meta::List(list) if names_mcp_item(&list.tokens))
+    })
+}
+
 fn is_requires(path: &Path, krate: Option<&Path>) -> bool {
     if path.segments.iter().any(|s| !s.arguments.is_empty()) {
         return false;

@@ -37,6 +37,13 @@ const DECIDED: &[(&str, McpKind, NameKey)] = &[
     ("resources/directory/read", McpKind::Resource, NameKey::Uri),
 ];
 
+/// `completion/complete` of a prompt's argument (`params.ref` of type
+/// `ref/prompt`) is decided as `prompts/get` of that prompt: completions may
+/// reveal what the prompt would. A `ref/resource` names a resource template,
+/// which no policy protects.
+const COMPLETE: &str = "completion/complete";
+const PROMPT_REFERENCE: &str = "ref/prompt";
+
 /// Methods whose `Mcp-Name` repeats a key without being decided here.
 const NAMED: &[(&str, NameKey)] = &[
     ("tasks/get", NameKey::TaskId),
@@ -188,12 +195,15 @@ enum Params {
     NotAnObject,
 }
 
-/// `params.name`, `params.uri` and `params.taskId`.
+/// `params.name`, `params.uri`, `params.taskId`, and `params.ref` (with
+/// its `type` and `name`) of a completion.
 #[derive(Default)]
 struct Names {
     name: Option<Text>,
     uri: Option<Text>,
     task_id: Option<Text>,
+    r#type: Option<Text>,
+    reference: Option<Box<Params>>,
 }
 
 /// A string value, or the fact that the value was of another JSON type.
@@ -227,12 +237,17 @@ impl Envelope {
             // A response to the server's request (sampling, elicitation).
             return Ok(Call::Other);
         };
+        if method == COMPLETE {
+            return self.completion();
+        }
         let Some(&(_, kind, key)) = DECIDED.iter().find(|(decided, ..)| *decided == method) else {
             // rmcp matches method names exactly; a case variant of one this
             // layer decides would be a guess about the client's intent.
             if DECIDED
                 .iter()
-                .any(|(decided, ..)| method.eq_ignore_ascii_case(decided))
+                .map(|(decided, ..)| *decided)
+                .chain([COMPLETE])
+                .any(|decided| method.eq_ignore_ascii_case(decided))
             {
                 return Err(MessageError::AmbiguousMethod);
             }
@@ -241,6 +256,31 @@ impl Envelope {
         match self.param(key) {
             Some(Text::String(name)) => Ok(Call::Item(kind, name.clone())),
             _ => Err(MessageError::MalformedCall),
+        }
+    }
+}
+
+impl Envelope {
+    /// A completion of a prompt's argument, as `prompts/get` of the prompt.
+    fn completion(&self) -> Result<Call, MessageError> {
+        let Params::Object(names) = &self.params else {
+            return Ok(Call::Other);
+        };
+        let Some(Params::Object(reference)) = names.reference.as_deref() else {
+            return Ok(Call::Other);
+        };
+        match (&reference.r#type, &reference.name) {
+            (Some(Text::String(kind)), Some(Text::String(name))) if kind == PROMPT_REFERENCE => {
+                Ok(Call::Item(McpKind::Prompt, name.clone()))
+            }
+            (Some(Text::String(kind)), _) if kind == PROMPT_REFERENCE => {
+                Err(MessageError::MalformedCall)
+            }
+            // rmcp reads the tag exactly: a variant is not a prompt to it.
+            (Some(Text::String(kind)), _) if kind.eq_ignore_ascii_case(PROMPT_REFERENCE) => {
+                Err(MessageError::MalformedCall)
+            }
+            _ => Ok(Call::Other),
         }
     }
 }
@@ -435,6 +475,11 @@ impl<'de> Visitor<'de> for ParamsVisitor {
                 "name" => &mut names.name,
                 "uri" => &mut names.uri,
                 "taskId" => &mut names.task_id,
+                "type" => &mut names.r#type,
+                "ref" => {
+                    names.reference = Some(Box::new(map.next_value_seed(ParamsSeed)?));
+                    continue;
+                }
                 _ => {
                     map.next_value_seed(Unique)?;
                     continue;
@@ -716,5 +761,51 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn a_completion_of_a_prompt_argument_is_decided_as_the_prompt() {
+        let complete = |reference: &str| {
+            call(&format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{{"ref":{reference},"argument":{{"name":"a","value":""}}}}}}"#
+            ))
+        };
+        assert_eq!(
+            complete(r#"{"type":"ref/prompt","name":"suggest_name"}"#),
+            Ok(Call::Item(McpKind::Prompt, "suggest_name".into()))
+        );
+        assert_eq!(
+            complete(r#"{"name":"suggest_name","type":"ref\/prompt"}"#),
+            Ok(Call::Item(McpKind::Prompt, "suggest_name".into()))
+        );
+        assert_eq!(
+            complete(r#"{"type":"ref/resource","uri":"items://{id}"}"#),
+            Ok(Call::Other)
+        );
+        for (reference, expected) in [
+            (r#"{"type":"ref/prompt"}"#, MessageError::MalformedCall),
+            (
+                r#"{"type":"ref/prompt","name":1}"#,
+                MessageError::MalformedCall,
+            ),
+            (
+                r#"{"type":"Ref/Prompt","name":"a"}"#,
+                MessageError::MalformedCall,
+            ),
+            (
+                r#"{"type":"ref/prompt","name":"a","name":"b"}"#,
+                MessageError::DuplicateKey,
+            ),
+            (
+                r#"{"type":"ref/resource","type":"ref/prompt","name":"b"}"#,
+                MessageError::DuplicateKey,
+            ),
+        ] {
+            assert_eq!(complete(reference), Err(expected), "{reference}");
+        }
+        assert_eq!(
+            call(r#"{"method":"Completion/Complete","params":{}}"#),
+            Err(MessageError::AmbiguousMethod)
+        );
     }
 }

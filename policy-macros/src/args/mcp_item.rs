@@ -77,7 +77,7 @@ pub(super) fn parse_item(input: ParseStream, kind: McpKind) -> syn::Result<LitSt
 
 /// Why a declared resource URI could never be matched exactly, if it cannot.
 fn unusable_resource_uri(uri: &str) -> Option<&'static str> {
-    let scheme = uri.split_once(':').map(|(scheme, _)| scheme)?;
+    let scheme = uri.split_once(':').map_or("", |(scheme, _)| scheme);
     let mut chars = scheme.chars();
     if !chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         || !chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
@@ -136,5 +136,47 @@ pub(super) fn example(key: &Ident) -> &'static str {
         "prompt" => "prompt = \"item_summary\"",
         "resource" => "resource = \"items://list\"",
         _ => "tool = \"create_item\"",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::names_mcp_item;
+    use quote::quote;
+
+    #[test]
+    fn a_resource_uri_must_be_matchable_exactly() {
+        for usable in [
+            "items://list",
+            "file:///srv/a.txt",
+            "urn:x:y",
+            "items://list?page=2",
+        ] {
+            assert_eq!(unusable_resource_uri(usable), None, "{usable}");
+        }
+        for unusable in [
+            "list",
+            "://list",
+            "1items://list",
+            "items://{id}",
+            "items://list#top",
+            "items://list /x",
+            "items://a/./b",
+            "items://a\\..\\b",
+        ] {
+            assert!(unusable_resource_uri(unusable).is_some(), "{unusable}");
+        }
+    }
+
+    #[test]
+    fn an_item_key_is_seen_in_tokens_that_do_not_parse() {
+        assert!(names_mcp_item(&quote!(tool = "")));
+        assert!(names_mcp_item(&quote!(scopes("a"), resource = items_list)));
+        assert!(names_mcp_item(&quote!(prompt)));
+        assert!(!names_mcp_item(&quote!(
+            scopes("tool"),
+            check = tool::check
+        )));
     }
 }

@@ -52,9 +52,14 @@ pub(crate) fn validate_mcp_item(
         .iter()
         .filter_map(|args| args.as_ref().ok().and_then(|args| args.item.clone()))
         .collect();
-    let item = item_name(function, &explicit, span);
+    // An argument that did not parse may be the one naming the item: its
+    // own error says what is wrong, with no guess about the item.
+    let unparsed = stacked.iter().any(Result::is_err);
+    let item = item_name(function, &explicit, span, unparsed);
     let policies = all(stacked.into_iter().map(|args| item_policy(args?)));
-    let ((krate, (kind, name)), policies) = both(both(krate, item), policies)?;
+    let ((krate, item), policies) = both(both(krate, item), policies)?;
+    let (kind, name) =
+        item.ok_or_else(|| syn::Error::new(span, "`#[requires]` names no MCP item"))?;
     Ok(McpItemPlan {
         krate,
         kind,
@@ -63,11 +68,14 @@ pub(crate) fn validate_mcp_item(
     })
 }
 
+/// `None` when no item is named and an argument did not parse (its error
+/// is reported instead).
 fn item_name(
     function: &ItemFn,
     explicit: &[ItemArg],
     span: Span,
-) -> syn::Result<(McpKind, String)> {
+    unparsed: bool,
+) -> syn::Result<Option<(McpKind, String)>> {
     // rmcp names an item after the method as `Ident::to_string` writes it.
     let published = function
         .attrs
@@ -106,8 +114,9 @@ fn item_name(
                 ),
             ))
         }
-        (Some(arg), _) => Ok((arg.kind, arg.name.value())),
-        (None, Some(published)) => Ok(published),
+        (Some(arg), _) => Ok(Some((arg.kind, arg.name.value()))),
+        (None, Some(published)) => Ok(Some(published)),
+        (None, None) if unparsed => Ok(None),
         (None, None) => Err(syn::Error::new(
             span,
             "`#[requires]` on a method protects an rmcp tool or prompt, and cannot see its \

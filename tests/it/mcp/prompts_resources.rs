@@ -179,6 +179,12 @@ async fn every_hostile_prompt_or_resource_call_is_refused_and_nothing_runs() {
             "insufficient_scope",
         ),
         (
+            "completion of the prompt's argument",
+            server.post(r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"suggest_name"},"argument":{"name":"hint","value":""}}}"#),
+            403,
+            "insufficient_scope",
+        ),
+        (
             "escaped prompt name",
             server.post(r#"{"jsonrpc":"2.0","id":1,"method":"prompts\u002fget","params":{"name":"suggest\u005fname"}}"#),
             403,
