@@ -31,6 +31,8 @@ use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
 };
 
+use serde_json::json;
+
 use items::{ITEM_LIST_URI, ItemList, Items, Served};
 
 #[tokio::main]
@@ -136,23 +138,38 @@ fn print_dev_commands(dev: &TestIssuer, audience: &str, auth: &McpAuth) {
     println!("  api:read api:write  {all}");
     println!("  api:read only       {read}");
     println!("  another audience    {other}\n");
-    let headers =
-        "-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream'";
+    // One POST to the endpoint: with `token`, in the session or not.
+    let curl = |token: &str, in_session: bool, body: serde_json::Value| {
+        let session = if in_session {
+            " -H 'Mcp-Session-Id: <id>'"
+        } else {
+            ""
+        };
+        println!(
+            "  curl -i -X POST -H 'Content-Type: application/json' \\\n    \
+             -H 'Accept: application/json, text/event-stream' -H 'Authorization: Bearer {token}'{session} \\\n    \
+             -d '{body}' {audience}"
+        );
+    };
     println!("1. Initialize a session (note the mcp-session-id response header):");
-    println!(
-        "  curl -i -X POST {headers} -H 'Authorization: Bearer {all}' \\\n    \
-         -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{{}},\"clientInfo\":{{\"name\":\"curl\",\"version\":\"1\"}}}}}}' \\\n    \
-         {audience}"
+    curl(
+        &all,
+        false,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "curl", "version": "1"}}}),
     );
     println!("2. Finish the handshake, then call a tool in that session:");
-    println!(
-        "  curl -i -X POST {headers} -H 'Authorization: Bearer {all}' -H 'Mcp-Session-Id: <id>' \\\n    \
-         -d '{{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}}' {audience}"
+    curl(
+        &all,
+        true,
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
     );
-    println!(
-        "  curl -i -X POST {headers} -H 'Authorization: Bearer {all}' -H 'Mcp-Session-Id: <id>' \\\n    \
-         -d '{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{{\"name\":\"create_item\",\"arguments\":{{\"name\":\"lamp\"}}}}}}' \\\n    \
-         {audience}"
+    curl(
+        &all,
+        true,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "create_item", "arguments": {"name": "lamp"}}}),
     );
     println!(
         "   The same call with the api:read token is refused: 403, WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"api:write\"."
@@ -164,15 +181,17 @@ fn print_dev_commands(dev: &TestIssuer, audience: &str, auth: &McpAuth) {
     println!(
         "   The prompt (api:read and api:write) and the resource (api:read), in that session:"
     );
-    println!(
-        "  curl -i -X POST {headers} -H 'Authorization: Bearer {all}' -H 'Mcp-Session-Id: <id>' \\\n    \
-         -d '{{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"prompts/get\",\"params\":{{\"name\":\"suggest_name\"}}}}' \\\n    \
-         {audience}"
+    curl(
+        &all,
+        true,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "prompts/get",
+            "params": {"name": "suggest_name"}}),
     );
-    println!(
-        "  curl -i -X POST {headers} -H 'Authorization: Bearer {read}' -H 'Mcp-Session-Id: <id>' \\\n    \
-         -d '{{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"resources/read\",\"params\":{{\"uri\":\"{ITEM_LIST_URI}\"}}}}' \\\n    \
-         {audience}"
+    curl(
+        &read,
+        true,
+        json!({"jsonrpc": "2.0", "id": 4, "method": "resources/read",
+            "params": {"uri": ITEM_LIST_URI}}),
     );
     println!(
         "   The prompt with the api:read token is refused: 403, WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"api:read api:write\"."

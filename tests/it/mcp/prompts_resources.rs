@@ -10,8 +10,8 @@ use bearer_policy::mcp::McpAuth;
 use bearer_policy::{ConfigError, McpKind};
 use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams, ResourceContents};
 use rmcp::service::{RoleClient, RunningService};
-use serde_json::Value;
 
+use super::hostile::send;
 use super::items::Items;
 use super::{McpServer, step_up};
 use crate::common::{bearer, start_issuer};
@@ -109,19 +109,6 @@ async fn the_prompt_and_the_resource_serve_exactly_the_tokens_with_their_scopes(
         client.cancel().await.unwrap();
     }
     assert_eq!(served, 3);
-}
-
-/// What the server answered: the status, the body's `code`, the challenge.
-async fn send(request: reqwest::RequestBuilder) -> (u16, String, Option<String>) {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|value| value.to_str().unwrap().to_owned());
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    let code = body["code"].as_str().unwrap_or_default().to_owned();
-    (status, code, challenge)
 }
 
 #[tokio::test]
