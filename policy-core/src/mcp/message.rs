@@ -258,9 +258,7 @@ impl Envelope {
             _ => Err(MessageError::MalformedCall),
         }
     }
-}
 
-impl Envelope {
     /// A completion of a prompt's argument, as `prompts/get` of the prompt.
     fn completion(&self) -> Result<Call, MessageError> {
         let Params::Object(names) = &self.params else {
