@@ -27,7 +27,7 @@ use rmcp::transport::streamable_http_server::{
 };
 use tokio::process::Command;
 
-use items::{ItemList, Items};
+use items::{ItemList, Items, Served};
 
 const CALL: &str =
     r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_items"}}"#;
@@ -35,7 +35,7 @@ const CALL: &str =
 fn service(items: &ItemList) -> StreamableHttpService<Items, LocalSessionManager> {
     let items = items.clone();
     StreamableHttpService::new(
-        move || Ok(Items::new(items.clone())),
+        move || Ok(Items::new(items.clone(), Served::default())),
         LocalSessionManager::default().into(),
         StreamableHttpServerConfig::default()
             .with_legacy_session_mode(false)
@@ -99,6 +99,8 @@ async fn main() -> ExitCode {
     let url = format!("http://{addr}/mcp");
     let auth = McpAuth::builder(issuer.validator(&url))
         .tools(&Items::tool_router())
+        .prompts(&Items::prompt_router())
+        .resources(&Items::resources())
         .build()
         .unwrap();
     let app = auth.router(service(&items));

@@ -1,7 +1,8 @@
 //! An MCP server on rmcp's streamable HTTP transport at `POST /mcp`,
 //! protected as the MCP authorization spec asks: every request carries a
-//! token for this server (its canonical URI), each tool has its scopes, and
-//! refusals carry the challenges MCP clients follow.
+//! token for this server (its canonical URI), each tool, the prompt and the
+//! resource have their scopes, and refusals carry the challenges MCP
+//! clients follow.
 //!
 //! ```text
 //! cargo run --example mcp_server
@@ -14,12 +15,13 @@
 //!   be issued for (RFC 8707). Default: `http://127.0.0.1:$PORT/mcp`.
 //! - `PORT`: default 3000; 0 picks a free port.
 //!
-//! `--print-policies` prints the tool policies and exits.
+//! `--print-policies` prints the tool, prompt and resource policies and exits.
 
 #[path = "mcp/items.rs"]
 mod items;
+#[path = "common/listen.rs"]
+mod listen;
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use bearer_policy::Validator;
@@ -28,9 +30,10 @@ use bearer_policy::testing::TestIssuer;
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
 };
-use tokio::net::TcpListener;
 
-use items::{ItemList, Items};
+use serde_json::json;
+
+use items::{ITEM_LIST_URI, ItemList, Items, Served};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -44,26 +47,10 @@ async fn main() -> ExitCode {
         println!("{}", declared.unwrap_or_default());
         return ExitCode::SUCCESS;
     }
-    let port = match std::env::var("PORT").ok().filter(|port| !port.is_empty()) {
-        None => 3000,
-        Some(port) => match port.parse::<u16>() {
-            Ok(port) => port,
-            Err(_) => {
-                eprintln!("error: PORT must be a port number, got {port:?}");
-                return ExitCode::from(2);
-            }
-        },
+    let (listener, addr) = match listen::listen().await {
+        Ok(listening) => listening,
+        Err(code) => return code,
     };
-    let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("error: cannot listen on 127.0.0.1:{port}: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
     let audience = std::env::var("POLICY_AUDIENCE")
         .ok()
         .filter(|audience| !audience.is_empty())
@@ -78,6 +65,8 @@ async fn main() -> ExitCode {
     };
     let auth = match McpAuth::builder(validator)
         .tools(&Items::tool_router())
+        .prompts(&Items::prompt_router())
+        .resources(&Items::resources())
         .build()
     {
         Ok(auth) => auth,
@@ -89,7 +78,7 @@ async fn main() -> ExitCode {
     // One list for the process; every session's handler shares it.
     let items = ItemList::default();
     let service = StreamableHttpService::new(
-        move || Ok(Items::new(items.clone())),
+        move || Ok(Items::new(items.clone(), Served::default())),
         LocalSessionManager::default().into(),
         StreamableHttpServerConfig::default(),
     );
@@ -149,23 +138,38 @@ fn print_dev_commands(dev: &TestIssuer, audience: &str, auth: &McpAuth) {
     println!("  api:read api:write  {all}");
     println!("  api:read only       {read}");
     println!("  another audience    {other}\n");
-    let headers =
-        "-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream'";
+    // One POST to the endpoint: with `token`, in the session or not.
+    let curl = |token: &str, in_session: bool, body: serde_json::Value| {
+        let session = if in_session {
+            " -H 'Mcp-Session-Id: <id>'"
+        } else {
+            ""
+        };
+        println!(
+            "  curl -i -X POST -H 'Content-Type: application/json' \\\n    \
+             -H 'Accept: application/json, text/event-stream' -H 'Authorization: Bearer {token}'{session} \\\n    \
+             -d '{body}' {audience}"
+        );
+    };
     println!("1. Initialize a session (note the mcp-session-id response header):");
-    println!(
-        "  curl -i -X POST {headers} -H 'Authorization: Bearer {all}' \\\n    \
-         -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{{}},\"clientInfo\":{{\"name\":\"curl\",\"version\":\"1\"}}}}}}' \\\n    \
-         {audience}"
+    curl(
+        &all,
+        false,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "curl", "version": "1"}}}),
     );
     println!("2. Finish the handshake, then call a tool in that session:");
-    println!(
-        "  curl -i -X POST {headers} -H 'Authorization: Bearer {all}' -H 'Mcp-Session-Id: <id>' \\\n    \
-         -d '{{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}}' {audience}"
+    curl(
+        &all,
+        true,
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
     );
-    println!(
-        "  curl -i -X POST {headers} -H 'Authorization: Bearer {all}' -H 'Mcp-Session-Id: <id>' \\\n    \
-         -d '{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{{\"name\":\"create_item\",\"arguments\":{{\"name\":\"lamp\"}}}}}}' \\\n    \
-         {audience}"
+    curl(
+        &all,
+        true,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "create_item", "arguments": {"name": "lamp"}}}),
     );
     println!(
         "   The same call with the api:read token is refused: 403, WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"api:write\"."
@@ -173,6 +177,24 @@ fn print_dev_commands(dev: &TestIssuer, audience: &str, auth: &McpAuth) {
     println!(
         "   Without a token: 401, WWW-Authenticate: Bearer resource_metadata=\"{}\".",
         auth.metadata_url()
+    );
+    println!(
+        "   The prompt (api:read and api:write) and the resource (api:read), in that session:"
+    );
+    curl(
+        &all,
+        true,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "prompts/get",
+            "params": {"name": "suggest_name"}}),
+    );
+    curl(
+        &read,
+        true,
+        json!({"jsonrpc": "2.0", "id": 4, "method": "resources/read",
+            "params": {"uri": ITEM_LIST_URI}}),
+    );
+    println!(
+        "   The prompt with the api:read token is refused: 403, WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"api:read api:write\"."
     );
     println!(
         "3. Point an MCP client at it: URL {audience}, header 'Authorization: Bearer <token>'"

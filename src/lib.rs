@@ -77,7 +77,7 @@
 //!   do it.
 //! - `rmcp`: `mcp::McpAuth`, which protects an MCP server on rmcp 3's
 //!   streamable HTTP transport as the MCP authorization spec asks, with
-//!   `#[requires]` on its tools ([guide](guide::mcp)).
+//!   `#[requires]` on its tools, prompts and resources ([guide](guide::mcp)).
 //! - `utoipa`: `utoipa::PolicySecurity`, a `utoipa::Modify` that puts the
 //!   scopes of every `#[requires]` handler in your utoipa 6 OpenAPI document,
 //!   with the issuer's security schemes ([guide](guide::openapi)).

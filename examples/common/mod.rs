@@ -4,11 +4,12 @@
 //! the macro-free billing policy and the body rules. Each server keeps its
 //! own handlers, routes and body reading; this module never sees a request.
 
+pub mod listen;
 pub mod openapi;
 pub mod operating;
 
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -87,28 +88,12 @@ where
         return ExitCode::SUCCESS;
     }
 
-    let port = match std::env::var("PORT").ok().filter(|s| !s.is_empty()) {
-        None => 3000,
-        Some(p) => match p.parse::<u16>() {
-            Ok(p) => p,
-            Err(_) => {
-                eprintln!("error: PORT must be a port number, got {p:?}");
-                return ExitCode::from(2);
-            }
-        },
-    };
-    let listener = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("error: cannot listen on 127.0.0.1:{port}: {e}");
-            return ExitCode::from(1);
-        }
+    let (listener, addr) = match listen::listen().await {
+        Ok(listening) => listening,
+        Err(code) => return code,
     };
     // Before the validator: it registers its metrics with this recorder.
     operating::install_recorder();
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
     // Every 401 names the metadata this server serves (RFC 9728 §5.1).
     let metadata_url = format!("http://{addr}{PROTECTED_RESOURCE_METADATA_PATH}");
     // Held until the server stops: the development issuer serves its keys

@@ -524,10 +524,16 @@ pub enum ConfigError {
     /// missing or not an absolute `http`/`https` URI without a query or fragment.
     #[error("the MCP endpoint needs the validator's audience as its canonical URI: {0}")]
     McpResource(String),
-    /// `#[requires]` protects an MCP tool that the server does not publish:
-    /// its policy could never apply (a misspelt or renamed tool).
-    #[error("`#[requires]` protects the MCP tool {0:?}, which the server does not publish")]
-    UnpublishedTool(String),
+    /// `#[requires]` protects an MCP tool, prompt or resource that the
+    /// server does not publish: its policy could never apply (a misspelt or
+    /// renamed item).
+    #[error("`#[requires]` protects the MCP {kind} {name:?}, which the server does not publish")]
+    UnpublishedMcpItem {
+        /// Tool, prompt or resource.
+        kind: crate::McpKind,
+        /// Its name, or a resource's URI.
+        name: String,
+    },
 }
 
 impl fmt::Display for crate::Model {

@@ -61,7 +61,7 @@ pub use crate::algorithm::{Algorithm, UnknownAlgorithm};
 pub use crate::auth_info::{AuthInfo, RequestContext};
 pub use crate::authorized::{Authorized, DeclaredHandler, FromAuthInfo};
 pub use crate::bearer::{BearerConfig, DEFAULT_MAX_TOKEN_LEN, extract_bearer};
-pub use crate::declaration::{Declaration, declared};
+pub use crate::declaration::{Declaration, McpKind, declared};
 #[cfg(feature = "redis")]
 pub use crate::dpop::RedisReplayStore;
 pub use crate::dpop::{
@@ -129,7 +129,7 @@ macro_rules! scopes {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::authorized::decided_on_route;
-    pub use crate::declaration::Declaration;
+    pub use crate::declaration::{Declaration, McpKind};
     pub use crate::policy::{Check, CheckFn, check_name_of};
     pub use crate::request::RequirementsCell;
     pub use crate::{

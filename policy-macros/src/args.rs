@@ -16,6 +16,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Ident, LitStr, Meta, Path, Token};
 
 pub(crate) use self::dpop::DpopArg;
+pub(crate) use self::mcp_item::{ItemArg, McpKind};
 use crate::diagnostics::{Errors, expected_here, nearest, path_text, unknown_argument};
 
 /// The models, as listed in error messages.
@@ -126,8 +127,9 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Path>,
     /// `dpop = required`: the route's own DPoP mode.
     pub(crate) dpop: Option<DpopArg>,
-    /// `tool = "name"`: the MCP tool the policy protects, as rmcp publishes it.
-    pub(crate) tool: Option<LitStr>,
+    /// `tool = "name"`, `prompt = "name"` or `resource = "uri"`: the MCP
+    /// item the policy protects, as the server publishes it.
+    pub(crate) item: Option<ItemArg>,
 }
 
 impl Args {
@@ -143,7 +145,7 @@ impl Args {
             check: None,
             krate: None,
             dpop: None,
-            tool: None,
+            item: None,
         }
     }
 
@@ -182,8 +184,15 @@ impl Args {
                     .and_then(|value| set_once(&mut args.krate, value.0, &key)),
                 "dpop" => parse_value::<DpopArg>(&key, rest)
                     .and_then(|value| set_once(&mut args.dpop, value, &key)),
-                "tool" => parse_value::<ToolArg>(&key, rest)
-                    .and_then(|value| set_once(&mut args.tool, value.0, &key)),
+                "tool" | "prompt" | "resource" => {
+                    let kind = match name.as_str() {
+                        "tool" => McpKind::Tool,
+                        "prompt" => McpKind::Prompt,
+                        _ => McpKind::Resource,
+                    };
+                    parse_value_with(&key, rest, |input| mcp_item::parse_item(input, kind))
+                        .and_then(|lit| mcp_item::set_item(&mut args.item, kind, lit, &key))
+                }
                 _ => Err(unknown_argument(&key)),
             };
             errors.push_result(result);
@@ -243,6 +252,28 @@ pub(crate) fn take_stacked(
         false
     });
     stacked
+}
+
+/// Whether `#[requires]` arguments name an MCP item (`tool`, `prompt` or
+/// `resource` as a key), read from the tokens so that it holds even when
+/// they do not parse: a misspelt item then reports its own error, not those
+/// of an HTTP handler.
+pub(crate) fn names_mcp_item(tokens: &TokenStream) -> bool {
+    let mut at_key = true;
+    tokens.clone().into_iter().any(|token| {
+        let is_item = at_key
+            && matches!(&token, TokenTree::Ident(key) if key == "tool" || key == "prompt" || key == "resource");
+        at_key = matches!(&token, TokenTree::Punct(punct) if punct.as_char() == ',');
+        is_item
+    })
+}
+
+/// [`names_mcp_item`] for the `#[requires]` stacked in `attrs`.
+pub(crate) fn stacked_name_mcp_item(attrs: &[Attribute], krate: Option<&Path>) -> bool {
+    attrs.iter().any(|attr| {
+        is_requires(attr.path(), krate)
+            && matches!(&attr.meta, Meta::List(list) if names_mcp_item(&list.tokens))
+    })
 }
 
 fn is_requires(path: &Path, krate: Option<&Path>) -> bool {
@@ -734,27 +765,6 @@ impl Parse for CrateArg {
     }
 }
 
-/// `= "tool_name"`: an MCP tool's name, as rmcp publishes it.
-struct ToolArg(LitStr);
-
-impl Parse for ToolArg {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let eq = expect_eq(input, "tool = \"create_item\"")?;
-        if !input.peek(LitStr) {
-            return Err(expected_here(
-                input,
-                eq.span,
-                "expected the tool's name as a string literal: `tool = \"create_item\"`",
-            ));
-        }
-        let lit: LitStr = input.parse()?;
-        if lit.value().is_empty() {
-            return Err(syn::Error::new(lit.span(), "the tool's name is empty"));
-        }
-        Ok(ToolArg(lit))
-    }
-}
-
 fn expect_eq(input: ParseStream, example: &str) -> syn::Result<Token![=]> {
     if input.peek(Token![=]) {
         return input.parse();
@@ -769,6 +779,15 @@ fn expect_eq(input: ParseStream, example: &str) -> syn::Result<Token![=]> {
 /// Parses `rest` (what follows the key) with `T`'s `Parse` impl, requiring a
 /// value to be there at all.
 fn parse_value<T: Parse>(key: &Ident, rest: TokenStream) -> syn::Result<T> {
+    parse_value_with(key, rest, T::parse)
+}
+
+/// [`parse_value`] with a parser of its own.
+fn parse_value_with<T>(
+    key: &Ident,
+    rest: TokenStream,
+    parser: impl FnOnce(ParseStream) -> syn::Result<T>,
+) -> syn::Result<T> {
     if rest.is_empty() {
         let example = match key.to_string().as_str() {
             "model" => "model = org_resource",
@@ -776,6 +795,7 @@ fn parse_value<T: Parse>(key: &Ident, rest: TokenStream) -> syn::Result<T> {
             "org_from" => "org_from = path",
             "check" => CHECK_EXAMPLE,
             "dpop" => "dpop = required",
+            "tool" | "prompt" | "resource" => mcp_item::example(key),
             _ => "crate = my_crate::bearer_policy",
         };
         return Err(syn::Error::new(
@@ -783,7 +803,7 @@ fn parse_value<T: Parse>(key: &Ident, rest: TokenStream) -> syn::Result<T> {
             format!("`{key}` needs a value: `{example}`"),
         ));
     }
-    T::parse.parse2(rest)
+    parser.parse2(rest)
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident) -> syn::Result<()> {
@@ -844,5 +864,6 @@ fn split_arguments(tokens: TokenStream, errors: &mut Errors) -> Vec<(Ident, Toke
 }
 
 mod dpop;
+mod mcp_item;
 #[cfg(test)]
 mod tests;

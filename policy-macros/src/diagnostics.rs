@@ -20,13 +20,14 @@ const ARGUMENTS: &[&str] = &[
     "dpop",
     "crate",
     "tool",
+    "prompt",
+    "resource",
 ];
 
 /// Names people plausibly write for an argument that edit distance alone
 /// would not connect to it.
 const ALIASES: &[(&str, &str)] = &[
     ("aud", "audience"),
-    ("resource", "audience"),
     ("org", "org_from"),
     ("organization", "org_from"),
     ("organization_from", "org_from"),
@@ -54,7 +55,7 @@ pub(crate) fn unknown_argument(key: &Ident) -> syn::Error {
     let message = match alias.or_else(|| nearest(&name, ARGUMENTS)) {
         Some(near) => format!("unknown argument `{name}`; did you mean `{near}`?"),
         None => format!(
-            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `dpop`, `crate` or `tool`"
+            "unknown argument `{name}`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `dpop`, `crate`, `tool`, `prompt` or `resource`"
         ),
     };
     syn::Error::new(key.span(), message)
@@ -81,7 +82,7 @@ pub(crate) fn method_refused(self_token: Span) -> syn::Error {
         self_token,
         "`#[requires]` applies to free functions such as warp handlers, not methods: \
          move the handler out of the `impl` block (on an rmcp tool, write `#[requires]` \
-         above `#[tool]`, or name the tool: `tool = \"name\"`)",
+         above `#[tool]` or `#[prompt]`, or name the item: `tool = \"name\"`)",
     )
 }
 
@@ -239,7 +240,7 @@ mod tests {
         );
         assert_eq!(
             message("xyzzy"),
-            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `dpop`, `crate` or `tool`"
+            "unknown argument `xyzzy`: expected `model`, `scopes`, `any_scopes`, `issuers`, `audience`, `org_from`, `check`, `dpop`, `crate`, `tool`, `prompt` or `resource`"
         );
     }
 

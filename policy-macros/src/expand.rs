@@ -698,9 +698,9 @@ fn from_module(path: &Path) -> TokenStream {
     }
 }
 
-mod tool;
+mod mcp_item;
 
-pub(crate) use tool::expand_tool;
+pub(crate) use mcp_item::expand_mcp_item;
 
 #[cfg(test)]
 mod tests;

@@ -437,10 +437,10 @@ fn requires_impl(
             };
         }
     };
-    let (stacked, krate) = gather(args, &mut function.attrs);
-    if valid::is_tool(&function, &stacked) {
-        return match valid::validate_tool(&function, stacked) {
-            Ok(plan) => expand::expand_tool(&plan, &function),
+    let (stacked, krate, names_item) = gather(args, &mut function.attrs);
+    if names_item || valid::is_mcp_item(&function, &stacked) {
+        return match valid::validate_mcp_item(&function, stacked) {
+            Ok(plan) => expand::expand_mcp_item(&plan, &function),
             Err(error) => {
                 let error = error.to_compile_error();
                 quote::quote!(#error #function)
@@ -463,20 +463,23 @@ fn lenient_impl(
     args: proc_macro2::TokenStream,
     mut function: LenientFn,
 ) -> proc_macro2::TokenStream {
-    let (stacked, krate) = gather(args, &mut function.attrs);
+    let (stacked, krate, _) = gather(args, &mut function.attrs);
     let policies = valid::validate_without_function(stacked);
     expand::lenient(&function, policies, krate.as_ref())
 }
 
 /// The arguments of this attribute and of those stacked below it (taken out
-/// of `attrs`), outermost first, and the `crate = ...` path of this one.
+/// of `attrs`), outermost first, the `crate = ...` path of this one, and
+/// whether any names an MCP item (read from the tokens, parsed or not).
 fn gather(
     args: proc_macro2::TokenStream,
     attrs: &mut Vec<syn::Attribute>,
-) -> (Vec<syn::Result<args::Args>>, Option<syn::Path>) {
+) -> (Vec<syn::Result<args::Args>>, Option<syn::Path>, bool) {
+    let mut names_item = args::names_mcp_item(&args);
     let outer = args::Args::parse(args, Span::call_site());
     let krate = outer.as_ref().ok().and_then(|args| args.krate.clone());
+    names_item |= args::stacked_name_mcp_item(attrs, krate.as_ref());
     let mut stacked = vec![outer];
     stacked.extend(args::take_stacked(attrs, krate.as_ref()));
-    (stacked, krate)
+    (stacked, krate, names_item)
 }

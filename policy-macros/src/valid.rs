@@ -10,10 +10,10 @@
 //! is found by `org_binding`.
 
 mod body_order;
+mod mcp_item;
 mod org_binding;
-mod tool;
 
-pub(crate) use tool::{ToolPlan, is_tool, validate_tool};
+pub(crate) use mcp_item::{McpItemPlan, is_mcp_item, validate_mcp_item};
 
 use proc_macro2::{Ident, Span};
 use syn::ext::IdentExt as _;

@@ -1,19 +1,21 @@
 //! The MCP endpoint (feature `rmcp`): the example's tools (`whoami`,
-//! `list_items` with `api:read`, `create_item` with `api:write`) served by
-//! rmcp's streamable HTTP server behind `McpAuth` on loopback, driven by
-//! rmcp's own client with a bearer token, and by raw HTTP for the
-//! challenges and the hostile messages (`mcp/hostile.rs`).
+//! `list_items` with `api:read`, `create_item` with `api:write`), its prompt
+//! and its resource (`mcp/prompts_resources.rs`) served by rmcp's streamable
+//! HTTP server behind `McpAuth` on loopback, driven by rmcp's own client
+//! with a bearer token, and by raw HTTP for the challenges and the hostile
+//! messages (`mcp/hostile.rs`).
 
 #[path = "../../examples/mcp/items.rs"]
 mod items;
 
 mod hostile;
+mod prompts_resources;
 
 use std::time::Duration;
 
 use bearer_policy::mcp::McpAuth;
 use bearer_policy::testing::TestIssuer;
-use bearer_policy::{ConfigError, Validator};
+use bearer_policy::{ConfigError, McpKind, Validator};
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -26,7 +28,7 @@ use serde_json::{Value, json};
 
 use crate::common::issuer::fast_timings;
 use crate::common::{bearer, start_issuer};
-use items::{ItemList, Items};
+use items::{ItemList, Items, Served};
 
 /// The largest message the test server reads.
 const LIMIT: usize = 64 * 1024;
@@ -38,6 +40,8 @@ struct McpServer {
     base: String,
     issuer: TestIssuer,
     items: ItemList,
+    /// How many times the prompt and the resource ran.
+    served: Served,
 }
 
 impl McpServer {
@@ -51,13 +55,16 @@ impl McpServer {
             .unwrap();
         let auth = McpAuth::builder(validator)
             .tools(&Items::tool_router())
+            .prompts(&Items::prompt_router())
+            .resources(&Items::resources())
             .max_message_bytes(LIMIT)
             .build()
             .unwrap();
         let items = ItemList::default();
-        let shared = items.clone();
+        let served = Served::default();
+        let (shared, counter) = (items.clone(), served.clone());
         let service = StreamableHttpService::new(
-            move || Ok(Items::new(shared.clone())),
+            move || Ok(Items::new(shared.clone(), counter.clone())),
             LocalSessionManager::default().into(),
             StreamableHttpServerConfig::default(),
         );
@@ -68,6 +75,7 @@ impl McpServer {
             base,
             issuer,
             items,
+            served,
         }
     }
 
@@ -98,6 +106,11 @@ impl McpServer {
 
     fn items(&self) -> Vec<String> {
         self.items.lock().unwrap().clone()
+    }
+
+    /// How many times the prompt and the resource ran.
+    fn served(&self) -> usize {
+        self.served.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// A raw POST of `body` to the endpoint, with the headers MCP clients send.
@@ -364,18 +377,24 @@ async fn the_metadata_is_served_at_both_locations() {
 async fn a_policy_for_a_tool_the_server_does_not_publish_stops_the_start() {
     let issuer = start_issuer().await;
     let validator = || issuer.validator("http://127.0.0.1:3000/mcp");
-    let only_whoami = McpAuth::builder(validator()).tool_names(["whoami"]).build();
+    let only_whoami = McpAuth::builder(validator())
+        .tool_names(["whoami"])
+        .prompts(&Items::prompt_router())
+        .resources(&Items::resources())
+        .build();
     assert!(
-        matches!(&only_whoami, Err(ConfigError::UnpublishedTool(tool)) if tool == "list_items" || tool == "create_item"),
+        matches!(&only_whoami, Err(ConfigError::UnpublishedMcpItem { kind: McpKind::Tool, name }) if name == "list_items" || name == "create_item"),
         "{only_whoami:?}"
     );
     let unnamed = McpAuth::builder(validator()).build();
     assert!(
-        matches!(unnamed, Err(ConfigError::UnpublishedTool(_))),
+        matches!(unnamed, Err(ConfigError::UnpublishedMcpItem { .. })),
         "{unnamed:?}"
     );
     let all = McpAuth::builder(validator())
         .tools(&Items::tool_router())
+        .prompts(&Items::prompt_router())
+        .resources(&Items::resources())
         .build()
         .unwrap();
     assert_eq!(
@@ -388,6 +407,8 @@ async fn a_policy_for_a_tool_the_server_does_not_publish_stops_the_start() {
         .unwrap();
     let refused = McpAuth::builder(no_audience)
         .tools(&Items::tool_router())
+        .prompts(&Items::prompt_router())
+        .resources(&Items::resources())
         .build();
     assert!(
         matches!(refused, Err(ConfigError::McpResource(_))),
@@ -396,8 +417,8 @@ async fn a_policy_for_a_tool_the_server_does_not_publish_stops_the_start() {
 }
 
 #[test]
-fn declared_lists_the_tool_policies() {
-    let tools: Vec<(&str, Vec<String>)> = bearer_policy::declared()
+fn declared_lists_the_tool_prompt_and_resource_policies() {
+    let items: Vec<(McpKind, &str, Vec<String>)> = bearer_policy::declared()
         .into_iter()
         .filter_map(|declaration| {
             let scopes = declaration
@@ -410,23 +431,42 @@ fn declared_lists_the_tool_policies() {
                         .map(|scope| scope.to_string())
                 })
                 .collect();
-            declaration.tool_name().map(|tool| (tool, scopes))
+            declaration
+                .mcp_item()
+                .map(|(kind, name)| (kind, name, scopes))
         })
         .collect();
+    let scopes = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(
-        tools,
+        items,
         [
-            ("create_item", vec!["api:write".to_owned()]),
-            ("list_items", vec!["api:read".to_owned()]),
+            (McpKind::Tool, "create_item", scopes(&["api:write"])),
+            (McpKind::Resource, "items://list", scopes(&["api:read"])),
+            (McpKind::Tool, "list_items", scopes(&["api:read"])),
+            (
+                McpKind::Prompt,
+                "suggest_name",
+                scopes(&["api:read", "api:write"])
+            ),
         ]
     );
+    let tools: Vec<&str> = bearer_policy::declared()
+        .into_iter()
+        .filter_map(|declaration| declaration.tool_name())
+        .collect();
+    assert_eq!(tools, ["create_item", "list_items"]);
     let listed = serde_json::to_value(bearer_policy::declared()).unwrap();
-    assert!(
-        listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["tool"] == "create_item" && d["function"] == "it::mcp::items::create_item"),
-        "{listed}"
-    );
+    let listed = listed.as_array().unwrap();
+    for (key, name, function) in [
+        ("tool", "create_item", "it::mcp::items::create_item"),
+        ("prompt", "suggest_name", "it::mcp::items::suggest_name"),
+        ("resource", "items://list", "it::mcp::items::item_list"),
+    ] {
+        assert!(
+            listed
+                .iter()
+                .any(|d| d[key] == name && d["function"] == function),
+            "{key} {name}: {listed:?}"
+        );
+    }
 }

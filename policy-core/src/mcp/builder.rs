@@ -1,14 +1,14 @@
 //! [`McpAuthBuilder`]: the MCP endpoint's settings, checked once at start-up.
 
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use http::Uri;
 
 use super::challenge::Challenges;
-use super::service::{Shared, ToolPolicies};
+use super::protected::{Protected, Published};
+use super::service::Shared;
 use super::{DEFAULT_MAX_MESSAGE_BYTES, McpAuth};
-use crate::declaration::declared;
+use crate::declaration::McpKind;
 use crate::error::ConfigError;
 use crate::metadata::{PROTECTED_RESOURCE_METADATA_PATH, ResourceMetadata};
 use crate::policy::{Model, Policy};
@@ -19,7 +19,7 @@ use crate::validator::Validator;
 #[derive(Debug)]
 pub struct McpAuthBuilder {
     validator: Validator,
-    published: Option<BTreeSet<String>>,
+    published: Published,
     challenge_scopes: Option<Vec<String>>,
     max_message_bytes: usize,
 }
@@ -28,7 +28,7 @@ impl McpAuthBuilder {
     pub(super) fn new(validator: Validator) -> Self {
         McpAuthBuilder {
             validator,
-            published: None,
+            published: Published::default(),
             challenge_scopes: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         }
@@ -39,7 +39,9 @@ impl McpAuthBuilder {
     /// misspelt or renamed tool would otherwise run unprotected by its
     /// policy). Call it once per router when the server merges several.
     ///
-    /// Required as soon as the program declares a tool policy.
+    /// Required as soon as the program declares a tool policy; prompts and
+    /// resources are published the same way
+    /// ([`prompts`](McpAuthBuilder::prompts), [`resources`](McpAuthBuilder::resources)).
     pub fn tools<S: Send + Sync + 'static>(
         self,
         router: &rmcp::handler::server::router::tool::ToolRouter<S>,
@@ -49,16 +51,54 @@ impl McpAuthBuilder {
 
     /// [`tools`](McpAuthBuilder::tools) by name, for a server that lists its
     /// tools without a `ToolRouter`.
-    pub fn tool_names<N: AsRef<str>>(mut self, names: impl IntoIterator<Item = N>) -> Self {
-        let published = self.published.get_or_insert_with(BTreeSet::new);
+    pub fn tool_names<N: AsRef<str>>(self, names: impl IntoIterator<Item = N>) -> Self {
+        self.publish(McpKind::Tool, names)
+    }
+
+    /// The prompts the server publishes (rmcp's `#[prompt_router]` writes
+    /// `prompt_router()`): every prompt a `#[requires]` declares must be one
+    /// of them, or [`build`](McpAuthBuilder::build) fails. Call it once per
+    /// router when the server merges several.
+    pub fn prompts<S: Send + Sync + 'static>(
+        self,
+        router: &rmcp::handler::server::router::prompt::PromptRouter<S>,
+    ) -> Self {
+        self.prompt_names(router.list_all().into_iter().map(|prompt| prompt.name))
+    }
+
+    /// [`prompts`](McpAuthBuilder::prompts) by name, for a server that lists
+    /// its prompts without a `PromptRouter`.
+    pub fn prompt_names<N: AsRef<str>>(self, names: impl IntoIterator<Item = N>) -> Self {
+        self.publish(McpKind::Prompt, names)
+    }
+
+    /// The resources the server publishes (what its `list_resources`
+    /// answers): every resource a `#[requires(resource = "...")]` declares
+    /// must be one of them, by its exact URI, or
+    /// [`build`](McpAuthBuilder::build) fails.
+    pub fn resources<'r>(
+        self,
+        resources: impl IntoIterator<Item = &'r rmcp::model::Resource>,
+    ) -> Self {
+        self.resource_uris(resources.into_iter().map(|resource| resource.uri.as_str()))
+    }
+
+    /// [`resources`](McpAuthBuilder::resources) by URI.
+    pub fn resource_uris<N: AsRef<str>>(self, uris: impl IntoIterator<Item = N>) -> Self {
+        self.publish(McpKind::Resource, uris)
+    }
+
+    fn publish<N: AsRef<str>>(mut self, kind: McpKind, names: impl IntoIterator<Item = N>) -> Self {
+        let published = self.published.entry(kind).or_default();
         published.extend(names.into_iter().map(|name| name.as_ref().to_owned()));
         self
     }
 
     /// The scopes a 401 challenge names (`scope="…"`): what a client without
-    /// a token should ask for. Default: every scope of the declared tool
-    /// policies, so that one authorization serves every tool; name fewer to
-    /// let clients start with less and step up on a tool's 403.
+    /// a token should ask for. Default: every scope of the declared tool,
+    /// prompt and resource policies, so that one authorization serves every
+    /// item; name fewer to let clients start with less and step up on an
+    /// item's 403.
     pub fn challenge_scopes<S: Into<String>>(
         mut self,
         scopes: impl IntoIterator<Item = S>,
@@ -81,8 +121,8 @@ impl McpAuthBuilder {
     /// [`ConfigError::McpResource`] when the validator has no audience, or it
     /// is not an absolute `http`/`https` URI (the canonical URI of the
     /// endpoint, RFC 8707) whose path a route can serve;
-    /// [`ConfigError::UnpublishedTool`] when a `#[requires]` protects a tool
-    /// the server does not publish.
+    /// [`ConfigError::UnpublishedMcpItem`] when a `#[requires]` protects a
+    /// tool, prompt or resource the server does not publish.
     pub fn build(self) -> Result<McpAuth, ConfigError> {
         let resource = self
             .validator
@@ -90,20 +130,8 @@ impl McpAuthBuilder {
             .ok_or_else(|| ConfigError::McpResource("the validator has no audience".into()))?
             .to_owned();
         let endpoint = Endpoint::parse(&resource)?;
-        let tools = tool_policies(self.published.as_ref())?;
-        let mut scopes_supported: Vec<String> = tools
-            .values()
-            .flat_map(|tool| tool.policies.iter())
-            .flat_map(|policy| {
-                policy
-                    .required_scopes()
-                    .iter()
-                    .chain(policy.any_of_scopes())
-            })
-            .map(|scope| scope.to_string())
-            .collect();
-        scopes_supported.sort();
-        scopes_supported.dedup();
+        let protected = Protected::declared(&self.published)?;
+        let scopes_supported = protected.scopes();
         let challenge_scopes = self
             .challenge_scopes
             .unwrap_or_else(|| scopes_supported.clone())
@@ -125,7 +153,7 @@ impl McpAuthBuilder {
             shared: Arc::new(Shared {
                 validator: self.validator,
                 requirements,
-                tools,
+                protected,
                 challenges: Challenges {
                     metadata_url: endpoint.metadata_url,
                     scopes: challenge_scopes,
@@ -137,41 +165,6 @@ impl McpAuthBuilder {
             }),
         })
     }
-}
-
-/// The tool policies of the program's `#[requires]` declarations, by tool
-/// name; all declarations naming one tool must hold together.
-fn tool_policies(
-    published: Option<&BTreeSet<String>>,
-) -> Result<HashMap<String, ToolPolicies>, ConfigError> {
-    let mut tools: HashMap<String, ToolPolicies> = HashMap::new();
-    for declaration in declared() {
-        let Some(name) = declaration.tool_name() else {
-            continue;
-        };
-        if !published.is_some_and(|published| published.contains(name)) {
-            return Err(ConfigError::UnpublishedTool(name.to_owned()));
-        }
-        let tool = tools.entry(name.to_owned()).or_default();
-        tool.policies.extend(declaration.policies());
-    }
-    for tool in tools.values_mut() {
-        let mut scopes: Vec<&str> = tool
-            .policies
-            .iter()
-            .flat_map(|policy| {
-                policy
-                    .required_scopes()
-                    .iter()
-                    .chain(policy.any_of_scopes())
-            })
-            .map(|scope| scope.as_ref())
-            .collect();
-        scopes.sort_unstable();
-        scopes.dedup();
-        tool.scopes = scopes.join(" ");
-    }
-    Ok(tools)
 }
 
 /// Where the endpoint and its metadata are, from its canonical URI.

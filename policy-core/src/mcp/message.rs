@@ -1,6 +1,7 @@
 //! The JSON-RPC message of one MCP request, read once before rmcp sees it:
-//! what it calls (method and tool name), with every ambiguity refused, so
-//! that this layer and rmcp cannot disagree about which tool is called.
+//! what it acts on (the tool, prompt or resource its method names), with
+//! every ambiguity refused, so that this layer and rmcp cannot disagree
+//! about which item is called.
 //!
 //! One pass over the bytes with serde_json (the parser rmcp uses, so the same
 //! escapes, numbers and trailing-data rules), through visitors that refuse a
@@ -15,9 +16,40 @@ use std::fmt;
 use http::HeaderMap;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-/// The methods whose message names what they act on, and which this layer
-/// decides by that name.
-const TOOLS_CALL: &str = "tools/call";
+use crate::declaration::McpKind;
+
+/// The `params` key that names what a method acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameKey {
+    Name,
+    Uri,
+    TaskId,
+}
+
+/// The methods this layer decides: the kind of item each acts on, and the
+/// key naming it (also what `Mcp-Name` repeats).
+const DECIDED: &[(&str, McpKind, NameKey)] = &[
+    ("tools/call", McpKind::Tool, NameKey::Name),
+    ("prompts/get", McpKind::Prompt, NameKey::Name),
+    ("resources/read", McpKind::Resource, NameKey::Uri),
+    ("resources/subscribe", McpKind::Resource, NameKey::Uri),
+    ("resources/unsubscribe", McpKind::Resource, NameKey::Uri),
+    ("resources/directory/read", McpKind::Resource, NameKey::Uri),
+];
+
+/// `completion/complete` of a prompt's argument (`params.ref` of type
+/// `ref/prompt`) is decided as `prompts/get` of that prompt: completions may
+/// reveal what the prompt would. A `ref/resource` names a resource template,
+/// which no policy protects.
+const COMPLETE: &str = "completion/complete";
+const PROMPT_REFERENCE: &str = "ref/prompt";
+
+/// Methods whose `Mcp-Name` repeats a key without being decided here.
+const NAMED: &[(&str, NameKey)] = &[
+    ("tasks/get", NameKey::TaskId),
+    ("tasks/update", NameKey::TaskId),
+    ("tasks/cancel", NameKey::TaskId),
+];
 
 /// The 2026 transport revision's headers, which repeat the body's method and
 /// name for intermediaries: they must agree with the body.
@@ -51,12 +83,20 @@ pub enum MessageError {
     /// An object names a key twice: parsers disagree on which one counts.
     #[error("the message repeats a key in an object")]
     DuplicateKey,
-    /// The method differs from `tools/call` only in letter case.
+    /// The method differs from a decided one (`tools/call`, `prompts/get`,
+    /// `resources/read`, ...) only in letter case.
     #[error("the method name is ambiguous")]
     AmbiguousMethod,
-    /// A `tools/call` without a string `params.name`, or a method that is not a string.
-    #[error("the call does not name its tool")]
+    /// A `tools/call` or `prompts/get` without a string `params.name`, a
+    /// resource method without a string `params.uri`, or a method that is
+    /// not a string.
+    #[error("the call does not name its tool, prompt or resource")]
     MalformedCall,
+    /// A resource URI that is not a protected one but could be read as one:
+    /// it differs only in letter case, percent-encoding, a fragment or
+    /// trailing slashes, or has a `.` or `..` path segment.
+    #[error("the resource URI is ambiguous")]
+    AmbiguousUri,
     /// An `Mcp-Method` or `Mcp-Name` header is repeated, unreadable, or
     /// disagrees with the body.
     #[error("the Mcp-Method or Mcp-Name header disagrees with the message")]
@@ -75,6 +115,7 @@ impl MessageError {
             MessageError::DuplicateKey => "duplicate_key",
             MessageError::AmbiguousMethod => "ambiguous_method",
             MessageError::MalformedCall => "malformed_call",
+            MessageError::AmbiguousUri => "ambiguous_resource_uri",
             MessageError::HeaderMismatch => "mcp_header_mismatch",
         }
     }
@@ -91,8 +132,10 @@ impl MessageError {
 /// What the message calls, as far as policies care.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Call {
-    /// `tools/call` of this tool (a request or a notification alike).
-    Tool(String),
+    /// A method acting on one item (a request or a notification alike):
+    /// `tools/call` of a tool, `prompts/get` of a prompt, `resources/read`
+    /// (or subscribe, unsubscribe, directory/read) of a resource URI.
+    Item(McpKind, String),
     /// Any other message: initialize, lists, notifications, responses to the
     /// server's requests. Authentication alone decides it.
     Other,
@@ -146,10 +189,21 @@ struct Envelope {
 enum Params {
     #[default]
     Absent,
-    /// An object: its `name`, if it has one.
-    Object { name: Option<Text> },
+    /// An object: the keys that name an item, if it has them.
+    Object(Names),
     /// An array or a scalar: no MCP method takes one.
     NotAnObject,
+}
+
+/// `params.name`, `params.uri`, `params.taskId`, and `params.ref` (with
+/// its `type` and `name`) of a completion.
+#[derive(Default)]
+struct Names {
+    name: Option<Text>,
+    uri: Option<Text>,
+    task_id: Option<Text>,
+    r#type: Option<Text>,
+    reference: Option<Box<Params>>,
 }
 
 /// A string value, or the fact that the value was of another JSON type.
@@ -167,10 +221,14 @@ impl Envelope {
         }
     }
 
-    fn name(&self) -> Option<&Text> {
-        match &self.params {
-            Params::Object { name } => name.as_ref(),
-            Params::Absent | Params::NotAnObject => None,
+    fn param(&self, key: NameKey) -> Option<&Text> {
+        let Params::Object(names) = &self.params else {
+            return None;
+        };
+        match key {
+            NameKey::Name => names.name.as_ref(),
+            NameKey::Uri => names.uri.as_ref(),
+            NameKey::TaskId => names.task_id.as_ref(),
         }
     }
 
@@ -179,23 +237,66 @@ impl Envelope {
             // A response to the server's request (sampling, elicitation).
             return Ok(Call::Other);
         };
-        if method != TOOLS_CALL {
-            // rmcp matches method names exactly; a case variant of the one
-            // this layer decides would be a guess about the client's intent.
-            if method.eq_ignore_ascii_case(TOOLS_CALL) {
+        if method == COMPLETE {
+            return self.completion();
+        }
+        let Some(&(_, kind, key)) = DECIDED.iter().find(|(decided, ..)| *decided == method) else {
+            // rmcp matches method names exactly; a case variant of one this
+            // layer decides would be a guess about the client's intent.
+            if DECIDED
+                .iter()
+                .map(|(decided, ..)| *decided)
+                .chain([COMPLETE])
+                .any(|decided| method.eq_ignore_ascii_case(decided))
+            {
                 return Err(MessageError::AmbiguousMethod);
             }
             return Ok(Call::Other);
-        }
-        match (&self.params, self.name()) {
-            (Params::Object { .. }, Some(Text::String(name))) => Ok(Call::Tool(name.clone())),
+        };
+        match self.param(key) {
+            Some(Text::String(name)) => Ok(Call::Item(kind, name.clone())),
             _ => Err(MessageError::MalformedCall),
+        }
+    }
+
+    /// A completion of a prompt's argument, as `prompts/get` of the prompt.
+    fn completion(&self) -> Result<Call, MessageError> {
+        let Params::Object(names) = &self.params else {
+            return Ok(Call::Other);
+        };
+        let Some(Params::Object(reference)) = names.reference.as_deref() else {
+            return Ok(Call::Other);
+        };
+        match (&reference.r#type, &reference.name) {
+            (Some(Text::String(kind)), Some(Text::String(name))) if kind == PROMPT_REFERENCE => {
+                Ok(Call::Item(McpKind::Prompt, name.clone()))
+            }
+            (Some(Text::String(kind)), _) if kind == PROMPT_REFERENCE => {
+                Err(MessageError::MalformedCall)
+            }
+            // rmcp reads the tag exactly: a variant is not a prompt to it.
+            (Some(Text::String(kind)), _) if kind.eq_ignore_ascii_case(PROMPT_REFERENCE) => {
+                Err(MessageError::MalformedCall)
+            }
+            _ => Ok(Call::Other),
         }
     }
 }
 
+/// The `params` key whose value `Mcp-Name` repeats for `method`, if any.
+fn named_by(method: &str) -> Option<NameKey> {
+    DECIDED
+        .iter()
+        .map(|&(decided, _, key)| (decided, key))
+        .chain(NAMED.iter().copied())
+        .find(|(named, _)| *named == method)
+        .map(|(_, key)| key)
+}
+
 /// `Mcp-Method` and `Mcp-Name`, when sent, must each be one header equal to
-/// the body's method and name (compared after JSON decoding).
+/// the body's method and to what it names (compared after JSON decoding):
+/// `params.name` of a tool call or a prompt, `params.uri` of a resource,
+/// `params.taskId` of a task. A method naming nothing takes no `Mcp-Name`.
 fn check_headers(headers: &HeaderMap, envelope: &Envelope) -> Result<(), MessageError> {
     if let Some(value) = single_header(headers, MCP_METHOD)?
         && envelope.method()? != Some(value)
@@ -204,7 +305,8 @@ fn check_headers(headers: &HeaderMap, envelope: &Envelope) -> Result<(), Message
     }
     if let Some(value) = single_header(headers, MCP_NAME)? {
         let value = decode_header_value(value)?;
-        match envelope.name() {
+        let key = envelope.method()?.and_then(named_by);
+        match key.and_then(|key| envelope.param(key)) {
             Some(Text::String(name)) if *name == *value => {}
             _ => return Err(MessageError::HeaderMismatch),
         }
@@ -365,15 +467,25 @@ impl<'de> Visitor<'de> for ParamsVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Params, A::Error> {
         let mut keys = Keys::default();
-        let mut name = None;
+        let mut names = Names::default();
         while let Some(key) = keys.next(&mut map)? {
-            if key == "name" {
-                name = Some(map.next_value_seed(TextSeed)?);
-            } else {
-                map.next_value_seed(Unique)?;
-            }
+            let slot = match key.as_ref() {
+                "name" => &mut names.name,
+                "uri" => &mut names.uri,
+                "taskId" => &mut names.task_id,
+                "type" => &mut names.r#type,
+                "ref" => {
+                    names.reference = Some(Box::new(map.next_value_seed(ParamsSeed)?));
+                    continue;
+                }
+                _ => {
+                    map.next_value_seed(Unique)?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value_seed(TextSeed)?);
         }
-        Ok(Params::Object { name })
+        Ok(Params::Object(names))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Params, A::Error> {
         UniqueVisitor.visit_seq(seq).map(|()| Params::NotAnObject)
@@ -459,10 +571,16 @@ mod tests {
     #[test]
     fn a_tool_call_names_its_tool_after_json_decoding() {
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools\u002fcall","params":{"name":"create\u005fitem","arguments":{"name":"x"}}}"#;
-        assert_eq!(call(body), Ok(Call::Tool("create_item".into())));
+        assert_eq!(
+            call(body),
+            Ok(Call::Item(McpKind::Tool, "create_item".into()))
+        );
         let notification =
             r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"list_items"}}"#;
-        assert_eq!(call(notification), Ok(Call::Tool("list_items".into())));
+        assert_eq!(
+            call(notification),
+            Ok(Call::Item(McpKind::Tool, "list_items".into()))
+        );
         assert_eq!(
             call(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#),
             Ok(Call::Other)
@@ -552,5 +670,140 @@ mod tests {
         ] {
             assert_eq!(with(bad), Err(MessageError::HeaderMismatch), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn prompts_and_resources_are_named_like_tools() {
+        let get = r#"{"jsonrpc":"2.0","id":1,"method":"prompts\u002fget","params":{"name":"item_summary"}}"#;
+        assert_eq!(
+            call(get),
+            Ok(Call::Item(McpKind::Prompt, "item_summary".into()))
+        );
+        for method in [
+            "resources/read",
+            "resources/subscribe",
+            "resources/unsubscribe",
+            "resources/directory/read",
+        ] {
+            let body = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{{"uri":"items://li\u0073t"}}}}"#
+            );
+            assert_eq!(
+                call(&body),
+                Ok(Call::Item(McpKind::Resource, "items://list".into())),
+                "{method}"
+            );
+        }
+        let cases = [
+            (
+                r#"{"method":"prompts/get","params":{"name":"a","name":"b"}}"#,
+                MessageError::DuplicateKey,
+            ),
+            (
+                r#"{"method":"resources/read","params":{"uri":"a://x","ur\u0069":"a://y"}}"#,
+                MessageError::DuplicateKey,
+            ),
+            (
+                r#"{"method":"Prompts/Get","params":{"name":"a"}}"#,
+                MessageError::AmbiguousMethod,
+            ),
+            (
+                r#"{"method":"RESOURCES/read","params":{"uri":"a://x"}}"#,
+                MessageError::AmbiguousMethod,
+            ),
+            (
+                r#"{"method":"resources/read","params":{"name":"a://x"}}"#,
+                MessageError::MalformedCall,
+            ),
+            (
+                r#"{"method":"resources/read","params":{"uri":["a://x"]}}"#,
+                MessageError::MalformedCall,
+            ),
+            (
+                r#"{"method":"prompts/get","params":{"uri":"a"}}"#,
+                MessageError::MalformedCall,
+            ),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(call(body), Err(expected), "{body}");
+        }
+    }
+
+    #[test]
+    fn mcp_name_repeats_what_the_method_names() {
+        let with = |body: &str, name: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("mcp-name", http::HeaderValue::from_static(name));
+            read(body.as_bytes(), &headers)
+        };
+        let read_list =
+            r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"items://list"}}"#;
+        assert!(with(read_list, "items://list").is_ok());
+        let get =
+            r#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"p","uri":"q"}}"#;
+        assert!(with(get, "p").is_ok());
+        let task = r#"{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{"taskId":"t1"}}"#;
+        assert!(with(task, "t1").is_ok());
+        for (body, name) in [
+            (read_list, "items://secret"),
+            (get, "q"),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"items://secret","name":"items://list"}}"#,
+                "items://list",
+            ),
+            (r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, "x"),
+        ] {
+            assert_eq!(
+                with(body, name),
+                Err(MessageError::HeaderMismatch),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_completion_of_a_prompt_argument_is_decided_as_the_prompt() {
+        let complete = |reference: &str| {
+            call(&format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{{"ref":{reference},"argument":{{"name":"a","value":""}}}}}}"#
+            ))
+        };
+        assert_eq!(
+            complete(r#"{"type":"ref/prompt","name":"suggest_name"}"#),
+            Ok(Call::Item(McpKind::Prompt, "suggest_name".into()))
+        );
+        assert_eq!(
+            complete(r#"{"name":"suggest_name","type":"ref\/prompt"}"#),
+            Ok(Call::Item(McpKind::Prompt, "suggest_name".into()))
+        );
+        assert_eq!(
+            complete(r#"{"type":"ref/resource","uri":"items://{id}"}"#),
+            Ok(Call::Other)
+        );
+        for (reference, expected) in [
+            (r#"{"type":"ref/prompt"}"#, MessageError::MalformedCall),
+            (
+                r#"{"type":"ref/prompt","name":1}"#,
+                MessageError::MalformedCall,
+            ),
+            (
+                r#"{"type":"Ref/Prompt","name":"a"}"#,
+                MessageError::MalformedCall,
+            ),
+            (
+                r#"{"type":"ref/prompt","name":"a","name":"b"}"#,
+                MessageError::DuplicateKey,
+            ),
+            (
+                r#"{"type":"ref/resource","type":"ref/prompt","name":"b"}"#,
+                MessageError::DuplicateKey,
+            ),
+        ] {
+            assert_eq!(complete(reference), Err(expected), "{reference}");
+        }
+        assert_eq!(
+            call(r#"{"method":"Completion/Complete","params":{}}"#),
+            Err(MessageError::AmbiguousMethod)
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! MCP servers on rmcp 3's streamable HTTP transport, protected as the MCP
 //! authorization spec (2025-11-25) asks: [`McpAuth`] authenticates every
-//! request to the endpoint, decides each tool call against the tool's
-//! `#[requires]` before rmcp dispatches it, answers with the spec's
+//! request to the endpoint, decides each call of a tool, prompt or resource
+//! against its `#[requires]` before rmcp dispatches it, answers with the spec's
 //! challenges, and serves the RFC 9728 metadata. Feature `rmcp`.
 //!
 //! ```no_run
@@ -46,6 +46,7 @@
 mod builder;
 mod challenge;
 mod message;
+mod protected;
 mod service;
 
 use std::convert::Infallible;
@@ -83,11 +84,14 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// 2. a POST's body, read to at most
 ///    [`max_message_bytes`](McpAuthBuilder::max_message_bytes) (413 past it),
 ///    parsed once; every ambiguity is 400 ([`MessageError`]).
-/// 3. a `tools/call` (request or notification): the tool's `#[requires]`
-///    policies, else 403 `insufficient_scope` naming every scope of the tool.
+/// 3. a `tools/call`, `prompts/get` or resource method (`resources/read`,
+///    `subscribe`, `unsubscribe`, `directory/read`), request or
+///    notification: the item's `#[requires]` policies, else 403
+///    `insufficient_scope` naming every scope of the item.
 /// 4. rmcp gets the same bytes, with the [`AuthInfo`](crate::AuthInfo) in
 ///    the request's extensions; a tool reads it from rmcp's
-///    `Extension<http::request::Parts>`: `parts.extensions.get::<AuthInfo>()`.
+///    `Extension<http::request::Parts>`: `parts.extensions.get::<AuthInfo>()`
+///    (in a tool, a prompt, or `read_resource`'s `RequestContext`).
 #[derive(Clone)]
 pub struct McpAuth {
     shared: Arc<Shared>,
@@ -100,7 +104,7 @@ impl McpAuth {
     }
 
     /// The RFC 9728 metadata: `resource` the canonical URI, the issuers,
-    /// the scopes of the declared tool policies, `bearer_methods_supported:
+    /// the scopes of the declared tool, prompt and resource policies, `bearer_methods_supported:
     /// ["header"]`.
     pub fn metadata(&self) -> &ResourceMetadata {
         &self.shared.metadata

@@ -2,11 +2,10 @@
 //! it. The head goes through the one authorize path
 //! ([`Requirements::authorize`]: a token whose audience is the endpoint);
 //! then a POST's body is read within its bound, its message read once
-//! ([`message::read`]), and a tool call decided against that tool's
-//! policies ([`decide`]); the same bytes go on, with the [`AuthInfo`] in the
+//! ([`message::read`]), and a call of a protected tool, prompt or resource
+//! decided against its policies ([`decide`]); the same bytes go on, with the [`AuthInfo`] in the
 //! request's extensions.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -21,10 +20,11 @@ use tower_service::Service;
 
 use super::challenge::{Challenges, message_refusal};
 use super::message::{self, Call, MessageError};
+use super::protected::Protected;
 use crate::auth_info::AuthInfo;
+use crate::declaration::McpKind;
 use crate::error::Error;
 use crate::metadata::ResourceMetadata;
-use crate::policy::Policy;
 use crate::request::{PathParams, RequestHead, Requirements, decide};
 use crate::tower::ResponseBody;
 use crate::validator::Validator;
@@ -34,8 +34,8 @@ pub(crate) struct Shared {
     pub(crate) validator: Validator,
     /// The endpoint's: a valid token for this resource.
     pub(crate) requirements: Requirements,
-    /// The declared tool policies, by tool name.
-    pub(crate) tools: HashMap<String, ToolPolicies>,
+    /// The declared policies of tools, prompts and resources.
+    pub(crate) protected: Protected,
     pub(crate) challenges: Challenges,
     pub(crate) metadata: Arc<ResourceMetadata>,
     pub(crate) endpoint_path: String,
@@ -43,21 +43,16 @@ pub(crate) struct Shared {
     pub(crate) max_message_bytes: usize,
 }
 
-/// The policies of one tool, and the scopes its 403 names.
-#[derive(Default)]
-pub(crate) struct ToolPolicies {
-    pub(crate) policies: Vec<&'static Policy>,
-    /// Every scope the policies name, space-separated.
-    pub(crate) scopes: String,
-}
-
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut tools: Vec<&str> = self.tools.keys().map(String::as_str).collect();
-        tools.sort_unstable();
         f.debug_struct("McpAuth")
             .field("resource", &self.metadata.resource)
-            .field("protected_tools", &tools)
+            .field("protected_tools", &self.protected.names(McpKind::Tool))
+            .field("protected_prompts", &self.protected.names(McpKind::Prompt))
+            .field(
+                "protected_resources",
+                &self.protected.names(McpKind::Resource),
+            )
             .field("max_message_bytes", &self.max_message_bytes)
             .finish()
     }
@@ -131,7 +126,7 @@ impl Shared {
     {
         let (mut parts, body) = request.into_parts();
         // Before the body: a request without a valid token costs no upload,
-        // whatever it carries. No path parameters: tools have none.
+        // whatever it carries. No path parameters: MCP items have none.
         let auth = self
             .requirements
             .authorize(&self.validator, &RequestHead::from_parts(&parts))
@@ -177,20 +172,27 @@ impl Shared {
         }
     }
 
-    /// A tool call, decided against its tool's policies (none: authenticated is enough).
+    /// A call of a tool, prompt or resource, decided against its policies
+    /// (none: authenticated is enough).
     // The refusal is the response itself, built once per refused request.
     #[allow(clippy::result_large_err)]
     fn decide(&self, call: &Call, auth: &AuthInfo) -> Result<(), Response<Full<Bytes>>> {
-        let Call::Tool(name) = call else {
+        let Call::Item(kind, name) = call else {
             return Ok(());
         };
-        let Some(tool) = self.tools.get(name) else {
+        let Some(item) = self
+            .protected
+            .find(*kind, name)
+            .map_err(|error| message_refusal(&error))?
+        else {
             return Ok(());
         };
-        decide(tool.policies.iter().copied(), auth, PathParams::None).map_err(|denied| {
-            tracing::debug!(tool = %name, code = denied.code(), "MCP tool call refused");
+        decide(item.policies.iter().copied(), auth, PathParams::None).map_err(|denied| {
+            // The name, not the URI: a resource URI may carry a user's data.
+            let named = if *kind == McpKind::Resource { "" } else { name };
+            tracing::debug!(%kind, name = named, code = denied.code(), "MCP call refused");
             self.challenges
-                .refusal(&Error::Denied(denied), Some(&tool.scopes))
+                .refusal(&Error::Denied(denied), Some(&item.scopes))
         })
     }
 }

@@ -11,8 +11,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::{LIMIT, McpServer};
 use crate::common::bearer;
 
-/// What the server answered: the status and the JSON body's `code`, if any.
-async fn send(request: reqwest::RequestBuilder) -> (u16, String, Option<String>) {
+/// What the server answered: the status, the JSON body's `code` (if any)
+/// and the challenge.
+pub(super) async fn send(request: reqwest::RequestBuilder) -> (u16, String, Option<String>) {
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let challenge = response

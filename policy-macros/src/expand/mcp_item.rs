@@ -1,9 +1,9 @@
-//! Code for `#[requires]` on an MCP tool: the method unchanged (the MCP
-//! layer decides the call before rmcp runs it), and beside it a hidden
-//! function whose body holds the policy module and the inventory
-//! registration, naming the tool. A function body is the one place inside
-//! an `impl` block where a module and a `static` may go; the registration
-//! needs no call to take effect.
+//! Code for `#[requires]` on an MCP tool, prompt or resource: the function
+//! unchanged (the MCP layer decides the call before rmcp runs it), and
+//! beside it a hidden function whose body holds the policy module and the
+//! inventory registration, naming the item. A function body is the one
+//! place inside an `impl` block where a module and a `static` may go; the
+//! registration needs no call to take effect.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -11,11 +11,12 @@ use syn::ItemFn;
 use syn::ext::IdentExt as _;
 
 use super::{cfg_attributes, policy_module, scope_assertion};
-use crate::valid::ToolPlan;
+use crate::args::McpKind;
+use crate::valid::McpItemPlan;
 
-/// The tool method, then `fn __bearer_policy_tool_<name>() { mod <name> {
-/// POLICY } inventory::submit!(Declaration::tool(..)) }`.
-pub(crate) fn expand_tool(plan: &ToolPlan, function: &ItemFn) -> TokenStream {
+/// The function, then `fn __bearer_policy_mcp_<name>() { mod <name> {
+/// POLICY } inventory::submit!(Declaration::mcp(..)) }`.
+pub(crate) fn expand_mcp_item(plan: &McpItemPlan, function: &ItemFn) -> TokenStream {
     let krate = &plan.krate;
     let private = quote!(#krate::__private);
     let name = &function.sig.ident;
@@ -33,9 +34,14 @@ pub(crate) fn expand_tool(plan: &ToolPlan, function: &ItemFn) -> TokenStream {
     } else {
         quote!(&#name::POLICY)
     };
-    let registrar = format_ident!("__bearer_policy_tool_{}", name.unraw());
+    let registrar = format_ident!("__bearer_policy_mcp_{}", name.unraw());
     let function_path = format!("::{}", name.unraw());
-    let tool = &plan.tool;
+    let kind = match plan.kind {
+        McpKind::Tool => quote!(Tool),
+        McpKind::Prompt => quote!(Prompt),
+        McpKind::Resource => quote!(Resource),
+    };
+    let item = &plan.name;
     quote! {
         #function
 
@@ -48,9 +54,10 @@ pub(crate) fn expand_tool(plan: &ToolPlan, function: &ItemFn) -> TokenStream {
             #scope_assertion
 
             #private::inventory::submit! {
-                #private::Declaration::tool(
+                #private::Declaration::mcp(
                     ::core::concat!(::core::module_path!(), #function_path),
-                    #tool,
+                    #private::McpKind::#kind,
+                    #item,
                     #policies,
                 )
             }
