@@ -3,6 +3,9 @@
 //! reads span fields through the process's global `tracing` subscriber,
 //! which no other test may set or disturb.
 
+// Test code: a failed unwrap is a failed test, as in the `it` binary.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::sync::{Arc, Mutex};
 
 use bearer_policy::{Policy, Requirements};
