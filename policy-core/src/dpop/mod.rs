@@ -132,10 +132,23 @@ pub(crate) async fn authenticate(
         }
         return Ok(auth);
     }
+    // Boxed: the proof's checks (a signature, perhaps a Redis call) make a
+    // large future, which every bearer request's future would otherwise
+    // carry and copy.
+    Box::pin(with_proof(validator, request, route)).await
+}
+
+/// [`authenticate`] under the `DPoP` scheme: the token, then its proof.
+async fn with_proof(
+    validator: &Validator,
+    request: &RequestHead<'_>,
+    route: Option<DpopMode>,
+) -> Result<AuthInfo, Error> {
     let rules = validator.dpop_rules();
     if !rules.accepts_dpop || route == Some(DpopMode::Disabled) {
         return Err(Error::UnsupportedScheme);
     }
+    let values = request.headers().get_all(header::AUTHORIZATION);
     let token = extract_dpop(
         values.iter().map(HeaderValue::as_bytes),
         validator.bearer_config(),

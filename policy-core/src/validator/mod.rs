@@ -261,7 +261,10 @@ impl Validator {
         // `extract_bearer` checks the token's length and characters.
         let values = first.into_iter().chain(second).chain(values);
         let token = extract_bearer(values, &self.inner.bearer)?;
-        let auth = self.validate_checked(token).await?;
+        // Boxed: the way past the cache (a signature, perhaps a key fetch or
+        // an introspection call) is a large future, which every request's
+        // future would otherwise carry and copy; a cache hit never gets here.
+        let auth = Box::pin(self.validate_checked(token)).await?;
         dpop::as_bearer(self, auth)
     }
 
