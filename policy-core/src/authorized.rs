@@ -52,7 +52,8 @@ pub struct Authorized<H> {
     auth: AuthInfo,
     /// Whether a route's extractor decided `H`'s policies with the route's
     /// own path parameters (actix, axum): the handler's check then has
-    /// nothing to add for an organization only the route names.
+    /// nothing to add for an organization only the route names, nor for
+    /// policies that read nothing of the handler's parameters, and skips.
     decided_on_route: bool,
     handler: PhantomData<fn() -> H>,
 }

@@ -372,8 +372,10 @@ fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenSt
         }
     };
     // An organization only the route knows: decided by the route's
-    // extractor, or (a direct call) refused here, as no value names it.
-    if has_route {
+    // extractor, or (a direct call) refused here, as no value names it. And
+    // policies that read nothing of the handler's parameters: the route's
+    // extractor decided exactly this, so its decision is not made twice.
+    if has_route || route_decides_all(plan) {
         let routed = routed_flag();
         quote!(if !#routed { #checks })
     } else {
@@ -388,6 +390,18 @@ fn has_route(plan: &Plan) -> bool {
         .any(|policy| matches!(policy.org, Some(OrgPlan::Route { .. })))
 }
 
+/// Whether a route's extractor, when it made the `AuthInfo`, decides all
+/// the handler's check would: the policies read no organization from the
+/// handler's parameters, and `auth` is owned (an `Authorized`, which says
+/// whether a route decided it; a borrowed `&AuthInfo` never does).
+fn route_decides_all(plan: &Plan) -> bool {
+    plan.auth.owned.is_some()
+        && plan
+            .policies
+            .iter()
+            .all(|policy| !matches!(policy.org, Some(OrgPlan::Param { .. })))
+}
+
 /// The hygienic local holding whether the route's extractor decided the policies.
 fn routed_flag() -> Ident {
     Ident::new("__bearer_policy_routed", Span::mixed_site())
@@ -397,7 +411,7 @@ fn routed_flag() -> Ident {
 /// a plan with an organization only the route knows; a borrowed `&AuthInfo`
 /// came from no route's extractor.
 fn route_decided(plan: &Plan, private: &TokenStream) -> TokenStream {
-    if !has_route(plan) {
+    if !has_route(plan) && !route_decides_all(plan) {
         return TokenStream::new();
     }
     let routed = routed_flag();

@@ -303,8 +303,10 @@ use lenient_fn::LenientFn;
 ///   of the policy it runs before the request body is read (axum's
 ///   extractor, warp's `authorize`, the tower layer), on every request,
 ///   verified-token cache hits included, and again in the handler's own
-///   check: keep it cheap and free of side effects, and never block in it
-///   (it is synchronous; do I/O before the route, not in the check).
+///   check unless the route's extractor decided the handler's policies
+///   (axum, actix-web): keep it cheap and free of side effects, and never
+///   block in it (it is synchronous; do I/O before the route, not in the
+///   check).
 /// - **The path**: any path to a function the module of the handler sees
 ///   (`is_staff`, `rules::is_staff`, `crate::rules::is_staff`,
 ///   `super::is_staff`, `Rules::is_staff`, `has_role::<Admin>`). The

@@ -605,10 +605,16 @@ async fn a_check_never_runs_for_a_caller_the_policy_already_refuses() {
             &get(&server, "/counted", &staff(&["api:read"])).await,
             "staff",
         );
-        // The route's check, and the handler's own as a safety net.
+        // The route's check; where the route hands the handler no proof
+        // that it decided the handler's own policies (warp's `authorize`
+        // takes any policy set), the handler's own as a safety net too.
+        let runs = match front_end {
+            FrontEnd::Axum | FrontEnd::Actix => 1,
+            FrontEnd::Warp | FrontEnd::Tower => 2,
+        };
         assert_eq!(
             STAFF_CHECKS.load(Ordering::SeqCst),
-            before + 2,
+            before + runs,
             "{}",
             case("allowed")
         );

@@ -84,7 +84,7 @@ fn ref_and_mut_move_from_the_parameter_to_the_conversion() {
         "{code}"
     );
     assert!(
-        code.contains("{ let mut caller : bearer_policy :: AuthInfo = :: bearer_policy :: __private :: AuthInfo :: from (caller) ; :: bearer_policy :: __private :: PolicySet :: decide_request (& h :: POLICY , & caller ,"),
+        code.contains("{ let __bearer_policy_routed = :: bearer_policy :: __private :: decided_on_route (& caller) ; let mut caller : bearer_policy :: AuthInfo = :: bearer_policy :: __private :: AuthInfo :: from (caller) ; if ! __bearer_policy_routed { :: bearer_policy :: __private :: PolicySet :: decide_request (& h :: POLICY , & caller ,"),
         "{code}"
     );
     let code = expanded(
@@ -225,6 +225,60 @@ fn header_and_query_sources_read_the_captured_request() {
         code.contains(
             "PolicySet :: decide_request (& h :: POLICY , & auth , :: core :: option :: Option :: None) ?"
         ),
+        "{code}"
+    );
+}
+
+#[test]
+fn a_decision_the_route_made_is_not_made_twice_unless_the_handler_adds_an_organization() {
+    let routed =
+        "let __bearer_policy_routed = :: bearer_policy :: __private :: decided_on_route (& auth) ;";
+    let skipped = "if ! __bearer_policy_routed { :: bearer_policy :: __private :: PolicySet :: decide_request";
+    // Global and header policies read nothing of the handler's parameters:
+    // the route's extractor decided all of it.
+    for args in [
+        quote!(model = global_api, scopes("api:read")),
+        quote!(
+            model = org_permission,
+            org_from = header("X-Organization-Id")
+        ),
+    ] {
+        let code = expanded(
+            args,
+            quote!(
+                fn h(auth: AuthInfo) -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(code.contains(routed) && code.contains(skipped), "{code}");
+    }
+    // An organization from the handler's own parameter: decided again, with it.
+    let code = expanded(
+        quote!(model = org_resource, org_from = path),
+        quote!(
+            fn h(org_id: String, auth: AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(!code.contains("__bearer_policy_routed"), "{code}");
+    assert!(
+        code.contains("decide_request (& h :: POLICY , & auth ,"),
+        "{code}"
+    );
+    // A borrowed `&AuthInfo` came from no route's extractor: always decided.
+    let code = expanded(
+        quote!(model = global_api),
+        quote!(
+            fn h(auth: &AuthInfo) -> Result<(), E> {
+                Ok(())
+            }
+        ),
+    );
+    assert!(!code.contains("__bearer_policy_routed"), "{code}");
+    assert!(
+        code.contains("decide_request (& h :: POLICY , & auth ,"),
         "{code}"
     );
 }
