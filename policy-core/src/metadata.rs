@@ -35,8 +35,8 @@ impl ResourceMetadata {
         let mut scopes: Vec<String> = declared()
             .into_iter()
             .flat_map(|d| d.policies())
-            .flat_map(|p| p.required_scopes().iter().chain(p.any_of_scopes()))
-            .map(|s| s.to_string())
+            .flat_map(Policy::named_scopes)
+            .map(str::to_owned)
             .collect();
         scopes.sort();
         scopes.dedup();
@@ -71,8 +71,8 @@ impl ResourceMetadata {
         self.scopes_supported.extend(
             policies
                 .into_iter()
-                .flat_map(|p| p.required_scopes().iter().chain(p.any_of_scopes()))
-                .map(|s| s.to_string()),
+                .flat_map(Policy::named_scopes)
+                .map(str::to_owned),
         );
         self.scopes_supported.sort();
         self.scopes_supported.dedup();

@@ -335,6 +335,15 @@ impl Policy {
         &self.any_scopes
     }
 
+    /// Every scope the policy names, required or any-of: what a client may
+    /// have to ask for (RFC 9728 `scopes_supported`, a challenge's `scope`).
+    pub(crate) fn named_scopes(&self) -> impl Iterator<Item = &str> {
+        self.required_scopes()
+            .iter()
+            .chain(self.any_of_scopes())
+            .map(|scope| scope.as_ref())
+    }
+
     /// The issuers whose tokens the policy accepts (empty: every trusted issuer).
     pub fn accepted_issuers(&self) -> &[Cow<'static, str>] {
         &self.issuers

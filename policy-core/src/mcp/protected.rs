@@ -131,13 +131,7 @@ impl Protected {
 fn scopes_of<'p>(policies: &[&'p Policy]) -> Vec<&'p str> {
     let mut scopes: Vec<&str> = policies
         .iter()
-        .flat_map(|policy| {
-            policy
-                .required_scopes()
-                .iter()
-                .chain(policy.any_of_scopes())
-        })
-        .map(|scope| scope.as_ref())
+        .flat_map(|policy| policy.named_scopes())
         .collect();
     scopes.sort_unstable();
     scopes.dedup();
@@ -173,28 +167,8 @@ pub(crate) fn has_dot_segment(uri: &str) -> bool {
 
 /// Every `%XX` escape decoded (an invalid one kept as is); bytes that are
 /// not UTF-8 replaced, as they cannot equal a declared URI anyway.
-fn percent_decode(uri: &str) -> String {
-    let bytes = uri.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        let escaped = (byte == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(decoded) => {
-                out.push(decoded);
-                i += 3;
-            }
-            None => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+fn percent_decode(uri: &str) -> Cow<'_, str> {
+    percent_encoding::percent_decode_str(uri).decode_utf8_lossy()
 }
 
 #[cfg(test)]
