@@ -234,9 +234,19 @@ fn routes(
     let billing_route = web::get()
         .to(billing)
         .wrap(BearerMiddleware::new(validator.clone()).require(billing_policy()));
+    // actix-web tries resources in order: the API's before the operator's
+    // (`/health` stays first, the baseline of the load test).
     config
         .app_data(validator.clone())
         .service(web::resource("/health").route(web::get().to(health)))
+        .service(web::resource("/api/ping").route(web::get().to(ping)))
+        .service(web::resource("/api/protected").route(web::get().to(protected)))
+        .service(web::resource("/api/products").route(web::post().to(create_product)))
+        .service(
+            web::resource("/orgs/{org_id}/members/invite").route(web::post().to(invite_member)),
+        )
+        .service(web::resource("/orgs/{org_id}/data").route(web::get().to(org_data)))
+        .service(web::resource("/billing").route(billing_route))
         .service(web::resource("/metrics").route(web::get().to(metrics)))
         .service({
             let validator = validator.clone();
@@ -251,14 +261,6 @@ fn routes(
             let openapi = Arc::clone(&openapi);
             async move { HttpResponse::Ok().json(&*openapi) }
         })))
-        .service(web::resource("/api/ping").route(web::get().to(ping)))
-        .service(web::resource("/api/protected").route(web::get().to(protected)))
-        .service(web::resource("/api/products").route(web::post().to(create_product)))
-        .service(
-            web::resource("/orgs/{org_id}/members/invite").route(web::post().to(invite_member)),
-        )
-        .service(web::resource("/orgs/{org_id}/data").route(web::get().to(org_data)))
-        .service(web::resource("/billing").route(billing_route))
         .service(resource_metadata(common::metadata(validator)));
 }
 

@@ -61,7 +61,10 @@ pub struct Authorized<H> {
 impl<H> Authorized<H> {
     /// `auth`, which a route's extractor found `H`'s policies allow, path
     /// parameters included.
-    #[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "axum", feature = "actix", feature = "warp")),
+        allow(dead_code)
+    )]
     pub(crate) fn decided_on_route(auth: AuthInfo) -> Self {
         Authorized {
             auth,
@@ -124,17 +127,27 @@ impl<H> fmt::Debug for Authorized<H> {
     }
 }
 
-/// What a filter that only authenticates (warp's `authenticate`) hands the
-/// next filter or handler: an [`AuthInfo`], or the [`Authorized`] of a
-/// `#[requires]` handler.
+/// What warp's filters hand the next filter or handler: an [`AuthInfo`], or
+/// the [`Authorized`] of a `#[requires]` handler.
 ///
-/// An `Authorized` decides its handler's policies on the way when none reads
-/// a path parameter (which the filter cannot see), so that a caller without
+/// After a filter that only authenticates (`authenticate`), an `Authorized`
+/// decides its handler's policies on the way when none reads a path
+/// parameter (which the filter cannot see), so that a caller without
 /// permission is refused before the body is read; the handler decides them
-/// again in its body in any case.
+/// again in its body in any case. After a filter that decided the handler's
+/// own policies (`authorize(v, &handler::POLICY)`), the handler does not
+/// decide them again.
 pub trait FromAuthInfo: Sized + Send + 'static {
     /// `auth`, converted, or the denial of its handler's policies.
     fn from_auth_info(auth: AuthInfo) -> Result<Self, Denied>;
+
+    /// `auth`, whose request a filter found `decided` allow, with no path
+    /// parameter: the handler whose policies these exactly are has nothing
+    /// left to decide. Any other type converts as [`from_auth_info`](Self::from_auth_info) does.
+    fn from_allowed(auth: AuthInfo, decided: &Requirements) -> Result<Self, Denied> {
+        let _ = decided;
+        Self::from_auth_info(auth)
+    }
 }
 
 impl FromAuthInfo for AuthInfo {
@@ -150,5 +163,13 @@ impl<H: DeclaredHandler> FromAuthInfo for Authorized<H> {
             decide(requirements.policies(), &auth, PathParams::None)?;
         }
         Ok(auth.into())
+    }
+
+    fn from_allowed(auth: AuthInfo, decided: &Requirements) -> Result<Self, Denied> {
+        // Other policies than the handler's: its body decides its own.
+        Ok(match decided.are_exactly(H::policies()) {
+            true => Authorized::decided_on_route(auth),
+            false => auth.into(),
+        })
     }
 }

@@ -512,13 +512,14 @@ impl Policy {
     }
 
     fn check_scopes(&self, auth: &AuthInfo) -> Result<(), Denied> {
-        let missing: Vec<String> = self
-            .scopes
-            .iter()
-            .filter(|scope| !auth.has_scope(scope))
-            .map(|scope| scope.to_string())
-            .collect();
-        if !missing.is_empty() {
+        // Listing what is missing is for a refusal only.
+        if !self.scopes.iter().all(|scope| auth.has_scope(scope)) {
+            let missing = self
+                .scopes
+                .iter()
+                .filter(|scope| !auth.has_scope(scope))
+                .map(|scope| scope.to_string())
+                .collect();
             return Err(Denied::MissingScopes { missing });
         }
         if !self.any_scopes.is_empty() && !self.any_scopes.iter().any(|s| auth.has_scope(s)) {

@@ -272,6 +272,14 @@ impl Requirements {
         self.inner.sets.iter().flat_map(|set| set.policies())
     }
 
+    /// Whether these are exactly `policies`, the same declaration (not an
+    /// equal copy), and read no path parameter: a request they allowed
+    /// without the route's parameters is one `policies` allow.
+    pub(crate) fn are_exactly(&self, policies: &[Policy]) -> bool {
+        !self.inner.reads_path
+            && matches!(&self.inner.sets[..], [set] if std::ptr::eq(set.policies(), policies))
+    }
+
     /// Whether a policy reads its organization from a path parameter (the
     /// front end passes the route's parameters only then).
     pub fn reads_path(&self) -> bool {

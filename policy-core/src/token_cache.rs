@@ -10,7 +10,8 @@
 //! The token, not a digest of it, is the key because hashing a token with
 //! SHA-256 cost more than everything else on a hit put together (about
 //! 0.7 µs for a 640-byte RS256 token); the cache's own seeded hash
-//! (foldhash) picks the bucket and the full comparison decides.
+//! (foldhash) of the token's length and last bytes picks the bucket, and the
+//! full comparison decides.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -28,16 +29,33 @@ struct CachedToken(Box<[u8]>);
 #[derive(Clone, Copy)]
 pub(crate) struct PresentedToken<'a>(pub &'a [u8]);
 
-// Both hash their bytes alone, so a presented token finds its cached twin.
+/// How many of a token's last bytes its hash reads.
+const HASHED_TAIL: usize = 32;
+
+/// Hashes what picks a token's bucket: its length and its last
+/// [`HASHED_TAIL`] bytes, the end of the signature. Only verified tokens are
+/// stored, and their signatures are the issuer's, unpredictable to a caller:
+/// reading the rest would cost a token's length in hashing on every request
+/// and spread the entries no better.
+fn hash_token<H: Hasher>(bytes: &[u8], state: &mut H) {
+    state.write_usize(bytes.len());
+    state.write(
+        bytes
+            .get(bytes.len().saturating_sub(HASHED_TAIL)..)
+            .unwrap_or(bytes),
+    );
+}
+
+// Both hash alike, so a presented token finds its cached twin.
 impl Hash for CachedToken {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write(&self.0);
+        hash_token(&self.0, state);
     }
 }
 
 impl Hash for PresentedToken<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write(self.0);
+        hash_token(self.0, state);
     }
 }
 
@@ -62,17 +80,8 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let (words_a, words_b) = (a.chunks_exact(8), b.chunks_exact(8));
-    let mut tail = 0u8;
-    for (x, y) in words_a.remainder().iter().zip(words_b.remainder()) {
-        tail |= x ^ y;
-    }
-    let mut diff = u64::from(tail);
-    for (x, y) in words_a.zip(words_b) {
-        let x = u64::from_ne_bytes(<[u8; 8]>::try_from(x).unwrap_or_default());
-        let y = u64::from_ne_bytes(<[u8; 8]>::try_from(y).unwrap_or_default());
-        diff |= x ^ y;
-    }
+    // Every byte, no early exit; the compiler does it a vector at a time.
+    let diff = a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y));
     std::hint::black_box(diff) == 0
 }
 
@@ -126,6 +135,30 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    /// Tokens of one length and one signature end share a bucket, never an
+    /// entry: each finds its own claims, and a third like them finds none.
+    #[test]
+    fn tokens_alike_in_what_is_hashed_stay_apart() {
+        let cache = TokenCache::new(10);
+        let tail = "s".repeat(HASHED_TAIL);
+        let (first, second) = (format!("a.b.{tail}"), format!("a.c.{tail}"));
+        let claims = |sub: &str| {
+            let mut claims = crate::claims::tests::sample_claims();
+            claims.sub = Some(sub.into());
+            Arc::new(claims)
+        };
+        cache.insert(PresentedToken(first.as_bytes()), claims("first"));
+        cache.insert(PresentedToken(second.as_bytes()), claims("second"));
+        let sub_of = |token: &str| {
+            cache
+                .get(PresentedToken(token.as_bytes()))
+                .and_then(|claims| claims.sub.clone())
+        };
+        assert_eq!(sub_of(&first).as_deref(), Some("first"));
+        assert_eq!(sub_of(&second).as_deref(), Some("second"));
+        assert_eq!(sub_of(&format!("a.d.{tail}")), None);
     }
 
     #[test]

@@ -245,8 +245,10 @@ pub fn optional(
 ///
 /// It yields what the next filter or handler takes: an [`AuthInfo`], or the
 /// [`Authorized`](crate::Authorized) type of a `#[requires]` handler
-/// (`handler::Authorized`), so `.and_then(handler)` needs no conversion. A
-/// closure after it names its parameter type: `.map(|auth: AuthInfo| …)`.
+/// (`handler::Authorized`), so `.and_then(handler)` needs no conversion. When
+/// `policies` are that handler's own (`&handler::POLICY`), the handler does
+/// not decide them again. A closure after it names its parameter type:
+/// `.map(|auth: AuthInfo| …)`.
 ///
 /// Policies whose organization comes from a path parameter need the id from
 /// the path: use [`authorize_path`] for those (here they are refused with
@@ -296,12 +298,15 @@ pub fn authorize<P, A>(
 ) -> impl Filter<Extract = (A,), Error = Rejection> + Clone
 where
     P: PolicySet + 'static,
-    A: From<AuthInfo> + Send + 'static,
+    A: FromAuthInfo,
 {
     let gate = Gate::new(validator, Requirements::new(policies));
     head(&gate.requirements).and_then(move |head: Head| {
         let gate = Arc::clone(&gate);
-        async move { gate.authorize(head.request()).await.map(A::from) }
+        async move {
+            let auth = gate.authorize(head.request()).await?;
+            A::from_allowed(auth, &gate.requirements).map_err(|denied| gate.denied(denied))
+        }
     })
 }
 

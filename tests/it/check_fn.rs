@@ -606,11 +606,12 @@ async fn a_check_never_runs_for_a_caller_the_policy_already_refuses() {
             "staff",
         );
         // The route's check; where the route hands the handler no proof
-        // that it decided the handler's own policies (warp's `authorize`
-        // takes any policy set), the handler's own as a safety net too.
+        // that it decided the handler's own policies (the tower layer's
+        // `AuthInfo`), the handler's own as a safety net too. warp's
+        // `authorize` was given the handler's own `POLICY`, and says so.
         let runs = match front_end {
-            FrontEnd::Axum | FrontEnd::Actix => 1,
-            FrontEnd::Warp | FrontEnd::Tower => 2,
+            FrontEnd::Axum | FrontEnd::Actix | FrontEnd::Warp => 1,
+            FrontEnd::Tower => 2,
         };
         assert_eq!(
             STAFF_CHECKS.load(Ordering::SeqCst),

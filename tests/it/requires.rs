@@ -960,6 +960,59 @@ async fn a_handler_after_authenticate_still_decides_its_policy() {
     assert_eq!(created.body(), r#"{"name":"x"}"#);
 }
 
+/// warp's `authorize` with other policies than the handler's (a weaker
+/// run-time policy, or an equal copy of the handler's) does not vouch for
+/// the handler's: the handler decides its own, and a caller the filter let
+/// through without the handler's scope is refused there.
+#[tokio::test]
+async fn a_handler_after_authorize_with_other_policies_decides_its_own() {
+    use bearer_policy::warp::{authorize, recover};
+    use bearer_policy::{Model, PolicySet};
+    use warp::Filter;
+    let issuer = TestIssuer::start().await;
+    let validator = issuer.validator(API);
+    let weaker = warp::path!("weaker")
+        .and(authorize(
+            validator.clone(),
+            Policy::new(Model::GlobalApi).scopes(["api:read"]),
+        ))
+        .and(warp::body::json())
+        .and_then(composed_create);
+    let copy: Vec<Policy> = composed_create::POLICY.policies().to_vec();
+    let copied = warp::path!("copied")
+        .and(authorize(validator, copy))
+        .and(warp::body::json())
+        .and_then(composed_create);
+    let routes = weaker.or(copied).recover(recover);
+    let token = |scopes: &[&str]| {
+        issuer
+            .token()
+            .for_global_api(API)
+            .scopes(scopes.iter().copied())
+            .sign()
+    };
+    let post = |path: &str, token: &str| {
+        warp::test::request()
+            .method("POST")
+            .path(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body("{}")
+    };
+    let reader = post("/weaker", &token(&["api:read"])).reply(&routes).await;
+    assert_eq!(reader.status(), 403, "the handler's api:write");
+    assert_eq!(
+        reader.headers()["www-authenticate"],
+        "Bearer error=\"insufficient_scope\", scope=\"api:write\""
+    );
+    let both = token(&["api:read", "api:write"]);
+    assert_eq!(post("/weaker", &both).reply(&routes).await.status(), 200);
+    // The copy is decided twice, and holds both times.
+    let writer = token(&["api:write"]);
+    assert_eq!(post("/copied", &writer).reply(&routes).await.status(), 200);
+    let reader = post("/copied", &token(&["api:read"])).reply(&routes).await;
+    assert_eq!(reader.status(), 403);
+}
+
 /// warp's `authorize_path` extracts one value: it stands for the first path
 /// policy's parameter only. A stacked policy reading another path parameter
 /// is refused (`missing_organization`) rather than handed an id extracted
