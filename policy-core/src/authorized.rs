@@ -50,8 +50,9 @@ pub(crate) fn requirements_of<H: DeclaredHandler>() -> &'static Requirements {
 ///   its policies, so a direct call is as protected as a routed one.
 pub struct Authorized<H> {
     auth: AuthInfo,
-    /// Whether a route's extractor decided `H`'s policies with the route's
-    /// own path parameters (actix, axum): the handler's check then has
+    /// Whether the route decided `H`'s policies, with the route's own path
+    /// parameters (actix's and axum's extractors) or with none (warp's
+    /// `authorize` given `H`'s own policies): the handler's check then has
     /// nothing to add for an organization only the route names, nor for
     /// policies that read nothing of the handler's parameters, and skips.
     decided_on_route: bool,
@@ -59,12 +60,8 @@ pub struct Authorized<H> {
 }
 
 impl<H> Authorized<H> {
-    /// `auth`, which a route's extractor found `H`'s policies allow, path
-    /// parameters included.
-    #[cfg_attr(
-        not(any(feature = "axum", feature = "actix", feature = "warp")),
-        allow(dead_code)
-    )]
+    /// `auth`, which the route found `H`'s policies allow, path parameters
+    /// included.
     pub(crate) fn decided_on_route(auth: AuthInfo) -> Self {
         Authorized {
             auth,
