@@ -110,9 +110,11 @@ impl<H> Clone for Authorized<H> {
     }
 }
 
-/// Whether a route's extractor decided the policies of `auth`'s handler,
-/// path parameters included: what `#[requires]` asks before its own check
-/// of an organization only the route names (`web::Path<(String, u64)>`).
+/// Whether the route decided the policies of `auth`'s handler (an extractor,
+/// path parameters included, or warp's `authorize` given the handler's own
+/// policies): what `#[requires]` asks before its own check of an
+/// organization only the route names (`web::Path<(String, u64)>`), or of
+/// policies that read nothing of the handler's parameters.
 #[doc(hidden)]
 pub fn decided_on_route<H>(auth: &Authorized<H>) -> bool {
     auth.decided_on_route
@@ -124,6 +126,29 @@ impl<H> fmt::Debug for Authorized<H> {
     }
 }
 
+/// Proof that a filter decided `requirements` for the request whose
+/// [`AuthInfo`] it hands on, and allowed it: what
+/// [`FromAuthInfo::from_allowed`] takes. Only this crate's front ends make
+/// one, after the decision, so no caller can claim a decision that was not
+/// made.
+pub struct Decided<'a> {
+    requirements: &'a Requirements,
+}
+
+impl<'a> Decided<'a> {
+    /// The proof that `requirements` allowed the request just decided.
+    #[cfg_attr(not(feature = "warp"), allow(dead_code))]
+    pub(crate) fn allowed_by(requirements: &'a Requirements) -> Self {
+        Decided { requirements }
+    }
+}
+
+impl fmt::Debug for Decided<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decided").finish_non_exhaustive()
+    }
+}
+
 /// What warp's filters hand the next filter or handler: an [`AuthInfo`], or
 /// the [`Authorized`] of a `#[requires]` handler.
 ///
@@ -131,17 +156,18 @@ impl<H> fmt::Debug for Authorized<H> {
 /// decides its handler's policies on the way when none reads a path
 /// parameter (which the filter cannot see), so that a caller without
 /// permission is refused before the body is read; the handler decides them
-/// again in its body in any case. After a filter that decided the handler's
-/// own policies (`authorize(v, &handler::POLICY)`), the handler does not
-/// decide them again.
+/// again in its body in any case. After `authorize` given the handler's own
+/// policies (`authorize(v, &handler::POLICY)`), the handler does not decide
+/// them again.
 pub trait FromAuthInfo: Sized + Send + 'static {
     /// `auth`, converted, or the denial of its handler's policies.
     fn from_auth_info(auth: AuthInfo) -> Result<Self, Denied>;
 
-    /// `auth`, whose request a filter found `decided` allow, with no path
-    /// parameter: the handler whose policies these exactly are has nothing
-    /// left to decide. Any other type converts as [`from_auth_info`](Self::from_auth_info) does.
-    fn from_allowed(auth: AuthInfo, decided: &Requirements) -> Result<Self, Denied> {
+    /// `auth`, whose request a filter found [`Decided`] policies allow, with
+    /// no path parameter: the handler whose policies these exactly are has
+    /// nothing left to decide. Any other type converts as
+    /// [`from_auth_info`](Self::from_auth_info) does.
+    fn from_allowed(auth: AuthInfo, decided: Decided<'_>) -> Result<Self, Denied> {
         let _ = decided;
         Self::from_auth_info(auth)
     }
@@ -162,9 +188,9 @@ impl<H: DeclaredHandler> FromAuthInfo for Authorized<H> {
         Ok(auth.into())
     }
 
-    fn from_allowed(auth: AuthInfo, decided: &Requirements) -> Result<Self, Denied> {
+    fn from_allowed(auth: AuthInfo, decided: Decided<'_>) -> Result<Self, Denied> {
         // Other policies than the handler's: its body decides its own.
-        Ok(match decided.are_exactly(H::policies()) {
+        Ok(match decided.requirements.are_exactly(H::policies()) {
             true => Authorized::decided_on_route(auth),
             false => auth.into(),
         })

@@ -242,6 +242,13 @@ pub enum Denied {
     /// A token carrying `organization_id` was presented to a global API.
     #[error("Organization tokens are not accepted by this resource")]
     OrganizationTokenNotAllowed,
+    /// The policy requires DPoP ([`Policy::dpop`](crate::Policy::dpop),
+    /// `dpop = required`) and the token is not bound to the key of a DPoP
+    /// proof: what the handler's own check says when a route that did not
+    /// decide the handler's policies let a bearer token through. A route
+    /// that decides them answers 401 `dpop_required` before this.
+    #[error("This resource requires a DPoP-bound token")]
+    DpopBindingRequired,
     /// The policy's check function refused the request (`check = ...` in
     /// `#[requires]`, [`Policy::check_with`](crate::Policy::check_with)): it
     /// returned `false` (`reason: None`), or this denial with a reason, made
@@ -305,6 +312,7 @@ impl Denied {
             Denied::MissingOrganization => "missing_organization",
             Denied::AmbiguousOrganization => "ambiguous_organization",
             Denied::OrganizationTokenNotAllowed => "organization_token_not_allowed",
+            Denied::DpopBindingRequired => "dpop_binding_required",
             Denied::CheckFailed { .. } => "check_failed",
         }
     }
@@ -705,6 +713,7 @@ mod tests {
             Denied::AmbiguousOrganization.into(),
             Denied::MissingOrganization.into(),
             Denied::OrganizationTokenNotAllowed.into(),
+            Denied::DpopBindingRequired.into(),
             Denied::CheckFailed { reason: None }.into(),
             TokenError::DpopBoundToken.into(),
             TokenError::DpopUnboundToken.into(),
@@ -743,7 +752,7 @@ mod tests {
     }
 
     /// How many arms `variant` has.
-    const VARIANTS: usize = 41 + crate::dpop::tests::VARIANTS;
+    const VARIANTS: usize = 42 + crate::dpop::tests::VARIANTS;
 
     /// A number per variant, with no wildcard arm: a new variant is a
     /// compile error here until it has its own number (and `VARIANTS` grows).
@@ -791,12 +800,13 @@ mod tests {
                 Denied::OrganizationTokenNotAllowed => 29,
                 Denied::CheckFailed { .. } => 30,
                 Denied::IssuerNotAllowed => 31,
+                Denied::DpopBindingRequired => 41,
             },
             Error::UseDpopNonce => 35,
             Error::DpopReplayUnavailable { .. } => 36,
             Error::IntrospectionUnavailable { .. } => 38,
             Error::IntrospectionBusy { .. } => 39,
-            Error::InvalidDpopProof(e) => 41 + crate::dpop::tests::variant(e),
+            Error::InvalidDpopProof(e) => 42 + crate::dpop::tests::variant(e),
         }
     }
 

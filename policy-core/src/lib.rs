@@ -59,7 +59,7 @@ pub mod warp;
 
 pub use crate::algorithm::{Algorithm, UnknownAlgorithm};
 pub use crate::auth_info::{AuthInfo, RequestContext};
-pub use crate::authorized::{Authorized, DeclaredHandler, FromAuthInfo};
+pub use crate::authorized::{Authorized, Decided, DeclaredHandler, FromAuthInfo};
 pub use crate::bearer::{BearerConfig, DEFAULT_MAX_TOKEN_LEN, extract_bearer};
 pub use crate::declaration::{Declaration, McpKind, declared};
 #[cfg(feature = "redis")]

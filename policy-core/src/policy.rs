@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::auth_info::AuthInfo;
+use crate::claims::Confirmation;
 use crate::dpop::DpopMode;
 use crate::error::Denied;
 
@@ -430,6 +431,14 @@ impl Policy {
     }
 
     fn evaluate_claims(&self, auth: &AuthInfo, org_id: Option<&str>) -> Result<(), Denied> {
+        // A route deciding this policy refuses a bearer token before this
+        // (401 `dpop_required`); a token bound to a DPoP key only ever
+        // passed with its proof.
+        if self.dpop == Some(DpopMode::Required)
+            && !matches!(auth.confirmation(), Confirmation::Jkt(_))
+        {
+            return Err(Denied::DpopBindingRequired);
+        }
         if !self.issuers.is_empty() && !self.issuers.iter().any(|i| i == auth.issuer()) {
             return Err(Denied::IssuerNotAllowed);
         }

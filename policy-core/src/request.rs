@@ -510,4 +510,48 @@ mod tests {
         assert!(both.reads_path());
         assert_eq!(both.policies().count(), 2);
     }
+
+    /// Only the declaration itself, alone and reading no path parameter,
+    /// is exactly a handler's policies: never an equal copy, one policy of
+    /// a stacked declaration, or the declaration with more beside it.
+    #[test]
+    fn requirements_are_exactly_one_declaration_only() {
+        use crate::policy::Model;
+        use std::borrow::Cow;
+        const READ: &[Cow<'static, str>] = &[Cow::Borrowed("api:read")];
+        static ONE: Policy =
+            Policy::from_static(Model::GlobalApi, READ, &[], None, None, None, &[]);
+        static STACKED: [Policy; 2] = [
+            Policy::from_static(Model::GlobalApi, READ, &[], None, None, None, &[]),
+            Policy::from_static(Model::GlobalApi, &[], READ, None, None, None, &[]),
+        ];
+        static PATH: Policy = Policy::from_static(
+            Model::OrgResource,
+            READ,
+            &[],
+            None,
+            Some(OrgSource::PathParam(Cow::Borrowed("org_id"))),
+            None,
+            &[],
+        );
+        let one = std::slice::from_ref(&ONE);
+        assert!(Requirements::new(&ONE).are_exactly(one));
+        assert!(Requirements::new(one).are_exactly(one));
+        assert!(
+            Requirements::new(&ONE)
+                .audience_as_authentication()
+                .are_exactly(one)
+        );
+        assert!(!Requirements::new(ONE.clone()).are_exactly(one), "a copy");
+        assert!(!Requirements::new(&ONE).and(&ONE).are_exactly(one));
+        assert!(!Requirements::authenticated().are_exactly(one));
+        assert!(Requirements::new(&STACKED).are_exactly(&STACKED));
+        assert!(!Requirements::new(&STACKED[0]).are_exactly(&STACKED));
+        assert!(!Requirements::new(&STACKED).are_exactly(std::slice::from_ref(&STACKED[0])));
+        let path = std::slice::from_ref(&PATH);
+        assert!(
+            !Requirements::new(&PATH).are_exactly(path),
+            "reads the path"
+        );
+    }
 }

@@ -100,7 +100,12 @@ impl TokenCache {
         self.entries.get(&token)
     }
 
+    /// Stores a token that was just verified: a compact JWS whose signature
+    /// the issuer's key made, never a token a caller could choose the end
+    /// of (an opaque token has its own cache), since the hash reads only
+    /// that end.
     pub fn insert(&self, token: PresentedToken<'_>, claims: Arc<VerifiedClaims>) {
+        debug_assert!(crate::introspection::is_compact_jws(token.0));
         self.entries.insert(CachedToken(token.0.into()), claims);
     }
 
@@ -122,6 +127,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::BuildHasher as _;
 
     #[test]
     fn a_hit_needs_the_byte_identical_token() {
@@ -144,6 +150,14 @@ mod tests {
         let cache = TokenCache::new(10);
         let tail = "s".repeat(HASHED_TAIL);
         let (first, second) = (format!("a.b.{tail}"), format!("a.c.{tail}"));
+        let hasher = std::collections::hash_map::RandomState::new();
+        let hash = |token: &str| hasher.hash_one(PresentedToken(token.as_bytes()));
+        assert_eq!(hash(&first), hash(&second), "one bucket");
+        assert_ne!(
+            hash(&first),
+            hash(&format!("a.b.{tail}x")),
+            "another length"
+        );
         let claims = |sub: &str| {
             let mut claims = crate::claims::tests::sample_claims();
             claims.sub = Some(sub.into());
@@ -179,7 +193,7 @@ mod tests {
         let claims = Arc::new(crate::claims::tests::sample_claims());
         for i in 0..10_000 {
             cache.insert(
-                PresentedToken(format!("token-{i}").as_bytes()),
+                PresentedToken(format!("a.b.{i}").as_bytes()),
                 claims.clone(),
             );
         }

@@ -52,7 +52,7 @@ use warp::reject::Reject;
 use warp::{Filter, Rejection};
 
 use crate::auth_info::AuthInfo;
-use crate::authorized::FromAuthInfo;
+use crate::authorized::{Decided, FromAuthInfo};
 use crate::error::{Denied, Error};
 use crate::policy::{OrgSource, PolicySet};
 use crate::request::{PathParams, RequestHead, Requirements};
@@ -305,7 +305,8 @@ where
         let gate = Arc::clone(&gate);
         async move {
             let auth = gate.authorize(head.request()).await?;
-            A::from_allowed(auth, &gate.requirements).map_err(|denied| gate.denied(denied))
+            A::from_allowed(auth, Decided::allowed_by(&gate.requirements))
+                .map_err(|denied| gate.denied(denied))
         }
     })
 }

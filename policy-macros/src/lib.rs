@@ -303,8 +303,10 @@ use lenient_fn::LenientFn;
 ///   of the policy it runs before the request body is read (axum's
 ///   extractor, warp's `authorize`, the tower layer), on every request,
 ///   verified-token cache hits included, and again in the handler's own
-///   check unless the route's extractor decided the handler's policies
-///   (axum, actix-web): keep it cheap and free of side effects, and never
+///   check unless the route decided the handler's policies (axum's and
+///   actix-web's extractors, warp's `authorize` given the handler's own
+///   `POLICY`; not when an organization comes from one of the handler's
+///   parameters): keep it cheap and free of side effects, and never
 ///   block in it (it is synchronous; do I/O before the route, not in the
 ///   check).
 /// - **The path**: any path to a function the module of the handler sees

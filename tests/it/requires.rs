@@ -960,30 +960,54 @@ async fn a_handler_after_authenticate_still_decides_its_policy() {
     assert_eq!(created.body(), r#"{"name":"x"}"#);
 }
 
-/// warp's `authorize` with other policies than the handler's (a weaker
-/// run-time policy, or an equal copy of the handler's) does not vouch for
-/// the handler's: the handler decides its own, and a caller the filter let
-/// through without the handler's scope is refused there.
+/// How often `counted_writer`'s check ran.
+static WRITER_CHECKS: AtomicUsize = AtomicUsize::new(0);
+
+fn counting_writer_check(_: &AuthInfo) -> bool {
+    WRITER_CHECKS.fetch_add(1, Ordering::SeqCst);
+    true
+}
+
+#[requires(model = global_api, scopes("api:write"), check = counting_writer_check)]
+async fn counted_writer(auth: AuthInfo, body: serde_json::Value) -> Result<impl Reply, Rejection> {
+    let _ = auth;
+    Ok(warp::reply::json(&body))
+}
+
+/// warp's `authorize` vouches for a handler's policies only when given
+/// that handler's own declaration: then the handler does not decide them
+/// again (its check runs once). Given other policies (a weaker run-time
+/// policy, or an equal copy of the handler's), the handler decides its own:
+/// a caller the filter let through without the handler's scope is refused
+/// there, and the copy's check runs twice.
 #[tokio::test]
-async fn a_handler_after_authorize_with_other_policies_decides_its_own() {
+async fn a_handler_after_authorize_decides_what_the_filter_did_not_vouch_for() {
     use bearer_policy::warp::{authorize, recover};
     use bearer_policy::{Model, PolicySet};
     use warp::Filter;
     let issuer = TestIssuer::start().await;
     let validator = issuer.validator(API);
-    let weaker = warp::path!("weaker")
-        .and(authorize(
+    let route = |name: &'static str, filter| {
+        warp::path(name)
+            .and(filter)
+            .and(warp::body::json())
+            .and_then(counted_writer)
+    };
+    let own = route(
+        "own",
+        authorize(validator.clone(), &counted_writer::POLICY).boxed(),
+    );
+    let weaker = route(
+        "weaker",
+        authorize(
             validator.clone(),
             Policy::new(Model::GlobalApi).scopes(["api:read"]),
-        ))
-        .and(warp::body::json())
-        .and_then(composed_create);
-    let copy: Vec<Policy> = composed_create::POLICY.policies().to_vec();
-    let copied = warp::path!("copied")
-        .and(authorize(validator, copy))
-        .and(warp::body::json())
-        .and_then(composed_create);
-    let routes = weaker.or(copied).recover(recover);
+        )
+        .boxed(),
+    );
+    let copy: Vec<Policy> = counted_writer::POLICY.policies().to_vec();
+    let copied = route("copied", authorize(validator, copy).boxed());
+    let routes = own.or(weaker).or(copied).recover(recover);
     let token = |scopes: &[&str]| {
         issuer
             .token()
@@ -998,19 +1022,26 @@ async fn a_handler_after_authorize_with_other_policies_decides_its_own() {
             .header("authorization", format!("Bearer {token}"))
             .body("{}")
     };
-    let reader = post("/weaker", &token(&["api:read"])).reply(&routes).await;
-    assert_eq!(reader.status(), 403, "the handler's api:write");
+    let (reader, writer) = (token(&["api:read"]), token(&["api:read", "api:write"]));
+    let checks = || WRITER_CHECKS.load(Ordering::SeqCst);
+
+    let refused = post("/weaker", &reader).reply(&routes).await;
+    assert_eq!(refused.status(), 403, "the handler's api:write");
     assert_eq!(
-        reader.headers()["www-authenticate"],
+        refused.headers()["www-authenticate"],
         "Bearer error=\"insufficient_scope\", scope=\"api:write\""
     );
-    let both = token(&["api:read", "api:write"]);
-    assert_eq!(post("/weaker", &both).reply(&routes).await.status(), 200);
-    // The copy is decided twice, and holds both times.
-    let writer = token(&["api:write"]);
-    assert_eq!(post("/copied", &writer).reply(&routes).await.status(), 200);
-    let reader = post("/copied", &token(&["api:read"])).reply(&routes).await;
-    assert_eq!(reader.status(), 403);
+    for (path, runs) in [("/own", 1), ("/weaker", 1), ("/copied", 2)] {
+        let before = checks();
+        assert_eq!(
+            post(path, &writer).reply(&routes).await.status(),
+            200,
+            "{path}"
+        );
+        assert_eq!(checks() - before, runs, "{path}: the check's runs");
+    }
+    assert_eq!(post("/own", &reader).reply(&routes).await.status(), 403);
+    assert_eq!(post("/copied", &reader).reply(&routes).await.status(), 403);
 }
 
 /// warp's `authorize_path` extracts one value: it stands for the first path

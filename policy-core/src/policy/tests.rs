@@ -630,3 +630,39 @@ fn a_policy_naming_issuers_refuses_the_other_trusted_issuers_first() {
             .is_none()
     );
 }
+
+/// A policy requiring DPoP holds only for a token bound to a DPoP key
+/// (`cnf.jkt`, which only ever passes with its proof): wherever it is
+/// decided, a bearer token, or one bound to something else, is refused.
+#[test]
+fn a_policy_requiring_dpop_refuses_a_token_no_proof_bound() {
+    use crate::claims::Confirmation;
+    let policy = Policy::new(Model::GlobalApi)
+        .scopes(["payments:write"])
+        .dpop(DpopMode::Required);
+    let bound_to = |confirmation: Confirmation| {
+        let mut claims = crate::claims::tests::sample_claims();
+        claims.scopes = vec!["payments:write".to_owned()];
+        claims.audience = vec![API.to_owned()];
+        claims.configured_audience = Some(API.into());
+        claims.confirmation = confirmation;
+        AuthInfo::new(std::sync::Arc::new(claims))
+    };
+    assert_eq!(
+        policy.decide(&bound_to(Confirmation::Unbound), None),
+        Err(Denied::DpopBindingRequired)
+    );
+    assert_eq!(
+        policy.decide(&bound_to(Confirmation::Other), None),
+        Err(Denied::DpopBindingRequired)
+    );
+    assert_eq!(
+        policy.decide(&bound_to(Confirmation::Jkt("thumbprint".into())), None),
+        Ok(())
+    );
+    let allowed = policy.clone().dpop(DpopMode::Allowed);
+    assert_eq!(
+        allowed.decide(&bound_to(Confirmation::Unbound), None),
+        Ok(())
+    );
+}

@@ -132,3 +132,46 @@ pub fn app(front_end: FrontEnd, v: Validator) -> App {
         }),
     }
 }
+
+/// `POST /transfers` as a warp handler: the same declaration.
+#[requires(model = global_api, scopes("payments:write"), audience = "https://api.example.com", dpop = required)]
+async fn transfer_warp(auth: AuthInfo) -> Result<impl warp::Reply, warp::Rejection> {
+    Ok(warp::reply::json(&answer(&auth)))
+}
+
+/// `dpop = required` holds in the handler's own check too: a bearer token
+/// that reached the handler through a route that did not decide its policy
+/// (warp's `authenticate`, a direct call) is refused, 403
+/// `dpop_binding_required`; a route that decides it answers 401
+/// `dpop_required` first (`required_mode_refuses_bearer_tokens_…`).
+#[tokio::test]
+async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through() {
+    use bearer_policy::testing::TestIssuer;
+    use bearer_policy::warp::{authenticate, recover};
+    let issuer = TestIssuer::start().await;
+    let validator = issuer.validator(API);
+    let token = issuer
+        .token()
+        .for_global_api(API)
+        .scopes(["payments:write"])
+        .sign();
+
+    let auth = validator.validate(&token).await.unwrap();
+    let refused = transfer(auth.into()).await.expect_err("refused");
+    assert_eq!(refused.error().code(), "dpop_binding_required");
+    assert_eq!(refused.response::<String>().status(), StatusCode::FORBIDDEN);
+
+    let route = warp::path!("transfers")
+        .and(authenticate(validator))
+        .and_then(transfer_warp)
+        .recover(recover);
+    let response = warp::test::request()
+        .method("POST")
+        .path("/transfers")
+        .header("authorization", format!("Bearer {token}"))
+        .reply(&route)
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(body["code"], "dpop_binding_required");
+}
