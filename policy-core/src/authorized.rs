@@ -126,20 +126,26 @@ impl<H> fmt::Debug for Authorized<H> {
     }
 }
 
-/// Proof that a filter decided `requirements` for the request whose
-/// [`AuthInfo`] it hands on, and allowed it: what
-/// [`FromAuthInfo::from_allowed`] takes. Only this crate's front ends make
-/// one, after the decision, so no caller can claim a decision that was not
-/// made.
+/// An [`AuthInfo`] with the proof that a filter decided `requirements` for
+/// its request and allowed it: what [`FromAuthInfo::from_allowed`] takes.
+/// Only this crate's front ends make one, after the decision, and it holds
+/// the very `AuthInfo` decided: no caller can claim a decision that was not
+/// made, nor lend one to another `AuthInfo`.
 pub struct Decided<'a> {
+    auth: AuthInfo,
     requirements: &'a Requirements,
 }
 
 impl<'a> Decided<'a> {
-    /// The proof that `requirements` allowed the request just decided.
+    /// `auth`, which `requirements` just allowed.
     #[cfg_attr(not(feature = "warp"), allow(dead_code))]
-    pub(crate) fn allowed_by(requirements: &'a Requirements) -> Self {
-        Decided { requirements }
+    pub(crate) fn allowed_by(auth: AuthInfo, requirements: &'a Requirements) -> Self {
+        Decided { auth, requirements }
+    }
+
+    /// The `AuthInfo` decided, without the proof.
+    pub fn into_auth_info(self) -> AuthInfo {
+        self.auth
     }
 }
 
@@ -163,13 +169,12 @@ pub trait FromAuthInfo: Sized + Send + 'static {
     /// `auth`, converted, or the denial of its handler's policies.
     fn from_auth_info(auth: AuthInfo) -> Result<Self, Denied>;
 
-    /// `auth`, whose request a filter found [`Decided`] policies allow, with
-    /// no path parameter: the handler whose policies these exactly are has
-    /// nothing left to decide. Any other type converts as
+    /// The [`Decided`] `AuthInfo`, whose request a filter found its policies
+    /// allow with no path parameter: the handler whose policies these
+    /// exactly are has nothing left to decide. Any other type converts as
     /// [`from_auth_info`](Self::from_auth_info) does.
-    fn from_allowed(auth: AuthInfo, decided: Decided<'_>) -> Result<Self, Denied> {
-        let _ = decided;
-        Self::from_auth_info(auth)
+    fn from_allowed(decided: Decided<'_>) -> Result<Self, Denied> {
+        Self::from_auth_info(decided.into_auth_info())
     }
 }
 
@@ -188,11 +193,11 @@ impl<H: DeclaredHandler> FromAuthInfo for Authorized<H> {
         Ok(auth.into())
     }
 
-    fn from_allowed(auth: AuthInfo, decided: Decided<'_>) -> Result<Self, Denied> {
+    fn from_allowed(decided: Decided<'_>) -> Result<Self, Denied> {
         // Other policies than the handler's: its body decides its own.
         Ok(match decided.requirements.are_exactly(H::policies()) {
-            true => Authorized::decided_on_route(auth),
-            false => auth.into(),
+            true => Authorized::decided_on_route(decided.auth),
+            false => decided.auth.into(),
         })
     }
 }

@@ -185,6 +185,11 @@ impl Policy {
     /// `DPoP` scheme on it; [`DpopMode::Allowed`] is the validator's
     /// (the default). `#[requires(.., dpop = required)]` sets it.
     ///
+    /// `Required` holds wherever the policy is decided: a handler's own
+    /// check, an MCP tool's decision or [`decide`](Policy::decide) refuse a
+    /// token not bound to a DPoP key with 403 `dpop_binding_required`, for
+    /// a request whose route did not decide this policy.
+    ///
     /// ```
     /// # extern crate bearer_policy_core as bearer_policy;
     /// use bearer_policy::{DpopMode, Model, Policy};
@@ -373,7 +378,9 @@ impl Policy {
     /// [organization source](Policy::organization_source): the caller names
     /// the organization. [`PolicySet::decide_request`] reads it from the source.
     ///
-    /// Checks, in order: the issuer (when the policy names
+    /// Checks, in order: the token's binding (a policy that
+    /// [requires DPoP](Policy::dpop) holds only for a token bound to a DPoP
+    /// key, [`Denied::DpopBindingRequired`]), the issuer (when the policy names
     /// [issuers](Policy::issuers)), the audience, the organization, the
     /// scopes, so that a token meant for another issuer, resource or
     /// organization is refused as such rather than for its scopes, and last the check function, if any

@@ -305,7 +305,7 @@ where
         let gate = Arc::clone(&gate);
         async move {
             let auth = gate.authorize(head.request()).await?;
-            A::from_allowed(auth, Decided::allowed_by(&gate.requirements))
+            A::from_allowed(Decided::allowed_by(auth, &gate.requirements))
                 .map_err(|denied| gate.denied(denied))
         }
     })

@@ -63,7 +63,12 @@ impl Challenges {
                     Denied::MissingScopes { .. } | Denied::NoneOfScopes { .. } => String::new(),
                     other => format!(", error_description=\"{}\"", quoted(&other.to_string())),
                 };
-                let scopes = tool_scopes.unwrap_or(&self.scopes);
+                let scopes = match denied {
+                    // No scope would fix it: naming some would send the
+                    // client round a step-up that cannot succeed.
+                    Denied::DpopBindingRequired => "",
+                    _ => tool_scopes.unwrap_or(&self.scopes),
+                };
                 let mut challenge = String::from("Bearer error=\"insufficient_scope\"");
                 if !scopes.is_empty() {
                     challenge.push_str(&format!(", scope=\"{}\"", quoted(scopes)));
@@ -164,6 +169,17 @@ mod tests {
         assert_eq!(
             value,
             "Bearer error=\"insufficient_scope\", scope=\"api:write admin\", resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\""
+        );
+    }
+
+    #[test]
+    fn a_tool_requiring_dpop_names_no_scope_for_a_bearer_token() {
+        let denied = Error::Denied(Denied::DpopBindingRequired);
+        let (status, value) = header(&denied, Some("payments:write"));
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            value,
+            "Bearer error=\"insufficient_scope\", resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\", error_description=\"This resource requires a DPoP-bound token\""
         );
     }
 

@@ -87,7 +87,9 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// 3. a `tools/call`, `prompts/get` or resource method (`resources/read`,
 ///    `subscribe`, `unsubscribe`, `directory/read`), request or
 ///    notification: the item's `#[requires]` policies, else 403
-///    `insufficient_scope` naming every scope of the item.
+///    `insufficient_scope` naming every scope of the item (an item declared
+///    with `dpop = required` refuses a token not bound to a DPoP key: 403
+///    `dpop_binding_required`, naming no scope).
 /// 4. rmcp gets the same bytes, with the [`AuthInfo`](crate::AuthInfo) in
 ///    the request's extensions; a tool reads it from rmcp's
 ///    `Extension<http::request::Parts>`: `parts.extensions.get::<AuthInfo>()`

@@ -139,11 +139,13 @@ async fn transfer_warp(auth: AuthInfo) -> Result<impl warp::Reply, warp::Rejecti
     Ok(warp::reply::json(&answer(&auth)))
 }
 
-/// `dpop = required` holds in the handler's own check too: a bearer token
-/// that reached the handler through a route that did not decide its policy
-/// (warp's `authenticate`, a direct call) is refused, 403
-/// `dpop_binding_required`; a route that decides it answers 401
-/// `dpop_required` first (`required_mode_refuses_bearer_tokens_…`).
+/// `dpop = required` holds wherever the handler's policy is decided: a
+/// bearer token that reached the handler through a route that did not
+/// decide it is refused, 403 `dpop_binding_required`, by the handler's own
+/// check (a direct call) or by warp's `authenticate` deciding it on the way;
+/// a token bound to a key, with its proof, passes. A route that decides the
+/// policy answers 401 `dpop_required` first
+/// (`required_mode_refuses_bearer_tokens_…`).
 #[tokio::test]
 async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through() {
     use bearer_policy::testing::TestIssuer;
@@ -174,4 +176,30 @@ async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through()
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
     assert_eq!(body["code"], "dpop_binding_required");
+
+    // A token bound to a key, with its proof, passes the same route and
+    // the handler's own check.
+    let validator = issuer
+        .validator_builder(API)
+        .dpop_public_url(super::PUBLIC)
+        .build()
+        .unwrap();
+    let key = bearer_policy::testing::DpopKey::generate();
+    let bound = super::token_from_endpoint(&issuer, Some(&key), "payments:write").await;
+    let route = warp::path!("transfers")
+        .and(authenticate(validator))
+        .and_then(transfer_warp)
+        .recover(recover);
+    let proof = key
+        .proof("POST", &format!("{}/transfers", super::PUBLIC))
+        .token(&bound)
+        .sign();
+    let response = warp::test::request()
+        .method("POST")
+        .path("/transfers")
+        .header("authorization", super::dpop(&bound))
+        .header("dpop", proof)
+        .reply(&route)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{:?}", response.body());
 }
