@@ -244,9 +244,10 @@ pub enum Denied {
     OrganizationTokenNotAllowed,
     /// The policy requires DPoP ([`Policy::dpop`](crate::Policy::dpop),
     /// `dpop = required`) and the token is not bound to the key of a DPoP
-    /// proof: what the handler's own check says when a route that did not
-    /// decide the handler's policies let a bearer token through. A route
-    /// that decides them answers 401 `dpop_required` before this.
+    /// proof: what a decision away from the route says (a handler's own
+    /// check, an MCP tool's, [`Policy::decide`](crate::Policy::decide)) when
+    /// the route did not decide this policy and let a bearer token through.
+    /// A route that decides it answers 401 `dpop_required` before this.
     #[error("This resource requires a DPoP-bound token")]
     DpopBindingRequired,
     /// The policy's check function refused the request (`check = ...` in
