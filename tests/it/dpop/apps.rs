@@ -179,11 +179,7 @@ async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through()
 
     // A token bound to a key, with its proof, passes the same route and
     // the handler's own check.
-    let validator = issuer
-        .validator_builder(API)
-        .dpop_public_url(super::PUBLIC)
-        .build()
-        .unwrap();
+    let validator = super::validator(issuer.validator_builder(API));
     let key = bearer_policy::testing::DpopKey::generate();
     let bound = super::token_from_endpoint(&issuer, Some(&key), "payments:write").await;
     let route = warp::path!("transfers")
@@ -191,7 +187,7 @@ async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through()
         .and_then(transfer_warp)
         .recover(recover);
     let proof = key
-        .proof("POST", &format!("{}/transfers", super::PUBLIC))
+        .proof("POST", &super::public("/transfers"))
         .token(&bound)
         .sign();
     let response = warp::test::request()
