@@ -54,9 +54,11 @@
 //! ## Guides
 //!
 //! The [`guide`] module holds the guides, one topic per page: [the
-//! models](guide::models), the [warp](guide::warp), [axum](guide::axum) and
-//! [tower](guide::tower) front ends, [MCP servers](guide::mcp), [check functions](guide::check_functions),
+//! models](guide::models), the [warp](guide::warp), [axum](guide::axum),
+//! [actix-web](guide::actix) and [tower](guide::tower) front ends,
+//! [MCP servers](guide::mcp), [check functions](guide::check_functions),
 //! [custom claims](guide::claims), [deployments](guide::deployments),
+//! [operating](guide::operating) (metrics, spans and readiness),
 //! [OpenAPI documents](guide::openapi), [testing](guide::testing) and
 //! [DPoP](guide::dpop), sender-constrained tokens, and
 //! [opaque tokens](guide::introspection) (token introspection). Every
@@ -75,6 +77,10 @@
 //!   putting the [`AuthInfo`] in the request's extensions
 //!   ([guide](guide::tower)). axum applications need no layer: the extractors
 //!   do it.
+//! - `actix`: actix-web 4 extractors ([`AuthInfo`], `actix::OptionalAuthInfo`
+//!   and the `handler::Authorized` of a `#[requires]` handler), which decide
+//!   before the body is read, and `actix::BearerMiddleware` for routes
+//!   written without the macro ([guide](guide::actix)).
 //! - `rmcp`: `mcp::McpAuth`, which protects an MCP server on rmcp 3's
 //!   streamable HTTP transport as the MCP authorization spec asks, with
 //!   `#[requires]` on its tools, prompts and resources ([guide](guide::mcp)).

@@ -9,9 +9,8 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 
 use crate::auth_info::AuthInfo;
-use crate::error::Denied;
 use crate::policy::Policy;
-use crate::request::{PathParams, Requirements, RequirementsCell, decide};
+use crate::request::{Requirements, RequirementsCell};
 
 /// A handler that `#[requires]` protects, as a type: the `Handler` marker
 /// that the attribute generates beside the handler's `POLICY`
@@ -52,7 +51,7 @@ pub struct Authorized<H> {
     auth: AuthInfo,
     /// Whether the route decided `H`'s policies, with the route's own path
     /// parameters (actix's and axum's extractors) or with none (warp's
-    /// `authorize` given `H`'s own policies): the handler's check then has
+    /// `authorize` given `H`'s own policies, or `authenticate`): the handler's check then has
     /// nothing to add for an organization only the route names, nor for
     /// policies that read nothing of the handler's parameters, and skips.
     decided_on_route: bool,
@@ -112,7 +111,7 @@ impl<H> Clone for Authorized<H> {
 
 /// Whether the route decided the policies of `auth`'s handler (an extractor,
 /// path parameters included, or warp's `authorize` given the handler's own
-/// policies): what `#[requires]` asks before its own check of an
+/// policies, or its `authenticate`): what `#[requires]` asks before its own check of an
 /// organization only the route names (`web::Path<(String, u64)>`), or of
 /// policies that read nothing of the handler's parameters.
 #[doc(hidden)]
@@ -158,46 +157,55 @@ impl fmt::Debug for Decided<'_> {
 /// What warp's filters hand the next filter or handler: an [`AuthInfo`], or
 /// the [`Authorized`] of a `#[requires]` handler.
 ///
-/// After a filter that only authenticates (`authenticate`), an `Authorized`
-/// decides its handler's policies on the way when none reads a path
-/// parameter (which the filter cannot see), so that a caller without
-/// permission is refused before the body is read; the handler decides them
-/// again in its body in any case. After `authorize` given the handler's own
-/// policies (`authorize(v, &handler::POLICY)`), the handler does not decide
-/// them again.
+/// Every filter decides through one [`Requirements::authorize`] call, which
+/// reports the decision once. A filter that only authenticates
+/// (`authenticate`) decides the [`policies`](Self::policies) of the type it
+/// yields: a handler's own when none reads a path parameter (which such a
+/// filter cannot see), so that a caller without permission is refused before
+/// the body is read and the handler does not decide them again. After
+/// `authorize` given the handler's own policies
+/// (`authorize(v, &handler::POLICY)`), the handler does not decide them
+/// again either; after anything else, it decides them in its body.
 pub trait FromAuthInfo: Sized + Send + 'static {
-    /// `auth`, converted, or the denial of its handler's policies.
-    fn from_auth_info(auth: AuthInfo) -> Result<Self, Denied>;
+    /// The policies a filter that only authenticates decides before it
+    /// yields this type. `None`, the default, is authentication alone.
+    fn policies() -> Option<&'static [Policy]> {
+        None
+    }
 
-    /// The [`Decided`] `AuthInfo`, whose request a filter found its policies
-    /// allow with no path parameter: the handler whose policies these
-    /// exactly are has nothing left to decide. Any other type converts as
-    /// [`from_auth_info`](Self::from_auth_info) does.
-    fn from_allowed(decided: Decided<'_>) -> Result<Self, Denied> {
+    /// `auth`, converted. A handler's `Authorized` made this way has the
+    /// handler decide its policies in its body.
+    fn from_auth_info(auth: AuthInfo) -> Self;
+
+    /// The [`Decided`] `AuthInfo`, whose request a filter found its
+    /// requirements allow with no path parameter: the handler whose policies
+    /// these exactly are has nothing left to decide. Any other type converts
+    /// as [`from_auth_info`](Self::from_auth_info) does.
+    fn from_allowed(decided: Decided<'_>) -> Self {
         Self::from_auth_info(decided.into_auth_info())
     }
 }
 
 impl FromAuthInfo for AuthInfo {
-    fn from_auth_info(auth: AuthInfo) -> Result<Self, Denied> {
-        Ok(auth)
+    fn from_auth_info(auth: AuthInfo) -> Self {
+        auth
     }
 }
 
 impl<H: DeclaredHandler> FromAuthInfo for Authorized<H> {
-    fn from_auth_info(auth: AuthInfo) -> Result<Self, Denied> {
-        let requirements = requirements_of::<H>();
-        if !requirements.reads_path() {
-            decide(requirements.policies(), &auth, PathParams::None)?;
-        }
-        Ok(auth.into())
+    fn policies() -> Option<&'static [Policy]> {
+        (!requirements_of::<H>().reads_path()).then(H::policies)
     }
 
-    fn from_allowed(decided: Decided<'_>) -> Result<Self, Denied> {
+    fn from_auth_info(auth: AuthInfo) -> Self {
+        auth.into()
+    }
+
+    fn from_allowed(decided: Decided<'_>) -> Self {
         // Other policies than the handler's: its body decides its own.
-        Ok(match decided.requirements.are_exactly(H::policies()) {
+        match decided.requirements.are_exactly(H::policies()) {
             true => Authorized::decided_on_route(decided.auth),
             false => decided.auth.into(),
-        })
+        }
     }
 }

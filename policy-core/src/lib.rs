@@ -1,7 +1,8 @@
 //! The runtime of [`bearer-policy`](https://docs.rs/bearer-policy): bearer extraction, JWKS
 //! fetching and caching, access-token validation, the three permission models,
-//! and the front ends: warp filters, axum extractors, a tower layer; and the
-//! declared permissions in a utoipa OpenAPI document.
+//! and the front ends: warp filters, axum and actix-web extractors, a tower
+//! layer and MCP servers on rmcp; and the declared permissions in a utoipa
+//! OpenAPI document.
 //!
 //! Most users depend on the `bearer-policy` crate, which re-exports everything here
 //! together with the `#[requires]` attribute.

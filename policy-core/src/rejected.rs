@@ -29,7 +29,7 @@ pub struct Rejected {
 
 impl Rejected {
     /// A refusal by `validator`, whose configuration says which metadata URL to advertise.
-    #[cfg_attr(not(any(feature = "warp", feature = "axum")), allow(dead_code))]
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
     pub(crate) fn by(validator: &Validator, error: Error) -> Self {
         Rejected {
             dpop: validator.dpop_rules().challenge(false, false),

@@ -1,6 +1,6 @@
 //! The one authorize path, on the `http` crate's types: a request's head
 //! ([`RequestHead`]) and a route's [`Requirements`] in, an [`AuthInfo`] or a
-//! [`Rejected`] out. warp, axum and tower each make one call to
+//! [`Rejected`] out. warp, axum, actix-web and tower each make one call to
 //! [`Requirements::authorize`] and only adapt their own request and response
 //! types; [`decide`] is the decision itself, which
 //! [`PolicySet::decide_request`](crate::PolicySet::decide_request) and the
@@ -459,8 +459,8 @@ fn warn_unwired_path_parameter(name: &str) {
         tracing::warn!(
             parameter = name,
             "a policy reads the organization from a path parameter, but its route passes none: \
-             every request is refused (warp: use `authorize_path`; axum: name the route's \
-             capture like the parameter; tower has no path parameters)"
+             every request is refused (warp: use `authorize_path`; axum and actix-web: name \
+             the route's capture like the parameter; tower has no path parameters)"
         );
     }
 }

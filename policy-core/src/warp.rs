@@ -159,32 +159,49 @@ impl Gate {
             .await
             .map_err(warp::reject::custom)
     }
+}
 
-    fn denied(&self, denied: Denied) -> Rejection {
-        warp::reject::custom(crate::rejected::Rejected::by(
-            &self.validator,
-            Error::Denied(denied),
-        ))
-    }
+/// The filter of [`authenticate`] and [`authorize`]: decides `requirements`
+/// with one [`Requirements::authorize`] call, and yields `A`, told what was
+/// decided.
+fn decide<A: FromAuthInfo>(
+    validator: Validator,
+    requirements: Requirements,
+) -> impl Filter<Extract = (A,), Error = Rejection> + Clone {
+    let gate = Gate::new(validator, requirements);
+    head(&gate.requirements).and_then(move |head: Head| {
+        let gate = Arc::clone(&gate);
+        async move {
+            let auth = gate.authorize(head.request()).await?;
+            Ok::<_, Rejection>(A::from_allowed(Decided::allowed_by(
+                auth,
+                &gate.requirements,
+            )))
+        }
+    })
 }
 
 /// Extracts the bearer token from all of the request's `Authorization`
-/// headers and validates it. Rejects with [`Rejected`] (400, 401 or 503).
+/// headers and validates it. Rejects with [`Rejected`] (400, 401 or 503; 403
+/// too before a `#[requires]` handler, below).
 ///
-/// It checks no audience, scope or organization: those are the [`Policy`](crate::Policy)'s.
-/// A route that only authenticates accepts a token the issuer signed for any
-/// of its APIs; use [`authorize`] (or check a policy) unless that is meant.
+/// Yielding an [`AuthInfo`], it checks no audience, scope or organization:
+/// those are the [`Policy`](crate::Policy)'s. A route that only authenticates
+/// accepts a token the issuer signed for any of its APIs; use [`authorize`]
+/// (or check a policy) unless that is meant.
 ///
 /// The [`AuthInfo`] also carries the headers and query parameters that the
 /// program's `#[requires]` declarations read organizations from.
 ///
-/// It yields what the next filter or handler takes: an [`AuthInfo`], or the
-/// [`Authorized`](crate::Authorized) type of a `#[requires]` handler, so
-/// that `warp::path!("orgs" / String / "data").and(authenticate(v)).and_then(org_data)`
-/// composes. Such a handler's policies are decided here, before any body
-/// filter, when none reads a path parameter (which this filter cannot see),
-/// and in the handler's body in any case. A closure after it names its
-/// parameter type: `.map(|auth: AuthInfo| …)`.
+/// It also yields the [`Authorized`](crate::Authorized) type of a
+/// `#[requires]` handler, so that
+/// `warp::path!("orgs" / String / "data").and(authenticate(v)).and_then(org_data)`
+/// composes. When none of that handler's policies reads a path parameter
+/// (which this filter cannot see), it decides them here as [`authorize`]
+/// given them would: before any body filter, once, reported, DPoP mode
+/// included, and the handler does not decide them again. When one does, the
+/// handler decides them in its body. A closure after it names its parameter
+/// type: `.map(|auth: AuthInfo| …)`.
 ///
 /// ```
 /// # extern crate bearer_policy_core as bearer_policy;
@@ -207,14 +224,11 @@ impl Gate {
 pub fn authenticate<A: FromAuthInfo>(
     validator: Validator,
 ) -> impl Filter<Extract = (A,), Error = Rejection> + Clone {
-    let gate = Gate::new(validator, Requirements::authenticated());
-    head(&gate.requirements).and_then(move |head: Head| {
-        let gate = Arc::clone(&gate);
-        async move {
-            let auth = gate.authorize(head.request()).await?;
-            A::from_auth_info(auth).map_err(|denied| gate.denied(denied))
-        }
-    })
+    let requirements = match A::policies() {
+        Some(policies) => Requirements::new(policies),
+        None => Requirements::authenticated(),
+    };
+    decide(validator, requirements)
 }
 
 /// Like [`authenticate`], for routes that serve everyone but more to the
@@ -300,15 +314,7 @@ where
     P: PolicySet + 'static,
     A: FromAuthInfo,
 {
-    let gate = Gate::new(validator, Requirements::new(policies));
-    head(&gate.requirements).and_then(move |head: Head| {
-        let gate = Arc::clone(&gate);
-        async move {
-            let auth = gate.authorize(head.request()).await?;
-            A::from_allowed(Decided::allowed_by(auth, &gate.requirements))
-                .map_err(|denied| gate.denied(denied))
-        }
-    })
+    decide(validator, Requirements::new(policies))
 }
 
 /// Authenticates and checks `policies` against the organization id that

@@ -197,13 +197,13 @@ impl Args {
             };
             errors.push_result(result);
         }
-        errors.push_result(args.check_scope_overlap());
+        errors.push_result(args.validate_scope_overlap());
         errors.finish()?;
         Ok(args)
     }
 
     /// A scope in both lists makes `any_scopes` always satisfied: a mistake.
-    fn check_scope_overlap(&self) -> syn::Result<()> {
+    fn validate_scope_overlap(&self) -> syn::Result<()> {
         let (Some(all), Some(any)) = (&self.scopes, &self.any_scopes) else {
             return Ok(());
         };
@@ -363,7 +363,7 @@ fn parse_scope_list(key: &Ident, rest: TokenStream) -> syn::Result<ScopeList> {
         let mut errors = Errors::default();
         for (i, scope) in scopes.iter().enumerate() {
             if let Scope::Literal(lit) = scope {
-                errors.push_result(check_scope_text(lit));
+                errors.push_result(validate_scope_text(lit));
             }
             let text = scope.text();
             if scopes.iter().take(i).any(|earlier| earlier.text() == text) {
@@ -404,7 +404,7 @@ impl Parse for ScopeItem {
 
 /// RFC 6749 scope-token: `1*( %x21 / %x23-5B / %x5D-7E )`, the same rule the
 /// runtime's `assert_scopes` enforces on constants.
-fn check_scope_text(lit: &LitStr) -> syn::Result<()> {
+fn validate_scope_text(lit: &LitStr) -> syn::Result<()> {
     let value = lit.value();
     if value.is_empty() {
         return Err(syn::Error::new(
@@ -598,7 +598,7 @@ impl Parse for OrgFromValue {
             },
             ("header", Some((span, tokens))) => {
                 let lit = parse_name_literal(span, tokens, "header(\"X-Organization-Id\")")?;
-                check_header_name(&lit)?;
+                validate_header_name(&lit)?;
                 OrgFrom::Header(lit)
             }
             ("query", Some((span, tokens))) => {
@@ -679,7 +679,7 @@ fn parse_name_literal(span: Span, tokens: TokenStream, example: &str) -> syn::Re
 }
 
 /// RFC 9110 field-name: a token of `tchar`s.
-fn check_header_name(lit: &LitStr) -> syn::Result<()> {
+fn validate_header_name(lit: &LitStr) -> syn::Result<()> {
     let value = lit.value();
     let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if value.is_empty() || !value.chars().all(is_tchar) {

@@ -1,5 +1,5 @@
 //! Code generation from a validated [`Plan`]: the function with its policy
-//! check and its `AuthInfo` parameter typed `handler::Authorized`, the module
+//! decision and its `AuthInfo` parameter typed `handler::Authorized`, the module
 //! holding the policy and that type, and the inventory registration.
 //!
 //! Generated code reaches the runtime only through `<crate>::__private`
@@ -21,7 +21,7 @@ use crate::diagnostics::{method_refused, path_text};
 use crate::lenient_fn::LenientFn;
 use crate::valid::{OrgPlan, Plan, PolicyPlan};
 
-/// The function with its check, followed by `mod <name> { POLICY }`, the
+/// The function with its decision, followed by `mod <name> { POLICY }`, the
 /// compile-time check of scope constants, and the inventory registration.
 pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStream> {
     let krate = &plan.krate;
@@ -31,8 +31,8 @@ pub(crate) fn expand(plan: &Plan, mut function: ItemFn) -> syn::Result<TokenStre
 
     let routed = route_decided(plan, &private);
     let conversion = authorized_parameter(plan, &mut function.sig, &name, &private);
-    let check = check_statements(plan, &name, &private);
-    let statements = Block::parse_within.parse2(quote!(#routed #conversion #check))?;
+    let decision = decision_statements(plan, &name, &private);
+    let statements = Block::parse_within.parse2(quote!(#routed #conversion #decision))?;
     function.block.stmts.splice(0..0, statements);
 
     let module = policy_module(&plan.policies, &name, &function.vis, &cfgs, &private);
@@ -272,15 +272,15 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// The check inserted at the top of the body, before any user statement.
+/// The decision inserted at the top of the body, before any user statement.
 ///
-/// The check is always `PolicySet::decide_request`, in which each policy
+/// It is always `PolicySet::decide_request`, in which each policy
 /// reads its organization from its own source: header and query policies
 /// from the request captured in the `AuthInfo`, path policies (and global
 /// ones, which ignore it) from the id passed in. When the policies read at
-/// most one path parameter, one call checks them all; stacked policies that
-/// read different parameters are checked one by one, each with its own.
-fn check_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenStream {
+/// most one path parameter, one call decides them all; stacked policies that
+/// read different parameters are decided one by one, each with its own.
+fn decision_statements(plan: &Plan, name: &Ident, private: &TokenStream) -> TokenStream {
     let auth = &plan.auth.binding;
     let question = quote_spanned!(plan.error_span=> ?);
     let none = quote!(::core::option::Option::None);

@@ -201,9 +201,10 @@ use lenient_fn::LenientFn;
 /// stays as a safety net.
 ///
 /// A route that composes `bearer_policy::warp::authenticate(v)` with the
-/// handler also works: `authenticate` yields the handler's `Authorized`,
-/// deciding `POLICY` before the body filters when no policy reads a path
-/// parameter, and the handler decides it in its body in any case:
+/// handler also works: `authenticate` yields the handler's `Authorized`.
+/// When no policy reads a path parameter, it decides `POLICY` before the body
+/// filters and the handler does not decide it again; otherwise the handler
+/// decides it in its body:
 ///
 /// ```
 /// # use bearer_policy::{requires, AuthInfo};

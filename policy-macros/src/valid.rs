@@ -2,7 +2,7 @@
 //! function they annotate, producing a [`Plan`]: everything `expand` needs,
 //! already known to be consistent.
 //!
-//! The checks here are the ones rustc would otherwise report as confusing
+//! What is validated here is what rustc would otherwise report as confusing
 //! type errors inside generated code: a missing `AuthInfo` or organization
 //! parameter, a function that cannot return the denial, a model that
 //! contradicts its organization source. Each error points at the token to
@@ -26,7 +26,7 @@ use crate::args::{Args, DpopArg, Model, OrgFrom, Scope};
 use crate::diagnostics::{Errors, all, both, method_refused, path_text};
 
 /// A validated `#[requires]` expansion: the function's policies and the
-/// parameters the generated check reads.
+/// parameters the generated decision reads.
 #[derive(Debug)]
 pub(crate) struct Plan {
     /// The path to the `bearer_policy` crate (`::bearer_policy` unless `crate = ...`).
@@ -42,7 +42,7 @@ pub(crate) struct Plan {
 /// The handler's `AuthInfo` parameter.
 #[derive(Debug)]
 pub(crate) struct AuthPlan {
-    /// The name the body and the check know it by: the user's identifier,
+    /// The name the body and the decision know it by: the user's identifier,
     /// with its span.
     pub(crate) binding: Ident,
     /// Set when it is taken by value: its type becomes `handler::Authorized`,
@@ -111,7 +111,7 @@ impl OrgPlan {
     }
 }
 
-/// Checks every attribute stacked on `function` (outermost first; an `Err`
+/// Validates every attribute stacked on `function` (outermost first; an `Err`
 /// is an attribute whose arguments did not parse) and the function itself.
 /// All problems are reported together.
 pub(crate) fn validate(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> syn::Result<Plan> {
@@ -119,8 +119,8 @@ pub(crate) fn validate(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> sy
     let krate = crate_path(&stacked);
     let policies = all(stacked
         .into_iter()
-        .map(|args| check_args(args?, Some(function))));
-    let signature = check_signature(function);
+        .map(|args| validate_args(args?, Some(function))));
+    let signature = validate_signature(function);
     let ((krate, policies), (auth, error_span)) = both(both(krate, policies), signature)?;
     Ok(Plan {
         krate,
@@ -130,20 +130,20 @@ pub(crate) fn validate(function: &ItemFn, stacked: Vec<syn::Result<Args>>) -> sy
     })
 }
 
-/// Checks the stacked attributes alone, for a function whose tokens syn
+/// Validates the stacked attributes alone, for a function whose tokens syn
 /// could not read: the policies and the crate path, with every parameter
 /// source taken at its word (there is no signature to resolve it against).
 pub(crate) fn validate_without_function(
     stacked: Vec<syn::Result<Args>>,
 ) -> syn::Result<(Path, Vec<PolicyPlan>)> {
     let krate = crate_path(&stacked);
-    let policies = all(stacked.into_iter().map(|args| check_args(args?, None)));
+    let policies = all(stacked.into_iter().map(|args| validate_args(args?, None)));
     both(krate, policies)
 }
 
-/// Checks what every `#[requires]` needs of the function, whatever its
+/// Validates what every `#[requires]` needs of the function, whatever its
 /// arguments: returns the `AuthInfo` parameter and the span of the error type.
-fn check_signature(function: &ItemFn) -> syn::Result<(AuthPlan, Span)> {
+fn validate_signature(function: &ItemFn) -> syn::Result<(AuthPlan, Span)> {
     let sig = &function.sig;
     let mut errors = Errors::default();
     errors.push_result(function.modifiers.require_empty());
@@ -156,15 +156,15 @@ fn check_signature(function: &ItemFn) -> syn::Result<(AuthPlan, Span)> {
     if let Some(receiver) = sig.receiver() {
         errors.push(method_refused(receiver.self_token.span));
     }
-    errors.push_result(body_order::check(function));
-    let found = both(find_auth_info(function), check_return_type(function));
+    errors.push_result(body_order::validate(function));
+    let found = both(find_auth_info(function), validate_return_type(function));
     both(errors.finish(), found).map(|((), found)| found)
 }
 
 /// The function must return `Result<_, E>` (or an alias whose name ends in
 /// `Result`) so that the denial can be returned as `Err(E::from(denied))`.
 /// Returns the span the conversion is attributed to: `E` when written.
-fn check_return_type(function: &ItemFn) -> syn::Result<Span> {
+fn validate_return_type(function: &ItemFn) -> syn::Result<Span> {
     const HINT: &str = "the function must return `Result<_, E>` where `E: From<bearer_policy::Denied>`, \
                         so that a denied request returns `Err`";
     let ty = match &function.sig.output {
@@ -313,9 +313,9 @@ fn crate_path(stacked: &[syn::Result<Args>]) -> syn::Result<Path> {
     Ok(first.clone())
 }
 
-/// Checks one attribute's arguments: the model, its organization source, and
+/// Validates one attribute's arguments: the model, its organization source, and
 /// the parameter that source names (when the function could be read).
-fn check_args(args: Args, function: Option<&ItemFn>) -> syn::Result<PolicyPlan> {
+fn validate_args(args: Args, function: Option<&ItemFn>) -> syn::Result<PolicyPlan> {
     let mut errors = Errors::default();
     let Some(model) = args.model else {
         return Err(syn::Error::new(

@@ -17,7 +17,7 @@ use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 
-use crate::common::{Response, bearer};
+use crate::common::{API, Response, bearer};
 
 /// How long the server may take to print its listening line.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -782,7 +782,7 @@ fn example_servers_trust_a_comma_separated_issuer_list_and_serve_while_one_is_do
         bearer(
             &issuer
                 .token()
-                .for_global_api("https://api.example.com")
+                .for_global_api(API)
                 .scopes(["api:read"])
                 .sign(),
         )
@@ -793,7 +793,7 @@ fn example_servers_trust_a_comma_separated_issuer_list_and_serve_while_one_is_do
             example,
             &[
                 ("POLICY_ISSUER", list.clone()),
-                ("POLICY_AUDIENCE", "https://api.example.com".into()),
+                ("POLICY_AUDIENCE", API.into()),
             ],
         );
         let get = |issuer: &TestIssuer| {
@@ -839,7 +839,7 @@ fn example_servers_trust_a_comma_separated_issuer_list_and_serve_while_one_is_do
         let mut command = server_command(example);
         command
             .env("POLICY_ISSUER", &list)
-            .env("POLICY_AUDIENCE", "https://api.example.com");
+            .env("POLICY_AUDIENCE", API);
         let finished = run_to_completion(command);
         assert_eq!(
             finished.status.code(),
@@ -954,14 +954,14 @@ fn example_servers_take_the_introspection_variables() {
     for example in EXAMPLES {
         let token = issuer
             .token()
-            .for_global_api("https://api.example.com")
+            .for_global_api(API)
             .scopes(["api:read"])
             .opaque();
         let server = start_server_with(
             example,
             &[
                 ("POLICY_ISSUER", issuer.issuer()),
-                ("POLICY_AUDIENCE", "https://api.example.com".into()),
+                ("POLICY_AUDIENCE", API.into()),
                 (
                     "POLICY_INTROSPECTION_CLIENT_ID",
                     TestIssuer::INTROSPECTION_CLIENT_ID.into(),
@@ -1006,7 +1006,7 @@ fn example_servers_take_the_introspection_variables() {
             let mut command = server_command(example);
             command
                 .env("POLICY_ISSUER", issuer.issuer())
-                .env("POLICY_AUDIENCE", "https://api.example.com")
+                .env("POLICY_AUDIENCE", API)
                 .env(setting, value);
             let finished = run_to_completion(command);
             assert_eq!(

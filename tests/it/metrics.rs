@@ -221,6 +221,69 @@ async fn every_front_end_counts_each_decision_once_with_its_outcome_code_and_pol
     }
 }
 
+/// How often `written`'s check ran.
+static WRITTEN_CHECKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn counting_check(_: &bearer_policy::AuthInfo) -> bool {
+    WRITTEN_CHECKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    true
+}
+
+#[bearer_policy::requires(model = global_api, scopes("api:write"), check = counting_check)]
+async fn written(
+    auth: bearer_policy::AuthInfo,
+    body: serde_json::Value,
+) -> Result<impl warp::Reply, warp::Rejection> {
+    let _ = auth;
+    Ok(warp::reply::json(&body))
+}
+
+/// warp's `authenticate` before a `#[requires]` handler decides the
+/// handler's policies in one reported decision, labelled with the handler,
+/// and the handler does not decide them again: a refusal is counted, and
+/// the check function runs once per request.
+#[tokio::test]
+async fn warp_authenticate_reports_a_handlers_decision_once() {
+    use warp::Filter;
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let issuer = start_issuer().await;
+    let validator = issuer.validator(API);
+    let route = warp::path!("products")
+        .and(warp::post())
+        .and(bearer_policy::warp::authenticate(validator))
+        .and(warp::body::json())
+        .and_then(written)
+        .recover(bearer_policy::warp::recover);
+    let post = |scope: &str| {
+        let token = issuer.token().for_global_api(API).scopes([scope]).sign();
+        warp::test::request()
+            .method("POST")
+            .path("/products")
+            .header("authorization", bearer(&token))
+            .body("{}")
+    };
+    let checks = || WRITTEN_CHECKS.load(std::sync::atomic::Ordering::SeqCst);
+    let before = checks();
+    assert_eq!(post("api:write").reply(&route).await.status(), 200);
+    assert_eq!(checks() - before, 1, "the check runs once");
+    assert_eq!(post("api:read").reply(&route).await.status(), 403);
+
+    let series = read(&snapshotter);
+    let policy = format!("{}::written", module_path!());
+    let decided = |outcome: &str, code: &str| {
+        count(
+            &series,
+            DECISIONS,
+            &[("outcome", outcome), ("code", code), ("policy", &policy)],
+        )
+    };
+    assert_eq!(decided("allowed", "ok"), 1, "{series:#?}");
+    assert_eq!(decided("refused", "insufficient_scope"), 1, "{series:#?}");
+    assert_eq!(count(&series, DECISIONS, &[]), 2, "{series:#?}");
+}
+
 #[tokio::test]
 async fn an_issuer_outage_counts_failed_fetches_and_unavailable_decisions() {
     let recorder = DebuggingRecorder::new();

@@ -893,7 +893,7 @@ async fn composed_create(auth: AuthInfo, body: serde_json::Value) -> Result<impl
 /// from a caller without the scope gets 403, not 400), and by the handler
 /// for a path organization.
 #[tokio::test]
-async fn a_handler_after_authenticate_still_decides_its_policy() {
+async fn a_handler_after_authenticate_has_its_policy_decided() {
     use bearer_policy::warp::{authenticate, recover};
     use warp::Filter;
     let issuer = TestIssuer::start().await;

@@ -59,6 +59,8 @@ const MCP_NAME: &str = "mcp-name";
 /// Why an MCP message is refused before rmcp sees it: 413 when too large,
 /// 400 otherwise. Each has a stable [`code`](MessageError::code); the body is
 /// `{"error": "<message>", "code": "<code>"}` as for every refusal.
+///
+#[doc = include_str!("../docs/mcp_messages.md")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MessageError {
@@ -805,5 +807,65 @@ mod tests {
             call(r#"{"method":"Completion/Complete","params":{}}"#),
             Err(MessageError::AmbiguousMethod)
         );
+    }
+
+    /// Every variant once: the match fails to compile when one is added, so
+    /// that it is added here, and so to the table test below.
+    fn every_message_error() -> Vec<MessageError> {
+        use MessageError::*;
+        let all = vec![
+            TooLarge { limit: 1 },
+            Unreadable,
+            NotJson,
+            Batch,
+            NotAnObject,
+            DuplicateKey,
+            AmbiguousMethod,
+            MalformedCall,
+            AmbiguousUri,
+            HeaderMismatch,
+        ];
+        for error in &all {
+            match error {
+                TooLarge { .. }
+                | Unreadable
+                | NotJson
+                | Batch
+                | NotAnObject
+                | DuplicateKey
+                | AmbiguousMethod
+                | MalformedCall
+                | AmbiguousUri
+                | HeaderMismatch => {}
+            }
+        }
+        all
+    }
+
+    /// The table of refused messages on `MessageError` names every code
+    /// with its status.
+    #[test]
+    fn every_message_code_is_in_the_table_with_its_status() {
+        let table = include_str!("../docs/mcp_messages.md");
+        let rows: Vec<&str> = table
+            .lines()
+            .skip_while(|line| !line.starts_with("| message | status | `code` |"))
+            .take_while(|line| line.starts_with('|'))
+            .collect();
+        assert!(rows.len() > 5, "the table was not found: {rows:?}");
+        for error in every_message_error() {
+            let code = format!("`{}`", error.code());
+            let row = rows
+                .iter()
+                .find(|row| row.contains(&code))
+                .unwrap_or_else(|| {
+                    panic!("{code} ({error:?}) is missing from docs/mcp_messages.md")
+                });
+            assert!(
+                row.contains(&format!("| {} |", error.status().as_u16())),
+                "{code}: docs/mcp_messages.md gives another status than {}: {row}",
+                error.status()
+            );
+        }
     }
 }

@@ -25,7 +25,7 @@ const BODY_EXTRACTORS: &[&str] = &[
 ];
 
 /// An error on each body extractor before the `AuthInfo` parameter.
-pub(super) fn check(function: &ItemFn) -> syn::Result<()> {
+pub(super) fn validate(function: &ItemFn) -> syn::Result<()> {
     let mut errors = Errors::default();
     let inputs = function
         .sig

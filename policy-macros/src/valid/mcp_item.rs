@@ -9,7 +9,7 @@
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::{Attribute, ItemFn, LitStr, Meta, Path};
 
-use super::{PolicyPlan, check_args, crate_path};
+use super::{PolicyPlan, crate_path, validate_args};
 use crate::args::{Args, ItemArg, McpKind, Model, ModelArg, OrgFrom};
 use crate::diagnostics::{all, both};
 
@@ -184,7 +184,7 @@ fn item_policy(mut args: Args) -> syn::Result<PolicyPlan> {
             span: args.span,
         });
     }
-    check_args(args, None)
+    validate_args(args, None)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! A struct field is matched by its name, not by the name it is bound to:
 //! the field is what axum fills from the route capture of the same name,
 //! which is what the policy reads (`OrgSource::PathParam(name)`) when the
-//! extractor checks it. The body's check then reads whatever identifier the
+//! extractor decides it. The body's decision then reads whatever identifier the
 //! field is bound to. Tuples are positional, so there the binding's own name
 //! is what matches.
 
@@ -23,7 +23,7 @@ use super::ungroup;
 /// The identifier a handler binds the organization id to.
 #[derive(Debug)]
 pub(super) struct OrgBinding {
-    /// As the user wrote it, so that the generated check reads the user's
+    /// As the user wrote it, so that the generated decision reads the user's
     /// binding (and errors point at it).
     pub(super) binding: Ident,
     /// The span of its type, as precisely as the signature tells: where an
@@ -33,7 +33,7 @@ pub(super) struct OrgBinding {
 
 /// The binding of `wanted` in one parameter: the parameter itself when it
 /// is so named, or a binding inside a `Path(...)` pattern. An error when the
-/// pattern binds it in a way the check cannot read.
+/// pattern binds it in a way the decision cannot read.
 pub(super) fn find(param: &PatType, wanted: &str) -> syn::Result<Option<OrgBinding>> {
     let ty_span = param.ty.span();
     match &*param.pat {
@@ -119,7 +119,7 @@ fn inside(
     }
 }
 
-/// The field named `wanted`: it must be bound to a name the check can read.
+/// The field named `wanted`: it must be bound to a name the decision can read.
 fn named_field(pat: &Pat, wanted: &str, ty_span: Span) -> syn::Result<OrgBinding> {
     match pat {
         Pat::Ident(pat) if pat.subpat.is_none() => Ok(OrgBinding {

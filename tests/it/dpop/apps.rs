@@ -141,15 +141,16 @@ async fn transfer_warp(auth: AuthInfo) -> Result<impl warp::Reply, warp::Rejecti
 
 /// `dpop = required` holds wherever the handler's policy is decided: a
 /// bearer token that reached the handler through a route that did not
-/// decide it is refused, 403 `dpop_binding_required`, by the handler's own
-/// check (a direct call) or by warp's `authenticate` deciding it on the way;
-/// a token bound to a key, with its proof, passes. A route that decides the
-/// policy answers 401 `dpop_required` first
-/// (`required_mode_refuses_bearer_tokens_…`).
+/// decide it (a direct call, warp's `authorize` given another policy) is
+/// refused by the handler's own decision, 403 `dpop_binding_required`. A
+/// route that decides the policy, warp's `authenticate` before this handler
+/// included, answers 401 `dpop_required` first, with the DPoP challenge
+/// (`required_mode_refuses_bearer_tokens_…`). A token bound to a key, with
+/// its proof, passes.
 #[tokio::test]
 async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through() {
     use bearer_policy::testing::TestIssuer;
-    use bearer_policy::warp::{authenticate, recover};
+    use bearer_policy::warp::{authenticate, authorize, recover};
     let issuer = TestIssuer::start().await;
     let validator = issuer.validator(API);
     let token = issuer
@@ -163,19 +164,32 @@ async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through()
     assert_eq!(refused.error().code(), "dpop_binding_required");
     assert_eq!(refused.response::<String>().status(), StatusCode::FORBIDDEN);
 
+    let weaker = Policy::new(Model::GlobalApi).scopes(["payments:write"]);
+    let route = warp::path!("transfers")
+        .and(authorize(validator.clone(), weaker))
+        .and_then(transfer_warp)
+        .recover(recover);
+    let post = || {
+        warp::test::request()
+            .method("POST")
+            .path("/transfers")
+            .header("authorization", format!("Bearer {token}"))
+    };
+    let response = post().reply(&route).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(body["code"], "dpop_binding_required");
+
     let route = warp::path!("transfers")
         .and(authenticate(validator))
         .and_then(transfer_warp)
         .recover(recover);
-    let response = warp::test::request()
-        .method("POST")
-        .path("/transfers")
-        .header("authorization", format!("Bearer {token}"))
-        .reply(&route)
-        .await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = post().reply(&route).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
-    assert_eq!(body["code"], "dpop_binding_required");
+    assert_eq!(body["code"], "dpop_required");
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("DPoP"), "{challenge}");
 
     // A token bound to a key, with its proof, passes the same route and
     // the handler's own check.
