@@ -180,8 +180,10 @@ async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through()
     let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
     assert_eq!(body["code"], "dpop_binding_required");
 
+    // A validator that offers DPoP (a public URL), as a DPoP client meets it.
+    let validator = super::validator(issuer.validator_builder(API));
     let route = warp::path!("transfers")
-        .and(authenticate(validator))
+        .and(authenticate(validator.clone()))
         .and_then(transfer_warp)
         .recover(recover);
     let response = post().reply(&route).await;
@@ -189,11 +191,10 @@ async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through()
     let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
     assert_eq!(body["code"], "dpop_required");
     let challenge = response.headers()["www-authenticate"].to_str().unwrap();
-    assert!(challenge.contains("DPoP"), "{challenge}");
+    assert!(challenge.contains("DPoP algs=\""), "{challenge}");
 
-    // A token bound to a key, with its proof, passes the same route and
-    // the handler's own check.
-    let validator = super::validator(issuer.validator_builder(API));
+    // A token bound to a key, with its proof, passes the same route, which
+    // decides the handler's policy.
     let key = bearer_policy::testing::DpopKey::generate();
     let bound = super::token_from_endpoint(&issuer, Some(&key), "payments:write").await;
     let route = warp::path!("transfers")
