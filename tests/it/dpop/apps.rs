@@ -183,7 +183,7 @@ async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through()
     // A validator that offers DPoP (a public URL), as a DPoP client meets it.
     let validator = super::validator(issuer.validator_builder(API));
     let route = warp::path!("transfers")
-        .and(authenticate(validator.clone()))
+        .and(authenticate(validator))
         .and_then(transfer_warp)
         .recover(recover);
     let response = post().reply(&route).await;
@@ -197,10 +197,6 @@ async fn a_handler_requiring_dpop_refuses_a_bearer_token_its_route_let_through()
     // decides the handler's policy.
     let key = bearer_policy::testing::DpopKey::generate();
     let bound = super::token_from_endpoint(&issuer, Some(&key), "payments:write").await;
-    let route = warp::path!("transfers")
-        .and(authenticate(validator))
-        .and_then(transfer_warp)
-        .recover(recover);
     let proof = key
         .proof("POST", &super::public("/transfers"))
         .token(&bound)
